@@ -149,6 +149,8 @@ impl ChainVerifier {
 
     /// Compare the end of the chain with the stored head.
     pub fn finish(&self, head: Option<(i64, &str)>) -> Result<(), ChainBreak> {
+        // A head at sequence 0 is the empty log's head.
+        let head = head.filter(|(seq, _)| *seq > 0);
         match (&self.last, head) {
             (None, None) => Ok(()),
             (None, Some((head, _))) => Err(ChainBreak::Truncated { last: 0, head }),
@@ -281,5 +283,61 @@ mod tests {
             verify_chain(std::slice::from_ref(&r), Some((1, &r.hash))),
             Ok(())
         );
+    }
+}
+
+/// Who did something, and from where: attached to every change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<crate::UserId>,
+    /// An e-mail address, or `system` / `cli`.
+    pub label: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Self {
+            user_id: None,
+            label: "system".into(),
+            ip: None,
+        }
+    }
+
+    pub fn cli() -> Self {
+        Self {
+            user_id: None,
+            label: "cli".into(),
+            ip: None,
+        }
+    }
+
+    pub fn user(id: crate::UserId, email: &str, ip: Option<String>) -> Self {
+        Self {
+            user_id: Some(id),
+            label: email.to_owned(),
+            ip,
+        }
+    }
+
+    /// An audit entry for an action done by this actor.
+    pub fn entry(
+        &self,
+        action: &str,
+        target_type: &str,
+        target_id: Option<String>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor_id: self.user_id.map(|u| u.to_string()),
+            actor_label: self.label.clone(),
+            action: action.to_owned(),
+            target_type: target_type.to_owned(),
+            target_id,
+            ip: self.ip.clone(),
+            before: before.map(|v| v.to_string()),
+            after: after.map(|v| v.to_string()),
+        }
     }
 }

@@ -37,3 +37,8 @@ impl InvalidInput {
         }
     }
 }
+
+/// The clock, passed to whatever needs the time so that tests can fix it.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> chrono::DateTime<chrono::Utc>;
+}

@@ -1,0 +1,89 @@
+//! Dispatch on the backend. The body is compiled once per backend with `$pool` (or `$tx`) bound to
+//! that backend's pool (or transaction) and `$pg` telling which one it is, for the few places where
+//! the SQL differs.
+
+/// Run `$body` with the backend's pool.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident, $pg:ident| $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite($pool) => {
+                #[allow(unused_variables)]
+                let $pg = false;
+                $body
+            }
+            $crate::Db::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                $body
+            }
+        }
+    };
+}
+
+/// Run `$body` (an expression yielding `Result<T, StoreError>`) in a transaction: committed when it
+/// returns `Ok`, rolled back otherwise. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so
+/// that two writers queue on the busy timeout instead of failing with SQLITE_BUSY.
+macro_rules! with_tx {
+    ($store:expr, |$tx:ident, $pg:ident| $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                #[allow(unused_variables)]
+                let $pg = false;
+                let out: $crate::Result<_> = async { $body }.await;
+                if out.is_ok() {
+                    $tx.commit().await?;
+                }
+                out
+            }
+            $crate::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                #[allow(unused_variables)]
+                let $pg = true;
+                let out: $crate::Result<_> = async { $body }.await;
+                if out.is_ok() {
+                    $tx.commit().await?;
+                }
+                out
+            }
+        }
+    };
+}
+
+/// Append an audit event inside the current transaction; yields the chained record.
+macro_rules! append_audit {
+    ($tx:ident, $pg:ident, $entry:expr, $now:expr) => {{
+        let head_sql = if $pg {
+            "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+        } else {
+            "SELECT seq, hash FROM audit_head WHERE id = 1"
+        };
+        let head: (i64, String) = sqlx::query_as(head_sql).fetch_one(&mut *$tx).await?;
+        let record = owlery_domain::audit::chain($entry, $now, Some((head.0, head.1.as_str())));
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at, actor_id, actor_label, action, target_type, \
+             target_id, ip, before, after, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(record.seq)
+        .bind(record.at)
+        .bind(&record.entry.actor_id)
+        .bind(&record.entry.actor_label)
+        .bind(&record.entry.action)
+        .bind(&record.entry.target_type)
+        .bind(&record.entry.target_id)
+        .bind(&record.entry.ip)
+        .bind(&record.entry.before)
+        .bind(&record.entry.after)
+        .bind(&record.prev_hash)
+        .bind(&record.hash)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(record.seq)
+            .bind(&record.hash)
+            .execute(&mut *$tx)
+            .await?;
+        record
+    }};
+}
