@@ -1,5 +1,7 @@
 //! The store conformance suite: every scenario runs on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop here
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
