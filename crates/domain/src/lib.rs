@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod ids;
 pub mod lockout;
+pub mod mail;
 pub mod org;
 pub mod role;
 pub mod token;

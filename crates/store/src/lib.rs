@@ -24,6 +24,7 @@ pub mod org;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod vault;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -23,7 +23,9 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
 
 /// A language the UI is translated into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -148,12 +150,22 @@ fn build_bundle(lang: Lang) -> Bundle {
             Ok(resource) => resource,
             Err((resource, errors)) => {
                 // Unit tests fail on this; at run time we keep what parsed.
-                tracing::error!(locale = lang.code(), file = name, ?errors, "Fluent file has syntax errors");
+                tracing::error!(
+                    locale = lang.code(),
+                    file = name,
+                    ?errors,
+                    "Fluent file has syntax errors"
+                );
                 resource
             }
         };
         if let Err(errors) = bundle.add_resource(resource) {
-            tracing::error!(locale = lang.code(), file = name, ?errors, "Fluent file redefines messages");
+            tracing::error!(
+                locale = lang.code(),
+                file = name,
+                ?errors,
+                "Fluent file redefines messages"
+            );
         }
     }
     bundle
@@ -170,7 +182,8 @@ fn bundle(lang: Lang) -> &'static Bundle {
 }
 
 /// Keys already reported as missing, so a busy page does not flood the log.
-static WARNED: LazyLock<Mutex<HashSet<(Lang, String)>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+static WARNED: LazyLock<Mutex<HashSet<(Lang, String)>>> =
+    LazyLock::new(|| Mutex::new(HashSet::new()));
 
 fn warn_once(lang: Lang, key: &str, what: &str) {
     let first = match WARNED.lock() {
@@ -256,7 +269,11 @@ fn format(lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
     let mut errors = Vec::new();
     let text = bundle.format_pattern(pattern, args, &mut errors);
     if !errors.is_empty() {
-        warn_once(lang, key, "translation formatted with errors (a missing argument?)");
+        warn_once(
+            lang,
+            key,
+            "translation formatted with errors (a missing argument?)",
+        );
     }
     text.into_owned()
 }
@@ -270,7 +287,10 @@ fn format_fluent_number(lang: Lang, value: &FluentValue) -> Option<String> {
     match value {
         FluentValue::Number(n) if n.value.fract() == 0.0 && n.value.abs() < 9.0e15 => {
             // Exact: the magnitude check above keeps the value inside i64's exact range.
-            #[expect(clippy::cast_possible_truncation, reason = "integral and in range, checked above")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "integral and in range, checked above"
+            )]
             let int = n.value as i64;
             Some(fmt_number(lang, int))
         }
@@ -446,7 +466,8 @@ mod tests {
     #[test]
     fn bulgarian_is_not_english() {
         // A translation left in English is a likely oversight; the few legitimate ones are listed.
-        let allowed: BTreeSet<&str> = ["app-name", "lang-switch-label-en", "network-sandbox-code"].into();
+        let allowed: BTreeSet<&str> =
+            ["app-name", "lang-switch-label-en", "network-sandbox-code"].into();
         let en = messages(Lang::En);
         let mut same = Vec::new();
         for key in en.keys() {
@@ -455,7 +476,10 @@ mod tests {
             }
             let e = tr(Lang::En, key);
             let b = tr(Lang::Bg, key);
-            if e == b && e.chars().any(|c| c.is_ascii_alphabetic()) && e.split_whitespace().count() > 1 {
+            if e == b
+                && e.chars().any(|c| c.is_ascii_alphabetic())
+                && e.split_whitespace().count() > 1
+            {
                 same.push(key.clone());
             }
         }
@@ -469,7 +493,11 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
         let mut files = Vec::new();
         collect_html(&root, &mut files);
-        assert!(files.len() > 10, "templates not found under {}", root.display());
+        assert!(
+            files.len() > 10,
+            "templates not found under {}",
+            root.display()
+        );
         let mut used = BTreeSet::new();
         for file in &files {
             let text = std::fs::read_to_string(file).unwrap();
@@ -485,10 +513,18 @@ mod tests {
                 }
             }
         }
-        assert!(used.len() > 100, "suspiciously few keys found: {}", used.len());
+        assert!(
+            used.len() > 100,
+            "suspiciously few keys found: {}",
+            used.len()
+        );
         for lang in Lang::ALL {
             for (key, file) in &used {
-                assert!(has_key(lang, key), "{key} used in {file} is missing in {}", lang.code());
+                assert!(
+                    has_key(lang, key),
+                    "{key} used in {file} is missing in {}",
+                    lang.code()
+                );
             }
         }
     }
@@ -512,15 +548,27 @@ mod tests {
 
     #[test]
     fn arguments_and_plurals() {
-        assert_eq!(tr_args(Lang::En, "count-users", &[("count", 1.into())]), "1 user");
-        assert_eq!(tr_args(Lang::En, "count-users", &[("count", 12_345.into())]), "12,345 users");
-        assert_eq!(tr_args(Lang::Bg, "count-users", &[("count", 1.into())]), "1 потребител");
+        assert_eq!(
+            tr_args(Lang::En, "count-users", &[("count", 1.into())]),
+            "1 user"
+        );
+        assert_eq!(
+            tr_args(Lang::En, "count-users", &[("count", 12_345.into())]),
+            "12,345 users"
+        );
+        assert_eq!(
+            tr_args(Lang::Bg, "count-users", &[("count", 1.into())]),
+            "1 потребител"
+        );
         assert_eq!(
             tr_args(Lang::Bg, "count-users", &[("count", 12_345.into())]),
             "12\u{a0}345 потребители"
         );
         let hello = tr_args(Lang::Bg, "home-welcome", &[("org", "Acme".into())]);
-        assert!(hello.contains("Acme") && !hello.contains('\u{2068}'), "{hello:?}");
+        assert!(
+            hello.contains("Acme") && !hello.contains('\u{2068}'),
+            "{hello:?}"
+        );
     }
 
     #[test]
@@ -533,7 +581,10 @@ mod tests {
         assert_eq!(fmt_number(Lang::Bg, 1234), "1234");
         assert_eq!(fmt_number(Lang::Bg, 12_345), "12\u{a0}345");
         assert_eq!(fmt_number(Lang::Bg, 1_234_567), "1\u{a0}234\u{a0}567");
-        assert_eq!(fmt_number(Lang::Bg, i64::MIN), "-9\u{a0}223\u{a0}372\u{a0}036\u{a0}854\u{a0}775\u{a0}808");
+        assert_eq!(
+            fmt_number(Lang::Bg, i64::MIN),
+            "-9\u{a0}223\u{a0}372\u{a0}036\u{a0}854\u{a0}775\u{a0}808"
+        );
     }
 
     #[test]
@@ -548,17 +599,32 @@ mod tests {
         // Late evening in New York is already the next day in Sofia.
         let late = Utc.with_ymd_and_hms(2026, 3, 5, 23, 30, 0).unwrap();
         assert_eq!(fmt_date(Lang::Bg, late, sofia), "06.03.2026 г.");
-        assert_eq!(fmt_date(Lang::En, late, Tz::America__New_York), "5 Mar 2026");
+        assert_eq!(
+            fmt_date(Lang::En, late, Tz::America__New_York),
+            "5 Mar 2026"
+        );
     }
 
     #[test]
     fn relative_times() {
         let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
         assert_eq!(fmt_relative(Lang::En, now, now), "just now");
-        assert_eq!(fmt_relative(Lang::En, now - chrono::Duration::minutes(5), now), "5 minutes ago");
-        assert_eq!(fmt_relative(Lang::En, now + chrono::Duration::hours(1), now), "in 1 hour");
-        assert_eq!(fmt_relative(Lang::Bg, now - chrono::Duration::days(2), now), "преди 2 дни");
-        assert_eq!(fmt_relative(Lang::Bg, now + chrono::Duration::minutes(1), now), "след 1 минута");
+        assert_eq!(
+            fmt_relative(Lang::En, now - chrono::Duration::minutes(5), now),
+            "5 minutes ago"
+        );
+        assert_eq!(
+            fmt_relative(Lang::En, now + chrono::Duration::hours(1), now),
+            "in 1 hour"
+        );
+        assert_eq!(
+            fmt_relative(Lang::Bg, now - chrono::Duration::days(2), now),
+            "преди 2 дни"
+        );
+        assert_eq!(
+            fmt_relative(Lang::Bg, now + chrono::Duration::minutes(1), now),
+            "след 1 минута"
+        );
     }
 
     #[test]
@@ -567,8 +633,14 @@ mod tests {
         assert_eq!(Lang::parse("EN_us"), Some(Lang::En));
         assert_eq!(Lang::parse("de"), None);
         assert_eq!(Lang::from_accept_language("bg,en;q=0.8"), Lang::Bg);
-        assert_eq!(Lang::from_accept_language("de-DE,de;q=0.9,bg;q=0.5,en;q=0.4"), Lang::Bg);
-        assert_eq!(Lang::from_accept_language("en;q=0.3, bg-BG;q=0.9"), Lang::Bg);
+        assert_eq!(
+            Lang::from_accept_language("de-DE,de;q=0.9,bg;q=0.5,en;q=0.4"),
+            Lang::Bg
+        );
+        assert_eq!(
+            Lang::from_accept_language("en;q=0.3, bg-BG;q=0.9"),
+            Lang::Bg
+        );
         assert_eq!(Lang::from_accept_language("fr, de"), Lang::En);
         assert_eq!(Lang::from_accept_language("bg;q=0"), Lang::En);
         assert_eq!(Lang::from_accept_language(""), Lang::En);

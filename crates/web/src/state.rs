@@ -1,0 +1,63 @@
+//! What every handler shares: the store, the vault, configuration and metrics.
+
+use std::sync::Arc;
+
+use owlery_domain::lockout::LockoutPolicy;
+use owlery_store::{Store, vault::Vault};
+
+/// Settings of the HTTP edge, built by the binary from its configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address people use to reach Owlery, without a trailing slash (`https://owlery.example.com`).
+    /// Links in e-mails are built from it; cookies are `Secure` when it is https.
+    pub public_url: String,
+    /// Whether outgoing e-mail is configured (password reset needs it).
+    pub mail_enabled: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl WebConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.trim_end_matches('/'))
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            mail_enabled: false,
+            trust_forwarded_for: false,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub vault: Arc<Vault>,
+    pub config: Arc<WebConfig>,
+    pub lockout: LockoutPolicy,
+    /// The Prometheus recorder's handle, when metrics are on.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl AppState {
+    pub fn new(store: Store, vault: Arc<Vault>, config: WebConfig) -> Self {
+        Self {
+            store,
+            vault,
+            config: Arc::new(config),
+            lockout: LockoutPolicy::default(),
+            metrics: None,
+        }
+    }
+}

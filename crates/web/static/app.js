@@ -1,0 +1,36 @@
+// Owlery's only hand-written script. Everything works without it; it adds:
+// 1. the CSRF token as the X-CSRF-Token header on every htmx request (from <meta name="csrf-token">);
+// 2. a confirmation prompt for forms marked data-confirm="…" (destructive actions);
+// 3. closing an open <details class="menu"> on Escape or a click outside it.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var token = meta ? meta.getAttribute("content") : "";
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (token) event.detail.headers["X-CSRF-Token"] = token;
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest ? event.target.closest("details.menu") : null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details.menu[open]");
+    if (!open) return;
+    open.removeAttribute("open");
+    var summary = open.querySelector("summary");
+    if (summary) summary.focus();
+  });
+})();
