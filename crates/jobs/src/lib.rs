@@ -1,1 +1,24 @@
-//! placeholder
+//! Owlery's background workers.
+//!
+//! - [`worker`]: the loop that claims jobs from the durable queue ([`owlery_store::jobs`]), runs
+//!   the [`JobHandler`] registered for the job's kind, and records the outcome with retries and
+//!   exponential backoff. Claims are committed before any side effect, so a job whose worker dies
+//!   runs again once its lease runs out: handlers must be idempotent (or reconcile).
+//! - [`mail`]: delivers [`owlery_domain::mail::OutgoingMail`] through an SMTP relay.
+//! - [`housekeeping`]: periodic clean-up (expired sessions).
+//!
+//! What does not live here: deciding *that* something should happen (the web layer and the domain
+//! enqueue jobs in the transaction that decides), and the queue's SQL (the store).
+//!
+//! Errors are `anyhow` inside handlers; the only distinction the loop needs is whether trying
+//! again could help ([`JobError::Retry`]) or not ([`JobError::Permanent`]).
+
+pub mod housekeeping;
+pub mod mail;
+pub mod worker;
+
+pub use worker::{JobError, JobHandler, Outcome, Worker, backoff};
+
+/// A shutdown signal: `true` once the process is stopping. Every loop here watches one and ends
+/// after finishing the job in hand.
+pub type Shutdown = tokio::sync::watch::Receiver<bool>;

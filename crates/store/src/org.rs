@@ -17,6 +17,8 @@ pub struct Organisation {
     pub id: OrgId,
     pub name: String,
     pub security: SecurityPolicy,
+    pub default_language: String,
+    pub default_time_zone: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -78,20 +80,24 @@ const CHANNEL_COLUMNS: &str = "id, workspace_id, network, name, handle, status, 
 impl Store {
     /// The organisation of this installation, if it has been set up.
     pub async fn organisation(&self) -> Result<Option<Organisation>> {
-        let row: Option<(Uuid, String, String, DateTime<Utc>)> = with_pool!(self, |pool, _pg| {
+        type OrgRow = (Uuid, String, String, String, String, DateTime<Utc>);
+        let row: Option<OrgRow> = with_pool!(self, |pool, _pg| {
             sqlx::query_as(
-                "SELECT id, name, security_policy, created_at FROM organisations ORDER BY created_at LIMIT 1",
+                "SELECT id, name, security_policy, default_language, default_time_zone, created_at \
+                 FROM organisations ORDER BY created_at LIMIT 1",
             )
             .fetch_optional(pool)
             .await?
         });
-        row.map(|(id, name, policy, created_at)| {
+        row.map(|(id, name, policy, default_language, default_time_zone, created_at)| {
             let security = serde_json::from_str(&policy)
                 .map_err(|e| StoreError::Corrupt(format!("security policy: {e}")))?;
             Ok(Organisation {
                 id: OrgId(id),
                 name,
                 security,
+                default_language,
+                default_time_zone,
                 created_at,
             })
         })
@@ -109,6 +115,8 @@ impl Store {
             id: OrgId::new(),
             name: name.as_str().to_owned(),
             security: SecurityPolicy::default(),
+            default_language: "en".into(),
+            default_time_zone: "UTC".into(),
             created_at: now,
         };
         let policy =
@@ -144,8 +152,11 @@ impl Store {
         actor: &Actor,
         name: &DisplayName,
         security: &SecurityPolicy,
+        default_language: &str,
+        default_time_zone: &str,
     ) -> Result<Organisation> {
         security.validate()?;
+        owlery_domain::user::parse_time_zone(default_time_zone)?;
         let before = self
             .organisation()
             .await?
@@ -156,13 +167,20 @@ impl Store {
         let after = Organisation {
             name: name.as_str().to_owned(),
             security: security.clone(),
+            default_language: default_language.to_owned(),
+            default_time_zone: default_time_zone.to_owned(),
             ..before.clone()
         };
         with_tx!(self, |tx, pg| {
-            sqlx::query("UPDATE organisations SET name = $1, security_policy = $2 WHERE id = $3")
-                .bind(&after.name)
-                .bind(&policy)
-                .bind(after.id.0)
+            sqlx::query(
+                "UPDATE organisations SET name = $1, security_policy = $2, default_language = $3, \
+                 default_time_zone = $4 WHERE id = $5",
+            )
+            .bind(&after.name)
+            .bind(&policy)
+            .bind(&after.default_language)
+            .bind(&after.default_time_zone)
+            .bind(after.id.0)
                 .execute(&mut *tx)
                 .await?;
             append_audit!(

@@ -586,6 +586,31 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// Replace a person's recovery codes with new ones (hashed); the old ones stop working.
+    pub async fn replace_recovery_codes(&self, actor: &Actor, id: UserId, hashes: &[String]) -> Result<()> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            for h in hashes {
+                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                    .bind(id.0)
+                    .bind(h)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            append_audit!(
+                tx,
+                pg,
+                actor.entry("user.2fa.recovery_codes", "user", Some(id.to_string()), None, None),
+                now
+            );
+            Ok(())
+        })
+    }
+
     pub async fn unused_recovery_codes(&self, id: UserId) -> Result<i64> {
         Ok(with_pool!(self, |pool, _pg| {
             sqlx::query_scalar(

@@ -123,6 +123,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("account.ftl", include_str!("../locales/en/account.ftl")),
             ("audit.ftl", include_str!("../locales/en/audit.ftl")),
             ("roles.ftl", include_str!("../locales/en/roles.ftl")),
+            ("messages.ftl", include_str!("../locales/en/messages.ftl")),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -132,6 +133,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("account.ftl", include_str!("../locales/bg/account.ftl")),
             ("audit.ftl", include_str!("../locales/bg/audit.ftl")),
             ("roles.ftl", include_str!("../locales/bg/roles.ftl")),
+            ("messages.ftl", include_str!("../locales/bg/messages.ftl")),
         ],
     }
 }
@@ -260,6 +262,16 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, Arg)]) -> String {
     format(lang, key, Some(&fluent_args))
 }
 
+/// The message `key` in `lang`, or `fallback` when there is none: for messages that come from the
+/// domain in English and have a translation only for the common cases.
+pub fn tr_or(lang: Lang, key: &str, fallback: &str) -> String {
+    if has_key(lang, key) {
+        tr(lang, key)
+    } else {
+        fallback.to_owned()
+    }
+}
+
 fn format(lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
     let bundle = bundle(lang);
     let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
@@ -316,7 +328,7 @@ pub fn fmt_number(lang: Lang, n: i64) -> String {
     }
     let first = digits.len() % 3;
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (i + 3 - first) % 3 == 0 {
+        if i > 0 && (i + 3 - first).is_multiple_of(3) {
             out.push(separator);
         }
         out.push(ch);

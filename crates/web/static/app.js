@@ -1,7 +1,8 @@
 // Owlery's only hand-written script. Everything works without it; it adds:
 // 1. the CSRF token as the X-CSRF-Token header on every htmx request (from <meta name="csrf-token">);
 // 2. a confirmation prompt for forms marked data-confirm="…" (destructive actions);
-// 3. closing an open <details class="menu"> on Escape or a click outside it.
+// 3. closing an open <details class="menu"> on Escape or a click outside it;
+// 4. "Copy" buttons (data-copy="<input id>"), hidden until this script shows them.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -32,5 +33,20 @@
     open.removeAttribute("open");
     var summary = open.querySelector("summary");
     if (summary) summary.focus();
+  });
+
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input || !navigator.clipboard) return;
+    button.hidden = false;
+    var label = button.textContent;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(input.value).then(function () {
+        button.textContent = button.getAttribute("data-copied") || label;
+        setTimeout(function () { button.textContent = label; }, 2000);
+      }, function () {
+        input.select();
+      });
+    });
   });
 })();

@@ -4,6 +4,9 @@ CREATE TABLE organisations (
     id              UUID PRIMARY KEY,
     name            TEXT NOT NULL,
     security_policy TEXT NOT NULL,
+    -- What new people get until they choose for themselves.
+    default_language  TEXT NOT NULL DEFAULT 'en',
+    default_time_zone TEXT NOT NULL DEFAULT 'UTC',
     created_at      TIMESTAMPTZ NOT NULL
 );
 

@@ -17,7 +17,6 @@ nav-tokens = API токени
 nav-signout = Изход
 nav-signin = Вход
 nav-menu = Меню
-user-menu-label = Меню на профила на { $name }
 breadcrumb-label = Навигационна пътека
 pager-label = Страници
 
@@ -128,26 +127,14 @@ time-in = след { $amount }
 scope-organisation = Цялата организация
 scope-workspace-named = Работно пространство: { $name }
 scope-channel-named = Канал: { $name }
+scope-channel-short = { $name } (канал)
+scope-group-workspaces = Работни пространства
+scope-group-channels = Канали
 
 ## Мрежи
 network-sandbox = Пясъчник
+network-sandbox-label = Пясъчник – никога не напуска този сървър
 network-sandbox-note = никога не напуска този сървър
-
-## Съобщения при проверка на формуляри (за обработчиците)
-form-has-errors = Някои полета изискват внимание. Вижте съобщенията по-долу.
-err-required = Попълнете това поле.
-err-email-invalid = Въведете имейл адрес, например name@example.com.
-err-email-taken = Някой в тази организация вече използва този имейл адрес.
-err-password-too-short = Използвайте поне { $min } знака.
-err-password-mismatch = Двете пароли не съвпадат.
-err-password-wrong = Това не е текущата ви парола.
-err-password-common = Тази парола е твърде често срещана. Изберете друга.
-err-code-invalid = Кодът не е валиден. Проверете приложението за удостоверяване и опитайте отново.
-err-name-too-long = Използвайте до { $max } знака.
-err-timezone-invalid = Изберете часова зона от списъка.
-err-choose-one = Изберете поне една възможност.
-err-number-range = Въведете цяло число от { $min } до { $max }.
-err-csrf = Формулярът е изтекъл. Презаредете страницата и опитайте отново.
 
 ## Страници за грешки
 error-home = Към началната страница
@@ -163,23 +150,3 @@ error-429-title = Твърде много заявки
 error-429-message = Изчакайте малко, преди да опитате отново.
 error-500-title = Нещо се обърка при нас
 error-500-message = Проблемът е записан. Опитайте отново след малко; ако продължава, уведомете администратора си.
-
-## Кратки съобщения след действие (за обработчиците)
-flash-saved = Промените са запазени.
-flash-user-created = Потребителят е създаден.
-flash-role-granted = Ролята е дадена.
-flash-role-revoked = Ролята е отнета.
-flash-user-disabled = Потребителят е деактивиран. Сесиите и API токените му вече не работят.
-flash-user-enabled = Потребителят е активиран отново.
-flash-2fa-reset = Двуфакторното удостоверяване е нулирано. Потребителят ще го настрои отново при следващия си вход.
-flash-team-created = Екипът е създаден.
-flash-member-added = Членът е добавен.
-flash-member-removed = Членът е премахнат.
-flash-workspace-created = Работното пространство е създадено.
-flash-channel-created = Тестовият канал е създаден.
-flash-password-changed = Паролата е сменена. Другите ви сесии са прекратени.
-flash-2fa-enabled = Двуфакторното удостоверяване е включено.
-flash-2fa-disabled = Двуфакторното удостоверяване е изключено.
-flash-token-revoked = Токенът е анулиран.
-flash-language-changed = Езикът е сменен.
-flash-signed-out = Излязохте от профила си.

@@ -18,7 +18,6 @@ nav-tokens = API tokens
 nav-signout = Sign out
 nav-signin = Sign in
 nav-menu = Menu
-user-menu-label = Account menu for { $name }
 breadcrumb-label = Breadcrumb
 pager-label = Pages
 
@@ -129,26 +128,14 @@ time-in = in { $amount }
 scope-organisation = Whole organisation
 scope-workspace-named = Workspace: { $name }
 scope-channel-named = Channel: { $name }
+scope-channel-short = { $name } (channel)
+scope-group-workspaces = Workspaces
+scope-group-channels = Channels
 
 ## Networks
 network-sandbox = Sandbox
+network-sandbox-label = Sandbox — never leaves this server
 network-sandbox-note = never leaves this server
-
-## Validation messages (for handlers)
-form-has-errors = Some fields need attention. Check the messages below.
-err-required = Fill this in.
-err-email-invalid = Enter an email address like name@example.com.
-err-email-taken = Someone in this organisation already uses this email address.
-err-password-too-short = Use at least { $min } characters.
-err-password-mismatch = The two passwords are not the same.
-err-password-wrong = That is not your current password.
-err-password-common = This password is too common. Choose another.
-err-code-invalid = That code did not work. Check your authenticator app and try again.
-err-name-too-long = Keep it under { $max } characters.
-err-timezone-invalid = Choose a time zone from the list.
-err-choose-one = Choose at least one.
-err-number-range = Enter a whole number from { $min } to { $max }.
-err-csrf = This form has expired. Reload the page and try again.
 
 ## Error pages
 error-home = Go to the start page
@@ -164,23 +151,3 @@ error-429-title = Too many requests
 error-429-message = Please wait a moment before trying again.
 error-500-title = Something went wrong on our side
 error-500-message = The problem has been logged. Try again in a moment; if it keeps happening, tell your administrator.
-
-## Flash messages (for handlers)
-flash-saved = Changes saved.
-flash-user-created = User created.
-flash-role-granted = Role granted.
-flash-role-revoked = Role revoked.
-flash-user-disabled = User disabled. Their sessions and API tokens stopped working.
-flash-user-enabled = User enabled.
-flash-2fa-reset = Two-factor authentication reset. They will set it up again at their next sign-in.
-flash-team-created = Team created.
-flash-member-added = Member added.
-flash-member-removed = Member removed.
-flash-workspace-created = Workspace created.
-flash-channel-created = Sandbox channel created.
-flash-password-changed = Password changed. Your other sessions were signed out.
-flash-2fa-enabled = Two-factor authentication is on.
-flash-2fa-disabled = Two-factor authentication is off.
-flash-token-revoked = Token revoked.
-flash-language-changed = Language changed.
-flash-signed-out = You have signed out.

@@ -8,4 +8,4 @@ pub mod csrf;
 pub mod password;
 pub mod principal;
 
-pub use principal::{ApiPrincipal, ClientIp, PagePrincipal, Principal, SESSION_COOKIE};
+pub use principal::{ApiPrincipal, ClientIp, PagePrincipal, Principal, SESSION_COOKIE, idle_timeout};

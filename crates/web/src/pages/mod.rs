@@ -16,8 +16,18 @@ use crate::{
     ui::views::{NavUser, Page},
 };
 
+mod account;
+mod auth;
+pub mod form;
+mod home;
+mod settings;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(auth::routes())
+        .merge(home::routes())
+        .merge(account::routes())
+        .merge(settings::routes())
 }
 
 /// The page context for a signed-in person.

@@ -141,8 +141,11 @@ mod tests {
                 "signin_2fa",
                 &SignInTwoFactorView {
                     page: p.clone(),
-                    errors: vec![FieldError::new("code", i18n::tr(lang, "err-code-invalid"))]
-                        .into(),
+                    errors: vec![FieldError::new(
+                        "code",
+                        i18n::tr(lang, "signin-2fa-error-code"),
+                    )]
+                    .into(),
                 },
                 lang,
             );
@@ -188,7 +191,7 @@ mod tests {
                     min_password_length: 12,
                     errors: vec![FieldError::new(
                         "password_confirm",
-                        i18n::tr(lang, "err-password-mismatch"),
+                        i18n::tr(lang, "password-error-mismatch"),
                     )]
                     .into(),
                 },

@@ -529,7 +529,23 @@ pub struct RoleAt {
 }
 
 impl Page {
-    /// "Organisation", "Workspace: Brand EU", "Channel: @acme".
+    /// For table cells under a "Where" heading: "Whole organisation", "Brand EU",
+    /// "@acme (channel)".
+    pub fn scope_short(&self, kind: &ScopeKind, name: &str) -> String {
+        match kind {
+            ScopeKind::Organisation => self.t("scope-organisation"),
+            ScopeKind::Workspace => name.to_owned(),
+            ScopeKind::Channel => self.t1("scope-channel-short", "name", name),
+        }
+    }
+
+    /// Whether any scope option is of this kind (`organisation`, `workspace`, `channel`), to
+    /// leave out empty `<optgroup>`s.
+    pub fn has_scope_kind(&self, options: &[ScopeOption], kind: &str) -> bool {
+        options.iter().any(|o| o.kind.code() == kind)
+    }
+
+    /// "Whole organisation", "Workspace: Brand EU", "Channel: @acme".
     pub fn scope_label(&self, kind: &ScopeKind, name: &str) -> String {
         match kind {
             ScopeKind::Organisation => self.t("scope-organisation"),

@@ -420,8 +420,8 @@ mod tests {
                         role: "publisher".into(),
                     },
                     errors: vec![
-                        FieldError::new("email", tr(lang, "err-email-invalid")),
-                        FieldError::new("name", tr(lang, "err-required")),
+                        FieldError::new("email", tr(lang, "email-error-invalid")),
+                        FieldError::new("name", tr(lang, "name-error-required")),
                     ]
                     .into(),
                     created: None,

@@ -1,0 +1,72 @@
+//! Form bodies as a list of fields. Parsed by hand rather than into a struct so that repeated
+//! fields (check boxes), missing fields and junk never fail extraction: each handler validates what
+//! it reads and answers with a form error, never a bare 400/422 from the framework.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+};
+
+use crate::{error::AppError, state::AppState};
+
+#[derive(Debug, Default, Clone)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> FormData {
+        FormData(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value of a field, trimmed; empty when missing.
+    pub fn get(&self, name: &str) -> String {
+        self.raw(name).trim().to_owned()
+    }
+
+    /// The first value as sent (passwords are not trimmed).
+    pub fn raw(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// Every value of a repeated field.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).collect()
+    }
+}
+
+impl FromRequest<AppState> for FormData {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "The form is too large.")
+        })?;
+        Ok(FormData::parse(&bytes))
+    }
+}
+
+/// Where to go after a form: a local path only, never another site (open redirects).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    if ok { next.to_owned() } else { "/".to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next("/settings/users?x=1"), "/settings/users?x=1");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil", "", "javascript:alert(1)"] {
+            assert_eq!(safe_next(bad), "/");
+        }
+    }
+
+    #[test]
+    fn repeated_fields() {
+        let f = FormData::parse(b"scopes=users%3Aread&scopes=audit%3Aread&name=+CI+");
+        assert_eq!(f.all("scopes"), vec!["users:read", "audit:read"]);
+        assert_eq!(f.get("name"), "CI");
+        assert_eq!(f.get("missing"), "");
+    }
+}
