@@ -29,7 +29,10 @@ pub async fn run_once(store: &Store) -> anyhow::Result<u64> {
 pub async fn run(store: Store, every: Duration, mut shutdown: Shutdown) {
     loop {
         if let Err(e) = run_once(&store).await {
-            tracing::warn!(error = format!("{e:#}"), "housekeeping failed; will try again next round");
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "housekeeping failed; will try again next round"
+            );
         }
         if sleep_or_shutdown(every, &mut shutdown).await {
             break;

@@ -149,8 +149,10 @@ impl Mailer {
                 Ok(())
             }
             Err(e) => {
-                let err = anyhow::Error::new(e)
-                    .context(format!("sending to a recipient at {domain} via {}", self.relay));
+                let err = anyhow::Error::new(e).context(format!(
+                    "sending to a recipient at {domain} via {}",
+                    self.relay
+                ));
                 let permanent = err
                     .downcast_ref::<lettre::transport::smtp::Error>()
                     .is_some_and(lettre::transport::smtp::Error::is_permanent);

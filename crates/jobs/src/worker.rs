@@ -70,7 +70,9 @@ impl std::error::Error for JobError {}
 pub enum Outcome {
     Completed,
     /// Failed this time; queued again for this time.
-    Retrying { at: DateTime<Utc> },
+    Retrying {
+        at: DateTime<Utc>,
+    },
     /// Failed for good (a permanent error, or the last attempt).
     Failed,
 }
@@ -278,9 +280,7 @@ impl Worker {
             let written = match (result, outcome) {
                 (Ok(()), _) => self.store.complete_job(job.id).await,
                 (Err(e), Outcome::Retrying { at }) => {
-                    self.store
-                        .fail_job(job.id, &e.to_string(), Some(at))
-                        .await
+                    self.store.fail_job(job.id, &e.to_string(), Some(at)).await
                 }
                 (Err(e), _) => self.store.fail_job(job.id, &e.to_string(), None).await,
             };
@@ -334,8 +334,8 @@ impl Worker {
                 }
                 Err(e) => {
                     failures_in_row = failures_in_row.saturating_add(1);
-                    let wait =
-                        Duration::from_secs(1u64 << failures_in_row.min(5)).min(Duration::from_secs(30));
+                    let wait = Duration::from_secs(1u64 << failures_in_row.min(5))
+                        .min(Duration::from_secs(30));
                     tracing::error!(
                         worker.id = %self.id, error = format!("{e:#}"), retry_in_ms = wait.as_millis() as u64,
                         "the job queue is unavailable"
@@ -364,7 +364,9 @@ mod tests {
         let schedule: Vec<f64> = (1..=10).map(|n| secs(backoff(n, 0.0))).collect();
         assert_eq!(
             schedule,
-            vec![30.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 3600.0, 3600.0, 3600.0]
+            vec![
+                30.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 3600.0, 3600.0, 3600.0
+            ]
         );
         // Absurd attempt counts neither overflow nor exceed the cap.
         assert_eq!(secs(backoff(i64::MAX, 0.0)), 3600.0);
@@ -391,9 +393,15 @@ mod tests {
     #[tokio::test]
     async fn sleep_ends_early_on_shutdown_and_when_the_sender_is_gone() {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
-        let t = tokio::spawn(async move { sleep_or_shutdown(Duration::from_secs(60), &mut rx).await });
+        let t =
+            tokio::spawn(async move { sleep_or_shutdown(Duration::from_secs(60), &mut rx).await });
         tx.send(true).unwrap();
-        assert!(tokio::time::timeout(Duration::from_secs(5), t).await.unwrap().unwrap());
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), t)
+                .await
+                .unwrap()
+                .unwrap()
+        );
 
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         drop(tx);

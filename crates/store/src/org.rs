@@ -89,18 +89,20 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        row.map(|(id, name, policy, default_language, default_time_zone, created_at)| {
-            let security = serde_json::from_str(&policy)
-                .map_err(|e| StoreError::Corrupt(format!("security policy: {e}")))?;
-            Ok(Organisation {
-                id: OrgId(id),
-                name,
-                security,
-                default_language,
-                default_time_zone,
-                created_at,
-            })
-        })
+        row.map(
+            |(id, name, policy, default_language, default_time_zone, created_at)| {
+                let security = serde_json::from_str(&policy)
+                    .map_err(|e| StoreError::Corrupt(format!("security policy: {e}")))?;
+                Ok(Organisation {
+                    id: OrgId(id),
+                    name,
+                    security,
+                    default_language,
+                    default_time_zone,
+                    created_at,
+                })
+            },
+        )
         .transpose()
     }
 
@@ -181,8 +183,8 @@ impl Store {
             .bind(&after.default_language)
             .bind(&after.default_time_zone)
             .bind(after.id.0)
-                .execute(&mut *tx)
-                .await?;
+            .execute(&mut *tx)
+            .await?;
             append_audit!(
                 tx,
                 pg,

@@ -587,7 +587,12 @@ impl Store {
     }
 
     /// Replace a person's recovery codes with new ones (hashed); the old ones stop working.
-    pub async fn replace_recovery_codes(&self, actor: &Actor, id: UserId, hashes: &[String]) -> Result<()> {
+    pub async fn replace_recovery_codes(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        hashes: &[String],
+    ) -> Result<()> {
         let now = self.now();
         with_tx!(self, |tx, pg| {
             sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
@@ -604,7 +609,13 @@ impl Store {
             append_audit!(
                 tx,
                 pg,
-                actor.entry("user.2fa.recovery_codes", "user", Some(id.to_string()), None, None),
+                actor.entry(
+                    "user.2fa.recovery_codes",
+                    "user",
+                    Some(id.to_string()),
+                    None,
+                    None
+                ),
                 now
             );
             Ok(())

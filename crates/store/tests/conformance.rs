@@ -447,7 +447,13 @@ async fn workspaces_channels_teams() {
             session_idle_hours: 8,
         };
         let updated = s
-            .update_organisation(&Actor::cli(), &name("Acme Corp"), &policy, "bg", "Europe/Sofia")
+            .update_organisation(
+                &Actor::cli(),
+                &name("Acme Corp"),
+                &policy,
+                "bg",
+                "Europe/Sofia",
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -459,16 +465,24 @@ async fn workspaces_channels_teams() {
             ..policy
         };
         assert!(matches!(
-            s.update_organisation(&Actor::cli(), &name("x"), &bad, "en", "UTC").await,
+            s.update_organisation(&Actor::cli(), &name("x"), &bad, "en", "UTC")
+                .await,
             Err(StoreError::Invalid(_))
         ));
         let good = updated.security.clone();
         assert!(matches!(
-            s.update_organisation(&Actor::cli(), &name("x"), &good, "en", "Mars/Base").await,
+            s.update_organisation(&Actor::cli(), &name("x"), &good, "en", "Mars/Base")
+                .await,
             Err(StoreError::Invalid(_))
         ));
         let org = s.organisation().await.unwrap().unwrap();
-        assert_eq!((org.default_language.as_str(), org.default_time_zone.as_str()), ("bg", "Europe/Sofia"));
+        assert_eq!(
+            (
+                org.default_language.as_str(),
+                org.default_time_zone.as_str()
+            ),
+            ("bg", "Europe/Sofia")
+        );
     }
 }
 

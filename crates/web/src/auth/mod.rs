@@ -8,4 +8,6 @@ pub mod csrf;
 pub mod password;
 pub mod principal;
 
-pub use principal::{ApiPrincipal, ClientIp, PagePrincipal, Principal, SESSION_COOKIE, idle_timeout};
+pub use principal::{
+    ApiPrincipal, ClientIp, PagePrincipal, Principal, SESSION_COOKIE, idle_timeout,
+};

@@ -16,7 +16,10 @@ use owlery_domain::{
 use owlery_store::sessions::SessionStage;
 use rand::Rng;
 
-use super::{form::{FormData, safe_next}, page_for, render};
+use super::{
+    form::{FormData, safe_next},
+    page_for, render,
+};
 use crate::{
     auth::{PagePrincipal, SESSION_COOKIE, idle_timeout, password, principal::session_of},
     error::AppError,
@@ -24,7 +27,9 @@ use crate::{
     state::AppState,
     ui::views::{
         FieldError, Flash, FormErrors, Section,
-        account::{AccountView, NewToken, RecoveryCodesView, TokenRow, TokensView, TwoFactorEnrolView},
+        account::{
+            AccountView, NewToken, RecoveryCodesView, TokenRow, TokensView, TwoFactorEnrolView,
+        },
     },
 };
 
@@ -48,7 +53,12 @@ fn lang_of(p: &PagePrincipal) -> Lang {
 
 async fn account_view(state: &AppState, p: &PagePrincipal) -> Result<AccountView, AppError> {
     let user = &p.0.user;
-    let policy = state.store.organisation().await?.map(|o| o.security).unwrap_or_default();
+    let policy = state
+        .store
+        .organisation()
+        .await?
+        .map(|o| o.security)
+        .unwrap_or_default();
     Ok(AccountView {
         page: page_for(p, "/account").with_section(Section::Account),
         name: user.name.clone(),
@@ -75,31 +85,55 @@ async fn account(State(state): State<AppState>, p: PagePrincipal) -> Result<Resp
     Ok(render(&account_view(&state, &p).await?))
 }
 
-async fn save_profile(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn save_profile(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     let lang = lang_of(&p);
     let mut errors = Vec::new();
-    let name = DisplayName::parse("name", &form.get("name"))
-        .map_err(|e| errors.push(FieldError::new("name", i18n::tr_or(lang, "name-error-required", &e.message))));
+    let name = DisplayName::parse("name", &form.get("name")).map_err(|e| {
+        errors.push(FieldError::new(
+            "name",
+            i18n::tr_or(lang, "name-error-required", &e.message),
+        ))
+    });
     let new_lang = Lang::parse(&form.get("lang"));
     if new_lang.is_none() {
-        errors.push(FieldError::new("lang", i18n::tr(lang, "lang-error-unknown")));
+        errors.push(FieldError::new(
+            "lang",
+            i18n::tr(lang, "lang-error-unknown"),
+        ));
     }
-    let tz = parse_time_zone(&form.get("time_zone"))
-        .map_err(|e| errors.push(FieldError::new("time_zone", i18n::tr_or(lang, "tz-error-unknown", &e.message))));
+    let tz = parse_time_zone(&form.get("time_zone")).map_err(|e| {
+        errors.push(FieldError::new(
+            "time_zone",
+            i18n::tr_or(lang, "tz-error-unknown", &e.message),
+        ))
+    });
     let (Ok(name), Some(new_lang), Ok(tz)) = (name, new_lang, tz) else {
         let mut view = account_view(&state, &p).await?;
         view.profile_errors = FormErrors(errors);
         return Ok(unprocessable(render(&view)));
     };
-    state.store.update_profile(&p.0.actor(), p.0.user.id, &name, new_lang.code(), tz.name()).await?;
+    state
+        .store
+        .update_profile(&p.0.actor(), p.0.user.id, &name, new_lang.code(), tz.name())
+        .await?;
     let mut fresh = p.clone();
     fresh.0.user = state.store.user(p.0.user.id).await?;
     let mut view = account_view(&state, &fresh).await?;
-    view.page = view.page.with_flash(Some(Flash::success(i18n::tr(new_lang, "account-saved"))));
+    view.page = view
+        .page
+        .with_flash(Some(Flash::success(i18n::tr(new_lang, "account-saved"))));
     Ok(render(&view))
 }
 
-async fn check_current_password(state: &AppState, p: &PagePrincipal, form: &FormData) -> Result<bool, AppError> {
+async fn check_current_password(
+    state: &AppState,
+    p: &PagePrincipal,
+    form: &FormData,
+) -> Result<bool, AppError> {
     let creds = state.store.credentials(p.0.user.id).await?;
     password::verify(form.raw("current_password"), creds.password_hash).await
 }
@@ -113,13 +147,22 @@ async fn change_password(
     let lang = lang_of(&p);
     let mut errors = Vec::new();
     if !check_current_password(&state, &p, &form).await? {
-        errors.push(FieldError::new("current_password", i18n::tr(lang, "password-error-current")));
+        errors.push(FieldError::new(
+            "current_password",
+            i18n::tr(lang, "password-error-current"),
+        ));
     }
     let pw = form.raw("password");
     if let Err(e) = owlery_domain::user::check_password(&pw) {
-        errors.push(FieldError::new("password", i18n::tr_or(lang, &format!("password-error-{}", e.code), &e.message)));
+        errors.push(FieldError::new(
+            "password",
+            i18n::tr_or(lang, &format!("password-error-{}", e.code), &e.message),
+        ));
     } else if pw != form.raw("password_confirm") {
-        errors.push(FieldError::new("password_confirm", i18n::tr(lang, "password-error-mismatch")));
+        errors.push(FieldError::new(
+            "password_confirm",
+            i18n::tr(lang, "password-error-mismatch"),
+        ));
     }
     if !errors.is_empty() {
         let mut view = account_view(&state, &p).await?;
@@ -129,9 +172,20 @@ async fn change_password(
     let hash = password::hash(pw).await?;
     // Other sessions end; this one stays.
     let keep = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
-    state.store.set_password(&p.0.actor(), p.0.user.id, &hash, "user.password.change", keep.as_deref()).await?;
+    state
+        .store
+        .set_password(
+            &p.0.actor(),
+            p.0.user.id,
+            &hash,
+            "user.password.change",
+            keep.as_deref(),
+        )
+        .await?;
     let mut view = account_view(&state, &p).await?;
-    view.page = view.page.with_flash(Some(Flash::success(i18n::tr(lang, "password-changed"))));
+    view.page = view
+        .page
+        .with_flash(Some(Flash::success(i18n::tr(lang, "password-changed"))));
     Ok(render(&view))
 }
 
@@ -143,7 +197,10 @@ async fn set_language(
     form: FormData,
 ) -> Result<Response, AppError> {
     let Some(lang) = Lang::parse(&form.get("lang")) else {
-        return Err(AppError::bad_request("unknown_language", "Choose English or Bulgarian."));
+        return Err(AppError::bad_request(
+            "unknown_language",
+            "Choose English or Bulgarian.",
+        ));
     };
     let next = safe_next(&form.get("next"));
     let (mut parts, _) = axum::http::Request::new(()).into_parts();
@@ -154,9 +211,15 @@ async fn set_language(
         let user = state.store.user(session.user_id).await?;
         let actor = owlery_domain::audit::Actor::user(user.id, &user.email, None);
         let name = DisplayName::parse("name", &user.name)?;
-        state.store.update_profile(&actor, user.id, &name, lang.code(), &user.time_zone).await?;
+        state
+            .store
+            .update_profile(&actor, user.id, &name, lang.code(), &user.time_zone)
+            .await?;
     }
-    let cookie = Cookie::build(("owlery_lang", lang.code())).path("/").http_only(true).build();
+    let cookie = Cookie::build(("owlery_lang", lang.code()))
+        .path("/")
+        .http_only(true)
+        .build();
     Ok((jar.add(cookie), Redirect::to(&next)).into_response())
 }
 
@@ -168,10 +231,19 @@ async fn enrol_form(State(state): State<AppState>, p: PagePrincipal) -> Result<R
     }
     let mut secret = [0u8; 20];
     rand::rngs::OsRng.fill(&mut secret);
-    let sealed = state.vault.seal("totp", &secret).map_err(AppError::internal)?;
+    let sealed = state
+        .vault
+        .seal("totp", &secret)
+        .map_err(AppError::internal)?;
     state.store.set_pending_totp(p.0.user.id, &sealed).await?;
-    let issuer = state.store.organisation().await?.map(|o| format!("Owlery ({})", o.name)).unwrap_or_else(|| "Owlery".into());
-    let url = totp::provisioning_url(&secret, &issuer, &p.0.user.email).map_err(AppError::internal)?;
+    let issuer = state
+        .store
+        .organisation()
+        .await?
+        .map(|o| format!("Owlery ({})", o.name))
+        .unwrap_or_else(|| "Owlery".into());
+    let url =
+        totp::provisioning_url(&secret, &issuer, &p.0.user.email).map_err(AppError::internal)?;
     let qr = qrcode::QrCode::new(url.as_bytes()).map_err(AppError::internal)?;
     let qr_svg = qr
         .render::<qrcode::render::svg::Color>()
@@ -179,7 +251,9 @@ async fn enrol_form(State(state): State<AppState>, p: PagePrincipal) -> Result<R
         .dark_color(qrcode::render::svg::Color("#000000"))
         .light_color(qrcode::render::svg::Color("#ffffff"))
         .build();
-    let required = p.0.session().is_some_and(|s| s.stage == SessionStage::MustEnrolSecondFactor);
+    let required =
+        p.0.session()
+            .is_some_and(|s| s.stage == SessionStage::MustEnrolSecondFactor);
     let view = TwoFactorEnrolView {
         page: page_for(&p, "/account/2fa").with_section(Section::Account),
         qr_svg,
@@ -195,7 +269,9 @@ fn new_recovery_codes_plain() -> Vec<String> {
     let mut rng = rand::rngs::OsRng;
     (0..10)
         .map(|_| {
-            let s: String = (0..12).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+            let s: String = (0..12)
+                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                .collect();
             format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
         })
         .collect()
@@ -212,7 +288,10 @@ async fn enrol(
     let Some(sealed) = creds.totp_secret.filter(|_| !creds.user.totp_enabled) else {
         return Ok(Redirect::to("/account").into_response());
     };
-    let secret = state.vault.open("totp", &sealed).map_err(AppError::internal)?;
+    let secret = state
+        .vault
+        .open("totp", &sealed)
+        .map_err(AppError::internal)?;
     let step = match totp::verify(&secret, &form.get("code"), state.store.now(), None) {
         Ok(step) => step,
         Err(e) => {
@@ -221,7 +300,8 @@ async fn enrol(
                 _ => "signin-2fa-error-code",
             };
             // Show the same secret again so the person can retry without re-scanning.
-            let url = totp::provisioning_url(&secret, "Owlery", &p.0.user.email).map_err(AppError::internal)?;
+            let url = totp::provisioning_url(&secret, "Owlery", &p.0.user.email)
+                .map_err(AppError::internal)?;
             let qr_svg = qrcode::QrCode::new(url.as_bytes())
                 .map_err(AppError::internal)?
                 .render::<qrcode::render::svg::Color>()
@@ -231,7 +311,10 @@ async fn enrol(
                 page: page_for(&p, "/account/2fa").with_section(Section::Account),
                 qr_svg,
                 secret: totp::secret_base32(&secret),
-                required: p.0.session().is_some_and(|s| s.stage == SessionStage::MustEnrolSecondFactor),
+                required: p
+                    .0
+                    .session()
+                    .is_some_and(|s| s.stage == SessionStage::MustEnrolSecondFactor),
                 errors: FormErrors(vec![FieldError::new("code", i18n::tr(lang, key))]),
             };
             return Ok(unprocessable(render(&view)));
@@ -239,8 +322,14 @@ async fn enrol(
     };
     let codes = new_recovery_codes_plain();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
-    state.store.enable_totp(&p.0.actor(), p.0.user.id, step, &hashes).await?;
-    let view = RecoveryCodesView { page: page_for(&p, "/account/2fa").with_section(Section::Account), codes };
+    state
+        .store
+        .enable_totp(&p.0.actor(), p.0.user.id, step, &hashes)
+        .await?;
+    let view = RecoveryCodesView {
+        page: page_for(&p, "/account/2fa").with_section(Section::Account),
+        codes,
+    };
     let res = render(&view);
     // Enrolment that policy demanded completes the sign-in.
     if let Some(session) = p.0.session()
@@ -248,48 +337,87 @@ async fn enrol(
         && let Some(cookie) = jar.get(SESSION_COOKIE)
     {
         let idle = idle_timeout(&state).await?;
-        let (secret, _) = state.store.advance_session(cookie.value(), SessionStage::Active, idle).await?;
-        state.store.record_signin(&p.0.actor(), p.0.user.id, "password+totp_enrolment").await?;
+        let (secret, _) = state
+            .store
+            .advance_session(cookie.value(), SessionStage::Active, idle)
+            .await?;
+        state
+            .store
+            .record_signin(&p.0.actor(), p.0.user.id, "password+totp_enrolment")
+            .await?;
         return Ok((jar.add(super::auth::session_cookie(&state, secret)), res).into_response());
     }
     Ok(res)
 }
 
-async fn new_recovery_codes(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn new_recovery_codes(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     let lang = lang_of(&p);
     if !p.0.user.totp_enabled {
         return Ok(Redirect::to("/account").into_response());
     }
     if !check_current_password(&state, &p, &form).await? {
         let mut view = account_view(&state, &p).await?;
-        view.two_factor_errors = FormErrors(vec![FieldError::new("current_password", i18n::tr(lang, "password-error-current"))]);
+        view.two_factor_errors = FormErrors(vec![FieldError::new(
+            "current_password",
+            i18n::tr(lang, "password-error-current"),
+        )]);
         return Ok(unprocessable(render(&view)));
     }
     let codes = new_recovery_codes_plain();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
-    state.store.replace_recovery_codes(&p.0.actor(), p.0.user.id, &hashes).await?;
-    Ok(render(&RecoveryCodesView { page: page_for(&p, "/account/2fa").with_section(Section::Account), codes }))
+    state
+        .store
+        .replace_recovery_codes(&p.0.actor(), p.0.user.id, &hashes)
+        .await?;
+    Ok(render(&RecoveryCodesView {
+        page: page_for(&p, "/account/2fa").with_section(Section::Account),
+        codes,
+    }))
 }
 
-async fn disable_2fa(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn disable_2fa(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     let lang = lang_of(&p);
-    let policy = state.store.organisation().await?.map(|o| o.security).unwrap_or_default();
+    let policy = state
+        .store
+        .organisation()
+        .await?
+        .map(|o| o.security)
+        .unwrap_or_default();
     let mut errors = Vec::new();
     if policy.requires_2fa(&p.0.access) {
-        errors.push(FieldError::new("current_password", i18n::tr(lang, "twofa-error-required")));
+        errors.push(FieldError::new(
+            "current_password",
+            i18n::tr(lang, "twofa-error-required"),
+        ));
     } else if !check_current_password(&state, &p, &form).await? {
-        errors.push(FieldError::new("current_password", i18n::tr(lang, "password-error-current")));
+        errors.push(FieldError::new(
+            "current_password",
+            i18n::tr(lang, "password-error-current"),
+        ));
     }
     if !errors.is_empty() {
         let mut view = account_view(&state, &p).await?;
         view.two_factor_errors = FormErrors(errors);
         return Ok(unprocessable(render(&view)));
     }
-    state.store.disable_totp(&p.0.actor(), p.0.user.id, "user.2fa.disable").await?;
+    state
+        .store
+        .disable_totp(&p.0.actor(), p.0.user.id, "user.2fa.disable")
+        .await?;
     let mut fresh = p.clone();
     fresh.0.user = state.store.user(p.0.user.id).await?;
     let mut view = account_view(&state, &fresh).await?;
-    view.page = view.page.with_flash(Some(Flash::success(i18n::tr(lang, "twofa-disabled"))));
+    view.page = view
+        .page
+        .with_flash(Some(Flash::success(i18n::tr(lang, "twofa-disabled"))));
     Ok(render(&view))
 }
 
@@ -334,7 +462,11 @@ async fn tokens(State(state): State<AppState>, p: PagePrincipal) -> Result<Respo
     Ok(render(&tokens_view(&state, &p).await?))
 }
 
-async fn create_token(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn create_token(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     let lang = lang_of(&p);
     let mut view = tokens_view(&state, &p).await?;
     let name = form.get("name");
@@ -342,18 +474,30 @@ async fn create_token(State(state): State<AppState>, p: PagePrincipal, form: For
     let scopes_raw = form.all("scopes");
     let mut errors = Vec::new();
     if DisplayName::parse("name", &name).is_err() {
-        errors.push(FieldError::new("name", i18n::tr(lang, "name-error-required")));
+        errors.push(FieldError::new(
+            "name",
+            i18n::tr(lang, "name-error-required"),
+        ));
     }
     let expires = owlery_domain::token::parse_expiry(days, state.store.now());
     if expires.is_err() {
-        errors.push(FieldError::new("expires_in_days", i18n::tr(lang, "tokens-error-expiry")));
+        errors.push(FieldError::new(
+            "expires_in_days",
+            i18n::tr(lang, "tokens-error-expiry"),
+        ));
     }
     let scopes = owlery_domain::token::parse_scopes(scopes_raw.iter().map(String::as_str));
     match &scopes {
         Ok(s) if s.iter().any(|perm| !p.0.access.can_anywhere(*perm)) => {
-            errors.push(FieldError::new("scopes", i18n::tr(lang, "tokens-error-scope")));
+            errors.push(FieldError::new(
+                "scopes",
+                i18n::tr(lang, "tokens-error-scope"),
+            ));
         }
-        Err(_) => errors.push(FieldError::new("scopes", i18n::tr(lang, "tokens-error-scope"))),
+        Err(_) => errors.push(FieldError::new(
+            "scopes",
+            i18n::tr(lang, "tokens-error-scope"),
+        )),
         Ok(_) => {}
     }
     let (Ok(expires), Ok(scopes), true) = (expires, scopes, errors.is_empty()) else {
@@ -363,13 +507,23 @@ async fn create_token(State(state): State<AppState>, p: PagePrincipal, form: For
         view.errors = FormErrors(errors);
         return Ok(unprocessable(render(&view)));
     };
-    let (secret, token) = state.store.create_token(&p.0.actor(), p.0.user.id, &name, &scopes, expires).await?;
+    let (secret, token) = state
+        .store
+        .create_token(&p.0.actor(), p.0.user.id, &name, &scopes, expires)
+        .await?;
     let mut view = tokens_view(&state, &p).await?;
-    view.new_token = Some(NewToken { name: token.name, secret });
+    view.new_token = Some(NewToken {
+        name: token.name,
+        secret,
+    });
     Ok(render(&view))
 }
 
-async fn revoke_token(State(state): State<AppState>, p: PagePrincipal, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let id = TokenId::parse(&id).ok_or_else(|| AppError::not_found("token"))?;
     let token = state.store.token(id).await?;
     if token.user_id != p.0.user.id {

@@ -8,7 +8,10 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use axum_extra::extract::{CookieJar, cookie::{Cookie, SameSite}};
+use axum_extra::extract::{
+    CookieJar,
+    cookie::{Cookie, SameSite},
+};
 use owlery_domain::{
     audit::Actor,
     lockout::SignInGate,
@@ -23,7 +26,10 @@ use owlery_store::{
 };
 use serde::Deserialize;
 
-use super::{form::{FormData, safe_next}, guest_lang, render};
+use super::{
+    form::{FormData, safe_next},
+    guest_lang, render,
+};
 use crate::{
     auth::{ClientIp, SESSION_COOKIE, csrf, idle_timeout, password, principal::session_of},
     error::AppError,
@@ -31,7 +37,10 @@ use crate::{
     state::AppState,
     ui::views::{
         FieldError, Flash, FormErrors, Page,
-        auth::{ErrorView, ForgotPasswordView, ResetPasswordView, SetupView, SignInTwoFactorView, SignInView},
+        auth::{
+            ErrorView, ForgotPasswordView, ResetPasswordView, SetupView, SignInTwoFactorView,
+            SignInView,
+        },
     },
 };
 
@@ -48,9 +57,17 @@ pub fn routes() -> Router<AppState> {
 const MIN_PASSWORD: i64 = 12;
 
 /// A page for someone not (fully) signed in: guest language, pre-session CSRF token.
-fn guest_page(headers: &HeaderMap, jar: &CookieJar, state: &AppState, path: &str) -> (Page, Option<Cookie<'static>>) {
+fn guest_page(
+    headers: &HeaderMap,
+    jar: &CookieJar,
+    state: &AppState,
+    path: &str,
+) -> (Page, Option<Cookie<'static>>) {
     let (token, cookie) = csrf::pre_session_token(jar, state.config.secure_cookies());
-    (Page::new(guest_lang(headers), chrono_tz::UTC, token).with_path(path), cookie)
+    (
+        Page::new(guest_lang(headers), chrono_tz::UTC, token).with_path(path),
+        cookie,
+    )
 }
 
 fn with_cookie(res: Response, cookie: Option<Cookie<'static>>) -> Response {
@@ -73,7 +90,6 @@ pub(crate) fn session_cookie(state: &AppState, secret: String) -> Cookie<'static
         .same_site(SameSite::Lax)
         .build()
 }
-
 
 #[derive(Deserialize)]
 struct SignInQuery {
@@ -106,9 +122,17 @@ async fn signin_form(
 }
 
 /// When the account or address is locked, the sentence that says until when.
-fn locked_message(lang: Lang, until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+fn locked_message(
+    lang: Lang,
+    until: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     let minutes = ((until - now).num_seconds() + 59) / 60;
-    i18n::tr_args(lang, "signin-error-locked", &[("minutes", i18n::Arg::from(minutes.max(1)))])
+    i18n::tr_args(
+        lang,
+        "signin-error-locked",
+        &[("minutes", i18n::Arg::from(minutes.max(1)))],
+    )
 }
 
 async fn signin(
@@ -123,38 +147,85 @@ async fn signin(
     let email = form.get("email").to_lowercase();
     let next = safe_next(&form.get("next"));
     let again = |page: Page, error: String, status: StatusCode| {
-        let view = SignInView { page, email: email.clone(), error: Some(error), errors: FormErrors::new(), next: next.clone() };
+        let view = SignInView {
+            page,
+            email: email.clone(),
+            error: Some(error),
+            errors: FormErrors::new(),
+            next: next.clone(),
+        };
         with_status(with_cookie(render(&view), cookie.clone()), status)
     };
     if email.is_empty() || form.raw("password").is_empty() {
-        return Ok(again(page, i18n::tr(lang, "signin-error-missing"), StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(again(
+            page,
+            i18n::tr(lang, "signin-error-missing"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     let now = state.store.now();
-    let (by_email, by_ip) = state.store.signin_failures(&email, &ip, state.lockout.since(now)).await?;
+    let (by_email, by_ip) = state
+        .store
+        .signin_failures(&email, &ip, state.lockout.since(now))
+        .await?;
     if let SignInGate::LockedUntil(until) = state.lockout.gate(&by_email, &by_ip, now) {
-        return Ok(again(page, locked_message(lang, until, now), StatusCode::TOO_MANY_REQUESTS));
+        return Ok(again(
+            page,
+            locked_message(lang, until, now),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
     }
     let creds = state.store.credentials_by_email(&email).await?;
-    let ok = password::verify(form.raw("password"), creds.as_ref().and_then(|c| c.password_hash.clone())).await?;
-    let actor = Actor { user_id: creds.as_ref().map(|c| c.user.id), label: email.clone(), ip: Some(ip.clone()) };
+    let ok = password::verify(
+        form.raw("password"),
+        creds.as_ref().and_then(|c| c.password_hash.clone()),
+    )
+    .await?;
+    let actor = Actor {
+        user_id: creds.as_ref().map(|c| c.user.id),
+        label: email.clone(),
+        ip: Some(ip.clone()),
+    };
     let creds = match creds {
         Some(c) if ok && c.user.status == UserStatus::Active => c,
         Some(c) if ok && c.user.status == UserStatus::Disabled => {
-            state.store.record_signin_failure(&actor, &email, &ip, "disabled").await?;
-            return Ok(again(page, i18n::tr(lang, "signin-error-disabled"), StatusCode::FORBIDDEN));
+            state
+                .store
+                .record_signin_failure(&actor, &email, &ip, "disabled")
+                .await?;
+            return Ok(again(
+                page,
+                i18n::tr(lang, "signin-error-disabled"),
+                StatusCode::FORBIDDEN,
+            ));
         }
         _ => {
-            state.store.record_signin_failure(&actor, &email, &ip, "bad_credentials").await?;
-            return Ok(again(page, i18n::tr(lang, "signin-error-credentials"), StatusCode::UNAUTHORIZED));
+            state
+                .store
+                .record_signin_failure(&actor, &email, &ip, "bad_credentials")
+                .await?;
+            return Ok(again(
+                page,
+                i18n::tr(lang, "signin-error-credentials"),
+                StatusCode::UNAUTHORIZED,
+            ));
         }
     };
     let stage = stage_after_password(&state, &creds).await?;
     let idle = idle_timeout(&state).await?;
-    let ua = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
-    let (secret, _) = state.store.create_session(creds.user.id, stage, idle, Some(&ip), ua).await?;
+    let ua = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let (secret, _) = state
+        .store
+        .create_session(creds.user.id, stage, idle, Some(&ip), ua)
+        .await?;
     let to = match stage {
         SessionStage::Active => {
-            state.store.record_signin(&actor, creds.user.id, "password").await?;
+            state
+                .store
+                .record_signin(&actor, creds.user.id, "password")
+                .await?;
             next
         }
         SessionStage::PendingSecondFactor => "/signin/2fa".to_owned(),
@@ -165,13 +236,25 @@ async fn signin(
 
 /// After a correct password: the second factor if the person has one; enrolment if policy demands
 /// one they lack; otherwise fully in.
-async fn stage_after_password(state: &AppState, creds: &Credentials) -> Result<SessionStage, AppError> {
+async fn stage_after_password(
+    state: &AppState,
+    creds: &Credentials,
+) -> Result<SessionStage, AppError> {
     if creds.user.totp_enabled {
         return Ok(SessionStage::PendingSecondFactor);
     }
     let access = state.store.access_of(creds.user.id).await?;
-    let policy = state.store.organisation().await?.map(|o| o.security).unwrap_or_default();
-    Ok(if policy.requires_2fa(&access) { SessionStage::MustEnrolSecondFactor } else { SessionStage::Active })
+    let policy = state
+        .store
+        .organisation()
+        .await?
+        .map(|o| o.security)
+        .unwrap_or_default();
+    Ok(if policy.requires_2fa(&access) {
+        SessionStage::MustEnrolSecondFactor
+    } else {
+        SessionStage::Active
+    })
 }
 
 async fn pending_session(
@@ -190,16 +273,31 @@ async fn pending_session(
         .filter(|(_, s)| s.stage == SessionStage::PendingSecondFactor))
 }
 
-fn second_factor_page(state: &AppState, headers: &HeaderMap, session: &owlery_store::sessions::Session) -> Page {
+fn second_factor_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &owlery_store::sessions::Session,
+) -> Page {
     let _ = state;
-    Page::new(guest_lang(headers), chrono_tz::UTC, session.csrf_token.clone()).with_path("/signin/2fa")
+    Page::new(
+        guest_lang(headers),
+        chrono_tz::UTC,
+        session.csrf_token.clone(),
+    )
+    .with_path("/signin/2fa")
 }
 
-async fn second_factor_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn second_factor_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let Some((_, session)) = pending_session(&state, &headers).await? else {
         return Ok(Redirect::to("/signin").into_response());
     };
-    let view = SignInTwoFactorView { page: second_factor_page(&state, &headers, &session), errors: FormErrors::new() };
+    let view = SignInTwoFactorView {
+        page: second_factor_page(&state, &headers, &session),
+        errors: FormErrors::new(),
+    };
     Ok(render(&view))
 }
 
@@ -222,42 +320,95 @@ async fn second_factor(
         with_status(render(&SignInTwoFactorView { page, errors }), status)
     };
     let now = state.store.now();
-    let (by_email, by_ip) = state.store.signin_failures(&creds.user.email, &ip, state.lockout.since(now)).await?;
+    let (by_email, by_ip) = state
+        .store
+        .signin_failures(&creds.user.email, &ip, state.lockout.since(now))
+        .await?;
     if let SignInGate::LockedUntil(until) = state.lockout.gate(&by_email, &by_ip, now) {
-        let errors = FormErrors(vec![FieldError::new("code", locked_message(lang, until, now))]);
-        return Ok(with_status(render(&SignInTwoFactorView { page, errors }), StatusCode::TOO_MANY_REQUESTS));
+        let errors = FormErrors(vec![FieldError::new(
+            "code",
+            locked_message(lang, until, now),
+        )]);
+        return Ok(with_status(
+            render(&SignInTwoFactorView { page, errors }),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
     }
     let code = form.get("code");
     let method = if totp::looks_like_recovery_code(&code) {
-        if !state.store.consume_recovery_code(creds.user.id, &totp::recovery_code_hash(&code)).await? {
-            state.store.record_signin_failure(&actor, &creds.user.email, &ip, "bad_recovery_code").await?;
-            return Ok(fail(page, "signin-2fa-error-recovery", StatusCode::UNAUTHORIZED));
+        if !state
+            .store
+            .consume_recovery_code(creds.user.id, &totp::recovery_code_hash(&code))
+            .await?
+        {
+            state
+                .store
+                .record_signin_failure(&actor, &creds.user.email, &ip, "bad_recovery_code")
+                .await?;
+            return Ok(fail(
+                page,
+                "signin-2fa-error-recovery",
+                StatusCode::UNAUTHORIZED,
+            ));
         }
         "password+recovery_code"
     } else {
         let Some(sealed) = &creds.totp_secret else {
             return Ok(Redirect::to("/signin").into_response());
         };
-        let plain = state.vault.open("totp", sealed).map_err(AppError::internal)?;
+        let plain = state
+            .vault
+            .open("totp", sealed)
+            .map_err(AppError::internal)?;
         match totp::verify(&plain, &code, now, creds.totp_last_step) {
-            Ok(step) if state.store.consume_totp_step(creds.user.id, step).await? => "password+totp",
+            Ok(step) if state.store.consume_totp_step(creds.user.id, step).await? => {
+                "password+totp"
+            }
             Ok(_) | Err(totp::TotpError::Replayed) => {
-                state.store.record_signin_failure(&actor, &creds.user.email, &ip, "replayed_code").await?;
-                return Ok(fail(page, "signin-2fa-error-replayed", StatusCode::UNAUTHORIZED));
+                state
+                    .store
+                    .record_signin_failure(&actor, &creds.user.email, &ip, "replayed_code")
+                    .await?;
+                return Ok(fail(
+                    page,
+                    "signin-2fa-error-replayed",
+                    StatusCode::UNAUTHORIZED,
+                ));
             }
             Err(totp::TotpError::Malformed) => {
-                return Ok(fail(page, "signin-2fa-error-malformed", StatusCode::UNPROCESSABLE_ENTITY));
+                return Ok(fail(
+                    page,
+                    "signin-2fa-error-malformed",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ));
             }
             Err(_) => {
-                state.store.record_signin_failure(&actor, &creds.user.email, &ip, "bad_code").await?;
-                return Ok(fail(page, "signin-2fa-error-code", StatusCode::UNAUTHORIZED));
+                state
+                    .store
+                    .record_signin_failure(&actor, &creds.user.email, &ip, "bad_code")
+                    .await?;
+                return Ok(fail(
+                    page,
+                    "signin-2fa-error-code",
+                    StatusCode::UNAUTHORIZED,
+                ));
             }
         }
     };
     let idle = idle_timeout(&state).await?;
-    let (new_secret, _) = state.store.advance_session(&secret, SessionStage::Active, idle).await?;
-    state.store.record_signin(&actor, creds.user.id, method).await?;
-    Ok((jar.add(session_cookie(&state, new_secret)), Redirect::to("/")).into_response())
+    let (new_secret, _) = state
+        .store
+        .advance_session(&secret, SessionStage::Active, idle)
+        .await?;
+    state
+        .store
+        .record_signin(&actor, creds.user.id, method)
+        .await?;
+    Ok((
+        jar.add(session_cookie(&state, new_secret)),
+        Redirect::to("/"),
+    )
+        .into_response())
 }
 
 async fn signout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {
@@ -270,9 +421,18 @@ async fn signout(State(state): State<AppState>, jar: CookieJar) -> Result<Respon
 
 // ---- forgotten password ----
 
-async fn forgot_form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Response {
+async fn forgot_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Response {
     let (page, cookie) = guest_page(&headers, &jar, &state, "/forgot-password");
-    let view = ForgotPasswordView { page, email: String::new(), sent: false, errors: FormErrors::new() };
+    let view = ForgotPasswordView {
+        page,
+        email: String::new(),
+        sent: false,
+        errors: FormErrors::new(),
+    };
     with_cookie(render(&view), cookie)
 }
 
@@ -289,27 +449,48 @@ async fn forgot(
     let email = form.get("email");
     if let Err(e) = owlery_domain::user::Email::parse(&email) {
         let errors = FormErrors(vec![FieldError::new("email", e.message)]);
-        let view = ForgotPasswordView { page, email, sent: false, errors };
-        return Ok(with_status(with_cookie(render(&view), cookie), StatusCode::UNPROCESSABLE_ENTITY));
+        let view = ForgotPasswordView {
+            page,
+            email,
+            sent: false,
+            errors,
+        };
+        return Ok(with_status(
+            with_cookie(render(&view), cookie),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     if let Some(c) = state.store.credentials_by_email(&email).await?
         && c.user.status != UserStatus::Disabled
     {
         if state.config.mail_enabled {
-            let actor = Actor { user_id: Some(c.user.id), label: c.user.email.clone(), ip: Some(ip) };
+            let actor = Actor {
+                user_id: Some(c.user.id),
+                label: c.user.email.clone(),
+                ip: Some(ip),
+            };
             let secret = state
                 .store
-                .create_link(&actor, c.user.id, LinkPurpose::PasswordReset, chrono::Duration::hours(1))
+                .create_link(
+                    &actor,
+                    c.user.id,
+                    LinkPurpose::PasswordReset,
+                    chrono::Duration::hours(1),
+                )
                 .await?;
             let user_lang = Lang::parse(&c.user.language).unwrap_or(lang);
             let link = state.config.link(&format!("/reset-password/{secret}"));
             let mail = OutgoingMail {
                 to: c.user.email.clone(),
                 subject: i18n::tr(user_lang, "reset-mail-subject"),
-                text: i18n::tr_args(user_lang, "reset-mail-body", &[
-                    ("name", i18n::Arg::from(c.user.name.clone())),
-                    ("link", i18n::Arg::from(link)),
-                ]),
+                text: i18n::tr_args(
+                    user_lang,
+                    "reset-mail-body",
+                    &[
+                        ("name", i18n::Arg::from(c.user.name.clone())),
+                        ("link", i18n::Arg::from(link)),
+                    ],
+                ),
             };
             let payload = serde_json::to_value(&mail).map_err(AppError::internal)?;
             state.store.enqueue(NewJob::new(JOB_KIND, payload)).await?;
@@ -317,7 +498,12 @@ async fn forgot(
             tracing::warn!(user.id = %c.user.id, "password reset requested but outgoing mail is not configured");
         }
     }
-    let view = ForgotPasswordView { page, email, sent: true, errors: FormErrors::new() };
+    let view = ForgotPasswordView {
+        page,
+        email,
+        sent: true,
+        errors: FormErrors::new(),
+    };
     Ok(with_cookie(render(&view), cookie))
 }
 
@@ -329,7 +515,10 @@ fn link_problem_page(page: Page, problem: LinkProblem) -> Response {
         LinkProblem::Used => (410, "link-error-used"),
     };
     let view = ErrorView::new(page, status).with_message(i18n::tr(lang, key));
-    with_status(render(&view), StatusCode::from_u16(status).unwrap_or(StatusCode::GONE))
+    with_status(
+        render(&view),
+        StatusCode::from_u16(status).unwrap_or(StatusCode::GONE),
+    )
 }
 
 /// Check a new password and its confirmation; the form errors, if any.
@@ -337,9 +526,15 @@ fn check_new_password(lang: Lang, form: &FormData) -> FormErrors {
     let mut errors = Vec::new();
     let pw = form.raw("password");
     if let Err(e) = check_password(&pw) {
-        errors.push(FieldError::new("password", i18n::tr_or(lang, &format!("password-error-{}", e.code), &e.message)));
+        errors.push(FieldError::new(
+            "password",
+            i18n::tr_or(lang, &format!("password-error-{}", e.code), &e.message),
+        ));
     } else if pw != form.raw("password_confirm") {
-        errors.push(FieldError::new("password_confirm", i18n::tr(lang, "password-error-mismatch")));
+        errors.push(FieldError::new(
+            "password_confirm",
+            i18n::tr(lang, "password-error-mismatch"),
+        ));
     }
     FormErrors(errors)
 }
@@ -351,10 +546,19 @@ async fn reset_form(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let (page, cookie) = guest_page(&headers, &jar, &state, "/reset-password");
-    if let Err(problem) = state.store.check_link(&token, LinkPurpose::PasswordReset).await? {
+    if let Err(problem) = state
+        .store
+        .check_link(&token, LinkPurpose::PasswordReset)
+        .await?
+    {
         return Ok(link_problem_page(page, problem));
     }
-    let view = ResetPasswordView { page, token, min_password_length: MIN_PASSWORD, errors: FormErrors::new() };
+    let view = ResetPasswordView {
+        page,
+        token,
+        min_password_length: MIN_PASSWORD,
+        errors: FormErrors::new(),
+    };
     Ok(with_cookie(render(&view), cookie))
 }
 
@@ -367,22 +571,41 @@ async fn reset(
     form: FormData,
 ) -> Result<Response, AppError> {
     let (page, cookie) = guest_page(&headers, &jar, &state, "/reset-password");
-    let user_id = match state.store.check_link(&token, LinkPurpose::PasswordReset).await? {
+    let user_id = match state
+        .store
+        .check_link(&token, LinkPurpose::PasswordReset)
+        .await?
+    {
         Ok(u) => u,
         Err(problem) => return Ok(link_problem_page(page, problem)),
     };
     let errors = check_new_password(page.lang, &form);
     if !errors.0.is_empty() {
-        let view = ResetPasswordView { page, token, min_password_length: MIN_PASSWORD, errors };
-        return Ok(with_status(with_cookie(render(&view), cookie), StatusCode::UNPROCESSABLE_ENTITY));
+        let view = ResetPasswordView {
+            page,
+            token,
+            min_password_length: MIN_PASSWORD,
+            errors,
+        };
+        return Ok(with_status(
+            with_cookie(render(&view), cookie),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     let hash = password::hash(form.raw("password")).await?;
-    if !state.store.consume_link(&token, LinkPurpose::PasswordReset).await? {
+    if !state
+        .store
+        .consume_link(&token, LinkPurpose::PasswordReset)
+        .await?
+    {
         return Ok(link_problem_page(page, LinkProblem::Used));
     }
     let user = state.store.user(user_id).await?;
     let actor = Actor::user(user.id, &user.email, Some(ip));
-    state.store.set_password(&actor, user.id, &hash, "user.password.reset", None).await?;
+    state
+        .store
+        .set_password(&actor, user.id, &hash, "user.password.reset", None)
+        .await?;
     Ok(Redirect::to("/signin?notice=password-reset").into_response())
 }
 
@@ -400,7 +623,12 @@ async fn setup_form(
         Err(problem) => return Ok(link_problem_page(page, problem)),
     };
     let user = state.store.user(user_id).await?;
-    let org_name = state.store.organisation().await?.map(|o| o.name).unwrap_or_default();
+    let org_name = state
+        .store
+        .organisation()
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
     let first_owner = state.store.count_users().await? == 1;
     let view = SetupView {
         page,
@@ -432,10 +660,21 @@ async fn setup(
     let mut errors = check_new_password(page.lang, &form);
     let name = DisplayName::parse("name", &form.get("name"));
     if let Err(e) = &name {
-        errors.0.insert(0, FieldError::new("name", i18n::tr_or(page.lang, "name-error-required", &e.message)));
+        errors.0.insert(
+            0,
+            FieldError::new(
+                "name",
+                i18n::tr_or(page.lang, "name-error-required", &e.message),
+            ),
+        );
     }
     let (Ok(name), true) = (name, errors.0.is_empty()) else {
-        let org_name = state.store.organisation().await?.map(|o| o.name).unwrap_or_default();
+        let org_name = state
+            .store
+            .organisation()
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
         let view = SetupView {
             page,
             token,
@@ -446,23 +685,38 @@ async fn setup(
             min_password_length: MIN_PASSWORD,
             errors,
         };
-        return Ok(with_status(with_cookie(render(&view), cookie), StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(with_status(
+            with_cookie(render(&view), cookie),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     };
     let hash = password::hash(form.raw("password")).await?;
     if !state.store.consume_link(&token, LinkPurpose::Setup).await? {
         return Ok(link_problem_page(page, LinkProblem::Used));
     }
     let actor = Actor::user(user.id, &user.email, Some(ip.clone()));
-    state.store.set_password(&actor, user.id, &hash, "user.setup", None).await?;
-    state.store.update_profile(&actor, user.id, &name, &user.language, &user.time_zone).await?;
+    state
+        .store
+        .set_password(&actor, user.id, &hash, "user.setup", None)
+        .await?;
+    state
+        .store
+        .update_profile(&actor, user.id, &name, &user.language, &user.time_zone)
+        .await?;
     // Signed in straight away, subject to the same second-factor policy as any sign-in.
     let creds = state.store.credentials(user.id).await?;
     let stage = stage_after_password(&state, &creds).await?;
     let idle = idle_timeout(&state).await?;
-    let (secret, _) = state.store.create_session(user.id, stage, idle, Some(&ip), None).await?;
+    let (secret, _) = state
+        .store
+        .create_session(user.id, stage, idle, Some(&ip), None)
+        .await?;
     let to = match stage {
         SessionStage::Active => {
-            state.store.record_signin(&actor, user.id, "setup_link").await?;
+            state
+                .store
+                .record_signin(&actor, user.id, "setup_link")
+                .await?;
             "/"
         }
         SessionStage::PendingSecondFactor => "/signin/2fa",
@@ -470,4 +724,3 @@ async fn setup(
     };
     Ok((jar.add(session_cookie(&state, secret)), Redirect::to(to)).into_response())
 }
-

@@ -24,12 +24,20 @@ impl FormData {
 
     /// The first value as sent (passwords are not trimmed).
     pub fn raw(&self, name: &str) -> String {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
 
     /// Every value of a repeated field.
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
     }
 }
 
@@ -38,7 +46,11 @@ impl FromRequest<AppState> for FormData {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "The form is too large.")
+            AppError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "The form is too large.",
+            )
         })?;
         Ok(FormData::parse(&bytes))
     }
@@ -46,7 +58,10 @@ impl FromRequest<AppState> for FormData {
 
 /// Where to go after a form: a local path only, never another site (open redirects).
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains(['\r', '\n']);
     if ok { next.to_owned() } else { "/".to_owned() }
 }
 
@@ -57,7 +72,13 @@ mod tests {
     #[test]
     fn next_is_local_only() {
         assert_eq!(safe_next("/settings/users?x=1"), "/settings/users?x=1");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil", "", "javascript:alert(1)"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(safe_next(bad), "/");
         }
     }

@@ -26,7 +26,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn home(State(state): State<AppState>, p: PagePrincipal) -> Result<Response, AppError> {
-    p.0.require(Permission::OrgRead, Target::Organisation).or_else(|_| p.0.require_anywhere(Permission::OrgRead))?;
+    p.0.require(Permission::OrgRead, Target::Organisation)
+        .or_else(|_| p.0.require_anywhere(Permission::OrgRead))?;
     let org = state.store.organisation().await?;
     let visible = p.0.access.visible_workspaces();
     let workspaces = state
@@ -42,7 +43,13 @@ async fn home(State(state): State<AppState>, p: PagePrincipal) -> Result<Respons
         .await?
         .into_iter()
         .filter(|c| {
-            p.0.access.can(Permission::ChannelsRead, Target::Channel { workspace: c.workspace_id, channel: c.id })
+            p.0.access.can(
+                Permission::ChannelsRead,
+                Target::Channel {
+                    workspace: c.workspace_id,
+                    channel: c.id,
+                },
+            )
         })
         .count();
     let view = HomeView {

@@ -29,8 +29,9 @@ use crate::{
         self, FieldError, Flash, FormErrors, RoleAt, ScopeKind, ScopeOption, Section, SelectOption,
         audit::{AuditFilters, AuditRow, AuditView, ChainStatus},
         settings::{
-            ChannelRow, CreatedUser, GrantRow, NewUserForm, OrganisationView, SecurityView, TeamMember, TeamRow,
-            TeamsView, TwoFactorPolicy, UserDetailView, UserRow, UsersView, WorkspaceRow, WorkspacesView,
+            ChannelRow, CreatedUser, GrantRow, NewUserForm, OrganisationView, SecurityView,
+            TeamMember, TeamRow, TeamsView, TwoFactorPolicy, UserDetailView, UserRow, UsersView,
+            WorkspaceRow, WorkspacesView,
         },
     },
 };
@@ -38,19 +39,34 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/settings", get(settings_home))
-        .route("/settings/organisation", get(organisation).post(save_organisation))
+        .route(
+            "/settings/organisation",
+            get(organisation).post(save_organisation),
+        )
         .route("/settings/security", get(security).post(save_security))
         .route("/settings/users", get(users).post(create_user))
         .route("/settings/users/{id}", get(user_detail))
         .route("/settings/users/{id}/grants", post(grant))
         .route("/settings/users/{id}/grants/{grant}/revoke", post(revoke))
-        .route("/settings/users/{id}/disable", post(|s, p, i| set_status(s, p, i, UserStatus::Disabled)))
-        .route("/settings/users/{id}/enable", post(|s, p, i| set_status(s, p, i, UserStatus::Active)))
+        .route(
+            "/settings/users/{id}/disable",
+            post(|s, p, i| set_status(s, p, i, UserStatus::Disabled)),
+        )
+        .route(
+            "/settings/users/{id}/enable",
+            post(|s, p, i| set_status(s, p, i, UserStatus::Active)),
+        )
         .route("/settings/users/{id}/reset-2fa", post(reset_2fa))
         .route("/settings/teams", get(teams).post(create_team))
         .route("/settings/teams/{id}/members", post(add_member))
-        .route("/settings/teams/{id}/members/{user}/remove", post(remove_member))
-        .route("/settings/workspaces", get(workspaces).post(create_workspace))
+        .route(
+            "/settings/teams/{id}/members/{user}/remove",
+            post(remove_member),
+        )
+        .route(
+            "/settings/workspaces",
+            get(workspaces).post(create_workspace),
+        )
         .route("/settings/channels", post(create_channel))
         .route("/settings/audit", get(audit))
         .route("/settings/audit.csv", get(audit_csv))
@@ -90,13 +106,24 @@ async fn settings_home(p: PagePrincipal) -> Result<Response, AppError> {
 
 // ---- organisation and security ----
 
-async fn organisation(State(state): State<AppState>, p: PagePrincipal) -> Result<Response, AppError> {
+async fn organisation(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, ORG)?;
-    let org = state.store.organisation().await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = state
+        .store
+        .organisation()
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))?;
     Ok(render(&org_view(&p, &org, FormErrors::new())))
 }
 
-fn org_view(p: &PagePrincipal, org: &owlery_store::org::Organisation, errors: FormErrors) -> OrganisationView {
+fn org_view(
+    p: &PagePrincipal,
+    org: &owlery_store::org::Organisation,
+    errors: FormErrors,
+) -> OrganisationView {
     OrganisationView {
         page: settings_page(p, "/settings/organisation"),
         org_name: org.name.clone(),
@@ -107,19 +134,38 @@ fn org_view(p: &PagePrincipal, org: &owlery_store::org::Organisation, errors: Fo
     }
 }
 
-async fn save_organisation(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn save_organisation(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, ORG)?;
     let lang = lang_of(&p);
-    let org = state.store.organisation().await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = state
+        .store
+        .organisation()
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))?;
     let mut errors = Vec::new();
-    let name = DisplayName::parse("name", &form.get("name"))
-        .map_err(|_| errors.push(FieldError::new("name", i18n::tr(lang, "name-error-required"))));
+    let name = DisplayName::parse("name", &form.get("name")).map_err(|_| {
+        errors.push(FieldError::new(
+            "name",
+            i18n::tr(lang, "name-error-required"),
+        ))
+    });
     let default_lang = Lang::parse(&form.get("default_language"));
     if default_lang.is_none() {
-        errors.push(FieldError::new("default_language", i18n::tr(lang, "lang-error-unknown")));
+        errors.push(FieldError::new(
+            "default_language",
+            i18n::tr(lang, "lang-error-unknown"),
+        ));
     }
-    let tz = owlery_domain::user::parse_time_zone(&form.get("default_time_zone"))
-        .map_err(|e| errors.push(FieldError::new("default_time_zone", i18n::tr_or(lang, "tz-error-unknown", &e.message))));
+    let tz = owlery_domain::user::parse_time_zone(&form.get("default_time_zone")).map_err(|e| {
+        errors.push(FieldError::new(
+            "default_time_zone",
+            i18n::tr_or(lang, "tz-error-unknown", &e.message),
+        ))
+    });
     let (Ok(name), Some(default_lang), Ok(tz)) = (name, default_lang, tz) else {
         let mut view = org_view(&p, &org, FormErrors(errors));
         view.org_name = form.get("name");
@@ -127,10 +173,18 @@ async fn save_organisation(State(state): State<AppState>, p: PagePrincipal, form
     };
     let org = state
         .store
-        .update_organisation(&p.0.actor(), &name, &org.security, default_lang.code(), tz.name())
+        .update_organisation(
+            &p.0.actor(),
+            &name,
+            &org.security,
+            default_lang.code(),
+            tz.name(),
+        )
         .await?;
     let mut view = org_view(&p, &org, FormErrors::new());
-    view.page = view.page.with_flash(Some(Flash::success(i18n::tr(lang, "settings-saved"))));
+    view.page = view
+        .page
+        .with_flash(Some(Flash::success(i18n::tr(lang, "settings-saved"))));
     Ok(render(&view))
 }
 
@@ -145,7 +199,11 @@ fn security_view(p: &PagePrincipal, state: &AppState, policy: &SecurityPolicy) -
     SecurityView {
         page: settings_page(p, "/settings/security"),
         require_2fa,
-        require_2fa_roles: policy.require_2fa_roles.iter().map(|r| r.code().to_owned()).collect(),
+        require_2fa_roles: policy
+            .require_2fa_roles
+            .iter()
+            .map(|r| r.code().to_owned())
+            .collect(),
         session_lifetime_hours: i64::from(policy.session_idle_hours),
         lockout_max_attempts: state.lockout.account_failures as i64,
         lockout_window_minutes: state.lockout.window.num_minutes(),
@@ -156,14 +214,26 @@ fn security_view(p: &PagePrincipal, state: &AppState, policy: &SecurityPolicy) -
 
 async fn security(State(state): State<AppState>, p: PagePrincipal) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, ORG)?;
-    let org = state.store.organisation().await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = state
+        .store
+        .organisation()
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))?;
     Ok(render(&security_view(&p, &state, &org.security)))
 }
 
-async fn save_security(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn save_security(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, ORG)?;
     let lang = lang_of(&p);
-    let org = state.store.organisation().await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = state
+        .store
+        .organisation()
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))?;
     let mut errors = Vec::new();
     let roles = match form.get("require_2fa").as_str() {
         "off" | "" => Default::default(),
@@ -175,20 +245,35 @@ async fn save_security(State(state): State<AppState>, p: PagePrincipal, form: Fo
                     Some(r) => {
                         set.insert(r);
                     }
-                    None => errors.push(FieldError::new("require_2fa_roles", i18n::tr(lang, "security-error-role"))),
+                    None => errors.push(FieldError::new(
+                        "require_2fa_roles",
+                        i18n::tr(lang, "security-error-role"),
+                    )),
                 }
             }
             set
         }
         _ => {
-            errors.push(FieldError::new("require_2fa", i18n::tr(lang, "security-error-policy")));
+            errors.push(FieldError::new(
+                "require_2fa",
+                i18n::tr(lang, "security-error-policy"),
+            ));
             Default::default()
         }
     };
-    let hours = form.get("session_lifetime_hours").parse::<u32>().unwrap_or(0);
-    let policy = SecurityPolicy { require_2fa_roles: roles, session_idle_hours: hours };
+    let hours = form
+        .get("session_lifetime_hours")
+        .parse::<u32>()
+        .unwrap_or(0);
+    let policy = SecurityPolicy {
+        require_2fa_roles: roles,
+        session_idle_hours: hours,
+    };
     if policy.validate().is_err() {
-        errors.push(FieldError::new("session_lifetime_hours", i18n::tr(lang, "security-error-lifetime")));
+        errors.push(FieldError::new(
+            "session_lifetime_hours",
+            i18n::tr(lang, "security-error-lifetime"),
+        ));
     }
     if !errors.is_empty() {
         let mut view = security_view(&p, &state, &policy);
@@ -199,10 +284,18 @@ async fn save_security(State(state): State<AppState>, p: PagePrincipal, form: Fo
     let name = DisplayName::parse("name", &org.name)?;
     let org = state
         .store
-        .update_organisation(&p.0.actor(), &name, &policy, &org.default_language, &org.default_time_zone)
+        .update_organisation(
+            &p.0.actor(),
+            &name,
+            &policy,
+            &org.default_language,
+            &org.default_time_zone,
+        )
         .await?;
     let mut view = security_view(&p, &state, &org.security);
-    view.page = view.page.with_flash(Some(Flash::success(i18n::tr(lang, "settings-saved"))));
+    view.page = view
+        .page
+        .with_flash(Some(Flash::success(i18n::tr(lang, "settings-saved"))));
     Ok(render(&view))
 }
 
@@ -220,10 +313,16 @@ async fn scope_names(state: &AppState) -> Result<ScopeNames, AppError> {
     let chs = state.store.list_channels(None).await?;
     let mut options = vec![ScopeOption::organisation()];
     options.extend(ws.iter().map(|w| ScopeOption::workspace(w.id, &w.name)));
-    options.extend(chs.iter().map(|c| ScopeOption::channel(c.id, format!("{} (@{})", c.name, c.handle))));
+    options.extend(
+        chs.iter()
+            .map(|c| ScopeOption::channel(c.id, format!("{} (@{})", c.name, c.handle))),
+    );
     Ok(ScopeNames {
         workspaces: ws.into_iter().map(|w| (w.id, w.name)).collect(),
-        channels: chs.into_iter().map(|c| (c.id, format!("@{}", c.handle))).collect(),
+        channels: chs
+            .into_iter()
+            .map(|c| (c.id, format!("@{}", c.handle)))
+            .collect(),
         options,
     })
 }
@@ -232,8 +331,14 @@ impl ScopeNames {
     fn describe(&self, scope: Scope) -> (ScopeKind, String) {
         match scope {
             Scope::Organisation => (ScopeKind::Organisation, String::new()),
-            Scope::Workspace(w) => (ScopeKind::Workspace, self.workspaces.get(&w).cloned().unwrap_or_default()),
-            Scope::Channel(c) => (ScopeKind::Channel, self.channels.get(&c).cloned().unwrap_or_default()),
+            Scope::Workspace(w) => (
+                ScopeKind::Workspace,
+                self.workspaces.get(&w).cloned().unwrap_or_default(),
+            ),
+            Scope::Channel(c) => (
+                ScopeKind::Channel,
+                self.channels.get(&c).cloned().unwrap_or_default(),
+            ),
         }
     }
 
@@ -241,10 +346,12 @@ impl ScopeNames {
     fn parse(&self, value: &str) -> Option<Scope> {
         match value.split_once(':') {
             None if value == "org" || value == "organisation" => Some(Scope::Organisation),
-            Some(("workspace", id)) => {
-                WorkspaceId::parse(id).filter(|w| self.workspaces.contains_key(w)).map(Scope::Workspace)
-            }
-            Some(("channel", id)) => ChannelId::parse(id).filter(|c| self.channels.contains_key(c)).map(Scope::Channel),
+            Some(("workspace", id)) => WorkspaceId::parse(id)
+                .filter(|w| self.workspaces.contains_key(w))
+                .map(Scope::Workspace),
+            Some(("channel", id)) => ChannelId::parse(id)
+                .filter(|c| self.channels.contains_key(c))
+                .map(Scope::Channel),
             _ => None,
         }
     }
@@ -259,7 +366,11 @@ fn view_status(s: UserStatus) -> views::settings::UserStatus {
 }
 
 fn role_options(p: &PagePrincipal) -> Vec<String> {
-    Role::ALL.into_iter().filter(|r| r.grantable_by(&p.0.access)).map(|r| r.code().to_owned()).collect()
+    Role::ALL
+        .into_iter()
+        .filter(|r| r.grantable_by(&p.0.access))
+        .map(|r| r.code().to_owned())
+        .collect()
 }
 
 async fn users_view(state: &AppState, p: &PagePrincipal) -> Result<UsersView, AppError> {
@@ -277,7 +388,11 @@ async fn users_view(state: &AppState, p: &PagePrincipal) -> Result<UsersView, Ap
                 .filter(|g| g.user_id == u.id)
                 .map(|g| {
                     let (scope_kind, scope_name) = names.describe(g.scope);
-                    RoleAt { role: g.role.code().to_owned(), scope_kind, scope_name }
+                    RoleAt {
+                        role: g.role.code().to_owned(),
+                        scope_kind,
+                        scope_name,
+                    }
                 })
                 .collect();
             rows.push(UserRow {
@@ -308,25 +423,47 @@ async fn users(State(state): State<AppState>, p: PagePrincipal) -> Result<Respon
     Ok(render(&users_view(&state, &p).await?))
 }
 
-async fn create_user(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn create_user(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     p.0.require(Permission::UsersManage, ORG)?;
     let lang = lang_of(&p);
     let mut view = users_view(&state, &p).await?;
     let names = scope_names(&state).await?;
     let mut errors = Vec::new();
-    let email = Email::parse(&form.get("email"))
-        .map_err(|e| errors.push(FieldError::new("email", i18n::tr_or(lang, "email-error-invalid", &e.message))));
-    let name = DisplayName::parse("name", &form.get("name"))
-        .map_err(|_| errors.push(FieldError::new("name", i18n::tr(lang, "name-error-required"))));
+    let email = Email::parse(&form.get("email")).map_err(|e| {
+        errors.push(FieldError::new(
+            "email",
+            i18n::tr_or(lang, "email-error-invalid", &e.message),
+        ))
+    });
+    let name = DisplayName::parse("name", &form.get("name")).map_err(|_| {
+        errors.push(FieldError::new(
+            "name",
+            i18n::tr(lang, "name-error-required"),
+        ))
+    });
     let role = Role::parse(&form.get("role")).filter(|r| r.grantable_by(&p.0.access));
     if role.is_none() {
-        errors.push(FieldError::new("role", i18n::tr(lang, "role-error-not-grantable")));
+        errors.push(FieldError::new(
+            "role",
+            i18n::tr(lang, "role-error-not-grantable"),
+        ));
     }
     let scope = names.parse(&form.get("scope"));
     if scope.is_none() {
-        errors.push(FieldError::new("scope", i18n::tr(lang, "scope-error-unknown")));
+        errors.push(FieldError::new(
+            "scope",
+            i18n::tr(lang, "scope-error-unknown"),
+        ));
     }
-    let org = state.store.organisation().await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = state
+        .store
+        .organisation()
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))?;
     let result = match (email, name, role, scope) {
         (Ok(email), Ok(name), Some(role), Some(scope)) if errors.is_empty() => {
             let new = NewUser {
@@ -336,7 +473,11 @@ async fn create_user(State(state): State<AppState>, p: PagePrincipal, form: Form
                 language: org.default_language.clone(),
                 time_zone: org.default_time_zone.clone(),
             };
-            match state.store.create_user(&p.0.actor(), org.id, new, &[Grant { role, scope }]).await {
+            match state
+                .store
+                .create_user(&p.0.actor(), org.id, new, &[Grant { role, scope }])
+                .await
+            {
                 Ok(u) => Some(u),
                 Err(owlery_store::StoreError::Conflict { field, .. }) => {
                     errors.push(FieldError::new(field, i18n::tr(lang, "user-error-exists")));
@@ -348,13 +489,20 @@ async fn create_user(State(state): State<AppState>, p: PagePrincipal, form: Form
         _ => None,
     };
     let Some(user) = result else {
-        view.form = NewUserForm { email: form.get("email"), name: form.get("name"), role: form.get("role") };
+        view.form = NewUserForm {
+            email: form.get("email"),
+            name: form.get("name"),
+            role: form.get("role"),
+        };
         view.scope_options = ScopeOption::select(view.scope_options, &form.get("scope"));
         view.errors = FormErrors(errors);
         return Ok(unprocessable(render(&view)));
     };
     let valid = chrono::Duration::days(7);
-    let secret = state.store.create_link(&p.0.actor(), user.id, LinkPurpose::Setup, valid).await?;
+    let secret = state
+        .store
+        .create_link(&p.0.actor(), user.id, LinkPurpose::Setup, valid)
+        .await?;
     let mut view = users_view(&state, &p).await?;
     view.created = Some(CreatedUser {
         name: user.name,
@@ -365,7 +513,11 @@ async fn create_user(State(state): State<AppState>, p: PagePrincipal, form: Form
     Ok(render(&view))
 }
 
-async fn user_detail_view(state: &AppState, p: &PagePrincipal, id: UserId) -> Result<UserDetailView, AppError> {
+async fn user_detail_view(
+    state: &AppState,
+    p: &PagePrincipal,
+    id: UserId,
+) -> Result<UserDetailView, AppError> {
     let user = state.store.user(id).await?;
     let names = scope_names(state).await?;
     let grants = state.store.grants_of(id).await?;
@@ -374,7 +526,12 @@ async fn user_detail_view(state: &AppState, p: &PagePrincipal, id: UserId) -> Re
         if let Some(by) = g.granted_by
             && !granters.contains_key(&by)
         {
-            let label = state.store.user(by).await.map(|u| u.name).unwrap_or_default();
+            let label = state
+                .store
+                .user(by)
+                .await
+                .map(|u| u.name)
+                .unwrap_or_default();
             granters.insert(by, label);
         }
     }
@@ -383,7 +540,11 @@ async fn user_detail_view(state: &AppState, p: &PagePrincipal, id: UserId) -> Re
         .iter()
         .map(|g| {
             let (scope_kind, scope_name) = names.describe(g.scope);
-            RoleAt { role: g.role.code().to_owned(), scope_kind, scope_name }
+            RoleAt {
+                role: g.role.code().to_owned(),
+                scope_kind,
+                scope_name,
+            }
         })
         .collect();
     let grant_rows = grants
@@ -395,7 +556,10 @@ async fn user_detail_view(state: &AppState, p: &PagePrincipal, id: UserId) -> Re
                 role: g.role.code().to_owned(),
                 scope_kind,
                 scope_name,
-                granted_by: g.granted_by.and_then(|b| granters.get(&b).cloned()).unwrap_or_else(|| "—".into()),
+                granted_by: g
+                    .granted_by
+                    .and_then(|b| granters.get(&b).cloned())
+                    .unwrap_or_else(|| "—".into()),
                 granted_at: g.created_at,
                 revocable: can_grant && g.role.grantable_by(&p.0.access),
             }
@@ -423,13 +587,22 @@ async fn user_detail_view(state: &AppState, p: &PagePrincipal, id: UserId) -> Re
     })
 }
 
-async fn user_detail(State(state): State<AppState>, p: PagePrincipal, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn user_detail(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     p.0.require(Permission::UsersRead, ORG)?;
     let id = parse_id(&id, UserId::parse, "user")?;
     Ok(render(&user_detail_view(&state, &p, id).await?))
 }
 
-async fn grant(State(state): State<AppState>, p: PagePrincipal, Path(id): Path<String>, form: FormData) -> Result<Response, AppError> {
+async fn grant(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
     p.0.require(Permission::RolesGrant, ORG)?;
     let lang = lang_of(&p);
     let id = parse_id(&id, UserId::parse, "user")?;
@@ -438,19 +611,32 @@ async fn grant(State(state): State<AppState>, p: PagePrincipal, Path(id): Path<S
     let scope = names.parse(&form.get("scope"));
     let mut errors = Vec::new();
     match (role, scope) {
-        (Some(role), Some(scope)) => match state.store.grant_role(&p.0.actor(), id, Grant { role, scope }).await {
+        (Some(role), Some(scope)) => match state
+            .store
+            .grant_role(&p.0.actor(), id, Grant { role, scope })
+            .await
+        {
             Ok(_) => return Ok(Redirect::to(&format!("/settings/users/{id}")).into_response()),
             Err(owlery_store::StoreError::Conflict { .. }) => {
-                errors.push(FieldError::new("role", i18n::tr(lang, "grant-error-exists")));
+                errors.push(FieldError::new(
+                    "role",
+                    i18n::tr(lang, "grant-error-exists"),
+                ));
             }
             Err(e) => return Err(e.into()),
         },
         (r, s) => {
             if r.is_none() {
-                errors.push(FieldError::new("role", i18n::tr(lang, "role-error-not-grantable")));
+                errors.push(FieldError::new(
+                    "role",
+                    i18n::tr(lang, "role-error-not-grantable"),
+                ));
             }
             if s.is_none() {
-                errors.push(FieldError::new("scope", i18n::tr(lang, "scope-error-unknown")));
+                errors.push(FieldError::new(
+                    "scope",
+                    i18n::tr(lang, "scope-error-unknown"),
+                ));
             }
         }
     }
@@ -481,7 +667,10 @@ async fn revoke(
         Ok(_) => Ok(Redirect::to(&format!("/settings/users/{id}")).into_response()),
         Err(owlery_store::StoreError::Conflict { .. }) => {
             let mut view = user_detail_view(&state, &p, id).await?;
-            view.errors = FormErrors(vec![FieldError::new("grant", i18n::tr(lang, "grant-error-last-owner"))]);
+            view.errors = FormErrors(vec![FieldError::new(
+                "grant",
+                i18n::tr(lang, "grant-error-last-owner"),
+            )]);
             let mut res = render(&view);
             *res.status_mut() = StatusCode::CONFLICT;
             Ok(res)
@@ -499,24 +688,37 @@ async fn set_status(
     p.0.require(Permission::UsersManage, ORG)?;
     let id = parse_id(&id, UserId::parse, "user")?;
     if id == p.0.user.id {
-        return Err(AppError::conflict("status", "You cannot disable your own account."));
+        return Err(AppError::conflict(
+            "status",
+            "You cannot disable your own account.",
+        ));
     }
     let target = state.store.access_of(id).await?;
     if target.is_owner() && !p.0.access.is_owner() {
         return Err(AppError::forbidden());
     }
-    state.store.set_user_status(&p.0.actor(), id, status).await?;
+    state
+        .store
+        .set_user_status(&p.0.actor(), id, status)
+        .await?;
     Ok(Redirect::to(&format!("/settings/users/{id}")).into_response())
 }
 
-async fn reset_2fa(State(state): State<AppState>, p: PagePrincipal, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn reset_2fa(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     p.0.require(Permission::UsersManage, ORG)?;
     let id = parse_id(&id, UserId::parse, "user")?;
     let target = state.store.access_of(id).await?;
     if target.is_owner() && !p.0.access.is_owner() {
         return Err(AppError::forbidden());
     }
-    state.store.disable_totp(&p.0.actor(), id, "user.2fa.reset").await?;
+    state
+        .store
+        .disable_totp(&p.0.actor(), id, "user.2fa.reset")
+        .await?;
     Ok(Redirect::to(&format!("/settings/users/{id}")).into_response())
 }
 
@@ -525,7 +727,8 @@ async fn reset_2fa(State(state): State<AppState>, p: PagePrincipal, Path(id): Pa
 async fn teams_view(state: &AppState, p: &PagePrincipal) -> Result<TeamsView, AppError> {
     let teams = state.store.list_teams().await?;
     let users = state.store.list_users(None, 10_000).await?;
-    let by_id: HashMap<UserId, &owlery_store::users::User> = users.iter().map(|u| (u.id, u)).collect();
+    let by_id: HashMap<UserId, &owlery_store::users::User> =
+        users.iter().map(|u| (u.id, u)).collect();
     let rows = teams
         .into_iter()
         .map(|t| TeamRow {
@@ -535,16 +738,27 @@ async fn teams_view(state: &AppState, p: &PagePrincipal) -> Result<TeamsView, Ap
                 .member_ids
                 .iter()
                 .filter_map(|id| by_id.get(id))
-                .map(|u| TeamMember { user_id: u.id.to_string(), name: u.name.clone(), email: u.email.clone() })
+                .map(|u| TeamMember {
+                    user_id: u.id.to_string(),
+                    name: u.name.clone(),
+                    email: u.email.clone(),
+                })
                 .collect(),
             candidates: users
                 .iter()
                 .filter(|u| !t.member_ids.contains(&u.id) && u.status != UserStatus::Disabled)
-                .map(|u| SelectOption::new(u.id.to_string(), format!("{} <{}>", u.name, u.email), false))
+                .map(|u| {
+                    SelectOption::new(u.id.to_string(), format!("{} <{}>", u.name, u.email), false)
+                })
                 .collect(),
         })
         .collect();
-    Ok(TeamsView { page: settings_page(p, "/settings/teams"), teams: rows, form_name: String::new(), errors: FormErrors::new() })
+    Ok(TeamsView {
+        page: settings_page(p, "/settings/teams"),
+        teams: rows,
+        form_name: String::new(),
+        errors: FormErrors::new(),
+    })
 }
 
 async fn teams(State(state): State<AppState>, p: PagePrincipal) -> Result<Response, AppError> {
@@ -552,10 +766,18 @@ async fn teams(State(state): State<AppState>, p: PagePrincipal) -> Result<Respon
     Ok(render(&teams_view(&state, &p).await?))
 }
 
-async fn create_team(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn create_team(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     p.0.require(Permission::TeamsManage, ORG)?;
     let lang = lang_of(&p);
-    let org = state.store.organisation().await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = state
+        .store
+        .organisation()
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))?;
     let error = match DisplayName::parse("name", &form.get("name")) {
         Ok(name) => match state.store.create_team(&p.0.actor(), org.id, &name).await {
             Ok(_) => return Ok(Redirect::to("/settings/teams").into_response()),
@@ -570,12 +792,20 @@ async fn create_team(State(state): State<AppState>, p: PagePrincipal, form: Form
     Ok(unprocessable(render(&view)))
 }
 
-async fn add_member(State(state): State<AppState>, p: PagePrincipal, Path(id): Path<String>, form: FormData) -> Result<Response, AppError> {
+async fn add_member(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
     p.0.require(Permission::TeamsManage, ORG)?;
     let team = parse_id(&id, TeamId::parse, "team")?;
     let user = UserId::parse(&form.get("user_id"))
         .ok_or_else(|| AppError::bad_request("invalid_user", "Choose a person to add."))?;
-    state.store.set_team_member(&p.0.actor(), team, user, true).await?;
+    state
+        .store
+        .set_team_member(&p.0.actor(), team, user, true)
+        .await?;
     Ok(Redirect::to("/settings/teams").into_response())
 }
 
@@ -587,7 +817,10 @@ async fn remove_member(
     p.0.require(Permission::TeamsManage, ORG)?;
     let team = parse_id(&id, TeamId::parse, "team")?;
     let user = parse_id(&user, UserId::parse, "user")?;
-    state.store.set_team_member(&p.0.actor(), team, user, false).await?;
+    state
+        .store
+        .set_team_member(&p.0.actor(), team, user, false)
+        .await?;
     Ok(Redirect::to("/settings/teams").into_response())
 }
 
@@ -612,7 +845,15 @@ async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<Workspac
             let chans: Vec<ChannelRow> = channels
                 .iter()
                 .filter(|c| c.workspace_id == w.id)
-                .filter(|c| p.0.access.can(Permission::ChannelsRead, Target::Channel { workspace: w.id, channel: c.id }))
+                .filter(|c| {
+                    p.0.access.can(
+                        Permission::ChannelsRead,
+                        Target::Channel {
+                            workspace: w.id,
+                            channel: c.id,
+                        },
+                    )
+                })
                 .map(|c| ChannelRow {
                     id: c.id.to_string(),
                     network: c.network.code().to_owned(),
@@ -621,8 +862,14 @@ async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<Workspac
                     status: view_channel_status(c.status),
                 })
                 .collect();
-            let sees_workspace = p.0.access.can(Permission::ChannelsRead, Target::Workspace(w.id));
-            (sees_workspace || !chans.is_empty()).then(|| WorkspaceRow { id: w.id.to_string(), name: w.name, channels: chans })
+            let sees_workspace =
+                p.0.access
+                    .can(Permission::ChannelsRead, Target::Workspace(w.id));
+            (sees_workspace || !chans.is_empty()).then(|| WorkspaceRow {
+                id: w.id.to_string(),
+                name: w.name,
+                channels: chans,
+            })
         })
         .collect();
     Ok(WorkspacesView {
@@ -641,14 +888,28 @@ async fn workspaces(State(state): State<AppState>, p: PagePrincipal) -> Result<R
     Ok(render(&workspaces_view(&state, &p).await?))
 }
 
-async fn create_workspace(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn create_workspace(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     p.0.require(Permission::WorkspacesManage, ORG)?;
     let lang = lang_of(&p);
-    let org = state.store.organisation().await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = state
+        .store
+        .organisation()
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))?;
     let error = match DisplayName::parse("name", &form.get("name")) {
-        Ok(name) => match state.store.create_workspace(&p.0.actor(), org.id, &name).await {
+        Ok(name) => match state
+            .store
+            .create_workspace(&p.0.actor(), org.id, &name)
+            .await
+        {
             Ok(_) => return Ok(Redirect::to("/settings/workspaces").into_response()),
-            Err(owlery_store::StoreError::Conflict { .. }) => i18n::tr(lang, "workspace-error-exists"),
+            Err(owlery_store::StoreError::Conflict { .. }) => {
+                i18n::tr(lang, "workspace-error-exists")
+            }
             Err(e) => return Err(e.into()),
         },
         Err(_) => i18n::tr(lang, "name-error-required"),
@@ -666,10 +927,17 @@ fn handle_from_name(name: &str) -> String {
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '_' })
         .collect();
-    s.split('_').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("_")
+    s.split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
-async fn create_channel(State(state): State<AppState>, p: PagePrincipal, form: FormData) -> Result<Response, AppError> {
+async fn create_channel(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
     let lang = lang_of(&p);
     let ws = WorkspaceId::parse(&form.get("workspace_id"));
     if let Some(ws) = ws {
@@ -680,23 +948,42 @@ async fn create_channel(State(state): State<AppState>, p: PagePrincipal, form: F
     let mut errors = Vec::new();
     let name = DisplayName::parse("name", &form.get("name"));
     if name.is_err() {
-        errors.push(FieldError::new("name", i18n::tr(lang, "name-error-required")));
+        errors.push(FieldError::new(
+            "name",
+            i18n::tr(lang, "name-error-required"),
+        ));
     }
     let raw_handle = form.get("handle");
-    let handle_source = if raw_handle.is_empty() { form.get("name") } else { raw_handle.clone() };
-    let handle = parse_handle(&handle_source)
-        .map(|h| if raw_handle.is_empty() { handle_from_name(&h) } else { h });
+    let handle_source = if raw_handle.is_empty() {
+        handle_from_name(&form.get("name"))
+    } else {
+        raw_handle.clone()
+    };
+    let handle = parse_handle(&handle_source);
     if ws.is_none() {
-        errors.push(FieldError::new("workspace_id", i18n::tr(lang, "scope-error-unknown")));
+        errors.push(FieldError::new(
+            "workspace_id",
+            i18n::tr(lang, "scope-error-unknown"),
+        ));
     }
     if let (Some(ws), Ok(name), Ok(handle), true) = (ws, &name, &handle, errors.is_empty()) {
-        match state.store.create_channel(&p.0.actor(), ws, Network::Sandbox, name, handle).await {
+        match state
+            .store
+            .create_channel(&p.0.actor(), ws, Network::Sandbox, name, handle)
+            .await
+        {
             Ok(_) => return Ok(Redirect::to("/settings/workspaces").into_response()),
             Err(owlery_store::StoreError::Conflict { .. }) => {
-                errors.push(FieldError::new("name", i18n::tr(lang, "channel-error-exists")));
+                errors.push(FieldError::new(
+                    "name",
+                    i18n::tr(lang, "channel-error-exists"),
+                ));
             }
             Err(owlery_store::StoreError::NotFound(_)) => {
-                errors.push(FieldError::new("workspace_id", i18n::tr(lang, "scope-error-unknown")));
+                errors.push(FieldError::new(
+                    "workspace_id",
+                    i18n::tr(lang, "scope-error-unknown"),
+                ));
             }
             Err(e) => return Err(e.into()),
         }
@@ -744,14 +1031,26 @@ fn audit_filter(q: &AuditQuery) -> AuditFilter {
 
 const AUDIT_PAGE: i64 = 100;
 
-async fn audit(State(state): State<AppState>, p: PagePrincipal, Query(q): Query<AuditQuery>) -> Result<Response, AppError> {
+async fn audit(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
     p.0.require(Permission::AuditRead, ORG)?;
-    let events = state.store.audit_events(&audit_filter(&q), AUDIT_PAGE + 1).await?;
-    let next_cursor = (events.len() as i64 > AUDIT_PAGE).then(|| events[AUDIT_PAGE as usize - 1].seq.to_string());
+    let events = state
+        .store
+        .audit_events(&audit_filter(&q), AUDIT_PAGE + 1)
+        .await?;
+    let next_cursor =
+        (events.len() as i64 > AUDIT_PAGE).then(|| events[AUDIT_PAGE as usize - 1].seq.to_string());
     let report = state.store.verify_audit_chain().await?;
     let chain = match report.result {
-        Ok(()) => ChainStatus::Verified { events: report.checked as i64 },
-        Err(b) => ChainStatus::Broken { at_seq: break_seq(&b) },
+        Ok(()) => ChainStatus::Verified {
+            events: report.checked as i64,
+        },
+        Err(b) => ChainStatus::Broken {
+            at_seq: break_seq(&b),
+        },
     };
     let rows = events
         .into_iter()
@@ -773,7 +1072,12 @@ async fn audit(State(state): State<AppState>, p: PagePrincipal, Query(q): Query<
     let action_codes = AUDIT_ACTIONS.iter().map(|s| (*s).to_owned()).collect();
     Ok(render(&AuditView {
         page: settings_page(&p, "/settings/audit"),
-        filters: AuditFilters { actor: q.actor, action: q.action, from: q.from, to: q.to },
+        filters: AuditFilters {
+            actor: q.actor,
+            action: q.action,
+            from: q.from,
+            to: q.to,
+        },
         events: rows,
         next_cursor,
         chain,
@@ -792,13 +1096,33 @@ fn break_seq(b: &owlery_domain::audit::ChainBreak) -> i64 {
 
 /// The action codes offered in the filter (prefixes end in `.`).
 const AUDIT_ACTIONS: &[&str] = &[
-    "session.", "session.signin", "session.signin_failed", "user.", "user.create", "user.disable", "user.enable",
-    "user.2fa.enable", "user.2fa.reset", "user.password.reset", "grant.", "grant.create", "grant.revoke", "token.",
-    "team.", "workspace.", "channel.", "org.", "link.",
+    "session.",
+    "session.signin",
+    "session.signin_failed",
+    "user.",
+    "user.create",
+    "user.disable",
+    "user.enable",
+    "user.2fa.enable",
+    "user.2fa.reset",
+    "user.password.reset",
+    "grant.",
+    "grant.create",
+    "grant.revoke",
+    "token.",
+    "team.",
+    "workspace.",
+    "channel.",
+    "org.",
+    "link.",
 ];
 
 /// CSV export of the filtered log, all pages, oldest last (as shown).
-async fn audit_csv(State(state): State<AppState>, p: PagePrincipal, Query(q): Query<AuditQuery>) -> Result<Response, AppError> {
+async fn audit_csv(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
     p.0.require(Permission::AuditRead, ORG)?;
     let mut filter = audit_filter(&q);
     let mut out = String::from("seq,at,actor,action,target_type,target_id,ip,before,after,hash\n");
@@ -827,7 +1151,10 @@ async fn audit_csv(State(state): State<AppState>, p: PagePrincipal, Query(q): Qu
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"owlery-audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"owlery-audit.csv\"",
+            ),
         ],
         out,
     )
@@ -836,8 +1163,16 @@ async fn audit_csv(State(state): State<AppState>, p: PagePrincipal, Query(q): Qu
 
 /// RFC 4180 quoting, and a leading apostrophe for cells a spreadsheet would run as a formula.
 fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]
