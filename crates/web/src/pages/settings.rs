@@ -406,7 +406,7 @@ async fn users_view(state: &AppState, p: &PagePrincipal) -> Result<UsersView, Ap
             });
         }
     }
-    rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    rows.sort_by_key(|r| r.name.to_lowercase());
     Ok(UsersView {
         page: settings_page(p, "/settings/users"),
         users: rows,

@@ -78,6 +78,36 @@ mod tests {
     }
 
     #[test]
+    fn home_links_only_what_the_viewer_may_open() {
+        let mut p = page(Lang::En, Section::None);
+        if let Some(u) = p.user.as_mut() {
+            u.can_manage_settings = false;
+            u.can_read_audit = false;
+            u.can_see_governance = false;
+        }
+        let html = render(
+            "home_agent",
+            &HomeView {
+                page: p,
+                org_name: "Acme Corp".into(),
+                workspace_count: 1,
+                channel_count: 1,
+                user_count: 1,
+            },
+            Lang::En,
+        );
+        assert!(
+            !html.contains("href=\"/settings"),
+            "no settings links without permission"
+        );
+        assert!(html.contains("href=\"/account/tokens\""));
+        assert!(
+            html.contains("1 Nov") || html.contains("Workspace"),
+            "singular label"
+        );
+    }
+
+    #[test]
     fn every_section_placeholder_renders_its_own_text() {
         let sections = [
             (Section::Publish, "publish"),
