@@ -83,6 +83,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever arrives, the redirect target is a local path.
+        #[test]
+        fn next_never_leaves_the_site(s in "\\PC*") {
+            let n = safe_next(&s);
+            proptest::prop_assert!(n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"));
+            proptest::prop_assert!(!n.contains(['\r', '\n']));
+        }
+
+        /// Any body parses without panicking, and a field written is a field read back.
+        #[test]
+        fn any_body_parses(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512), v in "\\PC{0,40}") {
+            let _ = FormData::parse(&body);
+            let encoded: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("f", &v).finish();
+            proptest::prop_assert_eq!(FormData::parse(encoded.as_bytes()).raw("f"), v);
+        }
+    }
+
     #[test]
     fn repeated_fields() {
         let f = FormData::parse(b"scopes=users%3Aread&scopes=audit%3Aread&name=+CI+");
