@@ -740,6 +740,20 @@ impl Store {
         rows.into_iter().map(GrantRow::into_record).collect()
     }
 
+    /// One grant, by id.
+    pub async fn grant(&self, id: GrantId) -> Result<GrantRecord> {
+        let row: Option<GrantRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(
+                "SELECT id, user_id, role, scope_kind, scope_id, granted_by, created_at FROM grants \
+                 WHERE id = $1",
+            )
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.ok_or(StoreError::NotFound("grant"))?.into_record()
+    }
+
     /// Every grant, for listing users with their roles in one query.
     pub async fn all_grants(&self) -> Result<Vec<GrantRecord>> {
         let rows: Vec<GrantRow> = with_pool!(self, |pool, _pg| {

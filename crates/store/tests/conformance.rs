@@ -667,3 +667,32 @@ async fn jobs_are_claimed_once_and_leases_expire() {
         assert_eq!(s.queue_depth().await.unwrap().failed, 1);
     }
 }
+
+#[tokio::test]
+async fn a_grant_is_found_by_its_id() {
+    for (db, _) in backends().await {
+        let s = &db.store;
+        let org = org(s).await;
+        let u = s
+            .create_user(&Actor::cli(), org.id, new_user("g@example.test"), &[])
+            .await
+            .unwrap();
+        let granted = s
+            .grant_role(
+                &Actor::cli(),
+                u.id,
+                Grant {
+                    role: Role::Approver,
+                    scope: Scope::Organisation,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.grant(granted.id).await.unwrap(), granted);
+        s.revoke_grant(&Actor::cli(), granted.id).await.unwrap();
+        assert!(matches!(
+            s.grant(granted.id).await,
+            Err(StoreError::NotFound("grant"))
+        ));
+    }
+}

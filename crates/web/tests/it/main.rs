@@ -1,5 +1,10 @@
 //! The web crate's one integration-test binary: the real router, in process, over HTTP requests.
+//! `support` builds the app (a fresh database per app, on SQLite and, when configured,
+//! PostgreSQL) and sends requests; `api` and `matrix` test `/api/v1`; `pages` the browser UI.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop here
 
+mod api;
+mod matrix;
 mod pages;
+mod support;

@@ -1,0 +1,198 @@
+//! `/channels`: accounts on social networks, each in a workspace. Each channel is shown only to
+//! those who may read it; connecting one needs `channels:manage` on its workspace.
+//!
+//! Only the built-in `sandbox` network exists for now. The request is one object whose `network`
+//! says which of the network-specific fields apply, so connectors add optional fields (a Bluesky
+//! `service_url` and `app_password`, say) without changing what sandbox clients send.
+
+use axum::{extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
+use owlery_domain::{
+    InvalidInput, Permission, Target, WorkspaceId,
+    org::{ChannelStatus, Network, parse_handle},
+    user::DisplayName,
+};
+use owlery_store::StoreError;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{Json, Query, extract::parse_id, list::list_of};
+use crate::{
+    auth::ApiPrincipal,
+    error::{ApiResult, AppError, ErrorBody},
+    state::AppState,
+};
+
+/// A channel's connection state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Connected,
+    /// The network refused our credentials; someone has to connect it again.
+    NeedsReconnect,
+    Disconnected,
+}
+
+impl From<ChannelStatus> for ConnectionStatus {
+    fn from(s: ChannelStatus) -> Self {
+        match s {
+            ChannelStatus::Connected => ConnectionStatus::Connected,
+            ChannelStatus::NeedsReconnect => ConnectionStatus::NeedsReconnect,
+            ChannelStatus::Disconnected => ConnectionStatus::Disconnected,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Channel {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    /// The network code (`sandbox`).
+    #[schema(example = "sandbox")]
+    pub network: String,
+    pub name: String,
+    /// The account's handle on its network, without `@`.
+    pub handle: String,
+    pub status: ConnectionStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<owlery_store::org::Channel> for Channel {
+    fn from(c: owlery_store::org::Channel) -> Self {
+        Channel {
+            id: c.id.0,
+            workspace_id: c.workspace_id.0,
+            network: c.network.code().to_owned(),
+            name: c.name,
+            handle: c.handle,
+            status: c.status.into(),
+            created_at: c.created_at,
+        }
+    }
+}
+
+list_of!(ChannelList, Channel);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only the channels of this workspace.
+    pub workspace_id: Option<String>,
+}
+
+/// The channels the caller may read, by workspace and name.
+#[utoipa::path(
+    get,
+    path = "/channels",
+    tag = "channels",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Channels", body = ChannelList),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs channels:read somewhere", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_channels(
+    ApiPrincipal(principal): ApiPrincipal,
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> ApiResult<Json<ChannelList>> {
+    principal.require_anywhere(Permission::ChannelsRead)?;
+    let workspace = params
+        .workspace_id
+        .as_deref()
+        .map(|raw| parse_id::<WorkspaceId>("workspace_id", raw))
+        .transpose()?;
+    let items = state
+        .store
+        .list_channels(workspace)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            principal.access.can(
+                Permission::ChannelsRead,
+                Target::Channel {
+                    workspace: c.workspace_id,
+                    channel: c.id,
+                },
+            )
+        })
+        .map(Channel::from)
+        .collect();
+    Ok(Json(ChannelList::whole(items)))
+}
+
+/// A channel to connect. Which fields apply depends on `network`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChannel {
+    pub workspace_id: Uuid,
+    /// The network. Only `sandbox` (built in, never leaves this server) is available;
+    /// connectors for real networks come later.
+    #[schema(example = "sandbox")]
+    pub network: String,
+    #[schema(example = "Owlery News")]
+    pub name: String,
+    /// The account's handle on its network (a leading `@` is dropped).
+    #[schema(example = "owlery_news")]
+    pub handle: String,
+}
+
+/// Connect a channel in a workspace.
+#[utoipa::path(
+    post,
+    path = "/channels",
+    tag = "channels",
+    request_body = CreateChannel,
+    responses(
+        (status = 201, description = "Connected", body = Channel),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs channels:manage on the workspace", body = ErrorBody),
+        (status = 409, description = "This account is already a channel", body = ErrorBody),
+        (status = 422, description = "A field is not valid, the workspace does not exist, or the network is not supported", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_channel(
+    ApiPrincipal(principal): ApiPrincipal,
+    State(state): State<AppState>,
+    Json(body): Json<CreateChannel>,
+) -> ApiResult<(StatusCode, Json<Channel>)> {
+    let workspace = WorkspaceId(body.workspace_id);
+    principal.require(Permission::ChannelsManage, Target::Workspace(workspace))?;
+    let network = Network::parse(&body.network).ok_or_else(|| {
+        AppError::from(InvalidInput::new(
+            "network",
+            "unsupported_network",
+            format!(
+                "'{}' is not a network Owlery can connect to yet: only 'sandbox' is available \
+                 now; connectors for other networks come later.",
+                body.network.trim()
+            ),
+        ))
+    })?;
+    let name = DisplayName::parse("name", &body.name)?;
+    let handle = parse_handle(&body.handle)?;
+    match state.store.workspace(workspace).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound(_)) => {
+            return Err(InvalidInput::new(
+                "workspace_id",
+                "unknown_workspace",
+                "There is no workspace with this id.",
+            )
+            .into());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let channel = state
+        .store
+        .create_channel(&principal.actor(), workspace, network, &name, &handle)
+        .await?;
+    Ok((StatusCode::CREATED, Json(channel.into())))
+}

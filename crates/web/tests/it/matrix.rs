@@ -1,0 +1,503 @@
+//! THE permission matrix of the API: every route, the permissions it needs, and for each of the
+//! eight roles (granted for the whole organisation) whether it is allowed — exactly as
+//! [`Role::permissions`] says. Then the same routes through scoped tokens, and workspace-scoped
+//! grants.
+//!
+//! The table must list every operation: [`the_table_covers_every_operation`] compares it with the
+//! OpenAPI document, and the document with what the router serves, so a new endpoint cannot be
+//! added without deciding here who may call it.
+
+use std::collections::BTreeSet;
+
+use axum::{
+    body::Body,
+    http::{Method, Request, StatusCode},
+};
+use chrono::Duration;
+use owlery_domain::{
+    Grant, GrantId, Permission, Permission::*, Role, Scope, TeamId, TokenId, WorkspaceId,
+    audit::Actor,
+};
+use serde_json::{Value, json};
+
+use crate::support::{API, TestApp, TestUser};
+
+/// What one caller's requests act on, made fresh for each caller so that every allowed request
+/// succeeds (no request depends on another caller's).
+struct Fx {
+    /// Unique per caller: goes into names, e-mails and handles.
+    n: String,
+    target: TestUser,
+    /// `target`'s Publisher grant.
+    grant: GrantId,
+    team: TeamId,
+    /// A spare token of the caller's own.
+    own_token: TokenId,
+    /// A token of `target`'s.
+    other_token: TokenId,
+    workspace: WorkspaceId,
+}
+
+async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: WorkspaceId) -> Fx {
+    let target = app
+        .user(&format!("target-{n}@example.test"), Role::Publisher)
+        .await;
+    let grant = app.store().grants_of(target.id).await.unwrap()[0].id;
+    let team = app.team(&format!("Team {n}")).await.id;
+    let expires = Some(app.store().now() + Duration::days(1));
+    let token = |user| async move {
+        app.store()
+            .create_token(&Actor::cli(), user, "spare", &[], expires)
+            .await
+            .unwrap()
+            .1
+            .id
+    };
+    Fx {
+        n: n.to_owned(),
+        grant,
+        team,
+        own_token: token(caller.id).await,
+        other_token: token(target.id).await,
+        target,
+        workspace,
+    }
+}
+
+struct Row {
+    method: Method,
+    /// The path as the OpenAPI document writes it.
+    template: &'static str,
+    /// Every permission the call needs (at organisation scope for these callers).
+    needs: &'static [Permission],
+    /// The status when allowed.
+    ok: StatusCode,
+    path: fn(&Fx) -> String,
+    body: Option<fn(&Fx) -> Value>,
+}
+
+fn row(
+    method: Method,
+    template: &'static str,
+    needs: &'static [Permission],
+    ok: u16,
+    path: fn(&Fx) -> String,
+    body: Option<fn(&Fx) -> Value>,
+) -> Row {
+    Row {
+        method,
+        template,
+        needs,
+        ok: StatusCode::from_u16(ok).unwrap(),
+        path,
+        body,
+    }
+}
+
+/// Every API operation and who may call it.
+fn table() -> Vec<Row> {
+    use Method as M;
+    vec![
+        row(M::GET, "/me", &[], 200, |_| "/me".into(), None),
+        row(M::GET, "/roles", &[OrgRead], 200, |_| "/roles".into(), None),
+        row(
+            M::GET,
+            "/users",
+            &[UsersRead],
+            200,
+            |_| "/users".into(),
+            None,
+        ),
+        row(
+            M::POST,
+            "/users",
+            // Creating a person grants their first role: both are needed.
+            &[UsersManage, RolesGrant],
+            201,
+            |_| "/users".into(),
+            Some(
+                |f| json!({"email": format!("new-{}@example.test", f.n), "name": "New", "role": "publisher"}),
+            ),
+        ),
+        row(
+            M::GET,
+            "/users/{id}",
+            &[UsersRead],
+            200,
+            |f| format!("/users/{}", f.target.id),
+            None,
+        ),
+        row(
+            M::PATCH,
+            "/users/{id}",
+            &[UsersManage],
+            200,
+            |f| format!("/users/{}", f.target.id),
+            Some(|_| json!({"status": "disabled", "name": "Renamed"})),
+        ),
+        row(
+            M::GET,
+            "/users/{id}/grants",
+            &[UsersRead],
+            200,
+            |f| format!("/users/{}/grants", f.target.id),
+            None,
+        ),
+        row(
+            M::POST,
+            "/users/{id}/grants",
+            &[RolesGrant],
+            201,
+            |f| format!("/users/{}/grants", f.target.id),
+            Some(|_| json!({"role": "approver", "scope": {"kind": "organisation"}})),
+        ),
+        row(
+            M::DELETE,
+            "/grants/{id}",
+            &[RolesGrant],
+            204,
+            |f| format!("/grants/{}", f.grant),
+            None,
+        ),
+        row(M::GET, "/teams", &[OrgRead], 200, |_| "/teams".into(), None),
+        row(
+            M::POST,
+            "/teams",
+            &[TeamsManage],
+            201,
+            |_| "/teams".into(),
+            Some(|f| json!({"name": format!("New team {}", f.n)})),
+        ),
+        row(
+            M::PUT,
+            "/teams/{id}/members/{user_id}",
+            &[TeamsManage],
+            204,
+            |f| format!("/teams/{}/members/{}", f.team, f.target.id),
+            None,
+        ),
+        row(
+            M::DELETE,
+            "/teams/{id}/members/{user_id}",
+            &[TeamsManage],
+            204,
+            |f| format!("/teams/{}/members/{}", f.team, f.target.id),
+            None,
+        ),
+        row(
+            M::GET,
+            "/workspaces",
+            &[OrgRead],
+            200,
+            |_| "/workspaces".into(),
+            None,
+        ),
+        row(
+            M::POST,
+            "/workspaces",
+            &[WorkspacesManage],
+            201,
+            |_| "/workspaces".into(),
+            Some(|f| json!({"name": format!("Workspace {}", f.n)})),
+        ),
+        row(
+            M::GET,
+            "/channels",
+            &[ChannelsRead],
+            200,
+            |_| "/channels".into(),
+            None,
+        ),
+        row(
+            M::POST,
+            "/channels",
+            &[ChannelsManage],
+            201,
+            |_| "/channels".into(),
+            Some(
+                |f| json!({"workspace_id": f.workspace, "network": "sandbox", "name": "Ch", "handle": format!("ch_{}", f.n)}),
+            ),
+        ),
+        row(M::GET, "/tokens", &[], 200, |_| "/tokens".into(), None),
+        row(
+            M::POST,
+            "/tokens",
+            &[],
+            201,
+            |_| "/tokens".into(),
+            Some(|_| json!({"name": "New token"})),
+        ),
+        // One's own token: no permission needed. Someone else's: users:manage.
+        row(
+            M::DELETE,
+            "/tokens/{id}",
+            &[],
+            204,
+            |f| format!("/tokens/{}", f.own_token),
+            None,
+        ),
+        row(
+            M::DELETE,
+            "/tokens/{id}",
+            &[UsersManage],
+            204,
+            |f| format!("/tokens/{}", f.other_token),
+            None,
+        ),
+        row(
+            M::GET,
+            "/audit-events",
+            &[AuditRead],
+            200,
+            |_| "/audit-events".into(),
+            None,
+        ),
+    ]
+}
+
+async fn call(app: &TestApp, token: &str, row: &Row, fx: &Fx) -> (StatusCode, Value) {
+    app.api(
+        row.method.clone(),
+        &(row.path)(fx),
+        Some(token),
+        row.body.map(|b| b(fx)),
+    )
+    .await
+}
+
+fn check(who: &str, row: &Row, allowed: bool, status: StatusCode, body: &Value) {
+    let what = format!("{who}: {} {}", row.method, row.template);
+    if allowed {
+        assert_eq!(status, row.ok, "{what} should be allowed; got {body}");
+    } else {
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{what} should be forbidden; got {body}"
+        );
+        assert_eq!(body["error"]["code"], "forbidden", "{what}");
+    }
+}
+
+fn operations_of(doc: &Value) -> BTreeSet<(String, String)> {
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+async fn openapi(app: &TestApp) -> Value {
+    app.send(
+        Request::get(format!("{API}/openapi.json"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .json()
+}
+
+#[tokio::test]
+async fn the_table_covers_every_operation() {
+    let app = TestApp::sqlite().await;
+    let documented = operations_of(&openapi(&app).await);
+    let in_table: BTreeSet<(String, String)> = table()
+        .iter()
+        .map(|r| (r.method.to_string(), r.template.to_owned()))
+        .collect();
+    assert_eq!(
+        in_table, documented,
+        "the matrix and the OpenAPI document list different operations"
+    );
+    let served: BTreeSet<(String, String)> = owlery_web::api::operations().into_iter().collect();
+    assert_eq!(
+        served, documented,
+        "the router serves operations the OpenAPI document does not list, or the reverse"
+    );
+    // Every documented operation is routed and authenticated.
+    for (method, path) in &documented {
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{user_id}", &uuid::Uuid::now_v7().to_string());
+        let (status, body) = app
+            .api(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                &concrete,
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("missing_token")),
+            "{method} {path}"
+        );
+    }
+}
+
+/// Each role, granted for the whole organisation, against every route.
+#[tokio::test]
+async fn every_role_against_every_route() {
+    for app in TestApp::all_backends().await {
+        let workspace = app.workspace("Main").await.id;
+        for role in Role::ALL {
+            let n = role.code().replace('_', "-");
+            let (caller, token) = app
+                .user_with_token(&format!("{n}@example.test"), role)
+                .await;
+            let fx = fixtures(&app, &caller, &n, workspace).await;
+            for row in table() {
+                let allowed = row.needs.iter().all(|p| role.has(*p));
+                let (status, body) = call(&app, &token, &row, &fx).await;
+                check(
+                    &format!("{} on {}", role.code(), app.backend()),
+                    &row,
+                    allowed,
+                    status,
+                    &body,
+                );
+            }
+        }
+    }
+}
+
+/// An Owner's token scoped to exactly what a route needs may call it; scoped to anything else it
+/// may not — a scope never widens and the owner's rights never leak past it.
+#[tokio::test]
+async fn scoped_tokens_against_every_route() {
+    let app = TestApp::sqlite().await;
+    let workspace = app.workspace("Main").await.id;
+    for (i, row) in table().into_iter().enumerate() {
+        for (variant, scopes, allowed) in [
+            ("exact", row.needs.to_vec(), true),
+            // On-call management is needed by no route here.
+            ("unrelated", vec![OnCallManage], row.needs.is_empty()),
+        ] {
+            let n = format!("{variant}-{i}");
+            let caller = app
+                .user(&format!("owner-{n}@example.test"), Role::Owner)
+                .await;
+            let token = app.scoped_token(&caller, &scopes).await;
+            let fx = fixtures(&app, &caller, &n, workspace).await;
+            let (status, body) = call(&app, &token, &row, &fx).await;
+            check(
+                &format!("owner token scoped {scopes:?}"),
+                &row,
+                allowed,
+                status,
+                &body,
+            );
+        }
+        // One permission short of what is needed.
+        if row.needs.len() > 1 {
+            for missing in row.needs {
+                let scopes: Vec<Permission> =
+                    row.needs.iter().copied().filter(|p| p != missing).collect();
+                let n = format!("short-{i}-{}", missing.code().replace(':', "-"));
+                let caller = app
+                    .user(&format!("owner-{n}@example.test"), Role::Owner)
+                    .await;
+                let token = app.scoped_token(&caller, &scopes).await;
+                let fx = fixtures(&app, &caller, &n, workspace).await;
+                let (status, body) = call(&app, &token, &row, &fx).await;
+                check(
+                    &format!("owner token scoped {scopes:?}"),
+                    &row,
+                    false,
+                    status,
+                    &body,
+                );
+            }
+        }
+    }
+}
+
+/// Grants for one workspace reach that workspace only, and never organisation-level rights.
+#[tokio::test]
+async fn workspace_scoped_grants_stay_in_their_workspace() {
+    for app in TestApp::all_backends().await {
+        let mine = app.workspace("Mine").await;
+        let theirs = app.workspace("Theirs").await;
+        app.channel(&mine, "mine_news").await;
+        app.channel(&theirs, "their_news").await;
+        let ws_admin = app
+            .user_with_grants(
+                "ws-admin@example.test",
+                &[Grant {
+                    role: Role::Admin,
+                    scope: Scope::Workspace(mine.id),
+                }],
+            )
+            .await;
+        let token = app.token(&ws_admin).await;
+        let someone = app.user("someone@example.test", Role::Contributor).await;
+        let channel = |ws: WorkspaceId, handle: &str| json!({"workspace_id": ws, "network": "sandbox", "name": "New", "handle": handle});
+
+        let (status, body) = app
+            .post_json("/channels", &token, channel(mine.id, "mine_2"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, _) = app
+            .post_json("/channels", &token, channel(theirs.id, "their_2"))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        let (status, listed) = app.get("/channels", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut handles: Vec<&str> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["handle"].as_str().unwrap())
+            .collect();
+        handles.sort_unstable();
+        assert_eq!(handles, ["mine_2", "mine_news"]);
+        let (_, workspaces) = app.get("/workspaces", &token).await;
+        assert_eq!(workspaces["items"].as_array().unwrap().len(), 1);
+        assert_eq!(workspaces["items"][0]["id"], json!(mine.id));
+
+        // Organisation-level rights do not come from a workspace grant, even as Admin.
+        for (method, path, body) in [
+            (Method::GET, "/users".to_owned(), None),
+            (
+                Method::POST,
+                "/users".to_owned(),
+                Some(json!({"email": "x@example.test", "name": "X", "role": "publisher"})),
+            ),
+            (
+                Method::PATCH,
+                format!("/users/{}", someone.id),
+                Some(json!({"status": "disabled"})),
+            ),
+            (
+                Method::POST,
+                format!("/users/{}/grants", someone.id),
+                Some(json!({"role": "publisher", "scope": {"kind": "workspace", "id": mine.id}})),
+            ),
+            (
+                Method::POST,
+                "/teams".to_owned(),
+                Some(json!({"name": "T"})),
+            ),
+            (
+                Method::POST,
+                "/workspaces".to_owned(),
+                Some(json!({"name": "W"})),
+            ),
+            (Method::GET, "/audit-events".to_owned(), None),
+        ] {
+            let (status, res) = app.api(method.clone(), &path, Some(&token), body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {res}");
+        }
+        let (_, me) = app.get("/me", &token).await;
+        let perms = me["permissions"].as_array().unwrap();
+        assert!(perms.contains(&json!("channels:manage")));
+        assert!(!perms.contains(&json!("users:manage")));
+    }
+}
