@@ -69,7 +69,7 @@ impl Permission {
         Permission::OnCallManage,
     ];
 
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Permission::OrgRead => "org:read",
             Permission::OrgManage => "org:manage",
@@ -140,7 +140,7 @@ impl Role {
         Role::Auditor,
     ];
 
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Role::Owner => "owner",
             Role::Admin => "admin",

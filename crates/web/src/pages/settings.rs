@@ -357,14 +357,6 @@ impl ScopeNames {
     }
 }
 
-fn view_status(s: UserStatus) -> views::settings::UserStatus {
-    match s {
-        UserStatus::Active => views::settings::UserStatus::Active,
-        UserStatus::Invited => views::settings::UserStatus::Invited,
-        UserStatus::Disabled => views::settings::UserStatus::Disabled,
-    }
-}
-
 fn role_options(p: &PagePrincipal) -> Vec<String> {
     Role::ALL
         .into_iter()
@@ -401,7 +393,7 @@ async fn users_view(state: &AppState, p: &PagePrincipal) -> Result<UsersView, Ap
                 email: u.email,
                 roles,
                 two_factor: u.totp_enabled,
-                status: view_status(u.status),
+                status: u.status,
                 last_sign_in: u.last_signin_at,
             });
         }
@@ -573,7 +565,7 @@ async fn user_detail_view(
             email: user.email.clone(),
             roles,
             two_factor: user.totp_enabled,
-            status: view_status(user.status),
+            status: user.status,
             last_sign_in: user.last_signin_at,
         },
         created_at: user.created_at,

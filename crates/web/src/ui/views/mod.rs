@@ -422,39 +422,27 @@ impl From<Vec<FieldError>> for FormErrors {
     }
 }
 
-/// The role codes, in display order (the same codes as the domain's `Role::code`).
-pub const ROLE_CODES: [&str; 8] = [
-    "owner",
-    "admin",
-    "publisher",
-    "contributor",
-    "approver",
-    "community_agent",
-    "analyst",
-    "auditor",
-];
+/// The role codes, in display order (from the domain, so there is one list).
+pub const ROLE_CODES: [&str; 8] = {
+    let mut out = [""; 8];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = owlery_domain::Role::ALL[i].code();
+        i += 1;
+    }
+    out
+};
 
-/// The permission codes that may be API token scopes (the domain's `Permission::code`).
-pub const PERMISSION_CODES: [&str; 18] = [
-    "org:read",
-    "org:manage",
-    "users:read",
-    "users:manage",
-    "roles:grant",
-    "teams:manage",
-    "workspaces:manage",
-    "channels:read",
-    "channels:manage",
-    "posts:draft",
-    "posts:publish",
-    "posts:approve",
-    "inbox:read",
-    "inbox:reply",
-    "analytics:read",
-    "audit:read",
-    "crisis:manage",
-    "oncall:manage",
-];
+/// The permission codes that may be API token scopes (from the domain).
+pub const PERMISSION_CODES: [&str; 18] = {
+    let mut out = [""; 18];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = owlery_domain::Permission::ALL[i].code();
+        i += 1;
+    }
+    out
+};
 
 /// Where a role applies. `value` is what the scope `<select>` submits: `org`,
 /// `workspace:<id>` or `channel:<id>`.

@@ -48,24 +48,7 @@ impl OrganisationView {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UserStatus {
-    #[default]
-    Active,
-    /// Created, and the setup link not used yet.
-    Invited,
-    Disabled,
-}
-
-impl UserStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            UserStatus::Active => "active",
-            UserStatus::Invited => "invited",
-            UserStatus::Disabled => "disabled",
-        }
-    }
-}
+pub use owlery_domain::user::UserStatus;
 
 /// One person in the users table.
 #[derive(Debug, Clone, PartialEq, Eq)]
