@@ -1,0 +1,70 @@
+//! `owlery worker`: background workers only, for installations that run them apart from the web
+//! nodes (PostgreSQL, many nodes; it also works on SQLite). [`spawn`] is shared with `serve`.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use owlery_jobs::{Shutdown, Worker, housekeeping, mail::Mailer, worker::default_worker_id};
+use owlery_store::Store;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+/// Start the job loop and housekeeping; they stop when `shutdown` turns true.
+pub fn spawn(
+    store: &Store,
+    config: &Config,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let mut worker = Worker::new(store.clone(), default_worker_id());
+    match &config.smtp_url {
+        Some(url) => {
+            let mailer =
+                Mailer::new(url, &config.mail_from).context("the mail relay (OWLERY_SMTP_URL)")?;
+            tracing::info!(mail.relay = %mailer.relay(), mail.from = %config.mail_from, "mail delivery on");
+            worker = worker.with_handler(mailer);
+        }
+        None => tracing::info!(
+            "mail is off: set OWLERY_SMTP_URL to send password resets and invitations"
+        ),
+    }
+    Ok(vec![
+        tokio::spawn(worker.run(shutdown.clone())),
+        tokio::spawn(housekeeping::run(
+            store.clone(),
+            housekeeping::EVERY,
+            shutdown.clone(),
+        )),
+    ])
+}
+
+/// Wait for spawned tasks to finish, at most `limit`; say so if they did not.
+pub async fn join(tasks: Vec<JoinHandle<()>>, limit: std::time::Duration) {
+    let all = async {
+        for t in tasks {
+            if let Err(e) = t.await {
+                tracing::error!(error = %e, "a background task panicked");
+            }
+        }
+    };
+    if tokio::time::timeout(limit, all).await.is_err() {
+        tracing::warn!(
+            limit_s = limit.as_secs(),
+            "background tasks did not stop in time; their jobs will be retried when their leases run out"
+        );
+    }
+}
+
+pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
+    let store = super::open_and_migrate(&config).await?;
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let tasks = spawn(&store, &config, &shutdown)?;
+    tracing::info!(database = %config.database.describe(), "workers running; stop with Ctrl-C or SIGTERM");
+    let signal = super::serve::shutdown_signal().await;
+    tracing::info!(signal, "stopping: finishing the jobs in hand");
+    let _ = stop.send(true);
+    join(tasks, std::time::Duration::from_secs(60)).await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

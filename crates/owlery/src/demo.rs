@@ -1,0 +1,1102 @@
+//! `owlery serve --demo`: a living demo organisation, Northwind Coffee, with a month of history.
+//!
+//! Seeded only into an empty database. The data is the tables right below; [`seed`] turns them
+//! into a timeline (workspaces, channel connections, invitations, setups, sign-ins, teams,
+//! tokens, later changes) spread over the last 30 days and replays it through the ordinary store
+//! calls with an injected clock, so every event carries its past time and the audit hash chain is
+//! the same as if it had all happened for real. The sequence is deterministic (a fixed seed);
+//! only the dates move with today.
+//!
+//! The owner is created without a password: the printed one-time setup link (`/setup/<secret>`)
+//! is how the person trying the demo signs in. Everyone else shares one random password printed
+//! once, when the demo is created, so that other roles can be tried too.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use owlery_domain::{
+    ChannelId, Clock, Grant, Permission, Role, Scope, UserId, WorkspaceId,
+    audit::{Actor, chain_time},
+    org::Network,
+    token::{parse_expiry, parse_scopes},
+    user::{DisplayName, Email, UserStatus},
+};
+use owlery_store::{Store, sessions::LinkPurpose, users::NewUser};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+
+pub const ORG_NAME: &str = "Northwind Coffee";
+
+/// How long the printed owner link stays valid.
+const OWNER_LINK_HOURS: i64 = 24;
+
+/// How far back the history goes.
+const HISTORY_DAYS: i64 = 30;
+
+/// Workspaces: (key used in the tables below, name).
+const WORKSPACES: &[(&str, &str)] = &[
+    ("global", "Northwind Global"),
+    ("europe", "Northwind Europe"),
+    ("americas", "Northwind Americas"),
+    ("apac", "Northwind Asia-Pacific"),
+];
+
+/// Sandbox channels: (workspace key, name, handle).
+const CHANNELS: &[(&str, &str, &str)] = &[
+    ("global", "Northwind Coffee", "northwindcoffee"),
+    ("global", "Northwind Newsroom", "northwind_news"),
+    ("global", "Northwind Careers", "northwind_careers"),
+    ("global", "Northwind Support", "northwind_help"),
+    ("global", "Northwind Sustainability", "northwind_green"),
+    ("global", "Northwind Rewards", "northwind_rewards"),
+    ("global", "Northwind TV", "northwind_tv"),
+    ("global", "Northwind Investors", "northwind_ir"),
+    ("europe", "Northwind UK", "northwind_uk"),
+    ("europe", "Northwind Deutschland", "northwind_de"),
+    ("europe", "Northwind France", "northwind_fr"),
+    ("europe", "Northwind España", "northwind_es"),
+    ("europe", "Northwind Italia", "northwind_it"),
+    ("europe", "Northwind България", "northwind_bg"),
+    ("europe", "Northwind Nederland", "northwind_nl"),
+    ("europe", "Northwind Polska", "northwind_pl"),
+    ("europe", "Northwind Nordics", "northwind_nordics"),
+    ("americas", "Northwind USA", "northwind_us"),
+    ("americas", "Northwind Support US", "northwind_help_us"),
+    ("americas", "Northwind NYC Flagship", "northwind_nyc"),
+    ("americas", "Northwind Los Angeles", "northwind_la"),
+    ("americas", "Northwind Canada", "northwind_ca"),
+    ("americas", "Northwind México", "northwind_mx"),
+    ("americas", "Northwind Brasil", "northwind_br"),
+    ("apac", "Northwind Singapore", "northwind_sg"),
+    ("apac", "Northwind Japan", "northwind_jp"),
+    ("apac", "Northwind Australia", "northwind_au"),
+    ("apac", "Northwind Korea", "northwind_kr"),
+    ("apac", "Northwind India", "northwind_in"),
+    ("apac", "Northwind Support APAC", "northwind_help_apac"),
+];
+
+/// Where a demo grant applies: the organisation, a workspace key, or a channel handle.
+#[derive(Debug, Clone, Copy)]
+enum At {
+    Org,
+    Ws(&'static str),
+    Ch(&'static str),
+}
+
+/// What became of a person by today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Set their password and works here.
+    Active,
+    /// Invited, has not set a password yet.
+    StillInvited,
+    /// Left; disabled by an admin on this day.
+    DisabledOnDay(i64),
+}
+
+struct Person {
+    email: &'static str,
+    name: &'static str,
+    time_zone: &'static str,
+    language: &'static str,
+    grants: &'static [(Role, At)],
+    /// Who invited them (an e-mail above them in the table); `None` for the owner, who was
+    /// created with `owlery admin create-user`.
+    invited_by: Option<&'static str>,
+    /// The day of the month of history on which they were invited (0 = 30 days ago).
+    invited_on_day: i64,
+    /// How likely they are to sign in on a working day.
+    signin_rate: f64,
+    fate: Fate,
+}
+
+/// The people. The first is the owner, who signs in through the printed setup link.
+const PEOPLE: &[Person] = &[
+    Person {
+        email: "mira.kostova@northwind-coffee.example",
+        name: "Mira Kostova",
+        time_zone: "Europe/Sofia",
+        language: "en",
+        grants: &[(Role::Owner, At::Org)],
+        invited_by: None,
+        invited_on_day: 0,
+        signin_rate: 0.0,
+        fate: Fate::StillInvited,
+    },
+    Person {
+        email: "jonas.weber@northwind-coffee.example",
+        name: "Jonas Weber",
+        time_zone: "Europe/Berlin",
+        language: "en",
+        grants: &[(Role::Admin, At::Org)],
+        invited_by: Some("mira.kostova@northwind-coffee.example"),
+        invited_on_day: 0,
+        signin_rate: 0.9,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "priya.nair@northwind-coffee.example",
+        name: "Priya Nair",
+        time_zone: "Asia/Singapore",
+        language: "en",
+        grants: &[(Role::Admin, At::Ws("apac"))],
+        invited_by: Some("mira.kostova@northwind-coffee.example"),
+        invited_on_day: 1,
+        signin_rate: 0.8,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "georgi.dimitrov@northwind-coffee.example",
+        name: "Георги Димитров",
+        time_zone: "Europe/Sofia",
+        language: "bg",
+        grants: &[(Role::Publisher, At::Ws("europe"))],
+        invited_by: Some("jonas.weber@northwind-coffee.example"),
+        invited_on_day: 2,
+        signin_rate: 0.85,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "emily.carter@northwind-coffee.example",
+        name: "Emily Carter",
+        time_zone: "America/New_York",
+        language: "en",
+        grants: &[(Role::Publisher, At::Ws("americas"))],
+        invited_by: Some("mira.kostova@northwind-coffee.example"),
+        invited_on_day: 2,
+        signin_rate: 0.85,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "lucas.moreau@northwind-coffee.example",
+        name: "Lucas Moreau",
+        time_zone: "Europe/Paris",
+        language: "en",
+        grants: &[(Role::Contributor, At::Ws("europe"))],
+        invited_by: Some("jonas.weber@northwind-coffee.example"),
+        invited_on_day: 3,
+        signin_rate: 0.6,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "aiko.tanaka@northwind-coffee.example",
+        name: "Aiko Tanaka",
+        time_zone: "Asia/Tokyo",
+        language: "en",
+        grants: &[(Role::Contributor, At::Ch("northwind_jp"))],
+        invited_by: Some("jonas.weber@northwind-coffee.example"),
+        invited_on_day: 4,
+        signin_rate: 0.5,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "daniel.okafor@northwind-coffee.example",
+        name: "Daniel Okafor",
+        time_zone: "Europe/London",
+        language: "en",
+        grants: &[(Role::Approver, At::Org)],
+        invited_by: Some("mira.kostova@northwind-coffee.example"),
+        invited_on_day: 3,
+        signin_rate: 0.7,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "elena.petrova@northwind-coffee.example",
+        name: "Елена Петрова",
+        time_zone: "Europe/Sofia",
+        language: "bg",
+        grants: &[
+            (Role::CommunityAgent, At::Ws("europe")),
+            (Role::CommunityAgent, At::Ch("northwind_help")),
+        ],
+        invited_by: Some("jonas.weber@northwind-coffee.example"),
+        invited_on_day: 5,
+        signin_rate: 0.95,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "marcus.lee@northwind-coffee.example",
+        name: "Marcus Lee",
+        time_zone: "America/Los_Angeles",
+        language: "en",
+        grants: &[
+            (Role::CommunityAgent, At::Ch("northwind_help_us")),
+            (Role::CommunityAgent, At::Ch("northwind_us")),
+        ],
+        invited_by: Some("jonas.weber@northwind-coffee.example"),
+        invited_on_day: 5,
+        signin_rate: 0.9,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "sophie.tan@northwind-coffee.example",
+        name: "Sophie Tan",
+        time_zone: "Asia/Singapore",
+        language: "en",
+        grants: &[(Role::CommunityAgent, At::Ws("apac"))],
+        invited_by: Some("jonas.weber@northwind-coffee.example"),
+        invited_on_day: 6,
+        signin_rate: 0.9,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "ivan.georgiev@northwind-coffee.example",
+        name: "Иван Георгиев",
+        time_zone: "Europe/Sofia",
+        language: "bg",
+        grants: &[(Role::Analyst, At::Org)],
+        invited_by: Some("mira.kostova@northwind-coffee.example"),
+        invited_on_day: 4,
+        signin_rate: 0.5,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "rachel.kim@northwind-coffee.example",
+        name: "Rachel Kim",
+        time_zone: "America/New_York",
+        language: "en",
+        grants: &[(Role::Auditor, At::Org)],
+        invited_by: Some("mira.kostova@northwind-coffee.example"),
+        invited_on_day: 8,
+        signin_rate: 0.3,
+        fate: Fate::Active,
+    },
+    Person {
+        email: "tom.fischer@northwind-coffee.example",
+        name: "Tom Fischer",
+        time_zone: "Europe/Berlin",
+        language: "en",
+        grants: &[(Role::Publisher, At::Ws("global"))],
+        invited_by: Some("jonas.weber@northwind-coffee.example"),
+        invited_on_day: 2,
+        signin_rate: 0.7,
+        fate: Fate::DisabledOnDay(19),
+    },
+    Person {
+        email: "noah.williams@northwind-coffee.example",
+        name: "Noah Williams",
+        time_zone: "America/Los_Angeles",
+        language: "en",
+        grants: &[(Role::Contributor, At::Ws("americas"))],
+        invited_by: Some("emily.carter@northwind-coffee.example"),
+        invited_on_day: 27,
+        signin_rate: 0.0,
+        fate: Fate::StillInvited,
+    },
+];
+
+/// The day the teams are set up, once everyone in them has joined.
+const TEAMS_DAY: i64 = 9;
+
+/// Teams: (name, members by e-mail).
+const TEAMS: &[(&str, &[&str])] = &[
+    (
+        "Community care EMEA",
+        &[
+            "elena.petrova@northwind-coffee.example",
+            "georgi.dimitrov@northwind-coffee.example",
+        ],
+    ),
+    (
+        "Community care Americas",
+        &[
+            "marcus.lee@northwind-coffee.example",
+            "emily.carter@northwind-coffee.example",
+        ],
+    ),
+    (
+        "Community care APAC",
+        &[
+            "sophie.tan@northwind-coffee.example",
+            "priya.nair@northwind-coffee.example",
+        ],
+    ),
+    (
+        "Content studio",
+        &[
+            "georgi.dimitrov@northwind-coffee.example",
+            "emily.carter@northwind-coffee.example",
+            "lucas.moreau@northwind-coffee.example",
+            "aiko.tanaka@northwind-coffee.example",
+        ],
+    ),
+    (
+        "Brand & compliance",
+        &[
+            "daniel.okafor@northwind-coffee.example",
+            "rachel.kim@northwind-coffee.example",
+            "jonas.weber@northwind-coffee.example",
+        ],
+    ),
+];
+
+struct DemoToken {
+    owner: &'static str,
+    name: &'static str,
+    /// Empty: the owner's own permissions.
+    scopes: &'static [&'static str],
+    expires_in_days: i64,
+    created_on_day: i64,
+    revoked_on_day: Option<i64>,
+}
+
+const TOKENS: &[DemoToken] = &[
+    DemoToken {
+        owner: "ivan.georgiev@northwind-coffee.example",
+        name: "Looker Studio export",
+        scopes: &["analytics:read"],
+        expires_in_days: 90,
+        created_on_day: 9,
+        revoked_on_day: None,
+    },
+    DemoToken {
+        owner: "rachel.kim@northwind-coffee.example",
+        name: "SIEM audit feed",
+        scopes: &["audit:read"],
+        expires_in_days: 366,
+        created_on_day: 10,
+        revoked_on_day: None,
+    },
+    DemoToken {
+        owner: "jonas.weber@northwind-coffee.example",
+        name: "HR provisioning script",
+        scopes: &["users:read", "users:manage"],
+        expires_in_days: 30,
+        created_on_day: 11,
+        revoked_on_day: Some(24),
+    },
+    DemoToken {
+        owner: "jonas.weber@northwind-coffee.example",
+        name: "HR provisioning script v2",
+        scopes: &["users:read", "users:manage"],
+        expires_in_days: 180,
+        created_on_day: 24,
+        revoked_on_day: None,
+    },
+    DemoToken {
+        owner: "emily.carter@northwind-coffee.example",
+        name: "Campaign planner",
+        scopes: &[],
+        expires_in_days: 60,
+        created_on_day: 16,
+        revoked_on_day: None,
+    },
+];
+
+/// Role changes after people joined: (day, granted by, granted to, role, where).
+const LATER_GRANTS: &[(i64, &str, &str, Role, At)] = &[
+    (
+        14,
+        "jonas.weber@northwind-coffee.example",
+        "emily.carter@northwind-coffee.example",
+        Role::Approver,
+        At::Ws("americas"),
+    ),
+    (
+        17,
+        "jonas.weber@northwind-coffee.example",
+        "sophie.tan@northwind-coffee.example",
+        Role::Publisher,
+        At::Ch("northwind_sg"),
+    ),
+    (
+        20,
+        "mira.kostova@northwind-coffee.example",
+        "georgi.dimitrov@northwind-coffee.example",
+        Role::Publisher,
+        At::Ws("global"),
+    ),
+];
+
+/// Who connected each workspace's channels.
+const CHANNEL_ADMINS: &[(&str, &str)] = &[
+    ("global", "jonas.weber@northwind-coffee.example"),
+    ("europe", "jonas.weber@northwind-coffee.example"),
+    ("americas", "mira.kostova@northwind-coffee.example"),
+    ("apac", "priya.nair@northwind-coffee.example"),
+];
+
+// ---------------------------------------------------------------------------------------------
+
+/// A clock the seeding moves forward by hand.
+#[derive(Debug)]
+struct SeedClock(Mutex<DateTime<Utc>>);
+
+impl SeedClock {
+    fn set(&self, t: DateTime<Utc>) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Never backwards: two steps planned for the same instant keep their order.
+        *now = chain_time(t.max(*now + Duration::milliseconds(1)));
+    }
+}
+
+impl Clock for SeedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One thing that happens in the demo's history.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    CreateOwner,
+    Workspace(usize),
+    Channel(usize),
+    Invite(usize),
+    Setup(usize),
+    SignIn(usize),
+    FailedSignIns(usize),
+    Team(usize),
+    Token(usize),
+    RevokeToken(usize),
+    LaterGrant(usize),
+    Disable(usize),
+}
+
+/// What seeding made, for the banner and the tests.
+#[derive(Debug)]
+pub struct Seeded {
+    pub owner_id: UserId,
+    /// The password of every demo person but the owner.
+    pub others_password: String,
+    pub events: usize,
+}
+
+/// Seed the demo into `store`, whose database must be empty. `now` is the real time: the
+/// history ends just before it.
+pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
+    let mut rng = StdRng::seed_from_u64(0x00C0_FFEE);
+    let start = (now - Duration::days(HISTORY_DAYS))
+        .date_naive()
+        .and_time(NaiveTime::MIN)
+        .and_utc();
+    let clock = Arc::new(SeedClock(Mutex::new(start)));
+    let seeding = store.clone().with_clock(clock.clone());
+
+    // The fixed seed is for the timeline only; the password is fresh for every demo.
+    let others_password: String = rand::thread_rng()
+        .sample_iter(rand::distributions::Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect();
+    let hash = {
+        let p = others_password.clone();
+        tokio::task::spawn_blocking(move || {
+            owlery_web::auth::password::hash_blocking(&p)
+                .map_err(|e| anyhow::anyhow!("cannot hash the demo password: {e}"))
+        })
+        .await??
+    };
+
+    let plan = plan(&mut rng, start, now)?;
+    let mut st = State::default();
+    for (at, step) in &plan {
+        clock.set(*at);
+        run_step(&seeding, &mut st, *step, &hash, &mut rng)
+            .await
+            .with_context(|| format!("demo step {step:?}"))?;
+    }
+    let owner_id = st.user(PEOPLE[0].email)?;
+    Ok(Seeded {
+        owner_id,
+        others_password,
+        events: plan.len(),
+    })
+}
+
+/// Ids made along the way, by the tables' keys.
+#[derive(Default)]
+struct State {
+    org: Option<owlery_domain::OrgId>,
+    workspaces: Vec<(&'static str, WorkspaceId)>,
+    channels: Vec<(&'static str, ChannelId)>,
+    users: Vec<(&'static str, UserId)>,
+    setup_links: Vec<(usize, String)>,
+    tokens: Vec<(usize, owlery_domain::TokenId)>,
+}
+
+impl State {
+    fn user(&self, email: &str) -> anyhow::Result<UserId> {
+        find(&self.users, email).with_context(|| format!("demo person {email} not created yet"))
+    }
+
+    fn scope(&self, at: At) -> anyhow::Result<Scope> {
+        Ok(match at {
+            At::Org => Scope::Organisation,
+            At::Ws(k) => Scope::Workspace(
+                find(&self.workspaces, k).with_context(|| format!("workspace {k}"))?,
+            ),
+            At::Ch(h) => {
+                Scope::Channel(find(&self.channels, h).with_context(|| format!("channel {h}"))?)
+            }
+        })
+    }
+}
+
+fn find<T: Copy>(v: &[(&'static str, T)], key: &str) -> Option<T> {
+    v.iter().find(|(k, _)| *k == key).map(|(_, t)| *t)
+}
+
+fn person(email: &str) -> anyhow::Result<usize> {
+    PEOPLE
+        .iter()
+        .position(|p| p.email == email)
+        .with_context(|| format!("no demo person {email}"))
+}
+
+fn tz(p: &Person) -> chrono_tz::Tz {
+    p.time_zone.parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// `day` days after `start`, at `h:m` local time in `zone`.
+fn local(start: DateTime<Utc>, zone: chrono_tz::Tz, day: i64, h: u32, m: u32) -> DateTime<Utc> {
+    let date = (start + Duration::days(day)).date_naive();
+    let time = NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN);
+    zone.from_local_datetime(&date.and_time(time))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| date.and_time(time).and_utc())
+}
+
+/// An address from the documentation ranges (RFC 5737), one per person.
+fn ip_of(i: usize) -> String {
+    format!("198.51.100.{}", 20 + i)
+}
+
+/// The whole history, in time order.
+fn plan(
+    rng: &mut StdRng,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(DateTime<Utc>, Step)>> {
+    let owner_tz = tz(&PEOPLE[0]);
+    let mut plan = vec![(local(start, owner_tz, 0, 8, 30), Step::CreateOwner)];
+    for i in 0..WORKSPACES.len() {
+        plan.push((
+            local(start, owner_tz, 0, 9, 5 + 7 * i as u32),
+            Step::Workspace(i),
+        ));
+    }
+    // Channels are connected on days 2 to 4, before the people who work on them are invited.
+    for (i, (ws, _, _)) in CHANNELS.iter().enumerate() {
+        let admin = CHANNEL_ADMINS
+            .iter()
+            .find(|(w, _)| w == ws)
+            .map(|(_, a)| *a)
+            .context("channel admin")?;
+        let day = 2 + (i as i64 % 3);
+        let minute = rng.gen_range(0..50);
+        plan.push((
+            local(
+                start,
+                tz(&PEOPLE[person(admin)?]),
+                day,
+                11 + (i as u32 % 5),
+                minute,
+            ),
+            Step::Channel(i),
+        ));
+    }
+    let mut setup_day = vec![None; PEOPLE.len()];
+    for (i, p) in PEOPLE.iter().enumerate().skip(1) {
+        let inviter = tz(&PEOPLE[person(p.invited_by.context("invited_by")?)?]);
+        let invited = local(start, inviter, p.invited_on_day, 10, 3 * i as u32);
+        plan.push((invited, Step::Invite(i)));
+        if p.fate == Fate::StillInvited {
+            continue;
+        }
+        // Most people set their password within a few hours.
+        let setup = invited + Duration::minutes(rng.gen_range(15..300));
+        plan.push((setup, Step::Setup(i)));
+        setup_day[i] = Some(setup);
+    }
+    // Working-day sign-ins, around the start of each person's day.
+    for (i, p) in PEOPLE.iter().enumerate() {
+        let Some(from) = setup_day[i] else { continue };
+        let last_day = match p.fate {
+            Fate::DisabledOnDay(d) => d - 1,
+            _ => HISTORY_DAYS,
+        };
+        for day in 0..=last_day {
+            let at = local(
+                start,
+                tz(p),
+                day,
+                8 + rng.gen_range(0..2),
+                rng.gen_range(0..60),
+            );
+            let weekday = at.with_timezone(&tz(p)).weekday();
+            let working = !matches!(weekday, Weekday::Sat | Weekday::Sun);
+            if at > from + Duration::hours(12)
+                && at < now - Duration::minutes(10)
+                && working
+                && rng.gen_bool(p.signin_rate)
+            {
+                plan.push((at, Step::SignIn(i)));
+            }
+        }
+    }
+    // Marcus mistypes his password one Monday morning; someone tries addresses that do not exist.
+    let marcus = person("marcus.lee@northwind-coffee.example")?;
+    plan.push((
+        local(start, tz(&PEOPLE[marcus]), 12, 7, 55),
+        Step::FailedSignIns(marcus),
+    ));
+    for i in 0..TEAMS.len() {
+        plan.push((
+            local(start, tz(&PEOPLE[1]), TEAMS_DAY, 14, 10 * i as u32),
+            Step::Team(i),
+        ));
+    }
+    for (i, t) in TOKENS.iter().enumerate() {
+        let owner = &PEOPLE[person(t.owner)?];
+        plan.push((
+            local(start, tz(owner), t.created_on_day, 15, 20),
+            Step::Token(i),
+        ));
+        if let Some(d) = t.revoked_on_day {
+            plan.push((local(start, tz(owner), d, 15, 10), Step::RevokeToken(i)));
+        }
+    }
+    for (i, (day, by, _, _, _)) in LATER_GRANTS.iter().enumerate() {
+        plan.push((
+            local(start, tz(&PEOPLE[person(by)?]), *day, 16, 30),
+            Step::LaterGrant(i),
+        ));
+    }
+    for (i, p) in PEOPLE.iter().enumerate() {
+        if let Fate::DisabledOnDay(d) = p.fate {
+            plan.push((local(start, tz(&PEOPLE[1]), d, 17, 45), Step::Disable(i)));
+        }
+    }
+    plan.retain(|(at, _)| *at < now);
+    plan.sort_by_key(|(at, _)| *at);
+    Ok(plan)
+}
+
+fn actor_for(st: &State, email: &str, i: usize) -> anyhow::Result<Actor> {
+    Ok(Actor::user(st.user(email)?, email, Some(ip_of(i))))
+}
+
+async fn run_step(
+    store: &Store,
+    st: &mut State,
+    step: Step,
+    password_hash: &str,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let owner = &PEOPLE[0];
+    match step {
+        Step::CreateOwner => {
+            let org = store.ensure_organisation(&Actor::cli(), ORG_NAME).await?;
+            st.org = Some(org.id);
+            let user = store
+                .create_user(
+                    &Actor::cli(),
+                    org.id,
+                    new_user(owner, None)?,
+                    &grants(st, owner)?,
+                )
+                .await?;
+            st.users.push((owner.email, user.id));
+        }
+        Step::Workspace(i) => {
+            let (key, name) = WORKSPACES[i];
+            let org = st.org.context("organisation")?;
+            let ws = store
+                .create_workspace(
+                    &actor_for(st, owner.email, 0)?,
+                    org,
+                    &DisplayName::parse("name", name)?,
+                )
+                .await?;
+            st.workspaces.push((key, ws.id));
+        }
+        Step::Channel(i) => {
+            let (ws, name, handle) = CHANNELS[i];
+            let admin = CHANNEL_ADMINS
+                .iter()
+                .find(|(w, _)| *w == ws)
+                .map(|(_, a)| *a)
+                .context("channel admin")?;
+            let ch = store
+                .create_channel(
+                    &actor_for(st, admin, person(admin)?)?,
+                    find(&st.workspaces, ws).context("workspace")?,
+                    Network::Sandbox,
+                    &DisplayName::parse("name", name)?,
+                    handle,
+                )
+                .await?;
+            st.channels.push((handle, ch.id));
+        }
+        Step::Invite(i) => {
+            let p = &PEOPLE[i];
+            let by = p.invited_by.context("invited_by")?;
+            let actor = actor_for(st, by, person(by)?)?;
+            let org = st.org.context("organisation")?;
+            let user = store
+                .create_user(&actor, org, new_user(p, None)?, &grants(st, p)?)
+                .await?;
+            st.users.push((p.email, user.id));
+            let link = store
+                .create_link(&actor, user.id, LinkPurpose::Setup, Duration::days(7))
+                .await?;
+            st.setup_links.push((i, link));
+        }
+        Step::Setup(i) => {
+            let p = &PEOPLE[i];
+            let id = st.user(p.email)?;
+            let actor = actor_for(st, p.email, i)?;
+            if let Some((_, link)) = st.setup_links.iter().find(|(j, _)| *j == i) {
+                store.consume_link(link, LinkPurpose::Setup).await?;
+            }
+            store
+                .set_password(&actor, id, password_hash, "user.setup", None)
+                .await?;
+            store.record_signin(&actor, id, "setup_link").await?;
+        }
+        Step::SignIn(i) => {
+            let p = &PEOPLE[i];
+            let id = st.user(p.email)?;
+            let ip = if rng.gen_bool(0.2) {
+                // Now and then from a phone or a café.
+                format!("203.0.113.{}", rng.gen_range(2..250))
+            } else {
+                ip_of(i)
+            };
+            store
+                .record_signin(&Actor::user(id, p.email, Some(ip)), id, "password")
+                .await?;
+        }
+        Step::FailedSignIns(i) => {
+            let p = &PEOPLE[i];
+            let id = st.user(p.email)?;
+            let ip = ip_of(i);
+            let actor = Actor::user(id, p.email, Some(ip.clone()));
+            for _ in 0..2 {
+                store
+                    .record_signin_failure(&actor, p.email, &ip, "bad_credentials")
+                    .await?;
+            }
+            store.record_signin(&actor, id, "password").await?;
+            let stranger = "203.0.113.66";
+            for guess in [
+                "admin@northwind-coffee.example",
+                "info@northwind-coffee.example",
+                "root@northwind-coffee.example",
+            ] {
+                let actor = Actor {
+                    user_id: None,
+                    label: guess.to_owned(),
+                    ip: Some(stranger.to_owned()),
+                };
+                store
+                    .record_signin_failure(&actor, guess, stranger, "bad_credentials")
+                    .await?;
+            }
+        }
+        Step::Team(i) => {
+            let (name, members) = TEAMS[i];
+            let jonas = PEOPLE[1].email;
+            let actor = actor_for(st, jonas, 1)?;
+            let org = st.org.context("organisation")?;
+            let team = store
+                .create_team(&actor, org, &DisplayName::parse("name", name)?)
+                .await?;
+            for m in members {
+                store
+                    .set_team_member(&actor, team.id, st.user(m)?, true)
+                    .await?;
+            }
+        }
+        Step::Token(i) => {
+            let t = &TOKENS[i];
+            let who = person(t.owner)?;
+            let actor = actor_for(st, t.owner, who)?;
+            let scopes: Vec<Permission> = parse_scopes(t.scopes.iter().copied())?;
+            let expires = parse_expiry(Some(t.expires_in_days), store.now())?;
+            let (_, token) = store
+                .create_token(&actor, st.user(t.owner)?, t.name, &scopes, expires)
+                .await?;
+            st.tokens.push((i, token.id));
+        }
+        Step::RevokeToken(i) => {
+            let t = &TOKENS[i];
+            let id = st
+                .tokens
+                .iter()
+                .find(|(j, _)| *j == i)
+                .map(|(_, id)| *id)
+                .context("token")?;
+            store
+                .revoke_token(&actor_for(st, t.owner, person(t.owner)?)?, id)
+                .await?;
+        }
+        Step::LaterGrant(i) => {
+            let (_, by, to, role, at) = LATER_GRANTS[i];
+            store
+                .grant_role(
+                    &actor_for(st, by, person(by)?)?,
+                    st.user(to)?,
+                    Grant {
+                        role,
+                        scope: st.scope(at)?,
+                    },
+                )
+                .await?;
+        }
+        Step::Disable(i) => {
+            let p = &PEOPLE[i];
+            let id = st.user(p.email)?;
+            let actor = actor_for(st, PEOPLE[1].email, 1)?;
+            store
+                .set_user_status(&actor, id, UserStatus::Disabled)
+                .await?;
+            for g in store.grants_of(id).await? {
+                store.revoke_grant(&actor, g.id).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn new_user(p: &Person, password_hash: Option<String>) -> anyhow::Result<NewUser> {
+    Ok(NewUser {
+        email: Email::parse(p.email)?,
+        name: DisplayName::parse("name", p.name)?,
+        password_hash,
+        language: p.language.to_owned(),
+        time_zone: p.time_zone.to_owned(),
+    })
+}
+
+fn grants(st: &State, p: &Person) -> anyhow::Result<Vec<Grant>> {
+    p.grants
+        .iter()
+        .map(|(role, at)| {
+            Ok(Grant {
+                role: *role,
+                scope: st.scope(*at)?,
+            })
+        })
+        .collect()
+}
+
+/// For `serve --demo`: seed an empty database, or find the demo seeded earlier; either way say
+/// how to sign in. Returns the banner's lines.
+pub async fn prepare(store: &Store, public_url: &str) -> anyhow::Result<Vec<String>> {
+    let owner = &PEOPLE[0];
+    let mut lines = Vec::new();
+    let owner_id = match store.credentials_by_email(owner.email).await? {
+        Some(c) if c.user.status == UserStatus::Invited => c.user.id,
+        Some(c) => {
+            return Ok(vec![format!(
+                "Demo: {ORG_NAME}. Sign in at {public_url}/signin as {} with the password you chose.",
+                c.user.email
+            )]);
+        }
+        None => {
+            if store.count_users().await? > 0 || store.organisation().await?.is_some() {
+                return Ok(vec![
+                    "--demo: this database already has an organisation, so no demo was added \
+                     (the demo only fills an empty database: use a new --data-dir)."
+                        .into(),
+                ]);
+            }
+            let started = std::time::Instant::now();
+            let seeded = seed(store, store.now())
+                .await
+                .context("cannot seed the demo")?;
+            tracing::info!(
+                demo.events = seeded.events,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "demo organisation seeded"
+            );
+            lines.push(format!(
+                "Demo: {ORG_NAME} — {} workspaces, {} sandbox channels, {} people, {} teams and a month of history.",
+                WORKSPACES.len(),
+                CHANNELS.len(),
+                PEOPLE.len(),
+                TEAMS.len()
+            ));
+            lines.push(format!(
+                "The other demo people sign in with their e-mail and this password (shown only now): {}",
+                seeded.others_password
+            ));
+            seeded.owner_id
+        }
+    };
+    let secret = store
+        .create_link(
+            &Actor::system(),
+            owner_id,
+            LinkPurpose::Setup,
+            Duration::hours(OWNER_LINK_HOURS),
+        )
+        .await?;
+    lines.push(format!(
+        "Sign in as the owner, {} <{}>: open this one-time link and choose a password (valid {OWNER_LINK_HOURS} hours):",
+        owner.name, owner.email
+    ));
+    lines.push(format!("    {public_url}/setup/{secret}"));
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use owlery_store::{audit::AuditFilter, testing};
+
+    use super::*;
+
+    #[test]
+    fn tables_are_consistent() {
+        let handles: BTreeSet<&str> = CHANNELS.iter().map(|c| c.2).collect();
+        assert_eq!(handles.len(), CHANNELS.len(), "handles are unique");
+        assert!((25..=35).contains(&CHANNELS.len()));
+        for (ws, _, _) in CHANNELS {
+            assert!(WORKSPACES.iter().any(|(k, _)| k == ws), "{ws}");
+        }
+        let roles: BTreeSet<Role> = PEOPLE
+            .iter()
+            .flat_map(|p| p.grants.iter().map(|(r, _)| *r))
+            .collect();
+        assert_eq!(roles.len(), Role::ALL.len(), "every role is represented");
+        let zones: BTreeSet<&str> = PEOPLE.iter().map(|p| p.time_zone).collect();
+        assert!(zones.len() >= 6);
+        assert!(PEOPLE.iter().any(|p| p.language == "bg"));
+        for p in PEOPLE {
+            assert!(
+                p.time_zone.parse::<chrono_tz::Tz>().is_ok(),
+                "{}",
+                p.time_zone
+            );
+            assert!(Email::parse(p.email).is_ok());
+            if let Some(by) = p.invited_by {
+                let inviter = &PEOPLE[person(by).unwrap()];
+                assert!(
+                    inviter.invited_on_day <= p.invited_on_day,
+                    "{by} invites {} later",
+                    p.email
+                );
+            }
+        }
+        assert_eq!(PEOPLE[0].grants[0].0, Role::Owner);
+        for (team, members) in TEAMS {
+            for m in *members {
+                let p = &PEOPLE[person(m).unwrap()];
+                assert!(
+                    p.invited_on_day < TEAMS_DAY,
+                    "{m} joins {team} before being invited"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn seeds_a_month_of_valid_history_on_every_backend() {
+        for db in testing::all_backends().await.unwrap() {
+            let store = &db.store;
+            let now = store.now();
+            let lines = prepare(store, "http://127.0.0.1:8080").await.unwrap();
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("http://127.0.0.1:8080/setup/")),
+                "{lines:?}"
+            );
+
+            assert_eq!(store.count_users().await.unwrap(), PEOPLE.len() as i64);
+            assert_eq!(store.count_channels().await.unwrap(), CHANNELS.len() as i64);
+            assert_eq!(
+                store.list_workspaces().await.unwrap().len(),
+                WORKSPACES.len()
+            );
+            let teams = store.list_teams().await.unwrap();
+            assert_eq!(teams.len(), TEAMS.len());
+            assert!(teams.iter().all(|t| !t.member_ids.is_empty()));
+            let roles: BTreeSet<Role> = store
+                .all_grants()
+                .await
+                .unwrap()
+                .iter()
+                .map(|g| g.role)
+                .collect();
+            assert_eq!(roles.len(), Role::ALL.len());
+
+            let users = store.list_users(None, 100).await.unwrap();
+            let owner = users.iter().find(|u| u.email == PEOPLE[0].email).unwrap();
+            assert_eq!(
+                owner.status,
+                UserStatus::Invited,
+                "the owner chooses a password via the link"
+            );
+            let tom = users.iter().find(|u| u.email.starts_with("tom.")).unwrap();
+            assert_eq!(tom.status, UserStatus::Disabled);
+            let active = users
+                .iter()
+                .filter(|u| u.status == UserStatus::Active)
+                .count();
+            assert!(active >= 10);
+            assert!(users.iter().filter(|u| u.last_signin_at.is_some()).count() >= 10);
+
+            let report = store.verify_audit_chain().await.unwrap();
+            assert_eq!(report.result, Ok(()), "{}", store.backend_name());
+            assert!(report.checked > 150, "{} events", report.checked);
+            let events = store
+                .audit_events(&AuditFilter::default(), 10_000)
+                .await
+                .unwrap();
+            let oldest = events.iter().map(|e| e.at).min().unwrap();
+            let newest = events.iter().map(|e| e.at).max().unwrap();
+            assert!(oldest <= now - Duration::days(HISTORY_DAYS - 1), "{oldest}");
+            assert!(newest <= store.now());
+            assert!(
+                newest >= now - Duration::days(4),
+                "history reaches today: {newest}"
+            );
+            let actions: BTreeSet<&str> = events.iter().map(|e| e.entry.action.as_str()).collect();
+            for a in [
+                "org.create",
+                "user.create",
+                "user.setup",
+                "session.signin",
+                "session.signin_failed",
+                "channel.create",
+                "workspace.create",
+                "team.create",
+                "token.create",
+                "token.revoke",
+                "grant.create",
+                "grant.revoke",
+                "user.disable",
+            ] {
+                assert!(actions.contains(a), "{a} missing from {actions:?}");
+            }
+
+            // A second start does not seed again; it prints a fresh link while the owner is invited.
+            let again = prepare(store, "http://127.0.0.1:8080").await.unwrap();
+            assert!(again.iter().any(|l| l.contains("/setup/")));
+            assert!(
+                !again
+                    .iter()
+                    .any(|l| l.contains("password (shown only now)"))
+            );
+            assert_eq!(store.count_users().await.unwrap(), PEOPLE.len() as i64);
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_a_database_with_someone_else_in_it() {
+        let db = testing::sqlite().await.unwrap();
+        db.store
+            .ensure_organisation(&Actor::cli(), "Acme")
+            .await
+            .unwrap();
+        let lines = prepare(&db.store, "http://x.example").await.unwrap();
+        assert!(lines[0].contains("already has an organisation"));
+        assert_eq!(db.store.count_users().await.unwrap(), 0);
+    }
+}
