@@ -40,6 +40,24 @@ async function submit(page, form) {
   await Promise.all([page.waitForLoadState('load'), form.locator('button[type="submit"]').first().click()]);
 }
 
+/** Open the closed <details> (a menu, a "New user" panel) that holds `selector`, as a person would. */
+async function reveal(page, selector) {
+  const target = page.locator(selector).first();
+  if (await target.isVisible()) return;
+  const holder = page.locator('details:not([open])').filter({ has: page.locator(selector) });
+  const n = await holder.count();
+  for (let i = 0; i < n; i++) {
+    const d = holder.nth(i);
+    if (await d.locator('summary').first().isVisible()) await d.locator('summary').first().click();
+  }
+  await target.waitFor({ state: 'visible' });
+}
+
+async function signOut(page) {
+  await reveal(page, 'form[action="/signout"] button[type="submit"]');
+  await submit(page, page.locator('form[action="/signout"]').first());
+}
+
 function formWith(page, fieldName) {
   return page.locator('form').filter({ has: page.locator(`[name="${fieldName}"]`) }).first();
 }
@@ -81,7 +99,7 @@ test('sign in, enrol two-factor, sign in again with a code', async () => {
   assert.match(codes, /[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}/, 'recovery codes are shown');
   await look(page, 'twofa-recovery-codes');
 
-  await submit(page, page.locator('form[action="/signout"]').first());
+  await signOut(page);
   await signIn(page, server.owner.email, server.owner.password);
   assert.equal(new URL(page.url()).pathname, '/signin/2fa');
   await look(page, 'signin-2fa');
@@ -108,6 +126,7 @@ test('create a user, grant a role, read the audit log, switch to Bulgarian', asy
 
   await page.goto(`${server.url}/settings/users`);
   await look(page, 'users');
+  await reveal(page, 'input[name="email"]');
   const create = formWith(page, 'email');
   const email = `nia-${Date.now()}@example.test`;
   await create.locator('input[name="email"]').fill(email);
@@ -132,7 +151,8 @@ test('create a user, grant a role, read the audit log, switch to Bulgarian', asy
   assert.match(audit, /user\.create/);
   await look(page, 'audit');
 
-  const lang = page.locator('form[action="/account/language"]').first();
+  await reveal(page, 'form[action="/account/language"] select[name="lang"]');
+  const lang = page.locator('form[action="/account/language"]').filter({ has: page.locator('select:visible') }).first();
   await lang.locator('select[name="lang"]').selectOption('bg');
   await Promise.all([page.waitForLoadState('load'), lang.locator('button[type="submit"]').first().click()]);
   assert.equal(await page.locator('html').getAttribute('lang'), 'bg');
