@@ -21,7 +21,9 @@ use super::{
     page_for, render,
 };
 use crate::{
-    auth::{PagePrincipal, SESSION_COOKIE, idle_timeout, password, principal::session_of},
+    auth::{
+        ClientIp, PagePrincipal, SESSION_COOKIE, idle_timeout, password, principal::session_of,
+    },
     error::AppError,
     i18n::{self, Lang},
     state::AppState,
@@ -192,6 +194,7 @@ async fn change_password(
 /// The language switch in the layout: saved on the profile when signed in, else in a cookie.
 async fn set_language(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
     form: FormData,
@@ -209,7 +212,7 @@ async fn set_language(
         && session.stage == SessionStage::Active
     {
         let user = state.store.user(session.user_id).await?;
-        let actor = owlery_domain::audit::Actor::user(user.id, &user.email, None);
+        let actor = owlery_domain::audit::Actor::user(user.id, &user.email, Some(ip));
         let name = DisplayName::parse("name", &user.name)?;
         state
             .store

@@ -1044,6 +1044,17 @@ async fn audit(
             at_seq: break_seq(&b),
         },
     };
+    // People are shown by e-mail, workspaces and channels by name; anything else by its id.
+    let mut names: HashMap<String, String> = HashMap::new();
+    for u in state.store.list_users(None, 100_000).await? {
+        names.insert(u.id.to_string(), u.email);
+    }
+    for w in state.store.list_workspaces().await? {
+        names.insert(w.id.to_string(), w.name);
+    }
+    for c in state.store.list_channels(None).await? {
+        names.insert(c.id.to_string(), format!("@{}", c.handle));
+    }
     let rows = events
         .into_iter()
         .take(AUDIT_PAGE as usize)
@@ -1053,7 +1064,10 @@ async fn audit(
             actor: e.entry.actor_label,
             action: e.entry.action,
             target: match e.entry.target_id {
-                Some(id) => format!("{} {id}", e.entry.target_type),
+                Some(id) => match names.get(&id) {
+                    Some(name) => format!("{} {name}", e.entry.target_type),
+                    None => format!("{} {id}", e.entry.target_type),
+                },
                 None => e.entry.target_type,
             },
             ip: e.entry.ip.unwrap_or_default(),
