@@ -1347,3 +1347,118 @@ async fn store_side_disable_stops_tokens() {
         (StatusCode::UNAUTHORIZED, "account_disabled")
     );
 }
+
+/// A cheap fuzzer for the JSON edge: random bytes and randomly shaped JSON sent to every write
+/// endpoint never get a 5xx; every refusal is a JSON error and writes nothing. (A random body can
+/// happen to be valid, e.g. a team with a random name: that is allowed to succeed.)
+#[tokio::test]
+async fn junk_bodies_never_reach_a_500() {
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    let app = TestApp::sqlite().await;
+    let (_, token) = app.user_with_token("fuzz@example.test", Role::Owner).await;
+    let ws = app.workspace("Fuzz WS").await;
+    let endpoints = [
+        (Method::POST, "/users".to_owned()),
+        (Method::POST, "/teams".to_owned()),
+        (Method::POST, "/workspaces".to_owned()),
+        (Method::POST, "/channels".to_owned()),
+        (Method::POST, "/tokens".to_owned()),
+        (Method::PATCH, format!("/users/{}", ws.id)),
+    ];
+    let mut rng = StdRng::seed_from_u64(2026);
+    let mut refused = 0;
+    for i in 0..400 {
+        let head = app.audit_head().await;
+        let (method, path) = &endpoints[i % endpoints.len()];
+        let body: Vec<u8> = match i % 4 {
+            0 => (0..rng.gen_range(0..200))
+                .map(|_| rng.r#gen::<u8>())
+                .collect(),
+            1 => random_json(&mut rng, 3).to_string().into_bytes(),
+            2 => {
+                let keys = [
+                    "email",
+                    "name",
+                    "role",
+                    "scope",
+                    "network",
+                    "workspace_id",
+                    "handle",
+                    "scopes",
+                    "status",
+                    "expires_in_days",
+                ];
+                let mut obj = serde_json::Map::new();
+                for _ in 0..rng.gen_range(0..5) {
+                    obj.insert(
+                        keys[rng.gen_range(0..keys.len())].to_owned(),
+                        random_json(&mut rng, 2),
+                    );
+                }
+                Value::Object(obj).to_string().into_bytes()
+            }
+            _ => {
+                let mut s = random_json(&mut rng, 3).to_string().into_bytes();
+                s.truncate(rng.gen_range(0..=s.len()));
+                s
+            }
+        };
+        let (status, json) = app
+            .api_raw(
+                method.clone(),
+                path,
+                &token,
+                Some("application/json"),
+                body.clone(),
+            )
+            .await;
+        assert!(
+            !status.is_server_error(),
+            "{method} {path} with {:?} answered {status}: {json}",
+            String::from_utf8_lossy(&body)
+        );
+        if status.is_client_error() {
+            refused += 1;
+            assert!(
+                json["error"]["code"].is_string(),
+                "{method} {path}: not a JSON error: {json}"
+            );
+            assert_eq!(
+                app.audit_head().await,
+                head,
+                "a refused request wrote nothing"
+            );
+        }
+    }
+    assert!(refused > 300, "most junk is refused ({refused}/400)");
+}
+
+fn random_json(rng: &mut rand::rngs::StdRng, depth: u32) -> Value {
+    use rand::Rng;
+    match rng.gen_range(0..if depth == 0 { 5 } else { 7 }) {
+        0 => Value::Null,
+        1 => Value::Bool(rng.r#gen()),
+        2 => json!(rng.r#gen::<i64>()),
+        3 => json!(rng.r#gen::<f64>()),
+        4 => {
+            let len = rng.gen_range(0..12);
+            Value::String(
+                (0..len)
+                    .map(|_| char::from_u32(rng.gen_range(0x20..0x2FFF)).unwrap_or('?'))
+                    .collect(),
+            )
+        }
+        5 => Value::Array(
+            (0..rng.gen_range(0..4))
+                .map(|_| random_json(rng, depth - 1))
+                .collect(),
+        ),
+        _ => {
+            let mut m = serde_json::Map::new();
+            for i in 0..rng.gen_range(0..4) {
+                m.insert(format!("k{i}"), random_json(rng, depth - 1));
+            }
+            Value::Object(m)
+        }
+    }
+}

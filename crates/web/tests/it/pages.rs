@@ -789,3 +789,201 @@ async fn language_switch_and_tokens() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Every page route against every role: allowed exactly when the role carries the permission the
+/// route needs (a role granted organisation-wide). Routes that only need a signed-in person have
+/// no permission; every role reaches them.
+#[tokio::test]
+async fn page_matrix_every_role_every_route() {
+    use owlery_domain::Permission as P;
+    let f = fixture().await;
+    let org = f.store.organisation().await.unwrap().unwrap();
+    let ws = f
+        .store
+        .create_workspace(
+            &Actor::cli(),
+            org.id,
+            &DisplayName::parse("name", "Matrix WS").unwrap(),
+        )
+        .await
+        .unwrap();
+    let team = f
+        .store
+        .create_team(
+            &Actor::cli(),
+            org.id,
+            &DisplayName::parse("name", "Matrix team").unwrap(),
+        )
+        .await
+        .unwrap();
+    let target = f
+        .store
+        .credentials_by_email("contributor@example.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let grant = f
+        .store
+        .grant_role(
+            &Actor::cli(),
+            target.id,
+            Grant {
+                role: Role::Analyst,
+                scope: Scope::Workspace(ws.id),
+            },
+        )
+        .await
+        .unwrap();
+    let (t, w, tm, g) = (
+        target.id.to_string(),
+        ws.id.to_string(),
+        team.id.to_string(),
+        grant.id.to_string(),
+    );
+    let gets: Vec<(String, Option<P>)> = vec![
+        ("/".into(), Some(P::OrgRead)),
+        ("/publish".into(), Some(P::OrgRead)),
+        ("/inbox".into(), Some(P::OrgRead)),
+        ("/crisis".into(), Some(P::OrgRead)),
+        ("/oncall".into(), Some(P::OrgRead)),
+        ("/analytics".into(), Some(P::OrgRead)),
+        ("/governance".into(), Some(P::OrgRead)),
+        ("/account".into(), None),
+        ("/account/tokens".into(), None),
+        ("/account/2fa".into(), None),
+        ("/settings/organisation".into(), Some(P::OrgManage)),
+        ("/settings/security".into(), Some(P::OrgManage)),
+        ("/settings/users".into(), Some(P::UsersRead)),
+        (format!("/settings/users/{t}"), Some(P::UsersRead)),
+        ("/settings/teams".into(), Some(P::UsersRead)),
+        ("/settings/workspaces".into(), Some(P::ChannelsRead)),
+        ("/settings/audit".into(), Some(P::AuditRead)),
+        ("/settings/audit.csv".into(), Some(P::AuditRead)),
+    ];
+    let posts: Vec<(String, Vec<(&str, String)>, P)> = vec![
+        (
+            "/settings/organisation".into(),
+            vec![("name", String::new())],
+            P::OrgManage,
+        ),
+        (
+            "/settings/security".into(),
+            vec![
+                ("require_2fa", "off".into()),
+                ("session_lifetime_hours", "0".into()),
+            ],
+            P::OrgManage,
+        ),
+        (
+            "/settings/users".into(),
+            vec![("email", "x".into())],
+            P::UsersManage,
+        ),
+        (
+            format!("/settings/users/{t}/grants"),
+            vec![("role", "nope".into())],
+            P::RolesGrant,
+        ),
+        (
+            format!("/settings/users/{t}/grants/{g}/revoke"),
+            vec![],
+            P::RolesGrant,
+        ),
+        (
+            format!("/settings/users/{t}/enable"),
+            vec![],
+            P::UsersManage,
+        ),
+        (
+            format!("/settings/users/{t}/reset-2fa"),
+            vec![],
+            P::UsersManage,
+        ),
+        (
+            "/settings/teams".into(),
+            vec![("name", String::new())],
+            P::TeamsManage,
+        ),
+        (
+            format!("/settings/teams/{tm}/members"),
+            vec![("user_id", t.clone())],
+            P::TeamsManage,
+        ),
+        (
+            format!("/settings/teams/{tm}/members/{t}/remove"),
+            vec![],
+            P::TeamsManage,
+        ),
+        (
+            "/settings/workspaces".into(),
+            vec![("name", String::new())],
+            P::WorkspacesManage,
+        ),
+        (
+            "/settings/channels".into(),
+            vec![("workspace_id", w.clone()), ("name", String::new())],
+            P::ChannelsManage,
+        ),
+    ];
+    for role in Role::ALL {
+        let email = format!("matrix-{}@example.test", role.code());
+        f.store
+            .create_user(
+                &Actor::cli(),
+                org.id,
+                NewUser {
+                    email: Email::parse(&email).unwrap(),
+                    name: DisplayName::parse("name", "Matrix").unwrap(),
+                    password_hash: Some(hash_blocking(PASSWORD).unwrap()),
+                    language: "en".into(),
+                    time_zone: "UTC".into(),
+                },
+                &[Grant {
+                    role,
+                    scope: Scope::Organisation,
+                }],
+            )
+            .await
+            .unwrap();
+        let mut b = Browser::new(f.app.clone());
+        assert_eq!(
+            b.sign_in(&email, PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        for (path, need) in &gets {
+            let res = b.get(path).await;
+            let allowed = need.is_none_or(|p| role.has(p));
+            assert_eq!(
+                res.status == StatusCode::FORBIDDEN,
+                !allowed,
+                "{role:?} GET {path}: {}",
+                res.status
+            );
+            if allowed {
+                assert!(
+                    res.status.is_success() || res.status.is_redirection(),
+                    "{role:?} GET {path}: {}",
+                    res.status
+                );
+            }
+        }
+        for (path, fields, need) in &posts {
+            b.get("/account").await;
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = b.post(path, &fields).await;
+            let allowed = role.has(*need);
+            assert_eq!(
+                res.status == StatusCode::FORBIDDEN,
+                !allowed,
+                "{role:?} POST {path}: {}",
+                res.status
+            );
+            assert_ne!(
+                res.status,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{role:?} POST {path}"
+            );
+        }
+    }
+}
