@@ -861,7 +861,8 @@ async fn page_matrix_every_role_every_route() {
         ("/settings/audit".into(), Some(P::AuditRead)),
         ("/settings/audit.csv".into(), Some(P::AuditRead)),
     ];
-    let posts: Vec<(String, Vec<(&str, String)>, P)> = vec![
+    type PostRoute = (String, Vec<(&'static str, String)>, P);
+    let posts: Vec<PostRoute> = vec![
         (
             "/settings/organisation".into(),
             vec![("name", String::new())],
