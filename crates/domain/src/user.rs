@@ -84,11 +84,14 @@ impl DisplayName {
     }
 }
 
+/// The shortest password accepted, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
 /// Password rules (NIST SP 800-63B): long enough, not absurdly long, not trivially repetitive.
 /// Composition rules are deliberately absent: they make passwords worse, not better.
 pub fn check_password(password: &str) -> Result<(), InvalidInput> {
     let n = password.chars().count();
-    if n < 12 {
+    if n < MIN_PASSWORD_CHARS {
         return Err(InvalidInput::new(
             "password",
             "too_short",

@@ -4,7 +4,7 @@
 use axum::{
     Router,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -17,8 +17,9 @@ use owlery_store::sessions::SessionStage;
 use rand::Rng;
 
 use super::{
+    MIN_PASSWORD,
     form::{FormData, safe_next},
-    page_for, render,
+    lang_of, page_for, render, unprocessable,
 };
 use crate::{
     auth::{
@@ -47,12 +48,6 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
 
-const MIN_PASSWORD: i64 = 12;
-
-fn lang_of(p: &PagePrincipal) -> Lang {
-    Lang::parse(&p.0.user.language).unwrap_or(Lang::En)
-}
-
 async fn account_view(state: &AppState, p: &PagePrincipal) -> Result<AccountView, AppError> {
     let user = &p.0.user;
     let policy = state
@@ -75,12 +70,6 @@ async fn account_view(state: &AppState, p: &PagePrincipal) -> Result<AccountView
         password_errors: FormErrors::new(),
         two_factor_errors: FormErrors::new(),
     })
-}
-
-fn unprocessable(res: Response) -> Response {
-    let mut res = res;
-    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    res
 }
 
 async fn account(State(state): State<AppState>, p: PagePrincipal) -> Result<Response, AppError> {

@@ -27,6 +27,7 @@ use owlery_store::{
 use serde::Deserialize;
 
 use super::{
+    MIN_PASSWORD,
     form::{FormData, safe_next},
     guest_lang, render,
 };
@@ -53,8 +54,6 @@ pub fn routes() -> Router<AppState> {
         .route("/reset-password/{token}", get(reset_form).post(reset))
         .route("/setup/{token}", get(setup_form).post(setup))
 }
-
-const MIN_PASSWORD: i64 = 12;
 
 /// A page for someone not (fully) signed in: guest language, pre-session CSRF token.
 fn guest_page(

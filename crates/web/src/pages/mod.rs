@@ -51,6 +51,31 @@ pub fn page_for(p: &PagePrincipal, path: &str) -> Page {
         .with_path(path)
 }
 
+/// The signed-in person's language.
+pub fn lang_of(p: &PagePrincipal) -> Lang {
+    Lang::parse(&p.0.user.language).unwrap_or(Lang::En)
+}
+
+/// The shortest password, as the forms show it.
+pub const MIN_PASSWORD: i64 = owlery_domain::user::MIN_PASSWORD_CHARS as i64;
+
+/// A form shown again with its errors.
+pub fn unprocessable(mut res: Response) -> Response {
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    res
+}
+
+/// The organisation: every signed-in page has one, since users belong to it.
+pub async fn load_organisation(
+    state: &AppState,
+) -> Result<owlery_store::org::Organisation, AppError> {
+    state
+        .store
+        .organisation()
+        .await?
+        .ok_or_else(|| AppError::not_found("organisation"))
+}
+
 /// The language for someone not signed in: the `owlery_lang` cookie, else the browser's.
 pub fn guest_lang(headers: &HeaderMap) -> Lang {
     let jar = axum_extra::extract::CookieJar::from_headers(headers);

@@ -19,7 +19,7 @@ use owlery_domain::{
 use owlery_store::{audit::AuditFilter, sessions::LinkPurpose, users::NewUser};
 use serde::Deserialize;
 
-use super::{form::FormData, page_for, render};
+use super::{form::FormData, lang_of, load_organisation, page_for, render, unprocessable};
 use crate::{
     auth::PagePrincipal,
     error::AppError,
@@ -74,17 +74,8 @@ pub fn routes() -> Router<AppState> {
 
 const ORG: Target = Target::Organisation;
 
-fn lang_of(p: &PagePrincipal) -> Lang {
-    Lang::parse(&p.0.user.language).unwrap_or(Lang::En)
-}
-
 fn settings_page(p: &PagePrincipal, path: &str) -> views::Page {
     page_for(p, path).with_section(Section::Settings)
-}
-
-fn unprocessable(mut res: Response) -> Response {
-    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    res
 }
 
 fn parse_id<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T, AppError> {
@@ -111,11 +102,7 @@ async fn organisation(
     p: PagePrincipal,
 ) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, ORG)?;
-    let org = state
-        .store
-        .organisation()
-        .await?
-        .ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = load_organisation(&state).await?;
     Ok(render(&org_view(&p, &org, FormErrors::new())))
 }
 
@@ -141,11 +128,7 @@ async fn save_organisation(
 ) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, ORG)?;
     let lang = lang_of(&p);
-    let org = state
-        .store
-        .organisation()
-        .await?
-        .ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = load_organisation(&state).await?;
     let mut errors = Vec::new();
     let name = DisplayName::parse("name", &form.get("name")).map_err(|_| {
         errors.push(FieldError::new(
@@ -214,11 +197,7 @@ fn security_view(p: &PagePrincipal, state: &AppState, policy: &SecurityPolicy) -
 
 async fn security(State(state): State<AppState>, p: PagePrincipal) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, ORG)?;
-    let org = state
-        .store
-        .organisation()
-        .await?
-        .ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = load_organisation(&state).await?;
     Ok(render(&security_view(&p, &state, &org.security)))
 }
 
@@ -229,11 +208,7 @@ async fn save_security(
 ) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, ORG)?;
     let lang = lang_of(&p);
-    let org = state
-        .store
-        .organisation()
-        .await?
-        .ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = load_organisation(&state).await?;
     let mut errors = Vec::new();
     let roles = match form.get("require_2fa").as_str() {
         "off" | "" => Default::default(),
@@ -451,11 +426,7 @@ async fn create_user(
             i18n::tr(lang, "scope-error-unknown"),
         ));
     }
-    let org = state
-        .store
-        .organisation()
-        .await?
-        .ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = load_organisation(&state).await?;
     let result = match (email, name, role, scope) {
         (Ok(email), Ok(name), Some(role), Some(scope)) if errors.is_empty() => {
             let new = NewUser {
@@ -765,11 +736,7 @@ async fn create_team(
 ) -> Result<Response, AppError> {
     p.0.require(Permission::TeamsManage, ORG)?;
     let lang = lang_of(&p);
-    let org = state
-        .store
-        .organisation()
-        .await?
-        .ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = load_organisation(&state).await?;
     let error = match DisplayName::parse("name", &form.get("name")) {
         Ok(name) => match state.store.create_team(&p.0.actor(), org.id, &name).await {
             Ok(_) => return Ok(Redirect::to("/settings/teams").into_response()),
@@ -887,11 +854,7 @@ async fn create_workspace(
 ) -> Result<Response, AppError> {
     p.0.require(Permission::WorkspacesManage, ORG)?;
     let lang = lang_of(&p);
-    let org = state
-        .store
-        .organisation()
-        .await?
-        .ok_or_else(|| AppError::not_found("organisation"))?;
+    let org = load_organisation(&state).await?;
     let error = match DisplayName::parse("name", &form.get("name")) {
         Ok(name) => match state
             .store
