@@ -37,7 +37,8 @@ function totp(base32, at = Date.now()) {
 }
 
 async function submit(page, form) {
-  await Promise.all([page.waitForLoadState('load'), form.locator('button[type="submit"]').first().click()]);
+  await Promise.all([page.waitForEvent('framenavigated'), form.locator('button[type="submit"]').first().click()]);
+  await page.waitForLoadState('load');
 }
 
 /** Open the closed <details> (a menu, a "New user" panel) that holds `selector`, as a person would. */
@@ -188,5 +189,39 @@ test('password reset through a real mail server', async () => {
   await submit(page, reset);
   await signIn(page, user.email, 'a completely new passphrase');
   assert.equal(new URL(page.url()).pathname, '/');
+  await page.context().close();
+});
+
+test('keyboard only: skip link first, sign in with Tab and Enter, open the user menu', async () => {
+  const page = await newPage(browser);
+  const user = { email: `keys-${Date.now()}@example.test`, password: 'keyboard long passphrase' };
+  const { runOwlery } = await import('./lib/server.mjs');
+  const made = await runOwlery(['admin', 'create-user', '--data-dir', server.dataDir, '--email', user.email, '--name', 'Kai Keys', '--role', 'publisher', '--password-stdin'], { input: `${user.password}\n` });
+  assert.equal(made.code, 0, made.stderr);
+  await page.goto(`${server.url}/signin`);
+  await page.locator('input[name="email"]').focus();
+  await page.keyboard.type(user.email);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'password', 'Tab moves to the password');
+  await page.keyboard.type(user.password);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.keyboard.press('Enter')]);
+
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => ({ href: document.activeElement?.getAttribute('href'), text: document.activeElement?.textContent?.trim() }));
+  assert.equal(first.href, '#main', `the first Tab stop is the skip link, got ${JSON.stringify(first)}`);
+  await page.keyboard.press('Enter');
+  // Walk the Tab order until the user menu's summary is focused, then open it with Enter.
+  let opened = false;
+  for (let i = 0; i < 40 && !opened; i++) {
+    await page.keyboard.press('Tab');
+    const isMenu = await page.evaluate(() => document.activeElement?.closest('details.user-menu') && document.activeElement.tagName === 'SUMMARY');
+    if (isMenu) {
+      await page.keyboard.press('Enter');
+      opened = await page.locator('details.user-menu').evaluate((d) => d.open);
+    }
+  }
+  assert.ok(opened, 'the user menu opens from the keyboard');
+  assert.ok(await page.locator('details.user-menu form[action="/signout"] button').isVisible());
+  await screenshot(page, 'keyboard-user-menu');
   await page.context().close();
 });
