@@ -11,6 +11,8 @@ pub mod lockout;
 pub mod mail;
 pub mod org;
 pub mod role;
+pub mod spec;
+pub mod text;
 pub mod token;
 pub mod totp;
 pub mod user;
