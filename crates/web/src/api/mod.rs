@@ -42,6 +42,7 @@ pub mod extract;
 pub mod grants;
 pub mod list;
 pub mod me;
+pub mod networks;
 pub mod roles;
 pub mod teams;
 pub mod tokens;
@@ -89,6 +90,8 @@ fn endpoints() -> Endpoints {
         .add::<tokens::__path_create_token, _, _>(tokens::create_token)
         .add::<tokens::__path_revoke_token, _, _>(tokens::revoke_token)
         .add::<audit::__path_list_audit_events, _, _>(audit::list_audit_events)
+        .add::<networks::__path_get_network_specs, _, _>(networks::get_network_specs)
+        .add::<networks::__path_validate_draft, _, _>(networks::validate_draft)
 }
 
 /// Routes and the operations they serve, built together.
@@ -167,6 +170,8 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         tokens::create_token,
         tokens::revoke_token,
         audit::list_audit_events,
+        networks::get_network_specs,
+        networks::validate_draft,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -180,6 +185,7 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         (name = "roles", description = "The built-in roles and their permissions"),
         (name = "tokens", description = "Personal API tokens"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "networks", description = "What each network accepts, and preflight checks of drafts"),
     )
 )]
 pub struct ApiDoc;

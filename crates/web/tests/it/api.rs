@@ -1462,3 +1462,94 @@ fn random_json(rng: &mut rand::rngs::StdRng, depth: u32) -> Value {
         }
     }
 }
+
+#[tokio::test]
+async fn drafts_are_validated_the_way_each_network_counts() {
+    let app = TestApp::sqlite().await;
+    let (_, token) = app
+        .user_with_token("writer@example.test", Role::Contributor)
+        .await;
+    let (status, specs) = app.get("/network-specs", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(specs["version"].is_string());
+    let networks: Vec<&str> = specs["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap())
+        .collect();
+    for n in [
+        "x",
+        "bluesky",
+        "mastodon",
+        "instagram",
+        "linkedin",
+        "sandbox",
+    ] {
+        assert!(networks.contains(&n), "{n} in {networks:?}");
+    }
+
+    // 260 letters + a URL (23) = 284 weighted on X: too long, though it is 260 + 28 characters.
+    let text = format!("{} https://example.com/abc", "a".repeat(260));
+    let (status, body) = app
+        .post_json(
+            "/validate",
+            &token,
+            json!({"network": "x", "placement": "post", "texts": {"text": text}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ok"], false);
+    assert_eq!(body["findings"][0]["code"], "text_too_long");
+    assert_eq!(body["findings"][0]["actual"], 284);
+    assert_eq!(body["findings"][0]["limit"], 280);
+
+    // The same text fits Mastodon's default 500, and a Bluesky image without alt text does not pass.
+    let (_, body) = app
+        .post_json(
+            "/validate",
+            &token,
+            json!({"network": "mastodon", "placement": "status", "texts": {"status": text}}),
+        )
+        .await;
+    assert_eq!(body["ok"], true, "{body}");
+    let (_, body) = app
+        .post_json(
+            "/validate",
+            &token,
+            json!({"network": "bluesky", "placement": "post", "texts": {"text": "hi"},
+                   "media": [{"kind": "image", "bytes": 500000, "width": 1000, "height": 1000, "format": "jpeg"}]}),
+        )
+        .await;
+    assert!(
+        body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "alt_required"),
+        "{body}"
+    );
+
+    let (status, body) = app
+        .post_json(
+            "/validate",
+            &token,
+            json!({"network": "x", "placement": "reel"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::NOT_FOUND, "unknown_placement")
+    );
+    let (status, body) = app
+        .post_json(
+            "/validate",
+            &token,
+            json!({"network": "x", "placement": "post", "media": [{"kind": "hologram", "bytes": 1, "width": 1, "height": 1, "format": "x"}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_media_kind")
+    );
+}

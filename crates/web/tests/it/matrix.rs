@@ -102,6 +102,22 @@ fn table() -> Vec<Row> {
         row(M::GET, "/roles", &[OrgRead], 200, |_| "/roles".into(), None),
         row(
             M::GET,
+            "/network-specs",
+            &[PostsDraft],
+            200,
+            |_| "/network-specs".into(),
+            None,
+        ),
+        row(
+            M::POST,
+            "/validate",
+            &[PostsDraft],
+            200,
+            |_| "/validate".into(),
+            Some(|_| json!({"network": "x", "placement": "post", "texts": {"text": "hello"}})),
+        ),
+        row(
+            M::GET,
             "/users",
             &[UsersRead],
             200,
