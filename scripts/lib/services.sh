@@ -15,11 +15,14 @@
 #                    on 127.0.0.1, data dir from mktemp under /tmp (the postgres user must be
 #                    able to traverse it), database owlery_test, ready per pg_isready.
 #   start_smtp       python -m aiosmtpd writing every message to a Maildir.
-#   stop_all         stop both (safe to call repeatedly, and with nothing running).
+#   start_bluesky    Bluesky's @atproto/dev-env (+ its redis-server, a fresh database on the test
+#                    PostgreSQL), see the Bluesky section at the end.
+#   stop_all         stop them all (safe to call repeatedly, and with nothing running).
 #   services_env     print `export ...` lines for the running services.
 # Environment this provides for the tests:
 #   OWLERY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:<port>/owlery_test (a superuser)
 #   OWLERY_TEST_SMTP=127.0.0.1:<port>   OWLERY_TEST_MAILDIR=<maildir>   CI_SERVICES=1
+#   OWLERY_TEST_BLUESKY_PDS=http://127.0.0.1:2583   OWLERY_TEST_BLUESKY_APPVIEW=http://127.0.0.1:2584
 # Preferred ports (the next free one is taken if busy): OWLERY_TEST_PG_PORT (55432),
 # OWLERY_TEST_SMTP_PORT (52525).
 # Every function checks its own errors and returns non-zero: none relies on `set -e`, and
@@ -225,6 +228,7 @@ stop_smtp() {
 }
 
 stop_all() {
+	stop_bluesky
 	stop_smtp
 	stop_postgres
 	rm -f "$OWLERY_SVC_DIR/env"
@@ -246,6 +250,10 @@ services_env() {
 	if [[ -n "$smtp" ]]; then
 		printf 'export OWLERY_TEST_SMTP=%q\n' "127.0.0.1:$smtp"
 		printf 'export OWLERY_TEST_MAILDIR=%q\n' "$OWLERY_SVC_DIR/maildir"
+	fi
+	if [[ -s "$OWLERY_SVC_DIR/bluesky.pid" ]]; then
+		printf 'export OWLERY_TEST_BLUESKY_PDS=%q\n' "http://127.0.0.1:2583"
+		printf 'export OWLERY_TEST_BLUESKY_APPVIEW=%q\n' "http://127.0.0.1:2584"
 	fi
 	printf 'export CI_SERVICES=1\n'
 }
@@ -272,4 +280,153 @@ services_status() {
 	else
 		info "SMTP: stopped"
 	fi
+	if [[ -s "$OWLERY_SVC_DIR/bluesky.pid" ]]; then
+		pid="$(cat "$OWLERY_SVC_DIR/bluesky.pid")"
+		if kill -0 "$pid" 2>/dev/null; then
+			info "Bluesky dev-env: running, PDS 127.0.0.1:2583, AppView 127.0.0.1:2584 (pid $pid, redis :$(cat "$OWLERY_SVC_DIR/redis.port" 2>/dev/null))"
+		else
+			info "Bluesky dev-env: NOT running (stale state; run down)"
+		fi
+	else
+		info "Bluesky dev-env: stopped"
+	fi
+}
+
+# ---------------------------------------------------------------- Bluesky
+# start_bluesky: Bluesky's own local network, npm @atproto/dev-env (PLC, PDS, AppView, Ozone in
+# one node process), on Node 22 (ensure_bluesky_deps), with a redis-server of its own (loopback,
+# no persistence) and a fresh database atp_<random> on the running test PostgreSQL (start_postgres
+# first: a stale AppView database would point at DIDs of a PLC that lived in memory).
+# dev-env's ports are fixed in its bin.js: introspection 2581, PLC 2582, PDS 2583, AppView 2584,
+# Ozone 2587; a busy one fails the start (another dev-env? `scripts/services down` there).
+# Ready when its log says "Dev environment is ready" and the PDS answers /xrpc/_health
+# (OWLERY_BLUESKY_START_TIMEOUT, 120 s). Redis port: OWLERY_TEST_REDIS_PORT (56379, next free).
+# Provides OWLERY_TEST_BLUESKY_PDS=http://127.0.0.1:2583, OWLERY_TEST_BLUESKY_APPVIEW=http://127.0.0.1:2584.
+OWLERY_BLUESKY_PORTS=(2581 2582 2583 2584 2587)
+
+start_bluesky() {
+	local port pgport dbname bindir pid tmp log="$OWLERY_SVC_DIR/bluesky.log" p deadline started
+	local node="$OWLERY_NODE22_DIR/bin/node" secs="${OWLERY_BLUESKY_START_TIMEOUT:-120}"
+	mkdir -p "$OWLERY_SVC_DIR" || return 1
+	if [[ -s "$OWLERY_SVC_DIR/bluesky.pid" || -s "$OWLERY_SVC_DIR/redis.pid" ]]; then
+		err "Bluesky already started for $OWLERY_SVC_DIR (stop_all first)"
+		return 1
+	fi
+	pgport="$(cat "$OWLERY_SVC_DIR/pg.port" 2>/dev/null)" || pgport=""
+	if [[ -z "$pgport" ]]; then
+		err "Bluesky's dev-env needs the test PostgreSQL: start_postgres first"
+		return 1
+	fi
+	ensure_bluesky_deps || return 1
+	if ! command -v redis-server >/dev/null 2>&1; then
+		err "redis-server not found (Debian package redis-server; ensure_debian_packages)"
+		return 1
+	fi
+	for p in "${OWLERY_BLUESKY_PORTS[@]}"; do
+		if port_in_use "$p"; then
+			err "port $p is in use: Bluesky's dev-env needs 127.0.0.1:${OWLERY_BLUESKY_PORTS[*]} (another dev-env running? stop it with its scripts/services down)"
+			return 1
+		fi
+	done
+	started="$(now_s)"
+
+	# Redis: loopback only, no RDB snapshots, no AOF, data dir inside the state folder.
+	port="$(free_port "${OWLERY_TEST_REDIS_PORT:-56379}")" || return 1
+	mkdir -p "$OWLERY_SVC_DIR/redis" || return 1
+	nohup redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+		--dir "$OWLERY_SVC_DIR/redis" --daemonize no --loglevel warning \
+		>"$OWLERY_SVC_DIR/redis.log" 2>&1 </dev/null &
+	pid=$!
+	printf '%s\n' "$pid" >"$OWLERY_SVC_DIR/redis.pid"
+	if ! wait_for_port "$port" 15 "$pid"; then
+		show_log_tail "$OWLERY_SVC_DIR/redis.log"
+		return 1
+	fi
+	printf '%s\n' "$port" >"$OWLERY_SVC_DIR/redis.port"
+
+	# A fresh database on the test cluster for every start.
+	bindir="$(pg_bin_dir)" || return 1
+	dbname="atp_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+	printf '%s\n' "$dbname" >"$OWLERY_SVC_DIR/bluesky.db"
+	if ! "$bindir/createdb" -h 127.0.0.1 -p "$pgport" -U postgres "$dbname" >"$log" 2>&1; then
+		err "createdb $dbname failed"
+		show_log_tail "$log"
+		return 1
+	fi
+
+	tmp="$OWLERY_SVC_DIR/bluesky-tmp"
+	rm -rf "$tmp"
+	mkdir -p "$tmp" || return 1
+	(cd "$OWLERY_BLUESKY_TESTS" && exec env \
+		DB_POSTGRES_URL="postgresql://postgres@127.0.0.1:$pgport/$dbname" \
+		REDIS_HOST="127.0.0.1:$port" LOG_ENABLED=false TMPDIR="$tmp" NODE_ENV=development \
+		nohup "$node" node_modules/@atproto/dev-env/dist/bin.js >>"$log" 2>&1 </dev/null) &
+	pid=$!
+	printf '%s\n' "$pid" >"$OWLERY_SVC_DIR/bluesky.pid"
+	deadline=$((SECONDS + secs))
+	while :; do
+		if grep -q 'Dev environment is ready' "$log" 2>/dev/null && _bluesky_healthy; then
+			break
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			err "Bluesky's dev-env exited during start"
+			show_log_tail "$log" 40
+			return 1
+		fi
+		if ((SECONDS >= deadline)); then
+			err "Bluesky's dev-env not ready after ${secs}s"
+			show_log_tail "$log" 40
+			return 1
+		fi
+		sleep 0.2
+	done
+	export OWLERY_TEST_BLUESKY_PDS="http://127.0.0.1:2583"
+	export OWLERY_TEST_BLUESKY_APPVIEW="http://127.0.0.1:2584"
+	info "Bluesky dev-env $("$node" -p 'require(process.argv[1]).version' \
+		"$OWLERY_BLUESKY_TESTS/node_modules/@atproto/dev-env/package.json" 2>/dev/null) ready in $(elapsed_since "$started"): PDS 127.0.0.1:2583, AppView 127.0.0.1:2584 (redis :$port, database $dbname)"
+}
+
+_bluesky_healthy() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsS -m 2 -o /dev/null http://127.0.0.1:2583/xrpc/_health 2>/dev/null
+	else
+		port_in_use 2583
+	fi
+}
+
+# _stop_pid FILE NAME PATTERN: TERM (then KILL after 10 s) the process in FILE if its command
+# line still matches PATTERN (guards against a recycled pid).
+_stop_pid() {
+	local file=$1 name=$2 pattern=$3 pid i
+	[[ -s "$file" ]] || return 0
+	pid="$(cat "$file")"
+	if [[ "$pid" =~ ^[0-9]+$ ]] && grep -qa -- "$pattern" "/proc/$pid/cmdline" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			warn "$name $pid ignored SIGTERM; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -f "$file"
+}
+
+stop_bluesky() {
+	local db pgport bindir
+	[[ -s "$OWLERY_SVC_DIR/bluesky.pid" || -s "$OWLERY_SVC_DIR/redis.pid" ]] || return 0
+	_stop_pid "$OWLERY_SVC_DIR/bluesky.pid" "Bluesky dev-env" "dev-env/dist/bin.js"
+	_stop_pid "$OWLERY_SVC_DIR/redis.pid" "redis-server" "redis-server"
+	# Drop its database if the cluster still runs (it goes with the cluster otherwise).
+	db="$(cat "$OWLERY_SVC_DIR/bluesky.db" 2>/dev/null)" || db=""
+	pgport="$(cat "$OWLERY_SVC_DIR/pg.port" 2>/dev/null)" || pgport=""
+	if [[ "$db" =~ ^atp_[0-9a-f]+$ && -n "$pgport" ]] && bindir="$(pg_bin_dir 2>/dev/null)"; then
+		timeout 20 "$bindir/dropdb" -h 127.0.0.1 -p "$pgport" -U postgres --if-exists "$db" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$OWLERY_SVC_DIR/bluesky-tmp" "$OWLERY_SVC_DIR/redis"
+	rm -f "$OWLERY_SVC_DIR/bluesky.db" "$OWLERY_SVC_DIR/redis.port"
+	info "Bluesky dev-env and redis stopped"
 }

@@ -136,6 +136,19 @@ impl Access {
     pub fn roles(&self) -> BTreeSet<Role> {
         self.grants.iter().map(|g| g.role).collect()
     }
+
+    /// The roles held where `target` is: organisation grants cover everything, workspace grants
+    /// their workspace and its channels, channel grants their channel. Sorted, without repeats.
+    /// Token scopes do not narrow roles; they narrow permissions, which [`Access::can`] checks.
+    pub fn roles_at(&self, target: Target) -> Vec<Role> {
+        let roles: BTreeSet<Role> = self
+            .grants
+            .iter()
+            .filter(|g| g.covers(target))
+            .map(|g| g.role)
+            .collect();
+        roles.into_iter().collect()
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +258,41 @@ mod tests {
         .with_token_scopes([Permission::UsersManage, Permission::AnalyticsRead]);
         assert!(!analyst.can(Permission::UsersManage, Target::Organisation));
         assert!(analyst.can(Permission::AnalyticsRead, Target::Organisation));
+    }
+
+    #[test]
+    fn roles_at_a_target() {
+        let (a, b, c) = ws();
+        let access = Access::new(
+            UserId::new(),
+            vec![
+                Grant {
+                    role: Role::Analyst,
+                    scope: Scope::Organisation,
+                },
+                Grant {
+                    role: Role::Approver,
+                    scope: Scope::Workspace(a),
+                },
+                Grant {
+                    role: Role::Publisher,
+                    scope: Scope::Channel(c),
+                },
+            ],
+        );
+        let channel = Target::Channel {
+            workspace: a,
+            channel: c,
+        };
+        assert_eq!(
+            access.roles_at(channel),
+            vec![Role::Publisher, Role::Approver, Role::Analyst]
+        );
+        assert_eq!(
+            access.roles_at(Target::Workspace(a)),
+            vec![Role::Approver, Role::Analyst]
+        );
+        assert_eq!(access.roles_at(Target::Workspace(b)), vec![Role::Analyst]);
     }
 
     #[test]

@@ -45,5 +45,14 @@ id_type!(
     GrantId,
     TokenId,
     SessionId,
-    AuditEventId
+    AuditEventId,
+    PostId,
+    VariantId,
+    MediaId,
+    CampaignId,
+    WorkflowId,
+    CommentId,
+    QueueSlotId,
+    DecisionId,
+    NotificationId
 );

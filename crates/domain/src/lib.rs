@@ -10,6 +10,8 @@ pub mod ids;
 pub mod lockout;
 pub mod mail;
 pub mod org;
+pub mod post;
+pub mod publishing;
 pub mod role;
 pub mod spec;
 pub mod text;

@@ -6,27 +6,59 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Access, InvalidInput, Role};
 
-/// The networks a channel can be on. Only the sandbox exists until the connectors arrive; the
-/// enum is the one place new networks are added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The networks a channel can be on; the one place new networks are added. Each code is also the
+/// network's code in the spec file (`specs/networks.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Network {
+    X,
+    FacebookPage,
+    Instagram,
+    Threads,
+    Linkedin,
+    Tiktok,
+    Youtube,
+    Pinterest,
+    Bluesky,
+    Mastodon,
     /// Built in, never leaves the machine: for the demo, training and crisis drills.
     Sandbox,
 }
 
 impl Network {
+    pub const ALL: [Network; 11] = [
+        Network::X,
+        Network::FacebookPage,
+        Network::Instagram,
+        Network::Threads,
+        Network::Linkedin,
+        Network::Tiktok,
+        Network::Youtube,
+        Network::Pinterest,
+        Network::Bluesky,
+        Network::Mastodon,
+        Network::Sandbox,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
+            Network::X => "x",
+            Network::FacebookPage => "facebook_page",
+            Network::Instagram => "instagram",
+            Network::Threads => "threads",
+            Network::Linkedin => "linkedin",
+            Network::Tiktok => "tiktok",
+            Network::Youtube => "youtube",
+            Network::Pinterest => "pinterest",
+            Network::Bluesky => "bluesky",
+            Network::Mastodon => "mastodon",
             Network::Sandbox => "sandbox",
         }
     }
 
     pub fn parse(s: &str) -> Option<Network> {
-        match s.trim() {
-            "sandbox" => Some(Network::Sandbox),
-            _ => None,
-        }
+        let s = s.trim();
+        Network::ALL.into_iter().find(|n| n.code() == s)
     }
 }
 

@@ -85,6 +85,9 @@ enum Command {
     /// Check the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Work with media files: render the renditions each placement needs
+    #[command(subcommand)]
+    Media(cmd::media::MediaCommand),
     /// Print the version
     Version,
 }
@@ -183,6 +186,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (flags, long_running) = match &cli.command {
         Command::Version => return cmd::version::run(),
+        Command::Media(m) => return finish(cmd::media::run(m)),
         Command::Serve(a) => (
             Flags {
                 bind: a.bind.clone(),
@@ -234,9 +238,14 @@ fn main() -> ExitCode {
             Command::Admin(AdminCommand::Token(TokenCommand::Create(a))) => {
                 cmd::admin::token::create(config, a).await
             }
-            Command::Version => Ok(ExitCode::SUCCESS),
+            Command::Version | Command::Media(_) => Ok(ExitCode::SUCCESS),
         }
     });
+    finish(result)
+}
+
+/// Prints a command's error once and turns it into the exit status.
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -20,7 +20,10 @@ use sqlx::{
 mod macros;
 pub mod audit;
 pub mod jobs;
+pub mod notifications;
 pub mod org;
+pub mod posts;
+pub mod reviews;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

@@ -87,3 +87,55 @@ macro_rules! append_audit {
         record
     }};
 }
+
+/// Insert an in-app notification (and the job that e-mails it) inside the current transaction.
+macro_rules! insert_notification {
+    ($tx:ident, $n:expr, $now:expr) => {{
+        let n: &$crate::notifications::NewNotification = $n;
+        let id = uuid::Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO notifications (id, user_id, kind, params, link, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(n.user_id.0)
+        .bind(&n.kind)
+        .bind(n.params.to_string())
+        .bind(&n.link)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        if n.email {
+            sqlx::query(
+                "INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'queued', $4, 0, 8, $4, $4)",
+            )
+            .bind(uuid::Uuid::now_v7())
+            .bind($crate::notifications::MAIL_JOB)
+            .bind(serde_json::json!({ "notification_id": id }).to_string())
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        id
+    }};
+}
+
+/// Whether a post belongs to an all-or-nothing campaign, whose release job publishes its variants
+/// together (so they get no job of their own).
+macro_rules! in_held_campaign {
+    ($tx:ident, $campaign:expr) => {{
+        let campaign: Option<owlery_domain::CampaignId> = $campaign;
+        match campaign {
+            Some(c) => {
+                let row: Option<(bool,)> =
+                    sqlx::query_as("SELECT all_or_nothing FROM campaigns WHERE id = $1")
+                        .bind(c.0)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                row.is_some_and(|(aon,)| aon)
+            }
+            None => false,
+        }
+    }};
+}

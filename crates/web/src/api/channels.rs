@@ -165,17 +165,19 @@ pub async fn create_channel(
 ) -> ApiResult<(StatusCode, Json<Channel>)> {
     let workspace = WorkspaceId(body.workspace_id);
     principal.require(Permission::ChannelsManage, Target::Workspace(workspace))?;
-    let network = Network::parse(&body.network).ok_or_else(|| {
-        AppError::from(InvalidInput::new(
-            "network",
-            "unsupported_network",
-            format!(
-                "'{}' is not a network Owlery can connect to yet: only 'sandbox' is available \
+    let network = Network::parse(&body.network)
+        .filter(|n| *n == Network::Sandbox)
+        .ok_or_else(|| {
+            AppError::from(InvalidInput::new(
+                "network",
+                "unsupported_network",
+                format!(
+                    "'{}' is not a network Owlery can connect to yet: only 'sandbox' is available \
                  now; connectors for other networks come later.",
-                body.network.trim()
-            ),
-        ))
-    })?;
+                    body.network.trim()
+                ),
+            ))
+        })?;
     let name = DisplayName::parse("name", &body.name)?;
     let handle = parse_handle(&body.handle)?;
     match state.store.workspace(workspace).await {

@@ -1,0 +1,527 @@
+//! The Bluesky connector against Bluesky's own local network (npm `@atproto/dev-env`: PLC, PDS,
+//! AppView), started by `scripts/test` or `scripts/services up`.
+//!
+//! `OWLERY_TEST_BLUESKY_PDS` and `OWLERY_TEST_BLUESKY_APPVIEW` name the servers. Without them the
+//! tests are skipped with a note, except under `CI_SERVICES=1`, where that is a failure. Each test
+//! makes its own account (`owl<random>.test`) and an app password for it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop here
+
+use std::time::{Duration, Instant};
+
+use owlery_networks::bluesky::{Bluesky, post_url, tid};
+use owlery_networks::http::{self, HttpConfig};
+use owlery_networks::{
+    Connector, ConnectorError, Credentials, MediaUpload, PublishPart, PublishRequest, Published,
+};
+use serde_json::{Value, json};
+
+struct Servers {
+    pds: String,
+    appview: String,
+}
+
+fn servers() -> Option<Servers> {
+    match (
+        std::env::var("OWLERY_TEST_BLUESKY_PDS"),
+        std::env::var("OWLERY_TEST_BLUESKY_APPVIEW"),
+    ) {
+        (Ok(pds), Ok(appview)) if !pds.is_empty() && !appview.is_empty() => Some(Servers {
+            pds: pds.trim_end_matches('/').to_owned(),
+            appview: appview.trim_end_matches('/').to_owned(),
+        }),
+        _ => {
+            assert!(
+                std::env::var("CI_SERVICES").is_err(),
+                "CI_SERVICES is set but OWLERY_TEST_BLUESKY_PDS/_APPVIEW are not: the Bluesky tests cannot be skipped here"
+            );
+            eprintln!(
+                "note: OWLERY_TEST_BLUESKY_PDS is not set; skipping the Bluesky dev-env tests (scripts/test starts it)"
+            );
+            None
+        }
+    }
+}
+
+fn client() -> reqwest::Client {
+    http::client(HttpConfig::default()).unwrap()
+}
+
+async fn xrpc_post(
+    http: &reqwest::Client,
+    base: &str,
+    nsid: &str,
+    token: Option<&str>,
+    body: Value,
+) -> Value {
+    let mut req = http.post(format!("{base}/xrpc/{nsid}")).json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let value: Value = res.json().await.unwrap();
+    assert!(status.is_success(), "{nsid}: {status} {value}");
+    value
+}
+
+async fn xrpc_get(http: &reqwest::Client, base: &str, nsid: &str, query: &[(&str, &str)]) -> Value {
+    let res = http
+        .get(format!("{base}/xrpc/{nsid}"))
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let value: Value = res.json().await.unwrap();
+    assert!(status.is_success(), "{nsid}: {status} {value}");
+    value
+}
+
+/// A fresh account with an app password; returns credentials that use the app password.
+async fn new_account(s: &Servers) -> (Credentials, String) {
+    let http = client();
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let handle = format!("owl{}.test", &id[id.len() - 10..]);
+    let account = xrpc_post(
+        &http,
+        &s.pds,
+        "com.atproto.server.createAccount",
+        None,
+        json!({
+            "handle": handle,
+            "email": format!("{handle}@example.test"),
+            "password": format!("main-{id}"),
+        }),
+    )
+    .await;
+    let did = account["did"].as_str().unwrap().to_owned();
+    let access = account["accessJwt"].as_str().unwrap();
+    let app = xrpc_post(
+        &http,
+        &s.pds,
+        "com.atproto.server.createAppPassword",
+        Some(access),
+        json!({ "name": "owlery" }),
+    )
+    .await;
+    let password = app["password"].as_str().unwrap();
+    (
+        Credentials::new(handle, password).with_service(s.pds.clone()),
+        did,
+    )
+}
+
+/// A 1×1 orange PNG.
+const PNG_1X1: [u8; 69] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0xf8, 0xdf, 0xc3, 0x00,
+    0x00, 0x04, 0x19, 0x01, 0x8c, 0xd1, 0xbc, 0x6f, 0x8f, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
+/// A 2×1 blue PNG.
+const PNG_2X1: [u8; 70] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x7b, 0x40, 0xe8,
+    0xdd, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x90, 0xb3, 0x39, 0x01,
+    0x44, 0x00, 0x06, 0xa1, 0x02, 0x45, 0x0c, 0x92, 0x0c, 0x98, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+fn text_part(text: &str) -> PublishPart {
+    PublishPart {
+        text: text.into(),
+        ..PublishPart::default()
+    }
+}
+
+fn rkey_of(p: &Published) -> &str {
+    p.remote.id.rsplit('/').next().unwrap()
+}
+
+/// The record as the PDS holds it.
+async fn get_record(s: &Servers, did: &str, rkey: &str) -> Value {
+    xrpc_get(
+        &client(),
+        &s.pds,
+        "com.atproto.repo.getRecord",
+        &[
+            ("repo", did),
+            ("collection", "app.bsky.feed.post"),
+            ("rkey", rkey),
+        ],
+    )
+    .await
+}
+
+async fn count_posts(s: &Servers, did: &str) -> usize {
+    let list = xrpc_get(
+        &client(),
+        &s.pds,
+        "com.atproto.repo.listRecords",
+        &[
+            ("repo", did),
+            ("collection", "app.bsky.feed.post"),
+            ("limit", "100"),
+        ],
+    )
+    .await;
+    list["records"].as_array().unwrap().len()
+}
+
+/// The facet whose byte range slices `text` to `expected`.
+fn facet_for<'f>(facets: &'f [Value], text: &str, expected: &str) -> &'f Value {
+    facets
+        .iter()
+        .find(|f| {
+            let start = f["index"]["byteStart"].as_u64().unwrap() as usize;
+            let end = f["index"]["byteEnd"].as_u64().unwrap() as usize;
+            text.as_bytes().get(start..end) == Some(expected.as_bytes())
+        })
+        .unwrap_or_else(|| panic!("no facet slices to {expected:?} in {facets:#?}"))
+}
+
+#[tokio::test]
+async fn publishes_a_thread_with_images_and_facets_that_the_appview_shows() {
+    let Some(s) = servers() else { return };
+    let (creds, did) = new_account(&s).await;
+    let bluesky = Bluesky::new().unwrap();
+
+    let account = bluesky.verify(&creds).await.unwrap();
+    assert_eq!(account.id, did);
+    assert_eq!(account.handle, creds.handle);
+
+    let variant = uuid::Uuid::now_v7();
+    let first_text = "Привет 🦉 совы! #owls — read https://example.com/owls?x=1 with @alice.test and @nobody-here.test";
+    let first = bluesky
+        .publish(
+            &creds,
+            &PublishRequest {
+                idempotency_key: format!("{variant}:0"),
+                part: PublishPart {
+                    text: first_text.into(),
+                    media: vec![
+                        MediaUpload {
+                            bytes: PNG_1X1.to_vec(),
+                            mime: "image/png".into(),
+                            alt: "An orange dot".into(),
+                            width: 1,
+                            height: 1,
+                        },
+                        MediaUpload {
+                            bytes: PNG_2X1.to_vec(),
+                            mime: "image/png".into(),
+                            alt: "Две сини точки".into(),
+                            width: 2,
+                            height: 1,
+                        },
+                    ],
+                    link: None,
+                    langs: vec!["bg".into(), "en".into()],
+                },
+                reply_to: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        first
+            .remote
+            .id
+            .starts_with(&format!("at://{did}/app.bsky.feed.post/"))
+    );
+    assert_eq!(rkey_of(&first), tid::rkey_for(&format!("{variant}:0")));
+    assert_eq!(first.url, post_url(&creds.handle, rkey_of(&first)));
+    assert!(first.remote.cid.is_some());
+    assert!(first.remote.root.is_none());
+
+    let second = bluesky
+        .publish(
+            &creds,
+            &PublishRequest {
+                idempotency_key: format!("{variant}:1"),
+                part: text_part("2/3 the middle"),
+                reply_to: Some(first.remote.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    // the third part replies to a reference without a CID: the connector reads it
+    let mut parent = second.remote.clone();
+    parent.cid = None;
+    let third = bluesky
+        .publish(
+            &creds,
+            &PublishRequest {
+                idempotency_key: format!("{variant}:2"),
+                part: text_part("3/3 the end"),
+                reply_to: Some(parent),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.remote.root.as_ref().unwrap().id, first.remote.id);
+    assert_eq!(third.remote.root.as_ref().unwrap().id, first.remote.id);
+
+    // --- the first post as the PDS holds it
+    let record = get_record(&s, &did, rkey_of(&first)).await;
+    let value = &record["value"];
+    assert_eq!(value["text"], first_text);
+    assert_eq!(value["langs"], json!(["bg", "en"]));
+    let images = value["embed"]["images"].as_array().unwrap();
+    assert_eq!(value["embed"]["$type"], "app.bsky.embed.images");
+    assert_eq!(images.len(), 2);
+    assert_eq!(images[0]["alt"], "An orange dot");
+    assert_eq!(images[1]["alt"], "Две сини точки");
+    assert_eq!(images[1]["aspectRatio"], json!({ "width": 2, "height": 1 }));
+    for image in images {
+        assert_eq!(image["image"]["$type"], "blob");
+        assert_eq!(image["image"]["mimeType"], "image/png");
+        assert!(
+            image["image"]["ref"]["$link"]
+                .as_str()
+                .unwrap()
+                .starts_with("baf")
+        );
+    }
+    assert_eq!(images[0]["image"]["size"], PNG_1X1.len());
+
+    let facets = value["facets"].as_array().unwrap();
+    // link, mention of alice.test, the hashtag; the unresolvable mention has no facet
+    assert_eq!(facets.len(), 3, "{facets:#?}");
+    let tag = facet_for(facets, first_text, "#owls");
+    assert_eq!(tag["features"][0]["$type"], "app.bsky.richtext.facet#tag");
+    assert_eq!(tag["features"][0]["tag"], "owls");
+    // after "Привет 🦉 совы! " : 12 + 1 + 4 + 1 + 8 + 2 bytes
+    assert_eq!(tag["index"]["byteStart"], 28);
+    let link = facet_for(facets, first_text, "https://example.com/owls?x=1");
+    assert_eq!(link["features"][0]["uri"], "https://example.com/owls?x=1");
+    let mention = facet_for(facets, first_text, "@alice.test");
+    let alice = xrpc_get(
+        &client(),
+        &s.pds,
+        "com.atproto.identity.resolveHandle",
+        &[("handle", "alice.test")],
+    )
+    .await;
+    assert_eq!(
+        mention["features"][0]["$type"],
+        "app.bsky.richtext.facet#mention"
+    );
+    assert_eq!(mention["features"][0]["did"], alice["did"]);
+
+    // --- the reply chain in the records
+    let third_record = get_record(&s, &did, rkey_of(&third)).await;
+    assert_eq!(
+        third_record["value"]["reply"]["root"]["uri"],
+        first.remote.id.as_str()
+    );
+    assert_eq!(
+        third_record["value"]["reply"]["root"]["cid"],
+        first.remote.cid.as_deref().unwrap()
+    );
+    assert_eq!(
+        third_record["value"]["reply"]["parent"]["uri"],
+        second.remote.id.as_str()
+    );
+
+    // --- the thread as the AppView shows it (indexing is asynchronous: poll until a deadline)
+    let http = client();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let thread = loop {
+        let res = http
+            .get(format!("{}/xrpc/app.bsky.feed.getPostThread", s.appview))
+            .query(&[("uri", third.remote.id.as_str()), ("parentHeight", "10")])
+            .send()
+            .await
+            .unwrap();
+        if res.status().is_success() {
+            let body: Value = res.json().await.unwrap();
+            if body["thread"]["parent"]["parent"]["post"]["uri"].is_string() {
+                break body["thread"].clone();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the AppView did not show the thread within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(thread["post"]["uri"], third.remote.id.as_str());
+    assert_eq!(thread["parent"]["post"]["uri"], second.remote.id.as_str());
+    assert_eq!(
+        thread["parent"]["parent"]["post"]["uri"],
+        first.remote.id.as_str()
+    );
+    let root_view = &thread["parent"]["parent"]["post"];
+    assert_eq!(root_view["author"]["handle"], creds.handle.as_str());
+    assert_eq!(
+        root_view["embed"]["images"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(root_view["embed"]["images"][0]["alt"], "An orange dot");
+
+    // --- lookup and delete
+    assert_eq!(
+        bluesky
+            .lookup(&creds, &format!("{variant}:1"))
+            .await
+            .unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(
+        bluesky
+            .lookup(&creds, &format!("{variant}:9"))
+            .await
+            .unwrap(),
+        None
+    );
+    bluesky.delete(&creds, &third.remote).await.unwrap();
+    bluesky.delete(&creds, &third.remote).await.unwrap();
+    assert_eq!(
+        bluesky
+            .lookup(&creds, &format!("{variant}:2"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(count_posts(&s, &did).await, 2);
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_publishes_once() {
+    let Some(s) = servers() else { return };
+    let (creds, did) = new_account(&s).await;
+    let key = format!("{}:0", uuid::Uuid::now_v7());
+    let req = PublishRequest {
+        idempotency_key: key.clone(),
+        part: text_part("once, and only once"),
+        reply_to: None,
+    };
+    let bluesky = Bluesky::new().unwrap();
+    let first = bluesky.publish(&creds, &req).await.unwrap();
+    let again = bluesky.publish(&creds, &req).await.unwrap();
+    // a new process (no cached session) repeating it after a crash
+    let restarted = Bluesky::new().unwrap();
+    let third = restarted.publish(&creds, &req).await.unwrap();
+    assert_eq!(first.remote.id, again.remote.id);
+    assert_eq!(first.remote.id, third.remote.id);
+    assert_eq!(first.remote.cid, third.remote.cid);
+    assert_eq!(count_posts(&s, &did).await, 1);
+    assert_eq!(
+        restarted
+            .lookup(&creds, &key)
+            .await
+            .unwrap()
+            .unwrap()
+            .remote
+            .id,
+        first.remote.id
+    );
+
+    // the same key with other content is a collision, not a silent success
+    let other = PublishRequest {
+        part: text_part("something else"),
+        ..req
+    };
+    assert!(matches!(
+        bluesky.publish(&creds, &other).await,
+        Err(ConnectorError::Permanent { .. })
+    ));
+    assert_eq!(count_posts(&s, &did).await, 1);
+}
+
+#[tokio::test]
+async fn a_refused_access_token_is_renewed_once() {
+    let Some(s) = servers() else { return };
+    let (creds, did) = new_account(&s).await;
+    let bluesky = Bluesky::new().unwrap();
+    bluesky.verify(&creds).await.unwrap();
+    assert!(bluesky.spoil_access_token(&creds));
+    let published = bluesky
+        .publish(
+            &creds,
+            &PublishRequest {
+                idempotency_key: "renewal:0".into(),
+                part: text_part("after a renewed session"),
+                reply_to: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(published.remote.id.contains(&did));
+}
+
+#[tokio::test]
+async fn a_wrong_app_password_is_an_auth_error() {
+    let Some(s) = servers() else { return };
+    let (creds, _) = new_account(&s).await;
+    let wrong = Credentials::new(creds.handle.clone(), "aaaa-bbbb-cccc-dddd").with_service(s.pds);
+    let bluesky = Bluesky::new().unwrap();
+    let err = bluesky.verify(&wrong).await.unwrap_err();
+    assert!(matches!(err, ConnectorError::Auth { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("aaaa-bbbb"));
+    let err = bluesky
+        .publish(
+            &wrong,
+            &PublishRequest {
+                idempotency_key: "wrong:0".into(),
+                part: text_part("never"),
+                reply_to: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::Auth { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_service_is_a_temporary_failure() {
+    // needs no server, but stays with its siblings
+    let bluesky = Bluesky::with_config(HttpConfig {
+        connect_timeout: Duration::from_secs(3),
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    for service in ["http://127.0.0.1:1", "http://owlery-no-such-host.invalid"] {
+        let creds = Credentials::new("owl.test", "x").with_service(service);
+        let err = bluesky.verify(&creds).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConnectorError::Temporary { .. } | ConnectorError::Unknown { .. }
+            ),
+            "{service}: {err:?}"
+        );
+    }
+    let creds = Credentials::new("owl.test", "x").with_service("::garbage::");
+    assert!(matches!(
+        bluesky.verify(&creds).await,
+        Err(ConnectorError::Permanent { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_post_the_lexicon_rejects_is_permanent_with_the_servers_reason() {
+    let Some(s) = servers() else { return };
+    let (creds, did) = new_account(&s).await;
+    let bluesky = Bluesky::new().unwrap();
+    let err = bluesky
+        .publish(
+            &creds,
+            &PublishRequest {
+                idempotency_key: format!("{}:0", uuid::Uuid::now_v7()),
+                part: text_part(&"🦉".repeat(301)),
+                reply_to: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        ConnectorError::Permanent { reason } => {
+            assert!(reason.contains("maximum 300"), "{reason}");
+        }
+        other => panic!("expected Permanent, got {other:?}"),
+    }
+    assert_eq!(count_posts(&s, &did).await, 0);
+}
