@@ -19,6 +19,12 @@ use crate::{Result, Store, StoreError};
 /// whose time no longer matches the variant's is stale and does nothing.
 pub const PUBLISH_JOB: &str = "publish.variant";
 
+/// The workflow that covers channel `$1`: its own, else its workspace's (the `SELECT` list is the
+/// caller's).
+pub(crate) const COVERING_WORKFLOW: &str = "FROM approval_workflows w JOIN channels c ON c.id = $1 \
+     WHERE w.archived_at IS NULL AND (w.channel_id = c.id OR (w.channel_id IS NULL AND w.workspace_id = c.workspace_id)) \
+     ORDER BY (w.channel_id IS NULL) LIMIT 1";
+
 /// The result of validating a variant against its network's spec, kept with the variant so that
 /// lists and the gate need not re-validate.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -96,6 +102,23 @@ pub struct Snapshot {
     pub title: String,
     pub content: Content,
     pub variants: Vec<SnapshotVariant>,
+}
+
+impl Snapshot {
+    fn of(title: &str, content: &Content, variants: &[VariantInput]) -> Snapshot {
+        Snapshot {
+            title: title.to_owned(),
+            content: content.clone(),
+            variants: variants
+                .iter()
+                .map(|v| SnapshotVariant {
+                    channel_id: v.channel_id,
+                    placement: v.placement.clone(),
+                    overrides: v.overrides.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
@@ -250,6 +273,47 @@ impl PostRow {
     }
 }
 
+/// Insert a draft variant of post `$post` (in workspace `$workspace`) in the caller's transaction,
+/// after checking that its channel belongs to that workspace.
+macro_rules! insert_variant {
+    ($tx:ident, $post:expr, $workspace:expr, $input:expr, $at:expr, $tz:expr, $now:expr) => {{
+        let input: &VariantInput = $input;
+        let ws: Option<(Uuid,)> = sqlx::query_as("SELECT workspace_id FROM channels WHERE id = $1")
+            .bind(input.channel_id.0)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        match ws {
+            Some((w,)) if w == $workspace.0 => {}
+            Some(_) => {
+                return Err(StoreError::Conflict {
+                    field: "channel_ids",
+                    message: "A channel belongs to another workspace.".into(),
+                });
+            }
+            None => return Err(StoreError::NotFound("channel")),
+        }
+        sqlx::query(
+            "INSERT INTO variants (id, post_id, channel_id, placement, overrides, status, scheduled_at, \
+             schedule_tz, findings, has_errors, spec_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(VariantId::new().0)
+        .bind($post.0)
+        .bind(input.channel_id.0)
+        .bind(&input.placement)
+        .bind(to_json(&input.overrides)?)
+        .bind($at)
+        .bind($tz)
+        .bind(input.validation.findings.to_string())
+        .bind(input.validation.has_errors)
+        .bind(&input.validation.spec_version)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await
+        .map_err(StoreError::unique("channel_ids", "The same channel is chosen twice."))?;
+    }};
+}
+
 /// Insert a publish job in the caller's transaction.
 macro_rules! enqueue_publish {
     ($tx:ident, $variant:expr, $at:expr, $now:expr) => {{
@@ -287,11 +351,10 @@ macro_rules! approval_need {
                 }
             }
             None => {
-                let covered: Option<(Uuid,)> = sqlx::query_as(
-                    "SELECT w.id FROM approval_workflows w JOIN channels c ON c.id = $1 \
-                     WHERE w.archived_at IS NULL AND (w.channel_id = c.id OR (w.channel_id IS NULL AND w.workspace_id = c.workspace_id)) \
-                     LIMIT 1",
-                )
+                let covered: Option<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT w.id {}",
+                    $crate::posts::COVERING_WORKFLOW
+                )))
                 .bind(v.channel_id.0)
                 .fetch_optional(&mut *$tx)
                 .await?;
@@ -321,20 +384,7 @@ impl Store {
         let now = self.now();
         let id = PostId::new();
         let content_json = to_json(&content)?;
-        let snapshot = Snapshot {
-            title: new.title.clone(),
-            content: content.clone(),
-            variants: new
-                .variants
-                .iter()
-                .map(|v| SnapshotVariant {
-                    channel_id: v.channel_id,
-                    placement: v.placement.clone(),
-                    overrides: v.overrides.clone(),
-                })
-                .collect(),
-        };
-        let snapshot_json = to_json(&snapshot)?;
+        let snapshot_json = to_json(&Snapshot::of(&new.title, &content, &new.variants))?;
         with_tx!(self, |tx, pg| {
             sqlx::query(
                 "INSERT INTO posts (id, workspace_id, author_id, campaign_id, title, content, version, created_at, updated_at) \
@@ -350,43 +400,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             for v in &new.variants {
-                let ws: Option<(Uuid,)> =
-                    sqlx::query_as("SELECT workspace_id FROM channels WHERE id = $1")
-                        .bind(v.channel_id.0)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                match ws {
-                    Some((w,)) if w == new.workspace_id.0 => {}
-                    Some(_) => {
-                        return Err(StoreError::Conflict {
-                            field: "channel_ids",
-                            message: "A channel belongs to another workspace.".into(),
-                        });
-                    }
-                    None => return Err(StoreError::NotFound("channel")),
-                }
-                sqlx::query(
-                    "INSERT INTO variants (id, post_id, channel_id, placement, overrides, status, scheduled_at, \
-                     schedule_tz, findings, has_errors, spec_version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $11)",
-                )
-                .bind(VariantId::new().0)
-                .bind(id.0)
-                .bind(v.channel_id.0)
-                .bind(&v.placement)
-                .bind(to_json(&v.overrides)?)
-                .bind(new.scheduled_at)
-                .bind(&new.schedule_tz)
-                .bind(v.validation.findings.to_string())
-                .bind(v.validation.has_errors)
-                .bind(&v.validation.spec_version)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::unique(
-                    "channel_ids",
-                    "The same channel is chosen twice.",
-                ))?;
+                insert_variant!(
+                    tx,
+                    id,
+                    new.workspace_id,
+                    v,
+                    new.scheduled_at,
+                    &new.schedule_tz,
+                    now
+                );
             }
             sqlx::query(
                 "INSERT INTO post_versions (post_id, version, snapshot, author_id, created_at) VALUES ($1, 1, $2, $3, $4)",
@@ -414,6 +436,18 @@ impl Store {
         self.post(id).await?.ok_or(StoreError::NotFound("post"))
     }
 
+    async fn variants_of(&self, id: PostId) -> Result<Vec<Variant>> {
+        let rows: Vec<VariantRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {VARIANT_COLUMNS} FROM variants WHERE post_id = $1 ORDER BY created_at, id"
+            )))
+            .bind(id.0)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(VariantRow::into_variant).collect()
+    }
+
     pub async fn post(&self, id: PostId) -> Result<Option<Post>> {
         let row: Option<PostRow> = with_pool!(self, |pool, _pg| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -424,18 +458,7 @@ impl Store {
             .await?
         });
         let Some(row) = row else { return Ok(None) };
-        let variants: Vec<VariantRow> = with_pool!(self, |pool, _pg| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {VARIANT_COLUMNS} FROM variants WHERE post_id = $1 ORDER BY created_at, id"
-            )))
-            .bind(id.0)
-            .fetch_all(pool)
-            .await?
-        });
-        let variants = variants
-            .into_iter()
-            .map(VariantRow::into_variant)
-            .collect::<Result<Vec<_>>>()?;
+        let variants = self.variants_of(id).await?;
         row.into_post(variants).map(Some)
     }
 
@@ -483,18 +506,7 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let id = PostId(row.id);
-            let variants: Vec<VariantRow> = with_pool!(self, |pool, _pg| {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {VARIANT_COLUMNS} FROM variants WHERE post_id = $1 ORDER BY created_at, id"
-                )))
-                .bind(id.0)
-                .fetch_all(pool)
-                .await?
-            });
-            let variants = variants
-                .into_iter()
-                .map(VariantRow::into_variant)
-                .collect::<Result<Vec<_>>>()?;
+            let variants = self.variants_of(id).await?;
             out.push(row.into_post(variants)?);
         }
         Ok(out)
@@ -526,19 +538,7 @@ impl Store {
         let content = content.normalised()?;
         let before = self.post(id).await?.ok_or(StoreError::NotFound("post"))?;
         let now = self.now();
-        let snapshot = Snapshot {
-            title: title.clone(),
-            content: content.clone(),
-            variants: variants
-                .iter()
-                .map(|v| SnapshotVariant {
-                    channel_id: v.channel_id,
-                    placement: v.placement.clone(),
-                    overrides: v.overrides.clone(),
-                })
-                .collect(),
-        };
-        let snapshot_json = to_json(&snapshot)?;
+        let snapshot_json = to_json(&Snapshot::of(&title, &content, &variants))?;
         let content_json = to_json(&content)?;
         with_tx!(self, |tx, pg| {
             let updated = sqlx::query(
@@ -624,44 +624,13 @@ impl Store {
                         .await?;
                     }
                     None => {
-                        let ws: Option<(Uuid,)> =
-                            sqlx::query_as("SELECT workspace_id FROM channels WHERE id = $1")
-                                .bind(input.channel_id.0)
-                                .fetch_optional(&mut *tx)
-                                .await?;
-                        match ws {
-                            Some((w,)) if w == before.workspace_id.0 => {}
-                            Some(_) => {
-                                return Err(StoreError::Conflict {
-                                    field: "channel_ids",
-                                    message: "A channel belongs to another workspace.".into(),
-                                });
-                            }
-                            None => return Err(StoreError::NotFound("channel")),
-                        }
+                        // A channel added to the post takes the post's intended time.
                         let tz = current
                             .first()
                             .map(|v| v.schedule_tz.clone())
                             .unwrap_or_else(|| "UTC".into());
                         let at = current.first().and_then(|v| v.scheduled_at);
-                        sqlx::query(
-                            "INSERT INTO variants (id, post_id, channel_id, placement, overrides, status, scheduled_at, \
-                             schedule_tz, findings, has_errors, spec_version, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $11)",
-                        )
-                        .bind(VariantId::new().0)
-                        .bind(id.0)
-                        .bind(input.channel_id.0)
-                        .bind(&input.placement)
-                        .bind(to_json(&input.overrides)?)
-                        .bind(at)
-                        .bind(&tz)
-                        .bind(input.validation.findings.to_string())
-                        .bind(input.validation.has_errors)
-                        .bind(&input.validation.spec_version)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
+                        insert_variant!(tx, id, before.workspace_id, input, at, &tz, now);
                     }
                 }
             }
@@ -757,11 +726,9 @@ impl Store {
                     });
                     continue;
                 }
-                let workflow: Option<(Uuid, String)> = sqlx::query_as(
-                    "SELECT w.id, w.definition FROM approval_workflows w JOIN channels c ON c.id = $1 \
-                     WHERE w.archived_at IS NULL AND (w.channel_id = c.id OR (w.channel_id IS NULL AND w.workspace_id = c.workspace_id)) \
-                     ORDER BY (w.channel_id IS NULL) LIMIT 1",
-                )
+                let workflow: Option<(Uuid, String)> = sqlx::query_as(sqlx::AssertSqlSafe(
+                    format!("SELECT w.id, w.definition {COVERING_WORKFLOW}"),
+                ))
                 .bind(v.channel_id.0)
                 .fetch_optional(&mut *tx)
                 .await?;

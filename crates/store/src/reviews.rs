@@ -771,12 +771,10 @@ impl Store {
     /// Which workflow (if any) covers a channel: its own, else its workspace's.
     pub async fn workflow_for_channel(&self, channel: ChannelId) -> Result<Option<WorkflowRecord>> {
         let row: Option<WorkflowRow> = with_pool!(self, |pool, _pg| {
-            sqlx::query_as(
-                "SELECT w.id, w.workspace_id, w.channel_id, w.name, w.definition, w.updated_at \
-                 FROM approval_workflows w JOIN channels c ON c.id = $1 \
-                 WHERE w.archived_at IS NULL AND (w.channel_id = c.id OR (w.channel_id IS NULL AND w.workspace_id = c.workspace_id)) \
-                 ORDER BY (w.channel_id IS NULL) LIMIT 1",
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT w.id, w.workspace_id, w.channel_id, w.name, w.definition, w.updated_at {}",
+                crate::posts::COVERING_WORKFLOW
+            )))
             .bind(channel.0)
             .fetch_optional(pool)
             .await?
