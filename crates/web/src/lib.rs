@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod compose;
 pub mod error;
 pub mod i18n;
 pub mod ops;

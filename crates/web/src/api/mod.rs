@@ -43,10 +43,13 @@ pub mod grants;
 pub mod list;
 pub mod me;
 pub mod networks;
+pub mod posts;
+pub mod reviews;
 pub mod roles;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod variants;
 pub mod workspaces;
 
 pub use extract::{Id, Ids, Json, Query};
@@ -92,6 +95,20 @@ fn endpoints() -> Endpoints {
         .add::<audit::__path_list_audit_events, _, _>(audit::list_audit_events)
         .add::<networks::__path_get_network_specs, _, _>(networks::get_network_specs)
         .add::<networks::__path_validate_draft, _, _>(networks::validate_draft)
+        .add::<posts::__path_create_post, _, _>(posts::create_post)
+        .add::<posts::__path_list_posts, _, _>(posts::list_posts)
+        .add::<posts::__path_get_post, _, _>(posts::get_post)
+        .add::<posts::__path_update_post, _, _>(posts::update_post)
+        .add::<posts::__path_list_versions, _, _>(posts::list_versions)
+        .add::<posts::__path_submit_post, _, _>(posts::submit_post)
+        .add::<variants::__path_schedule_variant, _, _>(variants::schedule_variant)
+        .add::<variants::__path_unschedule_variant, _, _>(variants::unschedule_variant)
+        .add::<reviews::__path_list_workflows, _, _>(reviews::list_workflows)
+        .add::<reviews::__path_set_workflow, _, _>(reviews::set_workflow)
+        .add::<reviews::__path_delete_workflow, _, _>(reviews::delete_workflow)
+        .add::<reviews::__path_list_reviews, _, _>(reviews::list_reviews)
+        .add::<reviews::__path_decide, _, _>(reviews::decide)
+        .add::<reviews::__path_create_review_link, _, _>(reviews::create_review_link)
 }
 
 /// Routes and the operations they serve, built together.
@@ -172,6 +189,20 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         audit::list_audit_events,
         networks::get_network_specs,
         networks::validate_draft,
+        posts::create_post,
+        posts::list_posts,
+        posts::get_post,
+        posts::update_post,
+        posts::list_versions,
+        posts::submit_post,
+        variants::schedule_variant,
+        variants::unschedule_variant,
+        reviews::list_workflows,
+        reviews::set_workflow,
+        reviews::delete_workflow,
+        reviews::list_reviews,
+        reviews::decide,
+        reviews::create_review_link,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -186,6 +217,8 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         (name = "tokens", description = "Personal API tokens"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "networks", description = "What each network accepts, and preflight checks of drafts"),
+        (name = "posts", description = "Posts, their per-channel variants, and scheduling"),
+        (name = "approvals", description = "Approval workflows, reviews and decisions"),
     )
 )]
 pub struct ApiDoc;
