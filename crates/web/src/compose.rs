@@ -66,6 +66,9 @@ pub struct VariantCheck {
     pub placement: String,
     pub content: Content,
     pub findings: Vec<Finding>,
+    /// The main text as the network counts it, and its limit (for the composer's meter).
+    pub used: u64,
+    pub limit: u64,
 }
 
 impl VariantCheck {
@@ -194,6 +197,7 @@ pub async fn compose(
     let mut checks = Vec::with_capacity(wanted.len());
     for (channel_id, network, placement, content) in wanted {
         let findings = check(placement, &content, &media, now);
+        let (used, limit) = meter(placement, &content);
         let has_errors = findings.iter().any(|f| f.severity == Severity::Error);
         variants.push(VariantInput {
             channel_id,
@@ -211,6 +215,8 @@ pub async fn compose(
             placement: placement.code.clone(),
             content,
             findings,
+            used,
+            limit,
         });
     }
     Ok(Composed {
@@ -218,6 +224,21 @@ pub async fn compose(
         variants,
         checks,
     })
+}
+
+/// How much of its main text field a variant uses, counted the network's way.
+fn meter(placement: &owlery_domain::spec::Placement, content: &Content) -> (u64, u64) {
+    let draft = post::draft_for(placement, content, Vec::new());
+    placement
+        .texts
+        .iter()
+        .find(|f| f.name != "title" && f.name != "link")
+        .map(|field| {
+            let text = draft.texts.get(&field.name).map_or("", String::as_str);
+            let used = owlery_domain::text::count(field.count, text);
+            (u64::try_from(used).unwrap_or(u64::MAX), field.limit)
+        })
+        .unwrap_or((0, 0))
 }
 
 /// The findings of one variant: the network's rules, and media whose usage rights have run out.

@@ -2,7 +2,8 @@
 // 1. the CSRF token as the X-CSRF-Token header on every htmx request (from <meta name="csrf-token">);
 // 2. a confirmation prompt for forms marked data-confirm="…" (destructive actions);
 // 3. closing an open <details class="menu"> on Escape or a click outside it;
-// 4. "Copy" buttons (data-copy="<input id>"), hidden until this script shows them.
+// 4. "Copy" buttons (data-copy="<input id>"), hidden until this script shows them;
+// 5. in the composer, "Customise for this channel" starts the channel's text from the master.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -47,6 +48,19 @@
       }, function () {
         input.select();
       });
+    });
+  });
+
+  document.addEventListener("change", function (event) {
+    var toggle = event.target;
+    if (!toggle.classList || !toggle.classList.contains("custom-toggle") || !toggle.checked) return;
+    var variant = toggle.closest("[data-variant]");
+    var form = toggle.form;
+    if (!variant || !form) return;
+    [["[data-variant-text]", "text"], ["[data-variant-link]", "link"], ["[data-variant-first-comment]", "first_comment"]].forEach(function (pair) {
+      var field = variant.querySelector(pair[0]);
+      var master = form.elements.namedItem(pair[1]);
+      if (field && master && !field.value) field.value = master.value;
     });
   });
 })();

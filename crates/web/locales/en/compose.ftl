@@ -1,0 +1,73 @@
+## Publishing: the list of posts, the composer and version history.
+
+publish-title = Posts
+publish-lead = Write once, fan out to every channel, and see where each version stands.
+publish-new = New post
+publish-empty = No posts yet. Start one with “New post”.
+publish-untitled = Untitled post
+col-post = Post
+col-channels = Channels
+col-updated = Last change
+
+variant-status-draft = Draft
+variant-status-in-review = In review
+variant-status-changes-requested = Changes requested
+variant-status-rejected = Rejected
+variant-status-approved = Approved
+variant-status-scheduled = Scheduled
+variant-status-paused = Paused
+variant-status-publishing = Publishing
+variant-status-published = Published
+variant-status-failed = Failed
+variant-status-unconfirmed = Unconfirmed
+variant-status-cancelled = Cancelled
+
+review-state-pending = Waiting for approval:
+review-state-approved = Approved.
+review-state-changes-requested = Changes requested:
+review-state-rejected = Rejected:
+review-pending-detail = step “{ $step }”, { $count } approvals
+
+composer-new-title = New post
+composer-edit-title = Edit post
+composer-lead = The master text goes to every chosen channel; customise a channel to give it its own version. Each channel is checked against its network’s rules as you type.
+composer-history = Version history
+composer-workspace = Workspace
+composer-switch = Switch
+composer-master = Master
+composer-field-title = Internal title
+composer-field-title-hint = For lists and the calendar; never published.
+composer-field-text = Text
+composer-field-link = Link
+composer-field-link-hint = Networks without a link field get it at the end of the text.
+composer-field-first-comment = First comment
+composer-field-first-comment-hint = Posted as the first reply right after the post, where the network allows.
+composer-channels = Channels
+composer-no-channels = There are no channels in this workspace you may write for.
+composer-placement = Placement
+composer-customise = Customise for this channel
+composer-variant-text = Text for { $channel }
+composer-when = When
+composer-field-when = Date and time
+composer-field-tz = Time zone
+composer-when-hint = The time is kept in this zone, so a post stays at 09:00 across daylight-saving changes.
+composer-schedule = Schedule
+composer-now = Publish now
+composer-save-draft = Save draft
+composer-outcome = { $scheduled } scheduled, { $review } waiting for approval, { $blocked } with errors to fix.
+composer-saved-draft = Draft saved.
+composer-when-required = Choose a date and time to schedule, or publish now.
+composer-when-past = This time is in the past; choose a later one or publish now.
+composer-needs-publisher = You may write for these channels but not publish to them, and no approval workflow covers them: save a draft and ask a publisher.
+
+publish-meter = { $used }/{ $limit }
+publish-check-ok = Fits the network’s rules.
+finding-error = Error
+finding-warning = Warning
+publish-saved-at = Saved { $time }
+
+history-title = Version history
+history-lead = Every saved version, newest first, with what changed in the text.
+history-version = Version { $version }
+history-current = current
+history-restore = Restore version { $version }

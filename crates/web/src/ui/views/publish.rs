@@ -1,0 +1,174 @@
+//! Publishing: the list of posts, the composer and a post's history.
+//!
+//! Form actions (for the handler author), each with `csrf_token`:
+//! - `POST /publish/check` — the composer's fields; answers with out-of-band fragments that
+//!   replace each channel's meter and findings (`#check-<channel id>`).
+//! - `POST /publish/save` — the composer's fields and `action` = `draft` | `schedule` | `now` |
+//!   `autosave`. Composer fields: `post_id`, `version`, `workspace_id`, `title`, `text`, `link`,
+//!   `first_comment`, `channel` (repeated), and per channel `custom_<id>`, `placement_<id>`,
+//!   `text_<id>`, `link_<id>`, `first_comment_<id>`; `when` (local date-time) and `tz`.
+//! - `POST /publish/posts/{id}/restore` — `version`.
+
+use askama::Template;
+use owlery_domain::publishing::history::Change;
+
+use super::{FormErrors, Page, SelectOption};
+
+/// `GET /publish`.
+#[derive(Template)]
+#[template(path = "publish/posts.html")]
+pub struct PostsView {
+    pub page: Page,
+    pub can_draft: bool,
+    pub posts: Vec<PostRow>,
+}
+
+pub struct PostRow {
+    pub id: String,
+    pub title: String,
+    pub excerpt: String,
+    pub workspace: String,
+    pub updated: String,
+    pub variants: Vec<VariantChip>,
+}
+
+pub struct VariantChip {
+    pub network: String,
+    pub channel: String,
+    pub status: String,
+    pub when: String,
+}
+
+/// `GET /publish/new` and `GET /publish/posts/{id}`.
+#[derive(Template)]
+#[template(path = "publish/composer.html")]
+pub struct ComposerView {
+    pub page: Page,
+    /// Empty for a new post.
+    pub post_id: String,
+    pub version: i64,
+    pub workspace_id: String,
+    /// The workspaces the person may write in (a choice only when there are several).
+    pub workspaces: Vec<SelectOption>,
+    pub title: String,
+    pub text: String,
+    pub link: String,
+    pub first_comment: String,
+    pub channels: Vec<ChannelBox>,
+    /// `YYYY-MM-DDTHH:MM` in `tz`, for the date-time input.
+    pub when: String,
+    pub tz: String,
+    pub tz_options: Vec<SelectOption>,
+    pub can_publish: bool,
+    pub errors: FormErrors,
+    pub reviews: Vec<ReviewLine>,
+}
+
+/// One channel in the composer: whether it is chosen, its own version of the post, and what
+/// validation says about it.
+pub struct ChannelBox {
+    pub id: String,
+    pub name: String,
+    pub network: String,
+    pub network_name: String,
+    pub selected: bool,
+    pub custom: bool,
+    pub placements: Vec<SelectOption>,
+    pub text: String,
+    pub link: String,
+    pub first_comment: String,
+    /// The variant's status code, once saved.
+    pub status: String,
+    pub check: CheckView,
+}
+
+/// A channel's meter and findings.
+pub struct CheckView {
+    pub channel_id: String,
+    pub used: u64,
+    pub limit: u64,
+    pub findings: Vec<FindingLine>,
+    /// Whether it was computed (a channel not chosen shows nothing).
+    pub shown: bool,
+}
+
+impl CheckView {
+    pub fn empty(channel_id: String) -> Self {
+        CheckView {
+            channel_id,
+            used: 0,
+            limit: 0,
+            findings: Vec::new(),
+            shown: false,
+        }
+    }
+    pub fn over(&self) -> bool {
+        self.limit > 0 && self.used > self.limit
+    }
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.error)
+    }
+}
+
+pub struct FindingLine {
+    pub error: bool,
+    pub message: String,
+}
+
+pub struct ReviewLine {
+    pub state: String,
+    pub detail: String,
+}
+
+/// The answer to `POST /publish/check`: every channel's check, swapped in out of band.
+#[derive(Template)]
+#[template(path = "publish/_checks.html")]
+pub struct ChecksFragment {
+    pub page: Page,
+    pub checks: Vec<CheckView>,
+}
+
+/// The answer to an autosave: when it was saved and the version to send next.
+#[derive(Template)]
+#[template(path = "publish/_saved.html")]
+pub struct SavedFragment {
+    pub page: Page,
+    pub post_id: String,
+    pub version: i64,
+    pub saved_at: String,
+    pub error: String,
+}
+
+/// `GET /publish/posts/{id}/history`.
+#[derive(Template)]
+#[template(path = "publish/history.html")]
+pub struct HistoryView {
+    pub page: Page,
+    pub post_id: String,
+    pub title: String,
+    pub current: i64,
+    pub versions: Vec<VersionLine>,
+}
+
+pub struct VersionLine {
+    pub version: i64,
+    pub author: String,
+    pub at: String,
+    /// The word changes from the version before (all `Same`/`Added` for the first).
+    pub changes: Vec<Change>,
+    pub channels: usize,
+}
+
+impl Page {
+    /// A variant status in words.
+    pub fn variant_status(&self, code: &str) -> String {
+        self.t(&format!("variant-status-{}", code.replace('_', "-")))
+    }
+}
+
+impl Page {
+    /// A review's state in words.
+    pub fn review_state(&self, code: &str) -> String {
+        self.t(&format!("review-state-{}", code.replace('_', "-")))
+    }
+}
