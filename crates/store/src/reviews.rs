@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{
     Result, Store, StoreError,
     notifications::NewNotification,
-    posts::{enqueue_publish, json, parse_status, to_json},
+    posts::{enqueue_publish, json, lock_post, parse_status, to_json},
 };
 
 /// The periodic job that escalates reviews past their deadline.
@@ -426,6 +426,17 @@ impl Store {
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty());
         let out: Result<Result<Progress, DecideError>> = with_tx!(self, |tx, pg| {
+            // Lock the post first (as every change to its variants does), then read the review:
+            // on PostgreSQL two concurrent decisions would otherwise both see the other missing.
+            let post_of: Option<(Uuid,)> =
+                sqlx::query_as("SELECT post_id FROM reviews WHERE id = $1")
+                    .bind(review_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((locked_post,)) = post_of else {
+                return Err(StoreError::NotFound("review"));
+            };
+            lock_post!(tx, pg, locked_post);
             type Row = (Uuid, String, i64, DateTime<Utc>);
             let row: Option<Row> = sqlx::query_as(
                 "SELECT post_id, definition, round, round_started_at FROM reviews WHERE id = $1",
@@ -512,13 +523,18 @@ impl Store {
                     ) {
                         return Ok(Err(e.into()));
                     }
-                    sqlx::query(
+                    let used = sqlx::query(
                         "UPDATE review_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
                     )
                     .bind(now)
                     .bind(link_id)
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                    if used == 0 {
+                        // Used by a concurrent decision: single use means exactly once.
+                        return Ok(Err(DecideError::LinkInvalid));
+                    }
                     (reviewer, None)
                 }
             };
