@@ -245,6 +245,87 @@ fn audit_value(c: &CampaignInput) -> serde_json::Value {
     })
 }
 
+type MemberRow = (Uuid, Uuid, Uuid, String, i64, bool, Option<String>, bool);
+
+/// A campaign's member variants with what the gate reads: review state, and whether a workflow
+/// covers the channel (`$1`: the campaign).
+const MEMBERS_SQL: &str = "SELECT v.id, v.post_id, v.channel_id, v.status, v.campaign_offset, \
+     v.has_errors, r.state, \
+     EXISTS (SELECT 1 FROM approval_workflows w JOIN channels c ON c.id = v.channel_id \
+       WHERE w.archived_at IS NULL AND (w.channel_id = c.id OR \
+       (w.channel_id IS NULL AND w.workspace_id = c.workspace_id))) \
+     FROM variants v JOIN posts p ON p.id = v.post_id \
+     LEFT JOIN reviews r ON r.id = v.review_id \
+     WHERE p.campaign_id = $1 AND p.deleted_at IS NULL \
+     ORDER BY v.campaign_offset, v.created_at, v.id";
+
+fn into_members(rows: Vec<MemberRow>) -> Result<Vec<CampaignMember>> {
+    rows.into_iter()
+        .map(
+            |(vid, pid, cid, status, offset, has_errors, review_state, covered)| {
+                // The gate's reading (`posts::approval_need!`): a review decides; without one, a
+                // covering workflow means approval is still needed.
+                let approval = match review_state.as_deref() {
+                    Some("approved") => ApprovalNeed::Approved,
+                    Some(_) => ApprovalNeed::Pending,
+                    None if covered => ApprovalNeed::Pending,
+                    None => ApprovalNeed::NotRequired,
+                };
+                Ok(CampaignMember {
+                    variant_id: VariantId(vid),
+                    post_id: PostId(pid),
+                    channel_id: ChannelId(cid),
+                    status: parse_status(&status)?,
+                    offset_minutes: offset,
+                    approval,
+                    has_errors,
+                })
+            },
+        )
+        .collect()
+}
+
+/// What the audit keeps of a release. (Built by hand: `Release` is an internally tagged enum whose
+/// `Go` variant holds a list, which serde cannot serialise.)
+fn release_summary(status: CampaignStatus, release: &Release) -> serde_json::Value {
+    match release {
+        Release::Go(times) => serde_json::json!({
+            "status": status.code(),
+            "go": times
+                .iter()
+                .map(|(v, at)| serde_json::json!({ "variant_id": v, "at": at }))
+                .collect::<Vec<_>>(),
+        }),
+        Release::HoldAll { blockers } => serde_json::json!({
+            "status": status.code(),
+            "blockers": blockers
+                .iter()
+                .map(|(v, b)| serde_json::json!({ "variant_id": v, "blocker": b.code() }))
+                .collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// The owner's notice that a campaign was held, naming the blockers.
+fn held_notification(
+    c: &Campaign,
+    blockers: &[(VariantId, campaign::Blocker)],
+) -> crate::notifications::NewNotification {
+    crate::notifications::NewNotification {
+        user_id: c.owner_id,
+        kind: "campaign_held".into(),
+        params: serde_json::json!({
+            "campaign": c.name,
+            "blockers": blockers
+                .iter()
+                .map(|(v, b)| serde_json::json!({ "variant_id": v, "blocker": b.code() }))
+                .collect::<Vec<_>>(),
+        }),
+        link: Some(format!("/campaigns/{}", c.id)),
+        email: true,
+    }
+}
+
 /// Queue the publish jobs of the scheduled variants of posts matching `$filter` (SQL on `posts p`,
 /// binding `$1`): for posts that leave an all-or-nothing campaign, whose release job would otherwise
 /// have published them, so that they go at their own time again.
@@ -571,43 +652,114 @@ impl Store {
         let Some(campaign) = self.campaign(id).await? else {
             return Ok(None);
         };
-        type Row = (Uuid, Uuid, Uuid, String, i64, bool, Option<String>, bool);
-        let rows: Vec<Row> = with_pool!(self, |pool, _pg| {
+        let rows: Vec<MemberRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(MEMBERS_SQL)
+                .bind(id.0)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(Some(CampaignState {
+            campaign,
+            members: into_members(rows)?,
+        }))
+    }
+
+    /// Planned campaigns whose release time has come (oldest first), for the release job.
+    pub async fn campaigns_due(&self, now: DateTime<Utc>) -> Result<Vec<CampaignId>> {
+        let rows: Vec<(Uuid,)> = with_pool!(self, |pool, _pg| {
             sqlx::query_as(
-                "SELECT v.id, v.post_id, v.channel_id, v.status, v.campaign_offset, v.has_errors, r.state, \
-                 EXISTS (SELECT 1 FROM approval_workflows w JOIN channels c ON c.id = v.channel_id \
-                   WHERE w.archived_at IS NULL AND (w.channel_id = c.id OR \
-                   (w.channel_id IS NULL AND w.workspace_id = c.workspace_id))) \
-                 FROM variants v JOIN posts p ON p.id = v.post_id \
-                 LEFT JOIN reviews r ON r.id = v.review_id \
-                 WHERE p.campaign_id = $1 AND p.deleted_at IS NULL \
-                 ORDER BY v.campaign_offset, v.created_at, v.id",
+                "SELECT id FROM campaigns WHERE status = 'planned' AND release_at IS NOT NULL \
+                 AND release_at <= $1 ORDER BY release_at, id",
             )
-            .bind(id.0)
+            .bind(now)
             .fetch_all(pool)
             .await?
         });
-        let mut members = Vec::with_capacity(rows.len());
-        for (vid, pid, cid, status, offset, has_errors, review_state, covered) in rows {
-            // The gate's reading (`posts::approval_need!`): a review decides; without one, a
-            // covering workflow means approval is still needed.
-            let approval = match review_state.as_deref() {
-                Some("approved") => ApprovalNeed::Approved,
-                Some(_) => ApprovalNeed::Pending,
-                None if covered => ApprovalNeed::Pending,
-                None => ApprovalNeed::NotRequired,
+        Ok(rows.into_iter().map(|(id,)| CampaignId(id)).collect())
+    }
+
+    /// Release a planned campaign, all in one transaction: `CampaignState::decide` on its members
+    /// as they are now; `Go` schedules each ready member at its time (queuing its publish job) and
+    /// marks the campaign released; `HoldAll` marks it held and tells the owner who blocks.
+    /// Refused for a campaign without a release time or no longer planned.
+    pub async fn release_campaign(&self, actor: &Actor, id: CampaignId) -> Result<Release> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            let sql = if pg {
+                format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1 FOR UPDATE")
+            } else {
+                format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1")
             };
-            members.push(CampaignMember {
-                variant_id: VariantId(vid),
-                post_id: PostId(pid),
-                channel_id: ChannelId(cid),
-                status: parse_status(&status)?,
-                offset_minutes: offset,
-                approval,
-                has_errors,
-            });
-        }
-        Ok(Some(CampaignState { campaign, members }))
+            let row: Option<CampaignRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let campaign = into_campaign(row.ok_or(StoreError::NotFound("campaign"))?)?;
+            if campaign.status != CampaignStatus::Planned || campaign.release_at.is_none() {
+                return Err(StoreError::Conflict {
+                    field: "status",
+                    message: "Only a planned campaign with a release time can be released.".into(),
+                });
+            }
+            if pg {
+                // Member posts in one order, so that this never deadlocks with their editors.
+                sqlx::query("SELECT id FROM posts WHERE campaign_id = $1 ORDER BY id FOR UPDATE")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let rows: Vec<MemberRow> = sqlx::query_as(MEMBERS_SQL)
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+            let state = CampaignState {
+                campaign,
+                members: into_members(rows)?,
+            };
+            let Some(release) = state.decide() else {
+                return Err(StoreError::NotFound("release time"));
+            };
+            let status = match &release {
+                Release::Go(times) => {
+                    for (variant, at) in times {
+                        sqlx::query(
+                            "UPDATE variants SET status = 'scheduled', scheduled_at = $1, updated_at = $2 WHERE id = $3",
+                        )
+                        .bind(at)
+                        .bind(now)
+                        .bind(variant.0)
+                        .execute(&mut *tx)
+                        .await?;
+                        crate::posts::enqueue_publish!(tx, *variant, *at, now);
+                    }
+                    CampaignStatus::Released
+                }
+                Release::HoldAll { blockers } => {
+                    let n = held_notification(&state.campaign, blockers);
+                    insert_notification!(tx, &n, now);
+                    CampaignStatus::Held
+                }
+            };
+            sqlx::query("UPDATE campaigns SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status.code())
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            append_audit!(
+                tx,
+                pg,
+                actor.entry(
+                    "campaign.release",
+                    "campaign",
+                    Some(id.to_string()),
+                    Some(serde_json::json!({ "status": "planned" })),
+                    Some(release_summary(status, &release))
+                ),
+                now
+            );
+            Ok(release)
+        })
     }
 
     /// Record what the release job did (released or held) or a cancellation. Holding tells the
@@ -621,14 +773,13 @@ impl Store {
     ) -> Result<()> {
         let now = self.now();
         with_tx!(self, |tx, pg| {
-            let row: Option<(String, Uuid, String)> =
-                sqlx::query_as("SELECT status, owner_id, name FROM campaigns WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((before, owner, name)) = row else {
-                return Err(StoreError::NotFound("campaign"));
-            };
+            let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1");
+            let row: Option<CampaignRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let campaign = into_campaign(row.ok_or(StoreError::NotFound("campaign"))?)?;
+            let before = campaign.status.code();
             sqlx::query("UPDATE campaigns SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(status.code())
                 .bind(now)
@@ -636,19 +787,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if status == CampaignStatus::Held {
-                let n = crate::notifications::NewNotification {
-                    user_id: UserId(owner),
-                    kind: "campaign_held".into(),
-                    params: serde_json::json!({
-                        "campaign": name,
-                        "blockers": blockers
-                            .iter()
-                            .map(|(v, b)| serde_json::json!({ "variant_id": v, "blocker": b.code() }))
-                            .collect::<Vec<_>>(),
-                    }),
-                    link: Some(format!("/campaigns/{id}")),
-                    email: true,
-                };
+                let n = held_notification(&campaign, blockers);
                 insert_notification!(tx, &n, now);
             }
             append_audit!(

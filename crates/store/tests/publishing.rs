@@ -1895,6 +1895,55 @@ async fn campaigns_hold_or_release_their_members() {
         .unwrap();
         let state = s.campaign_state(c2.id).await.unwrap().unwrap();
         assert!(state.members.iter().all(|m| m.offset_minutes == 0), "{b}");
+
+        // The release job: due campaigns, then one transaction per release.
+        assert!(s.campaigns_due(t0()).await.unwrap().is_empty(), "{b}");
+        assert_eq!(
+            s.campaigns_due(release_at).await.unwrap(),
+            vec![other_c.id, c2.id],
+            "{b}: planned ones only (c is held)"
+        );
+        let jobs = publish_jobs(s).await;
+        let release = s.release_campaign(&Actor::system(), c2.id).await.unwrap();
+        assert_eq!(release, Release::Go(vec![(v_x, release_at)]), "{b}");
+        assert_eq!(publish_jobs(s).await, jobs + 1);
+        let x = s.post(p1.id).await.unwrap().unwrap();
+        assert_eq!(x.variant(v_x).unwrap().scheduled_at, Some(release_at));
+        assert_eq!(x.variant(v_x).unwrap().status, VariantStatus::Scheduled);
+        assert_eq!(
+            s.campaign(c2.id).await.unwrap().unwrap().status,
+            CampaignStatus::Released
+        );
+        assert!(matches!(
+            s.release_campaign(&Actor::system(), c2.id).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        // All or nothing with an unapproved member: held, the owner (Bo) is told.
+        let c3 = s
+            .create_campaign(
+                &a,
+                fx.ws,
+                campaign_input(fx.appr1, ReleaseMode::Instant, true),
+            )
+            .await
+            .unwrap();
+        s.remove_from_campaign(&a, c.id, p2.id).await.unwrap();
+        s.add_to_campaign(&a, c3.id, p2.id, &[]).await.unwrap();
+        let release = s.release_campaign(&Actor::system(), c3.id).await.unwrap();
+        assert_eq!(
+            release,
+            Release::HoldAll {
+                blockers: vec![(v2, Blocker::NotApproved)]
+            },
+            "{b}"
+        );
+        assert_eq!(
+            s.campaign(c3.id).await.unwrap().unwrap().status,
+            CampaignStatus::Held
+        );
+        let notes = s.notifications(fx.appr1, 10).await.unwrap();
+        assert_eq!(notes[0].kind, "campaign_held", "{b}");
+        assert_eq!(notes[0].link, Some(format!("/campaigns/{}", c3.id)));
         chain_ok(s).await;
     }
 }
