@@ -681,7 +681,18 @@ impl Store {
                             });
                         }
                         let status = if changed {
-                            post::status_after_edit(old.status, old.review_id.is_some())
+                            // Approval is required when the variant has a review, or when a
+                            // workflow covers its channel now (added after it was scheduled).
+                            let covered: Option<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(
+                                format!("SELECT w.id {COVERING_WORKFLOW}"),
+                            ))
+                            .bind(old.channel_id.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            post::status_after_edit(
+                                old.status,
+                                old.review_id.is_some() || covered.is_some(),
+                            )
                         } else {
                             old.status
                         };

@@ -1071,6 +1071,21 @@ async fn the_server_gate_decides_scheduling_whatever_the_caller_claims() {
             matches!(err, ScheduleError::Gate(GateError::NeedsApproval)),
             "{b}: {err:?}"
         );
+        // Its content changes: it leaves the schedule for review (it has no review yet).
+        let x = s.post(free.id).await.unwrap().unwrap();
+        let edited = s
+            .update_post(
+                &a,
+                fx.author,
+                free.id,
+                x.version,
+                x.title,
+                text("A new text"),
+                vec![input(fx.ch1)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(edited.variants[0].status, VariantStatus::InReview, "{b}");
         let gated = s
             .create_post(&a, fx.author, new_post(&fx, &[fx.ch1]))
             .await
@@ -2116,5 +2131,40 @@ impl VariantOf for owlery_store::posts::Post {
             .find(|v| v.channel_id == ch)
             .unwrap()
             .id
+    }
+}
+
+#[tokio::test]
+async fn concurrent_approvals_both_count() {
+    for fx in fixtures().await {
+        let s = fx.s();
+        let b = s.backend_name();
+        let a = actor(fx.author);
+        s.set_workflow(&a, fx.ws, None, "Two", &one_step(2, None, None))
+            .await
+            .unwrap();
+        let post = s
+            .create_post(&a, fx.author, new_post(&fx, &[fx.ch1, fx.ch2]))
+            .await
+            .unwrap();
+        s.submit_post(&a, post.id).await.unwrap();
+        let review = s.reviews_of_post(post.id).await.unwrap().remove(0);
+        let (a1, a2) = (actor(fx.appr1), actor(fx.appr2));
+        let (r1, r2) = tokio::join!(
+            s.decide(&a1, review.id, approver(fx.appr1), Verdict::Approve, None),
+            s.decide(&a2, review.id, approver(fx.appr2), Verdict::Approve, None),
+        );
+        let mut outcomes = vec![r1.unwrap(), r2.unwrap()];
+        outcomes.sort_by_key(|p| p.code());
+        assert_eq!(outcomes[0], Progress::Approved, "{b}: {outcomes:?}");
+        assert_eq!(outcomes[1].code(), "pending");
+        let x = s.post(post.id).await.unwrap().unwrap();
+        assert!(
+            x.variants
+                .iter()
+                .all(|v| v.status == VariantStatus::Approved),
+            "{b}: the second approval saw the first"
+        );
+        assert!(s.pending_reviews().await.unwrap().is_empty(), "{b}");
     }
 }
