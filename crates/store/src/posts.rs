@@ -848,6 +848,8 @@ impl Store {
                 .map(VariantRow::into_variant)
                 .collect::<Result<Vec<_>>>()?;
             let mut outcomes = Vec::new();
+            // Reviews this submission started (new, or a new round): their first step is told.
+            let mut to_notify: Vec<Uuid> = Vec::new();
             for v in &variants {
                 if !v.status.is_editable() || v.status == VariantStatus::Scheduled {
                     outcomes.push(Outcome {
@@ -886,6 +888,9 @@ impl Store {
                                 .bind(rid)
                                 .execute(&mut *tx)
                                 .await?;
+                                if !to_notify.contains(&rid) {
+                                    to_notify.push(rid);
+                                }
                                 (rid, "pending".to_owned())
                             }
                             None => {
@@ -901,6 +906,9 @@ impl Store {
                                 .bind(now)
                                 .execute(&mut *tx)
                                 .await?;
+                                if !to_notify.contains(&rid) {
+                                    to_notify.push(rid);
+                                }
                                 (rid, "pending".to_owned())
                             }
                         };
@@ -940,6 +948,9 @@ impl Store {
                     status,
                     blocked,
                 });
+            }
+            for review in to_notify {
+                crate::reviews::notify_step_approvers!(tx, review, 0, now);
             }
             append_audit!(
                 tx,

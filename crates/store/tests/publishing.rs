@@ -598,7 +598,18 @@ async fn reviews_follow_the_workflow_and_segregate_duties() {
         assert_eq!(notes[0].params["reason"], "Mention the vegan option");
         assert_eq!(
             count(s, "jobs", "kind", "kind = 'notification.mail'").await,
-            1
+            3,
+            "{b}: two approvers asked, the author told"
+        );
+        for u in [fx.appr1, fx.appr2] {
+            let n = s.notifications(u, 10).await.unwrap();
+            assert_eq!(n.len(), 1, "{b}");
+            assert_eq!(n[0].kind, "review_requested");
+            assert_eq!(n[0].params["step"], "Marketing");
+        }
+        assert!(
+            s.notifications(fx.outsider, 10).await.unwrap().is_empty(),
+            "{b}: not an approver"
         );
         // No more decisions on an ended round.
         let err = s
@@ -796,6 +807,11 @@ async fn multi_step_workflows_need_every_approval_and_channel_workflows_win() {
         let x = s.post(post.id).await.unwrap().unwrap();
         assert_eq!(x.variants[0].status, VariantStatus::InReview, "{b}");
         assert_eq!(publish_jobs(s).await, 0, "{b}");
+        // The named person of step 2 is asked when it becomes current.
+        let asked = s.notifications(fx.outsider, 10).await.unwrap();
+        assert_eq!(asked.len(), 1, "{b}");
+        assert_eq!(asked[0].kind, "review_requested");
+        assert_eq!(asked[0].params["step"], "Named");
         fx.clock.advance(Duration::seconds(1));
         let p = s
             .decide(
@@ -1588,7 +1604,8 @@ async fn overdue_reviews_are_escalated_once_and_notify() {
         );
         assert_eq!(
             count(s, "jobs", "kind", "kind = 'notification.mail'").await,
-            2
+            4,
+            "{b}: two approvers asked at submit, then author and backup"
         );
         // Now the backup may decide.
         let p = s
