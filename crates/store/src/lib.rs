@@ -19,11 +19,14 @@ use sqlx::{
 #[macro_use]
 mod macros;
 pub mod audit;
+pub mod campaigns;
+pub mod comments;
 pub mod jobs;
 pub mod media_facts;
 pub mod notifications;
 pub mod org;
 pub mod posts;
+pub mod queues;
 pub mod reviews;
 pub mod sessions;
 pub mod tokens;

@@ -121,6 +121,23 @@ impl Store {
         Ok(())
     }
 
+    /// Mark one notification read; only its recipient can. Returns whether it was theirs and unread.
+    pub async fn mark_notification_read(&self, user: UserId, id: Uuid) -> Result<bool> {
+        let now = self.now();
+        let n = with_pool!(self, |pool, _pg| {
+            sqlx::query(
+                "UPDATE notifications SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(user.0)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
     /// A new secret feed URL token for this user; any earlier one is revoked.
     pub async fn create_calendar_feed(&self, actor: &Actor, user: UserId) -> Result<String> {
         let token = crate::sessions::new_secret();

@@ -193,7 +193,7 @@ const POST_COLUMNS: &str = "id, workspace_id, author_id, assignee_id, campaign_i
                             version, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-struct VariantRow {
+pub(crate) struct VariantRow {
     id: Uuid,
     post_id: Uuid,
     channel_id: Uuid,
@@ -214,7 +214,7 @@ struct VariantRow {
     updated_at: DateTime<Utc>,
 }
 
-const VARIANT_COLUMNS: &str = "id, post_id, channel_id, placement, overrides, status, scheduled_at, \
+pub(crate) const VARIANT_COLUMNS: &str = "id, post_id, channel_id, placement, overrides, status, scheduled_at, \
      schedule_tz, review_id, campaign_offset, findings, has_errors, spec_version, remote_id, \
      remote_url, error, published_at, updated_at";
 
@@ -231,7 +231,7 @@ pub(crate) fn parse_status(s: &str) -> Result<VariantStatus> {
 }
 
 impl VariantRow {
-    fn into_variant(self) -> Result<Variant> {
+    pub(crate) fn into_variant(self) -> Result<Variant> {
         Ok(Variant {
             id: VariantId(self.id),
             post_id: PostId(self.post_id),
@@ -322,7 +322,7 @@ macro_rules! enqueue_publish {
             "INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
              VALUES ($1, $2, $3, 'queued', $4, 0, 8, $5, $5)",
         )
-        .bind(Uuid::now_v7())
+        .bind(uuid::Uuid::now_v7())
         .bind($crate::posts::PUBLISH_JOB)
         .bind(payload.to_string())
         .bind($at)
@@ -337,7 +337,7 @@ pub(crate) use enqueue_publish;
 /// now covers its channel (a workflow added after scheduling still holds the post back).
 macro_rules! approval_need {
     ($tx:ident, $variant:expr) => {{
-        let v: &Variant = $variant;
+        let v: &$crate::posts::Variant = $variant;
         match v.review_id {
             Some(review_id) => {
                 let state: Option<(String, i64)> =
@@ -346,12 +346,12 @@ macro_rules! approval_need {
                         .fetch_optional(&mut *$tx)
                         .await?;
                 match state {
-                    Some((s, _)) if s == "approved" => ApprovalNeed::Approved,
-                    _ => ApprovalNeed::Pending,
+                    Some((s, _)) if s == "approved" => owlery_domain::post::ApprovalNeed::Approved,
+                    _ => owlery_domain::post::ApprovalNeed::Pending,
                 }
             }
             None => {
-                let covered: Option<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                let covered: Option<(uuid::Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT w.id {}",
                     $crate::posts::COVERING_WORKFLOW
                 )))
@@ -359,9 +359,9 @@ macro_rules! approval_need {
                 .fetch_optional(&mut *$tx)
                 .await?;
                 if covered.is_some() {
-                    ApprovalNeed::Pending
+                    owlery_domain::post::ApprovalNeed::Pending
                 } else {
-                    ApprovalNeed::NotRequired
+                    owlery_domain::post::ApprovalNeed::NotRequired
                 }
             }
         }
@@ -369,6 +369,79 @@ macro_rules! approval_need {
 }
 #[allow(unused_imports)]
 pub(crate) use approval_need;
+
+/// Lock a post's row for the rest of the transaction (PostgreSQL; SQLite's `BEGIN IMMEDIATE`
+/// already serialises writers). Every change to a post's variants or reviews takes this lock first,
+/// so that a decision, an edit and a scheduling of the same post never interleave.
+macro_rules! lock_post {
+    ($tx:ident, $pg:ident, $post:expr) => {{
+        if $pg {
+            sqlx::query("SELECT id FROM posts WHERE id = $1 FOR UPDATE")
+                .bind($post)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+pub(crate) use lock_post;
+
+/// Schedule variant `$id` at `$at` inside the caller's transaction (the caller holds the post's
+/// lock): the gate is checked on the variant as it is now; on success the variant is scheduled,
+/// its publish job queued (unless an all-or-nothing campaign releases it) and the change audited.
+/// Yields `Result<VariantStatus, GateError>`; store errors propagate with `?`.
+macro_rules! schedule_in_tx {
+    ($tx:ident, $pg:ident, $actor:expr, $id:expr, $at:expr, $tz:expr, $now:expr) => {{
+        let id: owlery_domain::VariantId = $id;
+        let at: chrono::DateTime<chrono::Utc> = $at;
+        let time_zone: &str = $tz;
+        'gate: {
+            let fresh: Option<$crate::posts::VariantRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM variants WHERE id = $1",
+                $crate::posts::VARIANT_COLUMNS
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            let fresh = fresh.ok_or($crate::StoreError::NotFound("variant"))?.into_variant()?;
+            let need = $crate::posts::approval_need!($tx, &fresh);
+            if let Err(e) = owlery_domain::post::gate(fresh.status, need, fresh.has_errors) {
+                break 'gate Err(e);
+            }
+            sqlx::query(
+                "UPDATE variants SET status = 'scheduled', scheduled_at = $1, schedule_tz = $2, error = NULL, updated_at = $3 WHERE id = $4",
+            )
+            .bind(at)
+            .bind(time_zone)
+            .bind($now)
+            .bind(id.0)
+            .execute(&mut *$tx)
+            .await?;
+            let campaign: Option<(Option<uuid::Uuid>,)> =
+                sqlx::query_as("SELECT campaign_id FROM posts WHERE id = $1")
+                    .bind(fresh.post_id.0)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            let campaign = campaign.and_then(|(c,)| c).map(owlery_domain::CampaignId);
+            if !in_held_campaign!($tx, campaign) {
+                $crate::posts::enqueue_publish!($tx, id, at, $now);
+            }
+            append_audit!(
+                $tx,
+                $pg,
+                $actor.entry(
+                    "variant.schedule",
+                    "variant",
+                    Some(id.to_string()),
+                    Some(serde_json::json!({ "status": fresh.status.code(), "scheduled_at": fresh.scheduled_at })),
+                    Some(serde_json::json!({ "status": "scheduled", "scheduled_at": at, "time_zone": time_zone }))
+                ),
+                $now
+            );
+            Ok(owlery_domain::post::VariantStatus::Scheduled)
+        }
+    }};
+}
+pub(crate) use schedule_in_tx;
 
 impl Store {
     pub async fn create_post(&self, actor: &Actor, author: UserId, new: NewPost) -> Result<Post> {
@@ -386,6 +459,16 @@ impl Store {
         let content_json = to_json(&content)?;
         let snapshot_json = to_json(&Snapshot::of(&new.title, &content, &new.variants))?;
         with_tx!(self, |tx, pg| {
+            if let Some(c) = new.campaign_id {
+                let ws: Option<(Uuid,)> =
+                    sqlx::query_as("SELECT workspace_id FROM campaigns WHERE id = $1")
+                        .bind(c.0)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if ws.map(|(w,)| w) != Some(new.workspace_id.0) {
+                    return Err(StoreError::NotFound("campaign"));
+                }
+            }
             sqlx::query(
                 "INSERT INTO posts (id, workspace_id, author_id, campaign_id, title, content, version, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
@@ -598,7 +681,18 @@ impl Store {
                             });
                         }
                         let status = if changed {
-                            post::status_after_edit(old.status, old.review_id.is_some())
+                            // Approval is required when the variant has a review, or when a
+                            // workflow covers its channel now (added after it was scheduled).
+                            let covered: Option<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(
+                                format!("SELECT w.id {COVERING_WORKFLOW}"),
+                            ))
+                            .bind(old.channel_id.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            post::status_after_edit(
+                                old.status,
+                                old.review_id.is_some() || covered.is_some(),
+                            )
                         } else {
                             old.status
                         };
@@ -631,6 +725,21 @@ impl Store {
                             .unwrap_or_else(|| "UTC".into());
                         let at = current.first().and_then(|v| v.scheduled_at);
                         insert_variant!(tx, id, before.workspace_id, input, at, &tz, now);
+                        // A new channel is new content for the review that covers it: an approval
+                        // given before it existed must not cover it.
+                        let review: Option<(Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                            "SELECT r.id FROM reviews r WHERE r.post_id = $2 AND r.workflow_id = \
+                             (SELECT w.id {COVERING_WORKFLOW})"
+                        )))
+                        .bind(input.channel_id.0)
+                        .bind(id.0)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some((r,)) = review
+                            && !reviews_to_restart.contains(&r)
+                        {
+                            reviews_to_restart.push(r);
+                        }
                     }
                 }
             }
@@ -655,6 +764,16 @@ impl Store {
                 sqlx::query(
                     "UPDATE reviews SET round = round + 1, round_started_at = $1, state = 'pending', \
                      escalated_step = NULL, updated_at = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(review)
+                .execute(&mut *tx)
+                .await?;
+                // The approval covered the post as a whole: every variant it had let through waits
+                // for the new round, not only the ones whose text changed.
+                sqlx::query(
+                    "UPDATE variants SET status = 'in_review', updated_at = $1 WHERE review_id = $2 \
+                     AND status IN ('approved', 'scheduled', 'changes_requested', 'rejected', 'paused')",
                 )
                 .bind(now)
                 .bind(review)
@@ -716,8 +835,22 @@ impl Store {
         let now = self.now();
         let post = self.post(id).await?.ok_or(StoreError::NotFound("post"))?;
         with_tx!(self, |tx, pg| {
+            // Decide on the variants as they are now, under the post's lock.
+            lock_post!(tx, pg, id.0);
+            let rows: Vec<VariantRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {VARIANT_COLUMNS} FROM variants WHERE post_id = $1 ORDER BY created_at, id"
+            )))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            let variants = rows
+                .into_iter()
+                .map(VariantRow::into_variant)
+                .collect::<Result<Vec<_>>>()?;
             let mut outcomes = Vec::new();
-            for v in &post.variants {
+            // Reviews this submission started (new, or a new round): their first step is told.
+            let mut to_notify: Vec<Uuid> = Vec::new();
+            for v in &variants {
                 if !v.status.is_editable() || v.status == VariantStatus::Scheduled {
                     outcomes.push(Outcome {
                         variant_id: v.id,
@@ -755,6 +888,9 @@ impl Store {
                                 .bind(rid)
                                 .execute(&mut *tx)
                                 .await?;
+                                if !to_notify.contains(&rid) {
+                                    to_notify.push(rid);
+                                }
                                 (rid, "pending".to_owned())
                             }
                             None => {
@@ -770,6 +906,9 @@ impl Store {
                                 .bind(now)
                                 .execute(&mut *tx)
                                 .await?;
+                                if !to_notify.contains(&rid) {
+                                    to_notify.push(rid);
+                                }
                                 (rid, "pending".to_owned())
                             }
                         };
@@ -810,6 +949,9 @@ impl Store {
                     blocked,
                 });
             }
+            for review in to_notify {
+                crate::reviews::notify_step_approvers!(tx, review, 0, now);
+            }
             append_audit!(
                 tx,
                 pg,
@@ -840,47 +982,9 @@ impl Store {
             .post_of_variant(id)
             .await?
             .ok_or(StoreError::NotFound("variant"))?;
-        let v = post
-            .variant(id)
-            .cloned()
-            .ok_or(StoreError::NotFound("variant"))?;
         let out: Result<Result<VariantStatus, GateError>> = with_tx!(self, |tx, pg| {
-            let fresh: VariantRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {VARIANT_COLUMNS} FROM variants WHERE id = $1"
-            )))
-            .bind(id.0)
-            .fetch_one(&mut *tx)
-            .await?;
-            let fresh = fresh.into_variant()?;
-            let need = approval_need!(tx, &fresh);
-            if let Err(e) = post::gate(fresh.status, need, fresh.has_errors) {
-                return Ok(Err(e));
-            }
-            sqlx::query(
-                "UPDATE variants SET status = 'scheduled', scheduled_at = $1, schedule_tz = $2, error = NULL, updated_at = $3 WHERE id = $4",
-            )
-            .bind(at)
-            .bind(time_zone)
-            .bind(now)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            if !in_held_campaign!(tx, post.campaign_id) {
-                enqueue_publish!(tx, id, at, now);
-            }
-            append_audit!(
-                tx,
-                pg,
-                actor.entry(
-                    "variant.schedule",
-                    "variant",
-                    Some(id.to_string()),
-                    Some(serde_json::json!({ "status": v.status.code(), "scheduled_at": v.scheduled_at })),
-                    Some(serde_json::json!({ "status": "scheduled", "scheduled_at": at, "time_zone": time_zone }))
-                ),
-                now
-            );
-            Ok(Ok(VariantStatus::Scheduled))
+            lock_post!(tx, pg, post.id.0);
+            Ok(schedule_in_tx!(tx, pg, actor, id, at, time_zone, now))
         });
         out?.map_err(ScheduleError::Gate)
     }
@@ -917,16 +1021,26 @@ impl Store {
                     (s, _) => s,
                 };
                 with_tx!(self, |tx, pg| {
-                    sqlx::query(
-                        "UPDATE variants SET scheduled_at = $1, schedule_tz = $2, status = $3, updated_at = $4 WHERE id = $5",
+                    let n = sqlx::query(
+                        "UPDATE variants SET scheduled_at = $1, schedule_tz = $2, status = $3, updated_at = $4 \
+                         WHERE id = $5 AND status = $6",
                     )
                     .bind(at)
                     .bind(time_zone)
                     .bind(status.code())
                     .bind(now)
                     .bind(id.0)
+                    .bind(v.status.code())
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        return Err(StoreError::Conflict {
+                            field: "status",
+                            message: "This post changed in the meantime; reload and try again."
+                                .into(),
+                        });
+                    }
                     append_audit!(
                         tx,
                         pg,
@@ -1095,7 +1209,9 @@ impl Store {
             let master: Content = json("post content", &content)?;
             let overrides: Overrides = json("variant overrides", &overrides)?;
             let text = overrides.apply(&master).text;
-            let Some(at) = published.or(sched) else {
+            // A variant is shown at one time (published, else scheduled), and only in the range
+            // that holds that time.
+            let Some(at) = published.or(sched).filter(|t| *t >= from && *t < to) else {
                 continue;
             };
             out.push(CalendarEntry {

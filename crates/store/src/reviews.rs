@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{
     Result, Store, StoreError,
     notifications::NewNotification,
-    posts::{enqueue_publish, json, parse_status, to_json},
+    posts::{enqueue_publish, json, lock_post, parse_status, to_json},
 };
 
 /// The periodic job that escalates reviews past their deadline.
@@ -182,6 +182,73 @@ macro_rules! apply_progress {
         }
     }};
 }
+
+/// Tell the approvers of step `$step` of review `$review_id` that a post waits for them (in the app
+/// and by e-mail), inside the transaction. Approvers are: for a role, active people holding it at
+/// the organisation, the post's workspace or one of the review's channels; for a team, its active
+/// members; named people. Never the author; external steps get links instead.
+macro_rules! notify_step_approvers {
+    ($tx:ident, $review_id:expr, $step:expr, $now:expr) => {{
+        let review_id: uuid::Uuid = $review_id;
+        let step_index: u32 = $step;
+        let row: Option<(String, uuid::Uuid, uuid::Uuid, uuid::Uuid, String)> = sqlx::query_as(
+            "SELECT r.definition, p.id, p.workspace_id, p.author_id, p.title \
+             FROM reviews r JOIN posts p ON p.id = r.post_id WHERE r.id = $1",
+        )
+        .bind(review_id)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some((definition, post_id, workspace, author, title)) = row {
+            let workflow: owlery_domain::publishing::approval::Workflow =
+                $crate::posts::json("review workflow", &definition)?;
+            if let Some(step) = workflow.steps.get(step_index as usize) {
+                use owlery_domain::publishing::approval::Approvers;
+                let mut users: Vec<uuid::Uuid> = match &step.approvers {
+                    Approvers::Role { role } => {
+                        let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                            "SELECT DISTINCT g.user_id FROM grants g JOIN users u ON u.id = g.user_id \
+                             WHERE u.status = 'active' AND g.role = $1 AND (g.scope_kind = 'organisation' \
+                             OR (g.scope_kind = 'workspace' AND g.scope_id = $2) \
+                             OR (g.scope_kind = 'channel' AND g.scope_id IN \
+                                 (SELECT channel_id FROM variants WHERE review_id = $3)))",
+                        )
+                        .bind(role.code())
+                        .bind(workspace)
+                        .bind(review_id)
+                        .fetch_all(&mut *$tx)
+                        .await?;
+                        rows.into_iter().map(|(u,)| u).collect()
+                    }
+                    Approvers::Team { team_id } => {
+                        let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                            "SELECT m.user_id FROM team_members m JOIN users u ON u.id = m.user_id \
+                             WHERE m.team_id = $1 AND u.status = 'active'",
+                        )
+                        .bind(team_id.0)
+                        .fetch_all(&mut *$tx)
+                        .await?;
+                        rows.into_iter().map(|(u,)| u).collect()
+                    }
+                    Approvers::People { user_ids } => user_ids.iter().map(|u| u.0).collect(),
+                    Approvers::External => Vec::new(),
+                };
+                users.sort();
+                users.dedup();
+                for user in users.into_iter().filter(|u| *u != author) {
+                    let n = $crate::notifications::NewNotification {
+                        user_id: owlery_domain::UserId(user),
+                        kind: "review_requested".into(),
+                        params: serde_json::json!({ "title": title, "step": step.name }),
+                        link: Some(format!("/posts/{post_id}")),
+                        email: true,
+                    };
+                    insert_notification!($tx, &n, $now);
+                }
+            }
+        }
+    }};
+}
+pub(crate) use notify_step_approvers;
 
 impl Store {
     /// Create or replace the workflow of a workspace (channel `None`) or of one channel.
@@ -426,6 +493,17 @@ impl Store {
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty());
         let out: Result<Result<Progress, DecideError>> = with_tx!(self, |tx, pg| {
+            // Lock the post first (as every change to its variants does), then read the review:
+            // on PostgreSQL two concurrent decisions would otherwise both see the other missing.
+            let post_of: Option<(Uuid,)> =
+                sqlx::query_as("SELECT post_id FROM reviews WHERE id = $1")
+                    .bind(review_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((locked_post,)) = post_of else {
+                return Err(StoreError::NotFound("review"));
+            };
+            lock_post!(tx, pg, locked_post);
             type Row = (Uuid, String, i64, DateTime<Utc>);
             let row: Option<Row> = sqlx::query_as(
                 "SELECT post_id, definition, round, round_started_at FROM reviews WHERE id = $1",
@@ -512,13 +590,18 @@ impl Store {
                     ) {
                         return Ok(Err(e.into()));
                     }
-                    sqlx::query(
+                    let used = sqlx::query(
                         "UPDATE review_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
                     )
                     .bind(now)
                     .bind(link_id)
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                    if used == 0 {
+                        // Used by a concurrent decision: single use means exactly once.
+                        return Ok(Err(DecideError::LinkInvalid));
+                    }
                     (reviewer, None)
                 }
             };
@@ -550,6 +633,11 @@ impl Store {
             });
             let after = approval::evaluate(&workflow, started, &decisions, now);
             apply_progress!(tx, review_id, PostId(post_id), &after, now);
+            if let Progress::Pending { step: next, .. } = &after
+                && *next != step
+            {
+                notify_step_approvers!(tx, review_id, *next, now);
+            }
             if after.code() != progress.code()
                 || matches!(after, Progress::Pending { step: s, .. } if s != step)
             {
