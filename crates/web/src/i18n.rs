@@ -124,6 +124,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("audit.ftl", include_str!("../locales/en/audit.ftl")),
             ("roles.ftl", include_str!("../locales/en/roles.ftl")),
             ("messages.ftl", include_str!("../locales/en/messages.ftl")),
+            (
+                "publishing.ftl",
+                include_str!("../locales/en/publishing.ftl"),
+            ),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -134,6 +138,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("audit.ftl", include_str!("../locales/bg/audit.ftl")),
             ("roles.ftl", include_str!("../locales/bg/roles.ftl")),
             ("messages.ftl", include_str!("../locales/bg/messages.ftl")),
+            (
+                "publishing.ftl",
+                include_str!("../locales/bg/publishing.ftl"),
+            ),
         ],
     }
 }
