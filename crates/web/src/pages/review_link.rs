@@ -8,7 +8,7 @@
 
 use axum::{
     Router,
-    extract::{Path, State},
+    extract::{Path, State, rejection::PathRejection},
     http::{HeaderMap, StatusCode, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
@@ -134,10 +134,13 @@ fn with_cookie(res: Response, cookie: Option<Cookie<'static>>) -> Response {
 
 async fn show(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let lang = guest_lang(&headers);
+    let Ok(Path(token)) = token else {
+        return Ok(refusal_page(lang, Refusal::Unknown));
+    };
     let link = match usable_link(&state, &token).await? {
         Ok(l) => l,
         Err(r) => return Ok(refusal_page(lang, r)),
@@ -151,12 +154,15 @@ async fn show(
 
 async fn submit(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     form: FormData,
 ) -> Result<Response, AppError> {
     let lang = guest_lang(&headers);
+    let Ok(Path(token)) = token else {
+        return Ok(refusal_page(lang, Refusal::Unknown));
+    };
     let link = match usable_link(&state, &token).await? {
         Ok(l) => l,
         Err(r) => return Ok(refusal_page(lang, r)),

@@ -7,4 +7,5 @@
 mod api;
 mod matrix;
 mod pages;
+mod publishing_pages;
 mod support;
