@@ -364,6 +364,7 @@ async fn calendar(
             )
         }
     };
+    let heading = crate::ui::views::publishing::capitalised(&heading);
     let weeks = if mode == CalMode::Month {
         days.chunks(7).map(<[CalDay]>::to_vec).collect()
     } else {

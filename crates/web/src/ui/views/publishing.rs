@@ -15,6 +15,15 @@ use chrono::{DateTime, Utc};
 
 use super::{FormErrors, Page, SelectOption};
 
+/// The text with its first letter in upper case ("ноември 2026 г." → "Ноември 2026 г.").
+pub fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// Badge colour of a variant status.
 pub fn status_tone(code: &str) -> &'static str {
     match code {
@@ -152,13 +161,14 @@ impl CalendarView {
     }
 
     pub fn day_label(&self, day: &CalDay) -> String {
-        self.page.t2(
+        let label = self.page.t2(
             "cal-day-label",
             "weekday",
             self.page.t(&format!("cal-wd-{}", day.weekday)),
             "date",
             self.date_label(day),
-        )
+        );
+        capitalised(&label)
     }
 
     pub fn date_label(&self, day: &CalDay) -> String {
