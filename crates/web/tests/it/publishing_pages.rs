@@ -761,6 +761,35 @@ async fn every_publishing_page_refuses_a_person_without_permission() {
         assert!(!html.contains("href=\"/calendar\""));
         assert!(!html.contains("href=\"/approvals\""));
     }
+    // Every role, organisation-wide: the calendar and the feed for anyone who drafts, publishes or
+    // approves posts; approvals for approvers; notifications for everyone.
+    use owlery_domain::Permission as P;
+    for role in Role::ALL {
+        let user = app
+            .user(&format!("matrix-{}@example.test", role.code()), role)
+            .await;
+        let (mut jar, _) = signed_in(&app, &user).await;
+        let posts = [P::PostsDraft, P::PostsPublish, P::PostsApprove]
+            .iter()
+            .any(|p| role.has(*p));
+        for (path, allowed) in [
+            ("/calendar", posts),
+            ("/calendar?view=week", posts),
+            ("/calendar?view=list", posts),
+            ("/account/calendar-feed", posts),
+            ("/approvals", role.has(P::PostsApprove)),
+            ("/notifications", true),
+            ("/notifications/badge", true),
+        ] {
+            let status = app.get_page(path, &mut jar).await.status;
+            let expected = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(status, expected, "{role:?} GET {path}");
+        }
+    }
     // A publisher sees the calendar but not approvals; a workspace-scoped approver elsewhere
     // cannot decide this workspace's review.
     let (mut jar, _) = signed_in(&app, &author).await;
