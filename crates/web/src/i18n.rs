@@ -125,6 +125,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("roles.ftl", include_str!("../locales/en/roles.ftl")),
             ("messages.ftl", include_str!("../locales/en/messages.ftl")),
             ("compose.ftl", include_str!("../locales/en/compose.ftl")),
+            (
+                "publishing.ftl",
+                include_str!("../locales/en/publishing.ftl"),
+            ),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -136,6 +140,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("roles.ftl", include_str!("../locales/bg/roles.ftl")),
             ("messages.ftl", include_str!("../locales/bg/messages.ftl")),
             ("compose.ftl", include_str!("../locales/bg/compose.ftl")),
+            (
+                "publishing.ftl",
+                include_str!("../locales/bg/publishing.ftl"),
+            ),
         ],
     }
 }

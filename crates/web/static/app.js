@@ -3,7 +3,8 @@
 // 2. a confirmation prompt for forms marked data-confirm="…" (destructive actions);
 // 3. closing an open <details class="menu"> on Escape or a click outside it;
 // 4. "Copy" buttons (data-copy="<input id>"), hidden until this script shows them;
-// 5. in the composer, "Customise for this channel" starts the channel's text from the master.
+// 5. in the composer, "Customise for this channel" starts the channel's text from the master;
+// 6. dragging a post to another day on the calendar (see the end of this file).
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -63,4 +64,68 @@
       if (field && master && !field.value) field.value = master.value;
     });
   });
+})();
+
+// 5. Calendar: drag a post (article[data-move-url]) onto another day (section[data-date]) to move it
+//    there. The move is an ordinary form POST with the CSRF token; the server keeps the time of day
+//    and re-checks approval. Without this script, each post's "Move" form does the same.
+(function () {
+  "use strict";
+  var calendar = document.querySelector(".cal-month, .cal-weekview, .cal-list");
+  if (!calendar) return;
+  var dragged = null;
+  calendar.addEventListener("dragstart", function (event) {
+    var entry = event.target.closest && event.target.closest("article[data-move-url]");
+    if (!entry) return;
+    dragged = entry;
+    entry.classList.add("cal-dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", entry.getAttribute("data-variant"));
+  });
+  calendar.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("cal-dragging");
+    dragged = null;
+    calendar.querySelectorAll(".cal-drop-target").forEach(function (d) { d.classList.remove("cal-drop-target"); });
+  });
+  function dayOf(event) {
+    return event.target.closest ? event.target.closest("[data-date]") : null;
+  }
+  calendar.addEventListener("dragover", function (event) {
+    var day = dayOf(event);
+    if (!dragged || !day) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    calendar.querySelectorAll(".cal-drop-target").forEach(function (d) {
+      if (d !== day) d.classList.remove("cal-drop-target");
+    });
+    day.classList.add("cal-drop-target");
+  });
+  calendar.addEventListener("drop", function (event) {
+    var day = dayOf(event);
+    if (!dragged || !day) return;
+    event.preventDefault();
+    var source = dragged.closest("[data-date]");
+    if (source === day) return;
+    var moveForm = dragged.querySelector("form.cal-move-form");
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = dragged.getAttribute("data-move-url");
+    function field(name, value) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.appendChild(input);
+    }
+    field("csrf_token", token());
+    field("date", day.getAttribute("data-date"));
+    var back = moveForm && moveForm.querySelector('input[name="return"]');
+    field("return", back ? back.value : window.location.pathname + window.location.search);
+    document.body.appendChild(form);
+    form.submit();
+  });
+  function token() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
 })();

@@ -9,19 +9,6 @@ col-post = Публикация
 col-channels = Канали
 col-updated = Последна промяна
 
-variant-status-draft = Чернова
-variant-status-in-review = За одобрение
-variant-status-changes-requested = Поискани промени
-variant-status-rejected = Отхвърлена
-variant-status-approved = Одобрена
-variant-status-scheduled = Насрочена
-variant-status-paused = На пауза
-variant-status-publishing = Публикува се
-variant-status-published = Публикувана
-variant-status-failed = Неуспешна
-variant-status-unconfirmed = Непотвърдена
-variant-status-cancelled = Отменена
-
 review-state-pending = Чака одобрение:
 review-state-approved = Одобрена.
 review-state-changes-requested = Поискани промени:

@@ -9,19 +9,6 @@ col-post = Post
 col-channels = Channels
 col-updated = Last change
 
-variant-status-draft = Draft
-variant-status-in-review = In review
-variant-status-changes-requested = Changes requested
-variant-status-rejected = Rejected
-variant-status-approved = Approved
-variant-status-scheduled = Scheduled
-variant-status-paused = Paused
-variant-status-publishing = Publishing
-variant-status-published = Published
-variant-status-failed = Failed
-variant-status-unconfirmed = Unconfirmed
-variant-status-cancelled = Cancelled
-
 review-state-pending = Waiting for approval:
 review-state-approved = Approved.
 review-state-changes-requested = Changes requested:

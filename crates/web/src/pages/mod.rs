@@ -17,10 +17,14 @@ use crate::{
 };
 
 mod account;
+mod approvals;
 mod auth;
+mod calendar;
 pub mod form;
 mod home;
+mod notifications;
 mod publish;
+mod review_link;
 mod settings;
 
 pub fn routes() -> Router<AppState> {
@@ -30,6 +34,11 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(settings::routes())
         .merge(publish::routes())
+        // Publishing: calendar, approvals, external review, notifications.
+        .merge(calendar::routes())
+        .merge(approvals::routes())
+        .merge(review_link::routes())
+        .merge(notifications::routes())
 }
 
 /// The page context for a signed-in person.
@@ -49,6 +58,8 @@ pub fn page_for(p: &PagePrincipal, path: &str) -> Page {
             can_manage_settings: access.can(Permission::UsersManage, Target::Organisation)
                 || access.can(Permission::OrgManage, Target::Organisation),
             can_read_audit: access.can(Permission::AuditRead, Target::Organisation),
+            can_see_posts: calendar::require_posts_anywhere(access).is_ok(),
+            can_approve: access.can_anywhere(Permission::PostsApprove),
         })
         .with_path(path)
 }

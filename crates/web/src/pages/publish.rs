@@ -51,6 +51,13 @@ pub fn routes() -> Router<AppState> {
         .route("/publish/posts/{id}/restore", post(restore))
         .route("/publish/check", post(check))
         .route("/publish/save", post(save))
+        // The short address notifications and the calendar link to.
+        .route("/posts/{id}", get(short_link))
+}
+
+async fn short_link(Path(raw): Path<String>) -> Result<Response, AppError> {
+    let id = uuid::Uuid::parse_str(&raw).map_err(|_| AppError::not_found("post"))?;
+    Ok(Redirect::to(&format!("/publish/posts/{id}")).into_response())
 }
 
 fn lang(p: &Principal) -> Lang {

@@ -8,4 +8,5 @@ mod api;
 mod matrix;
 mod pages;
 mod posts;
+mod publishing_pages;
 mod support;

@@ -242,6 +242,7 @@ mod tests {
             can_see_governance: false,
             can_manage_settings: false,
             can_read_audit: true,
+            ..NavUser::default()
         });
         let html = render(
             "settings_audit_auditor",

@@ -11,6 +11,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod publish;
+pub mod publishing;
 pub mod sections;
 pub mod settings;
 
@@ -97,6 +98,10 @@ pub struct NavUser {
     pub can_manage_settings: bool,
     /// The audit log (Auditors have this without `can_manage_settings`).
     pub can_read_audit: bool,
+    /// Drafts, publishes or approves posts somewhere: the calendar.
+    pub can_see_posts: bool,
+    /// Approves posts somewhere: the approvals page.
+    pub can_approve: bool,
 }
 
 impl NavUser {
@@ -630,6 +635,8 @@ pub(crate) mod testing {
                 can_see_governance: true,
                 can_manage_settings: true,
                 can_read_audit: true,
+                can_see_posts: true,
+                can_approve: true,
             })
             .with_section(section)
             .with_path("/somewhere?x=1")

@@ -160,13 +160,6 @@ pub struct VersionLine {
 }
 
 impl Page {
-    /// A variant status in words.
-    pub fn variant_status(&self, code: &str) -> String {
-        self.t(&format!("variant-status-{}", code.replace('_', "-")))
-    }
-}
-
-impl Page {
     /// A review's state in words.
     pub fn review_state(&self, code: &str) -> String {
         self.t(&format!("review-state-{}", code.replace('_', "-")))
