@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop here
 
 mod api;
+mod composer;
 mod matrix;
 mod pages;
 mod posts;

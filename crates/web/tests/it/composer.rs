@@ -1,0 +1,322 @@
+//! The composer over HTTP: live checks per channel, saving drafts, scheduling in a chosen time
+//! zone, autosave, version history and restore — and that the page's buttons cannot get past the
+//! server's rules.
+
+use axum::http::StatusCode;
+use chrono::{TimeZone, Utc};
+use owlery_domain::{Role, audit::Actor, org::Network, user::DisplayName};
+use owlery_store::org::Workspace;
+
+use crate::support::{CookieJar, TestApp};
+
+async fn channel(app: &TestApp, ws: &Workspace, network: Network, handle: &str) -> String {
+    app.store()
+        .create_channel(
+            &Actor::cli(),
+            ws.id,
+            network,
+            &DisplayName::parse("name", handle).unwrap(),
+            handle,
+        )
+        .await
+        .unwrap()
+        .id
+        .to_string()
+}
+
+async fn signed_in(app: &TestApp, email: &str, role: Role) -> (CookieJar, String) {
+    let user = app.user(email, role).await;
+    let mut jar = CookieJar::default();
+    let csrf = app.sign_in_directly(&user, &mut jar).await;
+    (jar, csrf)
+}
+
+fn post_id_of(location: &str) -> String {
+    location
+        .trim_start_matches("/publish/posts/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn live_checks_count_each_network_its_own_way() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let x = channel(&app, &ws, Network::X, "brand_x").await;
+    let bsky = channel(&app, &ws, Network::Bluesky, "brand.bsky.social").await;
+    let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
+
+    let page = app.get_page("/publish/new", &mut jar).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("brand_x") && html.contains("brand.bsky.social"),
+        "{html}"
+    );
+
+    // 150 emoji: X weighs each as 2 (300 of 280); Bluesky counts graphemes (150 of 300).
+    let text = "🙂".repeat(150);
+    let res = app
+        .post_form(
+            "/publish/check",
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("workspace_id", &ws.id.to_string()),
+                ("text", &text),
+                ("channel", &x),
+                ("channel", &bsky),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let html = res.text();
+    let x_part = html
+        .split(&format!("id=\"check-{x}\""))
+        .nth(1)
+        .unwrap()
+        .split("</div>")
+        .next()
+        .unwrap();
+    assert!(x_part.contains("meter-over"), "{x_part}");
+    assert!(x_part.contains("300/280"), "{x_part}");
+    let bsky_part = html
+        .split(&format!("id=\"check-{bsky}\""))
+        .nth(1)
+        .unwrap()
+        .split("</div>")
+        .next()
+        .unwrap();
+    assert!(!bsky_part.contains("meter-over"), "{bsky_part}");
+    assert!(html.contains("hx-swap-oob"));
+}
+
+#[tokio::test]
+async fn save_a_draft_then_schedule_it_in_the_chosen_time_zone() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Brand").await;
+        let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+        let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
+        let ws_id = ws.id.to_string();
+        let res = app
+            .post_form(
+                "/publish/save",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("workspace_id", &ws_id),
+                    ("title", "Launch"),
+                    ("text", "We launch on Monday"),
+                    ("channel", &sandbox),
+                    ("when", ""),
+                    ("tz", "Europe/Sofia"),
+                    ("action", "draft"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        let location = res.location().unwrap().to_owned();
+        let id = post_id_of(&location);
+        let post = app
+            .store()
+            .post(owlery_domain::PostId(id.parse().unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(post.variants[0].status.code(), "draft");
+        let page = app.get_page(&location, &mut jar).await;
+        assert!(page.text().contains("We launch on Monday"));
+
+        // 2 April 2030 09:00 in Sofia is 06:00 UTC (summer time since 31 March).
+        let res = app
+            .post_form(
+                "/publish/save",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("workspace_id", &ws_id),
+                    ("post_id", &id),
+                    ("version", "1"),
+                    ("title", "Launch"),
+                    ("text", "We launch on Saturday"),
+                    ("channel", &sandbox),
+                    ("when", "2030-04-02T09:00"),
+                    ("tz", "Europe/Sofia"),
+                    ("action", "schedule"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        let post = app
+            .store()
+            .post(owlery_domain::PostId(id.parse().unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+        let v = &post.variants[0];
+        assert_eq!(v.status.code(), "scheduled");
+        assert_eq!(
+            v.scheduled_at,
+            Some(Utc.with_ymd_and_hms(2030, 4, 2, 6, 0, 0).unwrap())
+        );
+        assert_eq!(v.schedule_tz, "Europe/Sofia");
+
+        // History shows both versions with the word that changed; restoring the first works.
+        let history = app
+            .get_page(&format!("/publish/posts/{id}/history"), &mut jar)
+            .await
+            .text();
+        assert!(
+            history.contains("<del>Monday</del>") || history.contains("<ins>Saturday</ins>"),
+            "{history}"
+        );
+        let res = app
+            .post_form(
+                &format!("/publish/posts/{id}/restore"),
+                &mut jar,
+                &[("csrf_token", &csrf), ("version", "1")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let post = app
+            .store()
+            .post(owlery_domain::PostId(id.parse().unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(post.content.text, "We launch on Monday");
+        assert_eq!(post.version, 3);
+    }
+}
+
+#[tokio::test]
+async fn autosave_creates_then_updates_without_losing_a_concurrent_edit() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+    let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
+    let ws_id = ws.id.to_string();
+    let fields = |post_id: &str, version: &str, text: &str| {
+        vec![
+            ("csrf_token".to_owned(), csrf.clone()),
+            ("workspace_id".to_owned(), ws_id.clone()),
+            ("post_id".to_owned(), post_id.to_owned()),
+            ("version".to_owned(), version.to_owned()),
+            ("text".to_owned(), text.to_owned()),
+            ("channel".to_owned(), sandbox.clone()),
+            ("action".to_owned(), "autosave".to_owned()),
+        ]
+    };
+    let first = fields("", "0", "First words");
+    let refs: Vec<(&str, &str)> = first
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let res = app.post_form("/publish/save", &mut jar, &refs).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let replace = res.header("hx-replace-url").unwrap().to_owned();
+    let id = replace.trim_start_matches("/publish/posts/").to_owned();
+    assert!(res.text().contains("value=\"1\""), "{}", res.text());
+
+    let second = fields(&id, "1", "First words, then more");
+    let refs: Vec<(&str, &str)> = second
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let res = app.post_form("/publish/save", &mut jar, &refs).await;
+    assert!(res.text().contains("value=\"2\""), "{}", res.text());
+
+    // A tab still on version 1 is told, and the saved text stays.
+    let stale = fields(&id, "1", "Stale tab");
+    let refs: Vec<(&str, &str)> = stale
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let res = app.post_form("/publish/save", &mut jar, &refs).await;
+    assert!(res.text().contains("save-state-error"), "{}", res.text());
+    let post = app
+        .store()
+        .post(owlery_domain::PostId(id.parse().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(post.content.text, "First words, then more");
+}
+
+#[tokio::test]
+async fn the_buttons_cannot_get_past_the_rules() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+    let ws_id = ws.id.to_string();
+    // A contributor may write but not publish, and no workflow covers the channel.
+    let (mut jar, csrf) = signed_in(&app, "writer@example.test", Role::Contributor).await;
+    let res = app
+        .post_form(
+            "/publish/save",
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("workspace_id", &ws_id),
+                ("text", "Straight out"),
+                ("channel", &sandbox),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        res.text()
+    );
+    assert!(res.text().contains("ask a publisher"));
+    let posts = app.store().posts(&[ws.id], None, 10).await.unwrap();
+    assert_eq!(
+        posts[0].variants[0].status.code(),
+        "draft",
+        "kept as a draft, not lost"
+    );
+
+    // Scheduling without a time, or in the past, is a form error.
+    let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
+    for when in ["", "2001-01-01T10:00", "not a time"] {
+        let res = app
+            .post_form(
+                "/publish/save",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("workspace_id", &ws_id),
+                    ("text", "Hello"),
+                    ("channel", &sandbox),
+                    ("when", when),
+                    ("tz", "UTC"),
+                    ("action", "schedule"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{when}");
+        assert!(res.text().contains("post-when-error"), "{when}");
+    }
+    // Without the CSRF token nothing happens.
+    let res = app
+        .post_form(
+            "/publish/save",
+            &mut jar,
+            &[
+                ("workspace_id", &ws_id),
+                ("text", "x"),
+                ("channel", &sandbox),
+                ("action", "draft"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    // An Analyst may not open the composer.
+    let (mut jar, _) = signed_in(&app, "analyst@example.test", Role::Analyst).await;
+    let res = app.get_page("/publish/new", &mut jar).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
