@@ -63,7 +63,7 @@
       var master = form.elements.namedItem(pair[1]);
       if (field && master && !field.value) field.value = master.value;
     });
-  });
+  }, true); // capture: before htmx reads the form for the live check
 })();
 
 // 5. Calendar: drag a post (article[data-move-url]) onto another day (section[data-date]) to move it

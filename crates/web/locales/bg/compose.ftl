@@ -58,3 +58,12 @@ history-lead = Всяка запазена версия, най-новата п�
 history-version = Версия { $version }
 history-current = текуща
 history-restore = Възстановяване на версия { $version }
+
+composer-comments = Коментари
+composer-no-comments = Още няма коментари. Споменете колега с @ и името му, за да го попитате.
+composer-add-comment = Добавяне на коментар
+composer-comment-hint = @anna или @"Анна Иванова" известява Анна в Owlery и по имейл.
+composer-comment-send = Коментиране
+composer-assignee = Възложена на
+composer-assign = Възлагане
+composer-nobody = Никого

@@ -58,3 +58,12 @@ history-lead = Every saved version, newest first, with what changed in the text.
 history-version = Version { $version }
 history-current = current
 history-restore = Restore version { $version }
+
+composer-comments = Comments
+composer-no-comments = No comments yet. Mention a colleague with @ and their name to ask them.
+composer-add-comment = Add a comment
+composer-comment-hint = @anna or @"Anna Ivanova" notifies Anna, in Owlery and by e-mail.
+composer-comment-send = Comment
+composer-assignee = Assigned to
+composer-assign = Assign
+composer-nobody = Nobody

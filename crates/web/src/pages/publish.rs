@@ -35,8 +35,8 @@ use crate::{
     ui::views::{
         Flash, FormErrors, Section, SelectOption,
         publish::{
-            ChannelBox, CheckView, ChecksFragment, ComposerView, FindingLine, HistoryView, PostRow,
-            PostsView, ReviewLine, SavedFragment, VariantChip, VersionLine,
+            ChannelBox, CheckView, ChecksFragment, CommentLine, ComposerView, FindingLine,
+            HistoryView, PostRow, PostsView, ReviewLine, SavedFragment, VariantChip, VersionLine,
         },
         tz_options,
     },
@@ -49,6 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/publish/posts/{id}", get(edit_post))
         .route("/publish/posts/{id}/history", get(history))
         .route("/publish/posts/{id}/restore", post(restore))
+        .route("/publish/posts/{id}/comments", post(add_comment))
+        .route("/publish/posts/{id}/assign", post(assign))
         .route("/publish/check", post(check))
         .route("/publish/save", post(save))
         // The short address notifications and the calendar link to.
@@ -291,7 +293,32 @@ async fn composer_view(
         }
     }
     let mut reviews = Vec::new();
+    let mut comments = Vec::new();
+    let mut assignees = Vec::new();
     if let Some(id) = post_id {
+        for c in state.store.comments(id).await? {
+            comments.push(CommentLine {
+                id: c.id.to_string(),
+                author: c.author_name,
+                at: page.dt(c.created_at),
+                body: c.body,
+            });
+        }
+        let current = state.store.post(id).await?.and_then(|p| p.assignee_id);
+        assignees.push(SelectOption::new(
+            "",
+            page.t("composer-nobody"),
+            current.is_none(),
+        ));
+        for u in state.store.list_users(None, 1_000).await? {
+            if u.status == owlery_domain::user::UserStatus::Active {
+                assignees.push(SelectOption::new(
+                    u.id.to_string(),
+                    &u.name,
+                    current == Some(u.id),
+                ));
+            }
+        }
         let now = state.store.now();
         for r in state.store.reviews_of_post(id).await? {
             let progress = r.progress(now);
@@ -342,6 +369,8 @@ async fn composer_view(
         can_publish: p.0.access.can_anywhere(Permission::PostsPublish),
         errors,
         reviews,
+        comments,
+        assignees,
     })
 }
 
@@ -1001,4 +1030,53 @@ async fn restore(
         )
         .await?;
     Ok(Redirect::to(&format!("/publish/posts/{}?done=draft", post.id)).into_response())
+}
+
+async fn add_comment(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(raw): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let post = load_post(&state, &p.0, &raw).await?;
+    state
+        .store
+        .add_comment(&p.0.actor(), p.0.user.id, post.id, &form.get("body"))
+        .await?;
+    Ok(Redirect::to(&format!("/publish/posts/{}#comments", post.id)).into_response())
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(raw): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let post = load_post(&state, &p.0, &raw).await?;
+    let assignee = match form.get("user_id").as_str() {
+        "" => None,
+        raw => Some(
+            uuid::Uuid::parse_str(raw)
+                .map(owlery_domain::UserId)
+                .map_err(|_| AppError::not_found("user"))?,
+        ),
+    };
+    let notification = match assignee {
+        Some(user) if user != p.0.user.id => {
+            state.store.user(user).await?;
+            Some(owlery_store::notifications::NewNotification {
+                user_id: user,
+                kind: "assigned".into(),
+                params: serde_json::json!({ "title": post.title, "by": p.0.user.name }),
+                link: Some(format!("/posts/{}", post.id)),
+                email: true,
+            })
+        }
+        _ => None,
+    };
+    state
+        .store
+        .assign_post(&p.0.actor(), post.id, assignee, notification)
+        .await?;
+    Ok(Redirect::to(&format!("/publish/posts/{}", post.id)).into_response())
 }

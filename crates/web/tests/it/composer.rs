@@ -320,3 +320,67 @@ async fn the_buttons_cannot_get_past_the_rules() {
     let res = app.get_page("/publish/new", &mut jar).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn comments_mention_and_assignment_notify_colleagues() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+    let anna = app.user("anna@example.test", Role::Publisher).await;
+    let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
+    let res = app
+        .post_form(
+            "/publish/save",
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("workspace_id", &ws.id.to_string()),
+                ("text", "Draft for review"),
+                ("channel", &sandbox),
+                ("action", "draft"),
+            ],
+        )
+        .await;
+    let id = post_id_of(res.location().unwrap());
+    let res = app
+        .post_form(
+            &format!("/publish/posts/{id}/comments"),
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("body", "@anna can you check the tone?"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let page = app
+        .get_page(&format!("/publish/posts/{id}"), &mut jar)
+        .await
+        .text();
+    assert!(page.contains("can you check the tone?"), "{page}");
+    let res = app
+        .post_form(
+            &format!("/publish/posts/{id}/assign"),
+            &mut jar,
+            &[("csrf_token", &csrf), ("user_id", &anna.id.to_string())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let kinds: Vec<String> = app
+        .store()
+        .notifications(anna.id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.kind)
+        .collect();
+    assert!(kinds.contains(&"mention".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"assigned".to_owned()), "{kinds:?}");
+    let post = app
+        .store()
+        .post(owlery_domain::PostId(id.parse().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(post.assignee_id, Some(anna.id));
+}

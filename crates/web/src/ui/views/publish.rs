@@ -8,6 +8,8 @@
 //!   `first_comment`, `channel` (repeated), and per channel `custom_<id>`, `placement_<id>`,
 //!   `text_<id>`, `link_<id>`, `first_comment_<id>`; `when` (local date-time) and `tz`.
 //! - `POST /publish/posts/{id}/restore` — `version`.
+//! - `POST /publish/posts/{id}/comments` — `body` (`@name` mentions notify).
+//! - `POST /publish/posts/{id}/assign` — `user_id` (empty: nobody).
 
 use askama::Template;
 use owlery_domain::publishing::history::Change;
@@ -62,6 +64,17 @@ pub struct ComposerView {
     pub can_publish: bool,
     pub errors: FormErrors,
     pub reviews: Vec<ReviewLine>,
+    /// The conversation about the post (existing posts only).
+    pub comments: Vec<CommentLine>,
+    /// Who the post is assigned to: the choices, the current one selected.
+    pub assignees: Vec<SelectOption>,
+}
+
+pub struct CommentLine {
+    pub id: String,
+    pub author: String,
+    pub at: String,
+    pub body: String,
 }
 
 /// One channel in the composer: whether it is chosen, its own version of the post, and what
