@@ -66,7 +66,7 @@
   }, true); // capture: before htmx reads the form for the live check
 })();
 
-// 5. Calendar: drag a post (article[data-move-url]) onto another day (section[data-date]) to move it
+// 6. Calendar: drag a post (article[data-move-url]) onto another day (section[data-date]) to move it
 //    there. The move is an ordinary form POST with the CSRF token; the server keeps the time of day
 //    and re-checks approval. Without this script, each post's "Move" form does the same.
 (function () {
