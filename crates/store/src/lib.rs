@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod org;
 pub mod posts;
+pub mod publishing;
 pub mod reviews;
 pub mod sessions;
 pub mod tokens;

@@ -193,7 +193,7 @@ const POST_COLUMNS: &str = "id, workspace_id, author_id, assignee_id, campaign_i
                             version, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-struct VariantRow {
+pub(crate) struct VariantRow {
     id: Uuid,
     post_id: Uuid,
     channel_id: Uuid,
@@ -214,7 +214,7 @@ struct VariantRow {
     updated_at: DateTime<Utc>,
 }
 
-const VARIANT_COLUMNS: &str = "id, post_id, channel_id, placement, overrides, status, scheduled_at, \
+pub(crate) const VARIANT_COLUMNS: &str = "id, post_id, channel_id, placement, overrides, status, scheduled_at, \
      schedule_tz, review_id, campaign_offset, findings, has_errors, spec_version, remote_id, \
      remote_url, error, published_at, updated_at";
 
@@ -231,7 +231,7 @@ pub(crate) fn parse_status(s: &str) -> Result<VariantStatus> {
 }
 
 impl VariantRow {
-    fn into_variant(self) -> Result<Variant> {
+    pub(crate) fn into_variant(self) -> Result<Variant> {
         Ok(Variant {
             id: VariantId(self.id),
             post_id: PostId(self.post_id),

@@ -1,0 +1,905 @@
+//! The publishing side of the store: claiming a scheduled variant for its publish attempt,
+//! recording what the attempt became, releasing all-or-nothing campaigns, simulated channels, and
+//! re-validating variants against a newer network spec.
+//!
+//! Every decision to publish is made inside one transaction that reads the variant afresh and
+//! applies the same gate as scheduling (`owlery_domain::post::gate`), plus the media expiry and the
+//! campaign rule. The attempt (`publishing`) is committed before any network call, so a crash
+//! mid-call leaves a visible trace instead of a silent double post. What does not live here: the
+//! network calls themselves (`owlery-jobs`).
+
+use chrono::{DateTime, Utc};
+use owlery_domain::{
+    CampaignId, ChannelId, PostId, UserId, VariantId, WorkspaceId,
+    audit::Actor,
+    org::Network,
+    post::{self, ApprovalNeed, Content, Overrides, VariantStatus},
+    publishing::campaign::{self, Blocker, Member, Release},
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    Result, Store, StoreError,
+    notifications::NewNotification,
+    posts::{
+        VARIANT_COLUMNS, Validation, Variant, VariantRow, approval_need, enqueue_publish, json,
+        parse_status,
+    },
+};
+
+/// The job that releases an all-or-nothing campaign at its time. Payload: `{"campaign_id",
+/// "release_at"}`; a job whose time no longer matches the campaign's is stale and does nothing.
+pub const CAMPAIGN_JOB: &str = "publish.campaign";
+
+/// The longest error kept on a variant (what people read; the job keeps the full one).
+const MAX_ERROR_CHARS: usize = 1000;
+
+/// What the claim decided for one publish job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// Nothing to do: the variant was moved, unscheduled, cancelled, deleted or already went out,
+    /// or it belongs to an all-or-nothing campaign that has not been released.
+    Stale,
+    /// The gate said no at dispatch: the variant went back to `draft` (or `in_review`) and its
+    /// author was told.
+    Refused(Refusal),
+    /// The channel is a real network connection, which the publishing engine will serve; the
+    /// variant is `failed` with a message saying so, and its author was told.
+    NotConnected,
+    /// The attempt is recorded (`publishing`): go to the network.
+    Go(Dispatch),
+}
+
+/// Why a scheduled variant was held back at dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    NeedsApproval,
+    Invalid,
+    MediaExpired,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::NeedsApproval => "approval_required",
+            Refusal::Invalid => "validation_failed",
+            Refusal::MediaExpired => "media_expired",
+        }
+    }
+}
+
+/// Everything the publish call needs, read in the claim's transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dispatch {
+    pub variant_id: VariantId,
+    pub post_id: PostId,
+    pub author_id: UserId,
+    pub title: String,
+    pub channel_id: ChannelId,
+    pub channel_name: String,
+    pub network: Network,
+    pub handle: String,
+    pub placement: String,
+    /// The variant's effective content (the master with its overrides).
+    pub content: Content,
+}
+
+/// What a campaign's release job did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CampaignRelease {
+    /// Moved, released already, deleted, or not all-or-nothing (its members publish by themselves).
+    Stale,
+    /// Every member is scheduled at its time (release time + offset).
+    Released(Vec<(VariantId, DateTime<Utc>)>),
+    /// All or nothing, and these block: nothing goes, the owner was told.
+    Held(Vec<(VariantId, Blocker)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub owner_id: UserId,
+    pub release_at: Option<DateTime<Utc>>,
+    pub all_or_nothing: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub owner_id: UserId,
+    pub release_at: Option<DateTime<Utc>>,
+    pub all_or_nothing: bool,
+    /// draft (no time), scheduled, released, held.
+    pub status: String,
+}
+
+/// A variant whose validation is older than the current spec, with what re-validation needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleValidation {
+    pub variant: Variant,
+    pub author_id: UserId,
+    pub title: String,
+    pub network: String,
+    /// The variant's effective content.
+    pub content: Content,
+    /// Facts of its media files that still exist: (id, kind, format, bytes, width, height,
+    /// duration_ms).
+    pub media: Vec<MediaRow>,
+}
+
+/// One media file as validation sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MediaRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub format: String,
+    pub byte_size: i64,
+    pub width: i64,
+    pub height: i64,
+    pub duration_ms: Option<i64>,
+    pub alt: String,
+}
+
+/// What re-validation did to one variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revalidated {
+    /// Still valid (or still invalid, as before): only the findings and version were refreshed.
+    Refreshed,
+    /// No longer passes: flagged (`draft`, or kept `in_review` with its errors), author told.
+    Flagged(VariantStatus),
+    /// Changed since it was read; left for the next round.
+    Skipped,
+}
+
+fn cut(s: &str) -> String {
+    s.chars().take(MAX_ERROR_CHARS).collect()
+}
+
+/// Where a refused or flagged variant goes: back to review while a review is under way, else to
+/// `draft` — the state whose next step is the author's (as the review's own gate does).
+fn held_status(status: VariantStatus, review_pending: bool) -> VariantStatus {
+    if status == VariantStatus::InReview || review_pending {
+        VariantStatus::InReview
+    } else {
+        VariantStatus::Draft
+    }
+}
+
+type CampaignRow = (
+    Uuid,
+    Uuid,
+    String,
+    Uuid,
+    Option<DateTime<Utc>>,
+    bool,
+    String,
+);
+
+fn into_campaign(r: CampaignRow) -> Campaign {
+    Campaign {
+        id: CampaignId(r.0),
+        workspace_id: WorkspaceId(r.1),
+        name: r.2,
+        owner_id: UserId(r.3),
+        release_at: r.4,
+        all_or_nothing: r.5,
+        status: r.6,
+    }
+}
+
+const CAMPAIGN_COLUMNS: &str =
+    "id, workspace_id, name, owner_id, release_at, all_or_nothing, status";
+
+impl Store {
+    /// Mark a channel as simulated (its posts stay on this machine) or not.
+    pub async fn set_channel_simulated(
+        &self,
+        actor: &Actor,
+        channel: ChannelId,
+        simulated: bool,
+    ) -> Result<()> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query("UPDATE channels SET simulated = $1 WHERE id = $2")
+                .bind(simulated)
+                .bind(channel.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound("channel"));
+            }
+            append_audit!(
+                tx,
+                pg,
+                actor.entry(
+                    "channel.simulated",
+                    "channel",
+                    Some(channel.to_string()),
+                    None,
+                    Some(serde_json::json!({ "simulated": simulated }))
+                ),
+                now
+            );
+            Ok(())
+        })
+    }
+
+    pub async fn channel_is_simulated(&self, channel: ChannelId) -> Result<bool> {
+        let row: Option<(bool,)> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as("SELECT simulated FROM channels WHERE id = $1")
+                .bind(channel.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|(s,)| s).ok_or(StoreError::NotFound("channel"))
+    }
+
+    /// Create a campaign. An all-or-nothing one with a time gets its release job, which decides at
+    /// that time whether its members go (see [`Store::release_campaign`]).
+    pub async fn create_campaign(&self, actor: &Actor, new: NewCampaign) -> Result<Campaign> {
+        let name = new.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(owlery_domain::InvalidInput::new(
+                "name",
+                "required",
+                "Give the campaign a name of at most 120 characters.",
+            )
+            .into());
+        }
+        let now = self.now();
+        let c = Campaign {
+            id: CampaignId::new(),
+            workspace_id: new.workspace_id,
+            name,
+            owner_id: new.owner_id,
+            release_at: new.release_at,
+            all_or_nothing: new.all_or_nothing,
+            status: if new.release_at.is_some() {
+                "scheduled".into()
+            } else {
+                "draft".into()
+            },
+        };
+        with_tx!(self, |tx, pg| {
+            sqlx::query(
+                "INSERT INTO campaigns (id, workspace_id, name, owner_id, release_at, all_or_nothing, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            )
+            .bind(c.id.0)
+            .bind(c.workspace_id.0)
+            .bind(&c.name)
+            .bind(c.owner_id.0)
+            .bind(c.release_at)
+            .bind(c.all_or_nothing)
+            .bind(&c.status)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(at) = c.release_at
+                && c.all_or_nothing
+            {
+                let payload = serde_json::json!({ "campaign_id": c.id, "release_at": at });
+                sqlx::query(
+                    "INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'queued', $4, 0, 8, $5, $5)",
+                )
+                .bind(Uuid::now_v7())
+                .bind(CAMPAIGN_JOB)
+                .bind(payload.to_string())
+                .bind(at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            append_audit!(
+                tx,
+                pg,
+                actor.entry(
+                    "campaign.create",
+                    "campaign",
+                    Some(c.id.to_string()),
+                    None,
+                    serde_json::to_value(&c).ok()
+                ),
+                now
+            );
+            Ok(())
+        })?;
+        Ok(c)
+    }
+
+    pub async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
+        let row: Option<CampaignRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1"
+            )))
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(into_campaign))
+    }
+
+    /// At a campaign's release time: all or nothing. If every (not cancelled) member is approved
+    /// and valid, each is scheduled at release time + its offset with its own publish job;
+    /// otherwise none is, the campaign is `held` and its owner is told which posts block it.
+    pub async fn release_campaign(
+        &self,
+        id: CampaignId,
+        release_at: DateTime<Utc>,
+    ) -> Result<CampaignRelease> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            let lock = if pg { " FOR UPDATE" } else { "" };
+            let row: Option<CampaignRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1{lock}"
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(c) = row.map(into_campaign) else {
+                return Ok(CampaignRelease::Stale);
+            };
+            if c.release_at != Some(release_at) || c.status != "scheduled" || !c.all_or_nothing {
+                return Ok(CampaignRelease::Stale);
+            }
+            let rows: Vec<VariantRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM variants v JOIN posts p ON p.id = v.post_id \
+                 WHERE p.campaign_id = $1 AND p.deleted_at IS NULL ORDER BY v.created_at, v.id",
+                VARIANT_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("v.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut members = Vec::with_capacity(rows.len());
+            for r in rows {
+                let v = r.into_variant()?;
+                let need = approval_need!(tx, &v);
+                members.push(Member {
+                    variant_id: v.id,
+                    offset_minutes: v.campaign_offset_minutes,
+                    approved: need != ApprovalNeed::Pending
+                        && matches!(v.status, VariantStatus::Approved | VariantStatus::Scheduled),
+                    valid: !v.has_errors,
+                    cancelled: v.status == VariantStatus::Cancelled || v.status.is_out(),
+                });
+            }
+            match campaign::decide(release_at, true, &members) {
+                Release::HoldAll { blockers } => {
+                    sqlx::query("UPDATE campaigns SET status = 'held', updated_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    let mut titles: Vec<String> = Vec::new();
+                    for (vid, _) in &blockers {
+                        let t: Option<(String,)> = sqlx::query_as(
+                            "SELECT p.title FROM posts p JOIN variants v ON v.post_id = p.id WHERE v.id = $1",
+                        )
+                        .bind(vid.0)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some((t,)) = t
+                            && !titles.contains(&t)
+                        {
+                            titles.push(t);
+                        }
+                    }
+                    let note = NewNotification {
+                        user_id: c.owner_id,
+                        kind: "campaign_held".into(),
+                        params: serde_json::json!({
+                            "campaign": c.name,
+                            "count": blockers.len(),
+                            "posts": titles.join(", "),
+                        }),
+                        link: Some(format!("/campaigns/{}", c.id)),
+                        email: true,
+                    };
+                    insert_notification!(tx, &note, now);
+                    append_audit!(
+                        tx,
+                        pg,
+                        Actor::system().entry(
+                            "campaign.hold",
+                            "campaign",
+                            Some(id.to_string()),
+                            None,
+                            Some(serde_json::json!({
+                                "blockers": blockers.iter().map(|(v, b)| serde_json::json!({ "variant_id": v, "reason": b.code() })).collect::<Vec<_>>()
+                            }))
+                        ),
+                        now
+                    );
+                    Ok(CampaignRelease::Held(blockers))
+                }
+                Release::Go(times) => {
+                    for (vid, at) in &times {
+                        sqlx::query(
+                            "UPDATE variants SET status = 'scheduled', scheduled_at = $1, error = NULL, updated_at = $2 WHERE id = $3",
+                        )
+                        .bind(*at)
+                        .bind(now)
+                        .bind(vid.0)
+                        .execute(&mut *tx)
+                        .await?;
+                        enqueue_publish!(tx, vid, *at, now);
+                    }
+                    sqlx::query(
+                        "UPDATE campaigns SET status = 'released', updated_at = $1 WHERE id = $2",
+                    )
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    append_audit!(
+                        tx,
+                        pg,
+                        Actor::system().entry(
+                            "campaign.release",
+                            "campaign",
+                            Some(id.to_string()),
+                            None,
+                            Some(serde_json::json!({ "variants": times.len() }))
+                        ),
+                        now
+                    );
+                    Ok(CampaignRelease::Released(times))
+                }
+            }
+        })
+    }
+
+    /// Claim a variant for its publish attempt, in one transaction: the job must still match
+    /// (`scheduled` at `scheduled_at`), the gate must pass again (approval, validity), its media
+    /// must not have expired, and an all-or-nothing campaign must have been released. On success
+    /// the variant is `publishing` before this returns. A variant already `publishing` at that
+    /// time (an earlier attempt died mid-call) is handed out again: the publish is idempotent by
+    /// the variant's id, so the retry reconciles instead of posting twice.
+    pub async fn claim_for_publishing(
+        &self,
+        id: VariantId,
+        scheduled_at: DateTime<Utc>,
+    ) -> Result<Claim> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            let lock = if pg { " FOR UPDATE" } else { "" };
+            let row: Option<VariantRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {VARIANT_COLUMNS} FROM variants WHERE id = $1{lock}"
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(v) = row.map(VariantRow::into_variant).transpose()? else {
+                return Ok(Claim::Stale);
+            };
+            if v.scheduled_at != Some(scheduled_at)
+                || !matches!(
+                    v.status,
+                    VariantStatus::Scheduled | VariantStatus::Publishing
+                )
+            {
+                return Ok(Claim::Stale);
+            }
+            let post: Option<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
+                "SELECT author_id, title, content, campaign_id FROM posts WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(v.post_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((author, title, content, campaign_id)) = post else {
+                return Ok(Claim::Stale);
+            };
+            let author = UserId(author);
+            if let Some(c) = campaign_id {
+                let camp: Option<(bool, String)> =
+                    sqlx::query_as("SELECT all_or_nothing, status FROM campaigns WHERE id = $1")
+                        .bind(c)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some((true, status)) = camp
+                    && status != "released"
+                {
+                    return Ok(Claim::Stale);
+                }
+            }
+            let (network, channel_name, handle, simulated): (String, String, String, bool) =
+                sqlx::query_as("SELECT network, name, handle, simulated FROM channels WHERE id = $1")
+                    .bind(v.channel_id.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let network = Network::parse(&network)
+                .ok_or_else(|| StoreError::Corrupt(format!("network '{network}'")))?;
+            let master: Content = json("post content", &content)?;
+            let content = v.overrides.apply(&master);
+            let link = Some(format!("/posts/{}", v.post_id));
+            let params = |extra: serde_json::Value| {
+                let mut p = serde_json::json!({ "title": title, "channel": channel_name });
+                if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
+                    p.extend(extra.clone());
+                }
+                p
+            };
+
+            if v.status == VariantStatus::Scheduled {
+                let need = approval_need!(tx, &v);
+                let refusal = match post::gate(v.status, need, v.has_errors) {
+                    Err(post::GateError::NeedsApproval) => Some(Refusal::NeedsApproval),
+                    Err(post::GateError::Invalid) => Some(Refusal::Invalid),
+                    Err(_) => return Ok(Claim::Stale),
+                    Ok(()) => {
+                        let mut expired = false;
+                        for m in &content.media {
+                            let e: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+                                sqlx::query_as(
+                                    "SELECT expires_at, deleted_at FROM media WHERE id = $1",
+                                )
+                                .bind(m.media_id.0)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                            expired |= match e {
+                                Some((exp, deleted)) => {
+                                    deleted.is_some() || exp.is_some_and(|x| x <= now)
+                                }
+                                None => true,
+                            };
+                        }
+                        expired.then_some(Refusal::MediaExpired)
+                    }
+                };
+                if let Some(refusal) = refusal {
+                    let next = held_status(v.status, need == ApprovalNeed::Pending);
+                    sqlx::query(
+                        "UPDATE variants SET status = $1, error = $2, updated_at = $3 WHERE id = $4",
+                    )
+                    .bind(next.code())
+                    .bind(refusal.code())
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    let note = NewNotification {
+                        user_id: author,
+                        kind: "publish_held".into(),
+                        params: params(serde_json::json!({ "reason": refusal.code() })),
+                        link: link.clone(),
+                        email: true,
+                    };
+                    insert_notification!(tx, &note, now);
+                    append_audit!(
+                        tx,
+                        pg,
+                        Actor::system().entry(
+                            "variant.hold",
+                            "variant",
+                            Some(id.to_string()),
+                            Some(serde_json::json!({ "status": v.status.code() })),
+                            Some(serde_json::json!({ "status": next.code(), "reason": refusal.code() }))
+                        ),
+                        now
+                    );
+                    return Ok(Claim::Refused(refusal));
+                }
+                if !simulated {
+                    let message = format!(
+                        "Not published: Owlery does not connect to {} yet. Network connections \
+                         arrive with the publishing engine; until then only simulated channels publish.",
+                        network.code()
+                    );
+                    sqlx::query(
+                        "UPDATE variants SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3",
+                    )
+                    .bind(&message)
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    let note = NewNotification {
+                        user_id: author,
+                        kind: "publish_failed".into(),
+                        params: params(serde_json::json!({ "error": message })),
+                        link: link.clone(),
+                        email: true,
+                    };
+                    insert_notification!(tx, &note, now);
+                    append_audit!(
+                        tx,
+                        pg,
+                        Actor::system().entry(
+                            "variant.fail",
+                            "variant",
+                            Some(id.to_string()),
+                            Some(serde_json::json!({ "status": "scheduled" })),
+                            Some(serde_json::json!({ "status": "failed", "error": "not_connected" }))
+                        ),
+                        now
+                    );
+                    return Ok(Claim::NotConnected);
+                }
+                sqlx::query(
+                    "UPDATE variants SET status = 'publishing', error = NULL, updated_at = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                append_audit!(
+                    tx,
+                    pg,
+                    Actor::system().entry(
+                        "variant.publishing",
+                        "variant",
+                        Some(id.to_string()),
+                        Some(serde_json::json!({ "status": "scheduled" })),
+                        Some(serde_json::json!({ "status": "publishing", "channel_id": v.channel_id }))
+                    ),
+                    now
+                );
+            }
+            Ok(Claim::Go(Dispatch {
+                variant_id: id,
+                post_id: v.post_id,
+                author_id: author,
+                title,
+                channel_id: v.channel_id,
+                channel_name,
+                network,
+                handle,
+                placement: v.placement,
+                content,
+            }))
+        })
+    }
+
+    /// The network has the post: `published` with its id and address. Only a variant that is
+    /// `publishing` changes; returns whether this call changed it.
+    pub async fn record_published(
+        &self,
+        id: VariantId,
+        remote_id: &str,
+        remote_url: &str,
+    ) -> Result<bool> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query(
+                "UPDATE variants SET status = 'published', remote_id = $1, remote_url = $2, published_at = $3, \
+                 error = NULL, updated_at = $3 WHERE id = $4 AND status = 'publishing'",
+            )
+            .bind(remote_id)
+            .bind(remote_url)
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            append_audit!(
+                tx,
+                pg,
+                Actor::system().entry(
+                    "variant.publish",
+                    "variant",
+                    Some(id.to_string()),
+                    Some(serde_json::json!({ "status": "publishing" })),
+                    Some(serde_json::json!({ "status": "published", "remote_id": remote_id, "remote_url": remote_url }))
+                ),
+                now
+            );
+            Ok(true)
+        })
+    }
+
+    /// The attempt failed for good: `failed` with `error` (for people to read), and the author is
+    /// told. Only a variant that is `publishing` changes; returns whether this call changed it.
+    pub async fn record_publish_failed(&self, id: VariantId, error: &str) -> Result<bool> {
+        let now = self.now();
+        let error = cut(error);
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query(
+                "UPDATE variants SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3 AND status = 'publishing'",
+            )
+            .bind(&error)
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            let (post_id, author, title, channel): (Uuid, Uuid, String, String) = sqlx::query_as(
+                "SELECT p.id, p.author_id, p.title, c.name FROM variants v JOIN posts p ON p.id = v.post_id \
+                 JOIN channels c ON c.id = v.channel_id WHERE v.id = $1",
+            )
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            let note = NewNotification {
+                user_id: UserId(author),
+                kind: "publish_failed".into(),
+                params: serde_json::json!({ "title": title, "channel": channel, "error": error }),
+                link: Some(format!("/posts/{post_id}")),
+                email: true,
+            };
+            insert_notification!(tx, &note, now);
+            append_audit!(
+                tx,
+                pg,
+                Actor::system().entry(
+                    "variant.fail",
+                    "variant",
+                    Some(id.to_string()),
+                    Some(serde_json::json!({ "status": "publishing" })),
+                    Some(serde_json::json!({ "status": "failed", "error": error }))
+                ),
+                now
+            );
+            Ok(true)
+        })
+    }
+
+    /// Variants on their way out (in review, approved, scheduled) whose validation was made
+    /// against another spec version than `current`.
+    pub async fn variants_to_revalidate(
+        &self,
+        current: &str,
+        limit: i64,
+    ) -> Result<Vec<StaleValidation>> {
+        #[derive(sqlx::FromRow)]
+        struct Extra {
+            author_id: Uuid,
+            title: String,
+            content: String,
+            network: String,
+        }
+        let rows: Vec<VariantRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {VARIANT_COLUMNS} FROM variants WHERE spec_version <> $1 \
+                 AND status IN ('in_review', 'approved', 'scheduled') ORDER BY id LIMIT $2"
+            )))
+            .bind(current)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let variant = r.into_variant()?;
+            let extra: Option<Extra> = with_pool!(self, |pool, _pg| {
+                sqlx::query_as(
+                    "SELECT p.author_id, p.title, p.content, c.network FROM posts p \
+                     JOIN channels c ON c.id = $2 WHERE p.id = $1 AND p.deleted_at IS NULL",
+                )
+                .bind(variant.post_id.0)
+                .bind(variant.channel_id.0)
+                .fetch_optional(pool)
+                .await?
+            });
+            let Some(extra) = extra else { continue };
+            let master: Content = json("post content", &extra.content)?;
+            let content = variant.overrides.apply(&master);
+            let mut media = Vec::with_capacity(content.media.len());
+            for m in &content.media {
+                let row: Option<MediaRow> = with_pool!(self, |pool, _pg| {
+                    sqlx::query_as(
+                        "SELECT id, kind, format, byte_size, width, height, duration_ms, alt FROM media \
+                         WHERE id = $1 AND deleted_at IS NULL",
+                    )
+                    .bind(m.media_id.0)
+                    .fetch_optional(pool)
+                    .await?
+                });
+                media.extend(row);
+            }
+            out.push(StaleValidation {
+                variant,
+                author_id: UserId(extra.author_id),
+                title: extra.title,
+                network: extra.network,
+                content,
+                media,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Store a re-validation. Applied only if the variant is unchanged since `seen` was read (same
+    /// status, overrides and spec version). A variant that no longer passes is flagged — `draft`
+    /// if it was approved or scheduled (its publish job then finds it stale), kept `in_review`
+    /// with its errors otherwise — and its author is told.
+    pub async fn apply_revalidation(
+        &self,
+        seen: &Variant,
+        author: UserId,
+        title: &str,
+        validation: &Validation,
+    ) -> Result<Revalidated> {
+        let now = self.now();
+        let newly_invalid = validation.has_errors && !seen.has_errors;
+        let next = if newly_invalid {
+            held_status(seen.status, false)
+        } else {
+            seen.status
+        };
+        let overrides = crate::posts::to_json::<Overrides>(&seen.overrides)?;
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query(
+                "UPDATE variants SET findings = $1, has_errors = $2, spec_version = $3, status = $4, \
+                 error = CASE WHEN $5 THEN 'validation_failed' ELSE error END, updated_at = $6 \
+                 WHERE id = $7 AND status = $8 AND spec_version = $9 AND overrides = $10",
+            )
+            .bind(validation.findings.to_string())
+            .bind(validation.has_errors)
+            .bind(&validation.spec_version)
+            .bind(next.code())
+            .bind(newly_invalid)
+            .bind(now)
+            .bind(seen.id.0)
+            .bind(seen.status.code())
+            .bind(&seen.spec_version)
+            .bind(&overrides)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(Revalidated::Skipped);
+            }
+            if !newly_invalid {
+                return Ok(Revalidated::Refreshed);
+            }
+            let channel: Option<(String,)> =
+                sqlx::query_as("SELECT name FROM channels WHERE id = $1")
+                    .bind(seen.channel_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let note = NewNotification {
+                user_id: author,
+                kind: "spec_changed".into(),
+                params: serde_json::json!({
+                    "title": title,
+                    "channel": channel.map(|(c,)| c).unwrap_or_default(),
+                    "version": validation.spec_version,
+                }),
+                link: Some(format!("/posts/{}", seen.post_id)),
+                email: true,
+            };
+            insert_notification!(tx, &note, now);
+            append_audit!(
+                tx,
+                pg,
+                Actor::system().entry(
+                    "variant.revalidate",
+                    "variant",
+                    Some(seen.id.to_string()),
+                    Some(serde_json::json!({ "status": seen.status.code(), "spec_version": seen.spec_version })),
+                    Some(serde_json::json!({ "status": next.code(), "spec_version": validation.spec_version, "has_errors": true }))
+                ),
+                now
+            );
+            Ok(Revalidated::Flagged(next))
+        })
+    }
+
+    /// A variant's status as stored (tests, the engine).
+    pub async fn variant_status(&self, id: VariantId) -> Result<Option<VariantStatus>> {
+        let row: Option<(String,)> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as("SELECT status FROM variants WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|(s,)| parse_status(&s)).transpose()
+    }
+}
