@@ -611,3 +611,76 @@ fn find_mail(maildir: &std::path::Path, needle: &str) -> Option<String> {
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .find(|text| text.contains(needle))
 }
+
+#[tokio::test]
+async fn variants_are_revalidated_against_a_newer_spec() {
+    let specs = owlery_domain::spec::Specs::embedded().unwrap();
+    for w in worlds().await {
+        let ch = w.channel(Network::X, "nw-spec", true).await;
+        let at = w.store.now() + hours(1);
+        let old = |has_errors| Validation {
+            findings: serde_json::json!([]),
+            has_errors,
+            spec_version: "2000-01-01".into(),
+        };
+        let make = |title: &str, text: String| NewPost {
+            workspace_id: w.workspace,
+            title: title.into(),
+            content: Content {
+                text,
+                ..Content::default()
+            },
+            variants: vec![VariantInput {
+                channel_id: ch,
+                placement: "post".into(),
+                overrides: Overrides::default(),
+                validation: old(false),
+            }],
+            campaign_id: None,
+            scheduled_at: Some(at),
+            schedule_tz: "UTC".into(),
+        };
+        let long = w
+            .store
+            .create_post(&Actor::cli(), w.author, make("Too long", "word ".repeat(100)))
+            .await
+            .unwrap();
+        let fine = w
+            .store
+            .create_post(&Actor::cli(), w.author, make("Fine", "Short and sweet.".into()))
+            .await
+            .unwrap();
+        w.store.submit_post(&Actor::cli(), long.id).await.unwrap();
+        w.store.submit_post(&Actor::cli(), fine.id).await.unwrap();
+        let (vl, vf) = (long.variants[0].id, fine.variants[0].id);
+        assert_eq!(w.status(vl).await, VariantStatus::Scheduled);
+
+        let report = owlery_jobs::revalidate::run_once(&w.store, &specs)
+            .await
+            .unwrap();
+        assert_eq!((report.checked, report.flagged), (2, 1));
+        let again = owlery_jobs::revalidate::run_once(&w.store, &specs)
+            .await
+            .unwrap();
+        assert_eq!(again.checked, 0, "nothing left at an old version");
+
+        let l = w.store.post(long.id).await.unwrap().unwrap();
+        let lv = l.variant(vl).unwrap();
+        assert_eq!(lv.status, VariantStatus::Draft, "off the schedule");
+        assert!(lv.has_errors);
+        assert_eq!(lv.spec_version, specs.version);
+        assert!(lv.findings.to_string().contains("text_too_long"), "{}", lv.findings);
+        let f = w.store.post(fine.id).await.unwrap().unwrap();
+        assert_eq!(f.variant(vf).unwrap().status, VariantStatus::Scheduled);
+        assert_eq!(f.variant(vf).unwrap().spec_version, specs.version);
+        assert_eq!(
+            w.kinds(w.author).await.iter().filter(|k| *k == "spec_changed").count(),
+            1
+        );
+
+        w.clock.advance(hours(1));
+        w.drain().await;
+        assert_eq!(w.status(vl).await, VariantStatus::Draft, "its job is stale");
+        assert_eq!(w.status(vf).await, VariantStatus::Published);
+    }
+}
