@@ -85,7 +85,11 @@ fn message(lang: MailLang, key: &str, args: &FluentArgs) -> Option<String> {
     let mut errors = Vec::new();
     let text = bundle.format_pattern(pattern, Some(args), &mut errors);
     if !errors.is_empty() {
-        tracing::warn!(i18n.key = key, ?errors, "notification text formatted with errors");
+        tracing::warn!(
+            i18n.key = key,
+            ?errors,
+            "notification text formatted with errors"
+        );
     }
     Some(text.into_owned())
 }

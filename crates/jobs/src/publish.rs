@@ -188,7 +188,9 @@ impl Publisher {
 fn person_message(e: &ConnectorError) -> String {
     match e {
         ConnectorError::Auth { reason } => {
-            format!("The channel's connection needs to be renewed ({reason}). Reconnect it, then schedule the post again.")
+            format!(
+                "The channel's connection needs to be renewed ({reason}). Reconnect it, then schedule the post again."
+            )
         }
         ConnectorError::RateLimited { .. } => {
             "The network kept refusing because of too many posts; schedule it again a little later."
@@ -274,6 +276,10 @@ mod tests {
         assert_eq!(a.0, format!("sim:x:{v}"));
         assert_eq!(a.1, format!("sandbox://x/northwind/posts/{v}"));
         assert_ne!(a, simulated_ref(Network::X, "@northwind", VariantId::new()));
-        assert!(simulated_ref(Network::Bluesky, " ", v).1.contains("/simulated/"));
+        assert!(
+            simulated_ref(Network::Bluesky, " ", v)
+                .1
+                .contains("/simulated/")
+        );
     }
 }

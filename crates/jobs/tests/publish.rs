@@ -115,7 +115,12 @@ async fn user(store: &Store, org: owlery_domain::OrgId, email: &str, lang: &str)
 }
 
 impl World {
-    async fn channel(&self, network: Network, handle: &str, simulated: bool) -> owlery_domain::ChannelId {
+    async fn channel(
+        &self,
+        network: Network,
+        handle: &str,
+        simulated: bool,
+    ) -> owlery_domain::ChannelId {
         let c = self
             .store
             .create_channel(
@@ -160,9 +165,7 @@ impl World {
                         validation: Validation {
                             findings: serde_json::json!([]),
                             has_errors: false,
-                            spec_version: owlery_domain::spec::Specs::embedded()
-                                .unwrap()
-                                .version,
+                            spec_version: owlery_domain::spec::Specs::embedded().unwrap().version,
                         },
                     }],
                     campaign_id: campaign,
@@ -246,14 +249,22 @@ async fn publishes_on_time_to_a_simulated_channel_exactly_once() {
         let at2 = w.store.now() + hours(1);
         let (post2, v2) = w.post("Second", ch2, Some(at2), None).await;
         w.store.submit_post(&Actor::cli(), post2).await.unwrap();
-        w.sandbox.fail_next(owlery_networks::ConnectorError::Temporary {
-            reason: "connection reset".into(),
-            retry_after: None,
-        });
+        w.sandbox
+            .fail_next(owlery_networks::ConnectorError::Temporary {
+                reason: "connection reset".into(),
+                retry_after: None,
+            });
         w.clock.advance(hours(1));
         let outcomes = w.drain().await;
-        assert!(matches!(outcomes[..], [Outcome::Retrying { .. }]), "{outcomes:?}");
-        assert_eq!(w.status(v2).await, VariantStatus::Publishing, "the attempt is recorded first");
+        assert!(
+            matches!(outcomes[..], [Outcome::Retrying { .. }]),
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            w.status(v2).await,
+            VariantStatus::Publishing,
+            "the attempt is recorded first"
+        );
         w.clock.advance(hours(2));
         assert_eq!(w.drain().await, vec![Outcome::Completed]);
         assert_eq!(w.status(v2).await, VariantStatus::Published);
@@ -330,14 +341,20 @@ async fn a_channel_that_is_not_simulated_fails_with_a_clear_message() {
             pv.error
         );
         assert!(w.sandbox.is_empty());
-        assert!(w.kinds(w.author).await.contains(&"publish_failed".to_owned()));
+        assert!(
+            w.kinds(w.author)
+                .await
+                .contains(&"publish_failed".to_owned())
+        );
     }
 }
 
 #[tokio::test]
 async fn stale_jobs_do_nothing() {
     for w in worlds().await {
-        let ch = w.channel(Network::Mastodon, "northwind@mastodon.social", true).await;
+        let ch = w
+            .channel(Network::Mastodon, "northwind@mastodon.social", true)
+            .await;
         let t1 = w.store.now() + hours(1);
         let t2 = w.store.now() + hours(3);
         let (post, v) = w.post("Moved", ch, Some(t1), None).await;
@@ -348,7 +365,11 @@ async fn stale_jobs_do_nothing() {
             .unwrap();
         w.clock.advance(hours(1));
         assert_eq!(w.drain().await, vec![Outcome::Completed]);
-        assert_eq!(w.status(v).await, VariantStatus::Scheduled, "the old time's job is stale");
+        assert_eq!(
+            w.status(v).await,
+            VariantStatus::Scheduled,
+            "the old time's job is stale"
+        );
         assert!(w.sandbox.is_empty());
         w.store
             .unschedule_variant(&Actor::cli(), v, false)
@@ -411,7 +432,10 @@ async fn all_or_nothing_campaigns_go_whole_or_not_at_all() {
 
         w.clock.advance(hours(2));
         let outcomes = w.drain().await;
-        assert!(outcomes.iter().all(|o| *o == Outcome::Completed), "{outcomes:?}");
+        assert!(
+            outcomes.iter().all(|o| *o == Outcome::Completed),
+            "{outcomes:?}"
+        );
         assert_eq!(w.status(va).await, VariantStatus::Approved, "held");
         assert_eq!(w.status(vb).await, VariantStatus::Draft, "held");
         assert_eq!(
@@ -460,8 +484,16 @@ async fn overdue_reviews_are_escalated_to_the_author_and_the_backup() {
         assert_eq!(housekeeping::escalate_once(&w.store).await.unwrap(), 0);
         w.clock.advance(hours(2));
         assert_eq!(housekeeping::escalate_once(&w.store).await.unwrap(), 1);
-        assert_eq!(housekeeping::escalate_once(&w.store).await.unwrap(), 0, "once");
-        assert!(w.kinds(w.author).await.contains(&"review_escalated".to_owned()));
+        assert_eq!(
+            housekeeping::escalate_once(&w.store).await.unwrap(),
+            0,
+            "once"
+        );
+        assert!(
+            w.kinds(w.author)
+                .await
+                .contains(&"review_escalated".to_owned())
+        );
         assert!(w.kinds(backup).await.contains(&"review_backup".to_owned()));
     }
 }
@@ -547,12 +579,28 @@ async fn a_notification_is_mailed_in_the_readers_language() {
     let u = w.store.user(reader).await.unwrap();
     let mail = render(&n, &u, Some("https://owlery.example.test/"));
     assert_eq!(mail.subject, "Не е публикувано: Пролет");
-    assert!(mail.text.starts_with("Здравейте, Ана Петрова,"), "{}", mail.text);
-    assert!(mail.text.contains("„Пролет“ не можа да бъде публикувано в Northwind X. Мрежата отказа."), "{}", mail.text);
-    assert!(mail.text.contains("https://owlery.example.test/posts/123"), "{}", mail.text);
+    assert!(
+        mail.text.starts_with("Здравейте, Ана Петрова,"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text
+            .contains("„Пролет“ не можа да бъде публикувано в Northwind X. Мрежата отказа."),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text.contains("https://owlery.example.test/posts/123"),
+        "{}",
+        mail.text
+    );
     let en = render(&n, &w.store.user(w.author).await.unwrap(), None);
     assert_eq!(en.subject, "Not published: Пролет");
-    assert!(!en.text.contains("Open it in Owlery"), "no link without a public URL");
+    assert!(
+        !en.text.contains("Open it in Owlery"),
+        "no link without a public URL"
+    );
 
     // Through the real relay.
     let Some((relay, maildir)) = real_relay() else {
@@ -578,19 +626,29 @@ async fn a_notification_is_mailed_in_the_readers_language() {
         if let Some(m) = find_mail(&maildir, &needle) {
             break m;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no message {needle}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no message {needle}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(message.contains("To: ana.bg@example.test"), "{message}");
     let (subject, body) = decode(&message);
     assert_eq!(subject, "Не е публикувано: Пролет", "{message}");
     assert!(body.contains("Здравейте, Ана Петрова,"), "{body}");
-    assert!(body.contains("https://owlery.example.test/posts/123"), "{body}");
+    assert!(
+        body.contains("https://owlery.example.test/posts/123"),
+        "{body}"
+    );
 }
 
 fn real_relay() -> Option<(String, PathBuf)> {
-    let smtp = std::env::var("OWLERY_TEST_SMTP").ok().filter(|s| !s.is_empty());
-    let maildir = std::env::var("OWLERY_TEST_MAILDIR").ok().filter(|s| !s.is_empty());
+    let smtp = std::env::var("OWLERY_TEST_SMTP")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let maildir = std::env::var("OWLERY_TEST_MAILDIR")
+        .ok()
+        .filter(|s| !s.is_empty());
     match (smtp, maildir) {
         (Some(s), Some(m)) => Some((s, PathBuf::from(m))),
         _ => {
@@ -598,7 +656,9 @@ fn real_relay() -> Option<(String, PathBuf)> {
                 std::env::var("CI_SERVICES").is_err(),
                 "CI_SERVICES is set but OWLERY_TEST_SMTP / OWLERY_TEST_MAILDIR are not"
             );
-            eprintln!("\n*** note: no real SMTP relay: SKIPPING the delivery half of the mail test ***\n");
+            eprintln!(
+                "\n*** note: no real SMTP relay: SKIPPING the delivery half of the mail test ***\n"
+            );
             None
         }
     }
@@ -642,12 +702,20 @@ async fn variants_are_revalidated_against_a_newer_spec() {
         };
         let long = w
             .store
-            .create_post(&Actor::cli(), w.author, make("Too long", "word ".repeat(100)))
+            .create_post(
+                &Actor::cli(),
+                w.author,
+                make("Too long", "word ".repeat(100)),
+            )
             .await
             .unwrap();
         let fine = w
             .store
-            .create_post(&Actor::cli(), w.author, make("Fine", "Short and sweet.".into()))
+            .create_post(
+                &Actor::cli(),
+                w.author,
+                make("Fine", "Short and sweet.".into()),
+            )
             .await
             .unwrap();
         w.store.submit_post(&Actor::cli(), long.id).await.unwrap();
@@ -669,12 +737,20 @@ async fn variants_are_revalidated_against_a_newer_spec() {
         assert_eq!(lv.status, VariantStatus::Draft, "off the schedule");
         assert!(lv.has_errors);
         assert_eq!(lv.spec_version, specs.version);
-        assert!(lv.findings.to_string().contains("text_too_long"), "{}", lv.findings);
+        assert!(
+            lv.findings.to_string().contains("text_too_long"),
+            "{}",
+            lv.findings
+        );
         let f = w.store.post(fine.id).await.unwrap().unwrap();
         assert_eq!(f.variant(vf).unwrap().status, VariantStatus::Scheduled);
         assert_eq!(f.variant(vf).unwrap().spec_version, specs.version);
         assert_eq!(
-            w.kinds(w.author).await.iter().filter(|k| *k == "spec_changed").count(),
+            w.kinds(w.author)
+                .await
+                .iter()
+                .filter(|k| *k == "spec_changed")
+                .count(),
             1
         );
 

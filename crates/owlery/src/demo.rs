@@ -57,36 +57,141 @@ const WORKSPACES: &[(&str, &str)] = &[
 /// Channels: (workspace key, name, handle, network). All are simulated (`channels.simulated`):
 /// what the demo publishes stays on this machine.
 const CHANNELS: &[(&str, &str, &str, Network)] = &[
-    ("global", "Northwind Coffee", "northwindcoffee", Network::Instagram),
+    (
+        "global",
+        "Northwind Coffee",
+        "northwindcoffee",
+        Network::Instagram,
+    ),
     ("global", "Northwind Newsroom", "northwind_news", Network::X),
-    ("global", "Northwind Careers", "northwind_careers", Network::Linkedin),
+    (
+        "global",
+        "Northwind Careers",
+        "northwind_careers",
+        Network::Linkedin,
+    ),
     ("global", "Northwind Support", "northwind_help", Network::X),
-    ("global", "Northwind Sustainability", "northwind_green", Network::Bluesky),
-    ("global", "Northwind Rewards", "northwind_rewards", Network::FacebookPage),
+    (
+        "global",
+        "Northwind Sustainability",
+        "northwind_green",
+        Network::Bluesky,
+    ),
+    (
+        "global",
+        "Northwind Rewards",
+        "northwind_rewards",
+        Network::FacebookPage,
+    ),
     ("global", "Northwind TV", "northwind_tv", Network::Youtube),
-    ("global", "Northwind Investors", "northwind_ir", Network::Linkedin),
+    (
+        "global",
+        "Northwind Investors",
+        "northwind_ir",
+        Network::Linkedin,
+    ),
     ("europe", "Northwind UK", "northwind_uk", Network::X),
-    ("europe", "Northwind Deutschland", "northwind_de", Network::FacebookPage),
-    ("europe", "Northwind France", "northwind_fr", Network::Instagram),
+    (
+        "europe",
+        "Northwind Deutschland",
+        "northwind_de",
+        Network::FacebookPage,
+    ),
+    (
+        "europe",
+        "Northwind France",
+        "northwind_fr",
+        Network::Instagram,
+    ),
     ("europe", "Northwind España", "northwind_es", Network::X),
-    ("europe", "Northwind Italia", "northwind_it", Network::FacebookPage),
-    ("europe", "Northwind България", "northwind_bg", Network::FacebookPage),
-    ("europe", "Northwind Nederland", "northwind_nl", Network::Mastodon),
-    ("europe", "Northwind Polska", "northwind_pl", Network::Linkedin),
-    ("europe", "Northwind Nordics", "northwind_nordics", Network::Bluesky),
+    (
+        "europe",
+        "Northwind Italia",
+        "northwind_it",
+        Network::FacebookPage,
+    ),
+    (
+        "europe",
+        "Northwind България",
+        "northwind_bg",
+        Network::FacebookPage,
+    ),
+    (
+        "europe",
+        "Northwind Nederland",
+        "northwind_nl",
+        Network::Mastodon,
+    ),
+    (
+        "europe",
+        "Northwind Polska",
+        "northwind_pl",
+        Network::Linkedin,
+    ),
+    (
+        "europe",
+        "Northwind Nordics",
+        "northwind_nordics",
+        Network::Bluesky,
+    ),
     ("americas", "Northwind USA", "northwind_us", Network::X),
-    ("americas", "Northwind Support US", "northwind_help_us", Network::X),
-    ("americas", "Northwind NYC Flagship", "northwind_nyc", Network::Instagram),
-    ("americas", "Northwind Los Angeles", "northwind_la", Network::Threads),
-    ("americas", "Northwind Canada", "northwind_ca", Network::FacebookPage),
-    ("americas", "Northwind México", "northwind_mx", Network::FacebookPage),
-    ("americas", "Northwind Brasil", "northwind_br", Network::Instagram),
-    ("apac", "Northwind Singapore", "northwind_sg", Network::Linkedin),
+    (
+        "americas",
+        "Northwind Support US",
+        "northwind_help_us",
+        Network::X,
+    ),
+    (
+        "americas",
+        "Northwind NYC Flagship",
+        "northwind_nyc",
+        Network::Instagram,
+    ),
+    (
+        "americas",
+        "Northwind Los Angeles",
+        "northwind_la",
+        Network::Threads,
+    ),
+    (
+        "americas",
+        "Northwind Canada",
+        "northwind_ca",
+        Network::FacebookPage,
+    ),
+    (
+        "americas",
+        "Northwind México",
+        "northwind_mx",
+        Network::FacebookPage,
+    ),
+    (
+        "americas",
+        "Northwind Brasil",
+        "northwind_br",
+        Network::Instagram,
+    ),
+    (
+        "apac",
+        "Northwind Singapore",
+        "northwind_sg",
+        Network::Linkedin,
+    ),
     ("apac", "Northwind Japan", "northwind_jp", Network::X),
-    ("apac", "Northwind Australia", "northwind_au", Network::Instagram),
+    (
+        "apac",
+        "Northwind Australia",
+        "northwind_au",
+        Network::Instagram,
+    ),
     ("apac", "Northwind Korea", "northwind_kr", Network::Threads),
     ("apac", "Northwind India", "northwind_in", Network::Linkedin),
-    ("apac", "Northwind Support APAC", "northwind_help_apac", Network::Mastodon),
+    (
+        "apac",
+        "Northwind Support APAC",
+        "northwind_help_apac",
+        Network::Mastodon,
+    ),
 ];
 
 /// Where a demo grant applies: the organisation, a workspace key, or a channel handle.
@@ -438,11 +543,23 @@ const WORKFLOW_DAY: i64 = 15;
 #[derive(Debug, Clone, Copy)]
 enum When {
     /// Published on this day of the history at this local time (written the day before).
-    Published { day: i64, h: u32, m: u32 },
+    Published {
+        day: i64,
+        h: u32,
+        m: u32,
+    },
     /// Scheduled this many days from today at this local time.
-    Scheduled { in_days: i64, h: u32, m: u32 },
+    Scheduled {
+        in_days: i64,
+        h: u32,
+        m: u32,
+    },
     /// Scheduled like `Scheduled`, after an Approver approved it (Europe has a workflow).
-    Approved { in_days: i64, h: u32, m: u32 },
+    Approved {
+        in_days: i64,
+        h: u32,
+        m: u32,
+    },
     /// Submitted, waiting for approval.
     Pending,
     Draft,
@@ -476,7 +593,11 @@ const POSTS: &[DemoPost] = &[
         title: "Roastery opening",
         text: "Our new roastery in Hamburg opens its doors: 40 new jobs and a visitor café. Come and smell the beans.",
         link: Some("https://northwind-coffee.example/news/hamburg-roastery"),
-        when: When::Published { day: 9, h: 10, m: 30 },
+        when: When::Published {
+            day: 9,
+            h: 10,
+            m: 30,
+        },
     },
     DemoPost {
         author: "georgi.dimitrov@northwind-coffee.example",
@@ -485,7 +606,11 @@ const POSTS: &[DemoPost] = &[
         title: "Бариста шампионат",
         text: "Нашият бариста Петър спечели националния шампионат! Елате да опитате победното му еспресо в София. 🏆",
         link: None,
-        when: When::Published { day: 12, h: 11, m: 0 },
+        when: When::Published {
+            day: 12,
+            h: 11,
+            m: 0,
+        },
     },
     DemoPost {
         author: "priya.nair@northwind-coffee.example",
@@ -494,7 +619,11 @@ const POSTS: &[DemoPost] = &[
         title: "Singapore store hours",
         text: "From Monday our Marina Bay store opens at 6:30 for early risers. See you there!",
         link: None,
-        when: When::Published { day: 20, h: 9, m: 15 },
+        when: When::Published {
+            day: 20,
+            h: 9,
+            m: 15,
+        },
     },
     DemoPost {
         author: "georgi.dimitrov@northwind-coffee.example",
@@ -503,7 +632,11 @@ const POSTS: &[DemoPost] = &[
         title: "Bring your own cup",
         text: "Bring your own cup and get 20 cents off every drink, all year. Small change, big difference. ♻️",
         link: Some("https://northwind-coffee.example/green"),
-        when: When::Published { day: 26, h: 14, m: 0 },
+        when: When::Published {
+            day: 26,
+            h: 14,
+            m: 0,
+        },
     },
     DemoPost {
         author: "emily.carter@northwind-coffee.example",
@@ -512,7 +645,11 @@ const POSTS: &[DemoPost] = &[
         title: "Holiday menu",
         text: "Our holiday menu lands next week: peppermint mocha, gingerbread cold brew and a new oat nog. Which one first?",
         link: None,
-        when: When::Scheduled { in_days: 1, h: 9, m: 0 },
+        when: When::Scheduled {
+            in_days: 1,
+            h: 9,
+            m: 0,
+        },
     },
     DemoPost {
         author: "priya.nair@northwind-coffee.example",
@@ -521,7 +658,11 @@ const POSTS: &[DemoPost] = &[
         title: "Single-origin: Chikmagalur",
         text: "New single-origin from Chikmagalur, India: notes of dark chocolate and cardamom. In stores this Friday.",
         link: Some("https://northwind-coffee.example/coffee/chikmagalur"),
-        when: When::Scheduled { in_days: 2, h: 11, m: 30 },
+        when: When::Scheduled {
+            in_days: 2,
+            h: 11,
+            m: 30,
+        },
     },
     DemoPost {
         author: "georgi.dimitrov@northwind-coffee.example",
@@ -530,7 +671,11 @@ const POSTS: &[DemoPost] = &[
         title: "Sustainability report",
         text: "Our 2026 sustainability report is out: 92% of our coffee is now directly traded, and every roastery runs on renewable power.",
         link: Some("https://northwind-coffee.example/sustainability/2026"),
-        when: When::Scheduled { in_days: 3, h: 10, m: 0 },
+        when: When::Scheduled {
+            in_days: 3,
+            h: 10,
+            m: 0,
+        },
     },
     DemoPost {
         author: "georgi.dimitrov@northwind-coffee.example",
@@ -539,7 +684,11 @@ const POSTS: &[DemoPost] = &[
         title: "Winter blend",
         text: "Our Winter Blend is here: warming spice, a hint of orange, roasted in Hamburg. Available across Europe from Monday.",
         link: None,
-        when: When::Approved { in_days: 2, h: 9, m: 30 },
+        when: When::Approved {
+            in_days: 2,
+            h: 9,
+            m: 30,
+        },
     },
     DemoPost {
         author: "lucas.moreau@northwind-coffee.example",
@@ -834,7 +983,10 @@ fn plan(
             plan.push((local(start, tz(&PEOPLE[1]), d, 17, 45), Step::Disable(i)));
         }
     }
-    plan.push((local(start, tz(&PEOPLE[1]), WORKFLOW_DAY, 12, 0), Step::Workflow));
+    plan.push((
+        local(start, tz(&PEOPLE[1]), WORKFLOW_DAY, 12, 0),
+        Step::Workflow,
+    ));
     for (i, p) in POSTS.iter().enumerate() {
         let zone = tz(&PEOPLE[person(p.author)?]);
         match p.when {
@@ -1088,7 +1240,11 @@ fn variant_inputs(
                 .network(network.code())
                 .and_then(|n| n.placements.first())
                 .with_context(|| format!("no placement for {}", network.code()))?;
-            let findings = validate(placement, &post::draft_for(placement, content, vec![]), None);
+            let findings = validate(
+                placement,
+                &post::draft_for(placement, content, vec![]),
+                None,
+            );
             Ok(VariantInput {
                 channel_id: id,
                 placement: placement.code.clone(),

@@ -376,11 +376,13 @@ impl Store {
             }
             match campaign::decide(release_at, true, &members) {
                 Release::HoldAll { blockers } => {
-                    sqlx::query("UPDATE campaigns SET status = 'held', updated_at = $1 WHERE id = $2")
-                        .bind(now)
-                        .bind(id.0)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE campaigns SET status = 'held', updated_at = $1 WHERE id = $2",
+                    )
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
                     let mut titles: Vec<String> = Vec::new();
                     for (vid, _) in &blockers {
                         let t: Option<(String,)> = sqlx::query_as(
@@ -514,10 +516,12 @@ impl Store {
                 }
             }
             let (network, channel_name, handle, simulated): (String, String, String, bool) =
-                sqlx::query_as("SELECT network, name, handle, simulated FROM channels WHERE id = $1")
-                    .bind(v.channel_id.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                sqlx::query_as(
+                    "SELECT network, name, handle, simulated FROM channels WHERE id = $1",
+                )
+                .bind(v.channel_id.0)
+                .fetch_one(&mut *tx)
+                .await?;
             let network = Network::parse(&network)
                 .ok_or_else(|| StoreError::Corrupt(format!("network '{network}'")))?;
             let master: Content = json("post content", &content)?;
@@ -620,7 +624,9 @@ impl Store {
                             "variant",
                             Some(id.to_string()),
                             Some(serde_json::json!({ "status": "scheduled" })),
-                            Some(serde_json::json!({ "status": "failed", "error": "not_connected" }))
+                            Some(
+                                serde_json::json!({ "status": "failed", "error": "not_connected" })
+                            )
                         ),
                         now
                     );

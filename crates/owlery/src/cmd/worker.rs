@@ -73,7 +73,10 @@ async fn revalidate_once(store: Store) {
         }
     };
     if let Err(e) = revalidate::run_once(&store, &specs).await {
-        tracing::warn!(error = format!("{e:#}"), "re-validation against the network spec failed; it runs again at the next start");
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "re-validation against the network spec failed; it runs again at the next start"
+        );
     }
 }
 
