@@ -108,7 +108,7 @@ impl Publisher {
                 );
                 Ok(())
             }
-            Claim::Go(d) => self.simulate(job, d).await,
+            Claim::Go(d) => self.simulate(job, *d).await,
         }
     }
 

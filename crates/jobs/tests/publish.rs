@@ -543,12 +543,12 @@ fn decode(message: &str) -> (String, String) {
             let raw = joined.as_bytes();
             let mut i = 0;
             while i < raw.len() {
-                if raw[i] == b'=' && i + 2 < raw.len() + 1 {
-                    if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                        bytes.push(b);
-                        i += 3;
-                        continue;
-                    }
+                if raw[i] == b'='
+                    && let Ok(b) = u8::from_str_radix(joined.get(i + 1..i + 3).unwrap_or("-"), 16)
+                {
+                    bytes.push(b);
+                    i += 3;
+                    continue;
                 }
                 bytes.push(raw[i]);
                 i += 1;

@@ -48,7 +48,7 @@ pub enum Claim {
     /// variant is `failed` with a message saying so, and its author was told.
     NotConnected,
     /// The attempt is recorded (`publishing`): go to the network.
-    Go(Dispatch),
+    Go(Box<Dispatch>),
 }
 
 /// Why a scheduled variant was held back at dispatch.
@@ -169,6 +169,9 @@ fn held_status(status: VariantStatus, review_pending: bool) -> VariantStatus {
         VariantStatus::Draft
     }
 }
+
+/// A media file's expiry and deletion times.
+type MediaTimes = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 type CampaignRow = (
     Uuid,
@@ -544,13 +547,12 @@ impl Store {
                     Ok(()) => {
                         let mut expired = false;
                         for m in &content.media {
-                            let e: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
-                                sqlx::query_as(
-                                    "SELECT expires_at, deleted_at FROM media WHERE id = $1",
-                                )
-                                .bind(m.media_id.0)
-                                .fetch_optional(&mut *tx)
-                                .await?;
+                            let e: Option<MediaTimes> = sqlx::query_as(
+                                "SELECT expires_at, deleted_at FROM media WHERE id = $1",
+                            )
+                            .bind(m.media_id.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
                             expired |= match e {
                                 Some((exp, deleted)) => {
                                     deleted.is_some() || exp.is_some_and(|x| x <= now)
@@ -652,7 +654,7 @@ impl Store {
                     now
                 );
             }
-            Ok(Claim::Go(Dispatch {
+            Ok(Claim::Go(Box::new(Dispatch {
                 variant_id: id,
                 post_id: v.post_id,
                 author_id: author,
@@ -663,7 +665,7 @@ impl Store {
                 handle,
                 placement: v.placement,
                 content,
-            }))
+            })))
         })
     }
 
