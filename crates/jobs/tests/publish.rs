@@ -317,7 +317,14 @@ async fn the_gate_is_checked_again_at_dispatch() {
             .unwrap();
         w.clock.advance(hours(1));
         assert_eq!(w.drain().await, vec![Outcome::Completed]);
-        assert_eq!(w.status(v).await, VariantStatus::InReview);
+        let p = w.store.post(post).await.unwrap().unwrap();
+        let pv = p.variant(v).unwrap();
+        assert_eq!(pv.status, VariantStatus::InReview);
+        assert!(
+            pv.error.as_deref().unwrap().contains("needs its approvals"),
+            "{:?}",
+            pv.error
+        );
         assert!(w.sandbox.is_empty(), "not published");
         assert!(w.kinds(w.author).await.contains(&"publish_held".to_owned()));
     }

@@ -68,6 +68,21 @@ impl Refusal {
             Refusal::MediaExpired => "media_expired",
         }
     }
+
+    /// What the variant's `error` says, for people.
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::NeedsApproval => {
+                "Not published at its time: it needs its approvals first. Once approved, schedule it again."
+            }
+            Refusal::Invalid => {
+                "Not published at its time: it does not pass the network's checks. Fix it, then schedule it again."
+            }
+            Refusal::MediaExpired => {
+                "Not published at its time: one of its media files has expired or was removed. Replace it, then schedule it again."
+            }
+        }
+    }
 }
 
 /// Everything the publish call needs, read in the claim's transaction.
@@ -569,7 +584,7 @@ impl Store {
                         "UPDATE variants SET status = $1, error = $2, updated_at = $3 WHERE id = $4",
                     )
                     .bind(next.code())
-                    .bind(refusal.code())
+                    .bind(refusal.message())
                     .bind(now)
                     .bind(id.0)
                     .execute(&mut *tx)
