@@ -767,3 +767,98 @@ async fn variants_are_revalidated_against_a_newer_spec() {
         assert_eq!(w.status(vf).await, VariantStatus::Published);
     }
 }
+
+#[tokio::test]
+async fn media_that_is_gone_holds_the_post_back() {
+    for w in worlds().await {
+        let ch = w
+            .channel(Network::Bluesky, "nw-media.bsky.social", true)
+            .await;
+        let at = w.store.now() + hours(1);
+        let p = w
+            .store
+            .create_post(
+                &Actor::cli(),
+                w.author,
+                NewPost {
+                    workspace_id: w.workspace,
+                    title: "With a photo".into(),
+                    content: Content {
+                        text: "Look at this latte art.".into(),
+                        media: vec![owlery_domain::post::MediaRef {
+                            media_id: owlery_domain::MediaId::new(),
+                            alt: "A latte".into(),
+                        }],
+                        ..Content::default()
+                    },
+                    variants: vec![VariantInput {
+                        channel_id: ch,
+                        placement: "post".into(),
+                        overrides: Overrides::default(),
+                        validation: Validation {
+                            findings: serde_json::json!([]),
+                            has_errors: false,
+                            spec_version: "x".into(),
+                        },
+                    }],
+                    campaign_id: None,
+                    scheduled_at: Some(at),
+                    schedule_tz: "UTC".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let v = p.variants[0].id;
+        w.store.submit_post(&Actor::cli(), p.id).await.unwrap();
+        assert_eq!(w.status(v).await, VariantStatus::Scheduled);
+        w.clock.advance(hours(1));
+        assert_eq!(w.drain().await, vec![Outcome::Completed]);
+        assert_eq!(w.status(v).await, VariantStatus::Draft);
+        assert!(w.sandbox.is_empty());
+        let notes = w.store.notifications(w.author, 10).await.unwrap();
+        assert_eq!(notes[0].kind, "publish_held");
+        assert_eq!(notes[0].params["reason"], "media_expired");
+    }
+}
+
+#[test]
+fn times_in_mails_are_in_the_readers_zone_and_language() {
+    let user = |lang: &str| owlery_store::users::User {
+        id: UserId(uuid::Uuid::now_v7()),
+        org_id: owlery_domain::OrgId(uuid::Uuid::now_v7()),
+        email: "x@example.test".into(),
+        name: "Иван".into(),
+        status: owlery_domain::user::UserStatus::Active,
+        language: lang.into(),
+        time_zone: "Europe/Sofia".into(),
+        totp_enabled: false,
+        created_at: Utc::now(),
+        last_signin_at: None,
+    };
+    let n = owlery_store::notifications::Notification {
+        id: uuid::Uuid::now_v7(),
+        user_id: UserId(uuid::Uuid::now_v7()),
+        kind: "review_backup".into(),
+        params: serde_json::json!({ "title": "Spring", "step": "Legal", "due": "2026-11-27T08:00:00Z" }),
+        link: None,
+        created_at: Utc::now(),
+        read_at: None,
+    };
+    let bg = render(&n, &user("bg"), None);
+    assert_eq!(bg.subject, "Моля, прегледайте: Spring");
+    assert!(
+        bg.text.contains("(срок 27.11.2026, 10:00 ч.)"),
+        "{}",
+        bg.text
+    );
+    let en = render(&n, &user("en"), None);
+    assert!(en.text.contains("(due 27 Nov 2026, 10:00)"), "{}", en.text);
+    let unknown = owlery_store::notifications::Notification {
+        kind: "something_new".into(),
+        ..n
+    };
+    assert_eq!(
+        render(&unknown, &user("en"), None).subject,
+        "Something in Owlery needs your attention"
+    );
+}
