@@ -319,12 +319,18 @@ async fn the_gate_is_checked_again_at_dispatch() {
         assert_eq!(w.drain().await, vec![Outcome::Completed]);
         let p = w.store.post(post).await.unwrap().unwrap();
         let pv = p.variant(v).unwrap();
-        assert_eq!(pv.status, VariantStatus::InReview);
+        assert_eq!(
+            pv.status,
+            VariantStatus::Draft,
+            "no review yet: the author submits it again"
+        );
         assert!(
             pv.error.as_deref().unwrap().contains("needs its approvals"),
             "{:?}",
             pv.error
         );
+        w.store.submit_post(&Actor::cli(), post).await.unwrap();
+        assert_eq!(w.status(v).await, VariantStatus::InReview);
         assert!(w.sandbox.is_empty(), "not published");
         assert!(w.kinds(w.author).await.contains(&"publish_held".to_owned()));
     }

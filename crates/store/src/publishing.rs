@@ -579,7 +579,12 @@ impl Store {
                     }
                 };
                 if let Some(refusal) = refusal {
-                    let next = held_status(v.status, need == ApprovalNeed::Pending);
+                    // Back to review only if a review is under way; without one (a workflow added after
+                    // scheduling) the author submits it again from `draft`.
+                    let next = held_status(
+                        v.status,
+                        v.review_id.is_some() && need == ApprovalNeed::Pending,
+                    );
                     sqlx::query(
                         "UPDATE variants SET status = $1, error = $2, updated_at = $3 WHERE id = $4",
                     )
