@@ -1,17 +1,26 @@
-//! Periodic clean-up that no request triggers: expired browser sessions today; old finished jobs
-//! and sign-in failures belong here later.
+//! Periodic work that no request triggers: expired browser sessions (hourly) and overdue reviews
+//! (every few minutes: [`owlery_store::Store::escalate_due_reviews`] tells the author and the
+//! step's backup). Old finished jobs and sign-in failures belong here later.
 //!
-//! Every process with workers runs it. The work is idempotent deletes, so several nodes doing it
+//! Every process with workers runs it. The work is idempotent (deletes; an escalation is recorded
+//! per review round and step, so a second node finds nothing left to do), so several nodes doing it
 //! at once only repeat a cheap query.
 
 use std::time::Duration;
 
-use owlery_store::Store;
+use owlery_store::{Store, jobs::Job, reviews::ESCALATION_JOB};
 
-use crate::{Shutdown, worker::sleep_or_shutdown};
+use crate::{
+    Shutdown,
+    worker::{BoxFuture, JobError, JobHandler, sleep_or_shutdown},
+};
 
 /// How often housekeeping runs.
 pub const EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// How often overdue reviews are looked for: deadlines are in hours, so a few minutes late is
+/// on time.
+pub const ESCALATE_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// One round: delete expired sessions. Returns how many went.
 pub async fn run_once(store: &Store) -> anyhow::Result<u64> {
@@ -25,17 +34,83 @@ pub async fn run_once(store: &Store) -> anyhow::Result<u64> {
     Ok(deleted)
 }
 
+/// One round of the publishing sweeps: campaigns past their release time (a safety net behind
+/// their release jobs), then reviews past a step's deadline. Returns how many were escalated.
+pub async fn escalate_once(store: &Store) -> anyhow::Result<usize> {
+    let released = crate::publish::release_due_campaigns(store).await?;
+    if released > 0 {
+        tracing::info!(
+            campaigns.released = released,
+            "released campaigns past their time"
+        );
+    }
+    let n = store.escalate_due_reviews().await?;
+    if n > 0 {
+        tracing::info!(reviews.escalated = n, "escalated overdue reviews");
+    }
+    metrics::counter!("owlery_reviews_escalated_total").increment(n as u64);
+    Ok(n)
+}
+
 /// Run at start and then every `every`, until shutdown.
-pub async fn run(store: Store, every: Duration, mut shutdown: Shutdown) {
+pub async fn run(store: Store, every: Duration, shutdown: Shutdown) {
+    periodically("housekeeping", every, shutdown, || async {
+        run_once(&store).await.map(|_| ())
+    })
+    .await;
+}
+
+/// Escalate overdue reviews at start and then every `every`, until shutdown.
+pub async fn run_escalations(store: Store, every: Duration, shutdown: Shutdown) {
+    periodically("review escalation", every, shutdown, || async {
+        escalate_once(&store).await.map(|_| ())
+    })
+    .await;
+}
+
+async fn periodically<F, Fut>(what: &str, every: Duration, mut shutdown: Shutdown, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     loop {
-        if let Err(e) = run_once(&store).await {
+        if let Err(e) = f().await {
             tracing::warn!(
+                task = what,
                 error = format!("{e:#}"),
-                "housekeeping failed; will try again next round"
+                "periodic task failed; will try again next round"
             );
         }
         if sleep_or_shutdown(every, &mut shutdown).await {
             break;
         }
+    }
+}
+
+/// The `reviews.escalate` job, for anyone who enqueues one (an operator, a test): the same round
+/// the periodic loop runs.
+#[derive(Debug, Clone)]
+pub struct Escalator {
+    store: Store,
+}
+
+impl Escalator {
+    pub fn new(store: Store) -> Escalator {
+        Escalator { store }
+    }
+}
+
+impl JobHandler for Escalator {
+    fn kind(&self) -> &'static str {
+        ESCALATION_JOB
+    }
+
+    fn run<'a>(&'a self, _job: &'a Job) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            escalate_once(&self.store)
+                .await
+                .map(|_| ())
+                .map_err(JobError::Retry)
+        })
     }
 }

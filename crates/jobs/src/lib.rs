@@ -5,7 +5,10 @@
 //!   exponential backoff. Claims are committed before any side effect, so a job whose worker dies
 //!   runs again once its lease runs out: handlers must be idempotent (or reconcile).
 //! - [`mail`]: delivers [`owlery_domain::mail::OutgoingMail`] through an SMTP relay.
-//! - [`housekeeping`]: periodic clean-up (expired sessions).
+//! - [`notify_mail`]: the e-mail copy of a notification, in the reader's language.
+//! - [`publish`]: publishing a variant at its time (simulated channels), releasing campaigns.
+//! - [`revalidate`]: re-checking variants after the network spec changed.
+//! - [`housekeeping`]: periodic work (expired sessions, escalation of overdue reviews).
 //!
 //! What does not live here: deciding *that* something should happen (the web layer and the domain
 //! enqueue jobs in the transaction that decides), and the queue's SQL (the store).
@@ -15,6 +18,9 @@
 
 pub mod housekeeping;
 pub mod mail;
+pub mod notify_mail;
+pub mod publish;
+pub mod revalidate;
 pub mod worker;
 
 pub use worker::{JobError, JobHandler, Outcome, Worker, backoff};

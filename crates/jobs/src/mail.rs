@@ -80,7 +80,8 @@ pub fn check_smtp_url(smtp_url: &str) -> Result<(), MailConfigError> {
         .map_err(|e| MailConfigError::BadUrl(e.to_string()))
 }
 
-/// The `mail.send` handler.
+/// The `mail.send` handler. Cheap to clone (the connection pool is shared).
+#[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
@@ -117,9 +118,10 @@ impl Mailer {
         &self.relay
     }
 
-    /// Build the message. The Message-ID comes from the job id, so a job that is sent twice (its
-    /// worker died after sending, before recording it) is recognisable as one message.
-    fn message(&self, job: &Job, mail: &OutgoingMail) -> Result<Message, JobError> {
+    /// Build the message. The Message-ID comes from `key` (the job's or the notification's id), so
+    /// a message that is sent twice (its worker died after sending, before recording it) is
+    /// recognisable as one message.
+    fn message(&self, key: uuid::Uuid, mail: &OutgoingMail) -> Result<Message, JobError> {
         let to: Mailbox = mail
             .to
             .parse()
@@ -128,7 +130,7 @@ impl Mailer {
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .message_id(Some(format!("<{}@{}>", job.id, self.from.email.domain())))
+            .message_id(Some(format!("<{key}@{}>", self.from.email.domain())))
             .header(ContentType::TEXT_PLAIN)
             .body(mail.text.clone())
             .map_err(|e| JobError::permanent(anyhow::anyhow!("cannot build the message: {e}")))
@@ -138,12 +140,18 @@ impl Mailer {
         let mail: OutgoingMail = serde_json::from_value(job.payload.clone())
             .context("the job's payload is not an e-mail")
             .map_err(JobError::Permanent)?;
-        let message = self.message(job, &mail)?;
+        self.deliver(job.id, &mail).await
+    }
+
+    /// Send one e-mail now. `key` names the message (its Message-ID): the same key for the same
+    /// message. A 5xx answer is a permanent error, anything else may be retried.
+    pub async fn deliver(&self, key: uuid::Uuid, mail: &OutgoingMail) -> Result<(), JobError> {
+        let message = self.message(key, mail)?;
         let domain = recipient_domain(&mail.to);
         match self.transport.send(message).await {
             Ok(response) => {
                 tracing::debug!(
-                    job.id = %job.id, mail.to_domain = %domain, smtp.code = %response.code(),
+                    mail.key = %key, mail.to_domain = %domain, smtp.code = %response.code(),
                     "relay accepted the message"
                 );
                 Ok(())

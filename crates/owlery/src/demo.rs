@@ -22,7 +22,20 @@ use owlery_domain::{
     token::{parse_expiry, parse_scopes},
     user::{DisplayName, Email, UserStatus},
 };
-use owlery_store::{Store, sessions::LinkPurpose, users::NewUser};
+use owlery_domain::{
+    post::{self, Content, Overrides},
+    publishing::approval::{Approvers, Step as WorkflowStep, Verdict, Workflow},
+    spec::{Severity, Specs, validate},
+};
+use owlery_jobs::publish::simulated_ref;
+use owlery_store::{
+    Store,
+    posts::{NewPost, Validation, VariantInput},
+    publishing::Claim,
+    reviews::Decider,
+    sessions::LinkPurpose,
+    users::NewUser,
+};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 pub const ORG_NAME: &str = "Northwind Coffee";
@@ -41,38 +54,144 @@ const WORKSPACES: &[(&str, &str)] = &[
     ("apac", "Northwind Asia-Pacific"),
 ];
 
-/// Sandbox channels: (workspace key, name, handle).
-const CHANNELS: &[(&str, &str, &str)] = &[
-    ("global", "Northwind Coffee", "northwindcoffee"),
-    ("global", "Northwind Newsroom", "northwind_news"),
-    ("global", "Northwind Careers", "northwind_careers"),
-    ("global", "Northwind Support", "northwind_help"),
-    ("global", "Northwind Sustainability", "northwind_green"),
-    ("global", "Northwind Rewards", "northwind_rewards"),
-    ("global", "Northwind TV", "northwind_tv"),
-    ("global", "Northwind Investors", "northwind_ir"),
-    ("europe", "Northwind UK", "northwind_uk"),
-    ("europe", "Northwind Deutschland", "northwind_de"),
-    ("europe", "Northwind France", "northwind_fr"),
-    ("europe", "Northwind España", "northwind_es"),
-    ("europe", "Northwind Italia", "northwind_it"),
-    ("europe", "Northwind България", "northwind_bg"),
-    ("europe", "Northwind Nederland", "northwind_nl"),
-    ("europe", "Northwind Polska", "northwind_pl"),
-    ("europe", "Northwind Nordics", "northwind_nordics"),
-    ("americas", "Northwind USA", "northwind_us"),
-    ("americas", "Northwind Support US", "northwind_help_us"),
-    ("americas", "Northwind NYC Flagship", "northwind_nyc"),
-    ("americas", "Northwind Los Angeles", "northwind_la"),
-    ("americas", "Northwind Canada", "northwind_ca"),
-    ("americas", "Northwind México", "northwind_mx"),
-    ("americas", "Northwind Brasil", "northwind_br"),
-    ("apac", "Northwind Singapore", "northwind_sg"),
-    ("apac", "Northwind Japan", "northwind_jp"),
-    ("apac", "Northwind Australia", "northwind_au"),
-    ("apac", "Northwind Korea", "northwind_kr"),
-    ("apac", "Northwind India", "northwind_in"),
-    ("apac", "Northwind Support APAC", "northwind_help_apac"),
+/// Channels: (workspace key, name, handle, network). All are simulated (`channels.simulated`):
+/// what the demo publishes stays on this machine.
+const CHANNELS: &[(&str, &str, &str, Network)] = &[
+    (
+        "global",
+        "Northwind Coffee",
+        "northwindcoffee",
+        Network::Instagram,
+    ),
+    ("global", "Northwind Newsroom", "northwind_news", Network::X),
+    (
+        "global",
+        "Northwind Careers",
+        "northwind_careers",
+        Network::Linkedin,
+    ),
+    ("global", "Northwind Support", "northwind_help", Network::X),
+    (
+        "global",
+        "Northwind Sustainability",
+        "northwind_green",
+        Network::Bluesky,
+    ),
+    (
+        "global",
+        "Northwind Rewards",
+        "northwind_rewards",
+        Network::FacebookPage,
+    ),
+    ("global", "Northwind TV", "northwind_tv", Network::Youtube),
+    (
+        "global",
+        "Northwind Investors",
+        "northwind_ir",
+        Network::Linkedin,
+    ),
+    ("europe", "Northwind UK", "northwind_uk", Network::X),
+    (
+        "europe",
+        "Northwind Deutschland",
+        "northwind_de",
+        Network::FacebookPage,
+    ),
+    (
+        "europe",
+        "Northwind France",
+        "northwind_fr",
+        Network::Instagram,
+    ),
+    ("europe", "Northwind España", "northwind_es", Network::X),
+    (
+        "europe",
+        "Northwind Italia",
+        "northwind_it",
+        Network::FacebookPage,
+    ),
+    (
+        "europe",
+        "Northwind България",
+        "northwind_bg",
+        Network::FacebookPage,
+    ),
+    (
+        "europe",
+        "Northwind Nederland",
+        "northwind_nl",
+        Network::Mastodon,
+    ),
+    (
+        "europe",
+        "Northwind Polska",
+        "northwind_pl",
+        Network::Linkedin,
+    ),
+    (
+        "europe",
+        "Northwind Nordics",
+        "northwind_nordics",
+        Network::Bluesky,
+    ),
+    ("americas", "Northwind USA", "northwind_us", Network::X),
+    (
+        "americas",
+        "Northwind Support US",
+        "northwind_help_us",
+        Network::X,
+    ),
+    (
+        "americas",
+        "Northwind NYC Flagship",
+        "northwind_nyc",
+        Network::Instagram,
+    ),
+    (
+        "americas",
+        "Northwind Los Angeles",
+        "northwind_la",
+        Network::Threads,
+    ),
+    (
+        "americas",
+        "Northwind Canada",
+        "northwind_ca",
+        Network::FacebookPage,
+    ),
+    (
+        "americas",
+        "Northwind México",
+        "northwind_mx",
+        Network::FacebookPage,
+    ),
+    (
+        "americas",
+        "Northwind Brasil",
+        "northwind_br",
+        Network::Instagram,
+    ),
+    (
+        "apac",
+        "Northwind Singapore",
+        "northwind_sg",
+        Network::Linkedin,
+    ),
+    ("apac", "Northwind Japan", "northwind_jp", Network::X),
+    (
+        "apac",
+        "Northwind Australia",
+        "northwind_au",
+        Network::Instagram,
+    ),
+    ("apac", "Northwind Korea", "northwind_kr", Network::Threads),
+    ("apac", "Northwind India", "northwind_in", Network::Linkedin),
+    (
+        "apac",
+        "Northwind Support APAC",
+        "northwind_help_apac",
+        Network::Mastodon,
+    ),
 ];
 
 /// Where a demo grant applies: the organisation, a workspace key, or a channel handle.
@@ -416,6 +535,190 @@ const CHANNEL_ADMINS: &[(&str, &str)] = &[
     ("apac", "priya.nair@northwind-coffee.example"),
 ];
 
+/// The day the Europe workspace gets its approval workflow (brand review by an Approver, a day to
+/// decide, Jonas as the backup).
+const WORKFLOW_DAY: i64 = 15;
+
+/// When a demo post goes out.
+#[derive(Debug, Clone, Copy)]
+enum When {
+    /// Published on this day of the history at this local time (written the day before).
+    Published {
+        day: i64,
+        h: u32,
+        m: u32,
+    },
+    /// Scheduled this many days from today at this local time.
+    Scheduled {
+        in_days: i64,
+        h: u32,
+        m: u32,
+    },
+    /// Scheduled like `Scheduled`, after an Approver approved it (Europe has a workflow).
+    Approved {
+        in_days: i64,
+        h: u32,
+        m: u32,
+    },
+    /// Submitted, waiting for approval.
+    Pending,
+    Draft,
+}
+
+struct DemoPost {
+    author: &'static str,
+    workspace: &'static str,
+    /// Channel handles.
+    channels: &'static [&'static str],
+    title: &'static str,
+    text: &'static str,
+    link: Option<&'static str>,
+    when: When,
+}
+
+const POSTS: &[DemoPost] = &[
+    DemoPost {
+        author: "emily.carter@northwind-coffee.example",
+        workspace: "americas",
+        channels: &["northwind_us", "northwind_ca"],
+        title: "Pumpkin spice is back",
+        text: "It's that time of year again: Pumpkin Spice Latte is back in every Northwind store from today. 🎃☕",
+        link: None,
+        when: When::Published { day: 6, h: 8, m: 0 },
+    },
+    DemoPost {
+        author: "tom.fischer@northwind-coffee.example",
+        workspace: "global",
+        channels: &["northwind_news", "northwind_careers"],
+        title: "Roastery opening",
+        text: "Our new roastery in Hamburg opens its doors: 40 new jobs and a visitor café. Come and smell the beans.",
+        link: Some("https://northwind-coffee.example/news/hamburg-roastery"),
+        when: When::Published {
+            day: 9,
+            h: 10,
+            m: 30,
+        },
+    },
+    DemoPost {
+        author: "georgi.dimitrov@northwind-coffee.example",
+        workspace: "europe",
+        channels: &["northwind_bg", "northwind_uk"],
+        title: "Бариста шампионат",
+        text: "Нашият бариста Петър спечели националния шампионат! Елате да опитате победното му еспресо в София. 🏆",
+        link: None,
+        when: When::Published {
+            day: 12,
+            h: 11,
+            m: 0,
+        },
+    },
+    DemoPost {
+        author: "priya.nair@northwind-coffee.example",
+        workspace: "apac",
+        channels: &["northwind_sg", "northwind_jp", "northwind_help_apac"],
+        title: "Singapore store hours",
+        text: "From Monday our Marina Bay store opens at 6:30 for early risers. See you there!",
+        link: None,
+        when: When::Published {
+            day: 20,
+            h: 9,
+            m: 15,
+        },
+    },
+    DemoPost {
+        author: "georgi.dimitrov@northwind-coffee.example",
+        workspace: "global",
+        channels: &["northwind_green", "northwind_rewards"],
+        title: "Bring your own cup",
+        text: "Bring your own cup and get 20 cents off every drink, all year. Small change, big difference. ♻️",
+        link: Some("https://northwind-coffee.example/green"),
+        when: When::Published {
+            day: 26,
+            h: 14,
+            m: 0,
+        },
+    },
+    DemoPost {
+        author: "emily.carter@northwind-coffee.example",
+        workspace: "americas",
+        channels: &["northwind_us", "northwind_help_us"],
+        title: "Holiday menu",
+        text: "Our holiday menu lands next week: peppermint mocha, gingerbread cold brew and a new oat nog. Which one first?",
+        link: None,
+        when: When::Scheduled {
+            in_days: 1,
+            h: 9,
+            m: 0,
+        },
+    },
+    DemoPost {
+        author: "priya.nair@northwind-coffee.example",
+        workspace: "apac",
+        channels: &["northwind_in", "northwind_jp"],
+        title: "Single-origin: Chikmagalur",
+        text: "New single-origin from Chikmagalur, India: notes of dark chocolate and cardamom. In stores this Friday.",
+        link: Some("https://northwind-coffee.example/coffee/chikmagalur"),
+        when: When::Scheduled {
+            in_days: 2,
+            h: 11,
+            m: 30,
+        },
+    },
+    DemoPost {
+        author: "georgi.dimitrov@northwind-coffee.example",
+        workspace: "global",
+        channels: &["northwind_news", "northwind_green", "northwind_ir"],
+        title: "Sustainability report",
+        text: "Our 2026 sustainability report is out: 92% of our coffee is now directly traded, and every roastery runs on renewable power.",
+        link: Some("https://northwind-coffee.example/sustainability/2026"),
+        when: When::Scheduled {
+            in_days: 3,
+            h: 10,
+            m: 0,
+        },
+    },
+    DemoPost {
+        author: "georgi.dimitrov@northwind-coffee.example",
+        workspace: "europe",
+        channels: &["northwind_de", "northwind_nl", "northwind_nordics"],
+        title: "Winter blend",
+        text: "Our Winter Blend is here: warming spice, a hint of orange, roasted in Hamburg. Available across Europe from Monday.",
+        link: None,
+        when: When::Approved {
+            in_days: 2,
+            h: 9,
+            m: 30,
+        },
+    },
+    DemoPost {
+        author: "lucas.moreau@northwind-coffee.example",
+        workspace: "europe",
+        channels: &["northwind_es", "northwind_it", "northwind_pl"],
+        title: "Barista workshops",
+        text: "Learn latte art from our head baristas: free workshops every Saturday in December. Places are limited, so book early.",
+        link: Some("https://northwind-coffee.example/workshops"),
+        when: When::Pending,
+    },
+    DemoPost {
+        author: "emily.carter@northwind-coffee.example",
+        workspace: "americas",
+        channels: &["northwind_us"],
+        title: "Cold brew week (idea)",
+        text: "Cold brew week: one new recipe a day. Draft, to plan with the team.",
+        link: None,
+        when: When::Draft,
+    },
+    DemoPost {
+        author: "georgi.dimitrov@northwind-coffee.example",
+        workspace: "europe",
+        channels: &["northwind_bg"],
+        title: "Коледен базар",
+        text: "Коледен базар в нашето кафене на Витошка: греяно вино, сладкиши и подаръци. Чернова.",
+        link: None,
+        when: When::Draft,
+    },
+];
+
 // ---------------------------------------------------------------------------------------------
 
 /// A clock the seeding moves forward by hand.
@@ -451,6 +754,11 @@ enum Step {
     RevokeToken(usize),
     LaterGrant(usize),
     Disable(usize),
+    Workflow,
+    /// A post written (and scheduled, if it goes out at a time).
+    WritePost(usize),
+    /// A past post published at its time.
+    PublishPost(usize),
 }
 
 /// What seeding made, for the banner and the tests.
@@ -489,7 +797,10 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
     };
 
     let plan = plan(&mut rng, start, now)?;
-    let mut st = State::default();
+    let mut st = State {
+        start,
+        ..State::default()
+    };
     for (at, step) in &plan {
         clock.set(*at);
         run_step(&seeding, &mut st, *step, &hash, &mut rng)
@@ -513,6 +824,9 @@ struct State {
     users: Vec<(&'static str, UserId)>,
     setup_links: Vec<(usize, String)>,
     tokens: Vec<(usize, owlery_domain::TokenId)>,
+    start: DateTime<Utc>,
+    /// Demo posts by index: their variants.
+    posts: Vec<(usize, Vec<owlery_domain::VariantId>)>,
 }
 
 impl State {
@@ -578,7 +892,7 @@ fn plan(
         ));
     }
     // Channels are connected on days 2 to 4, before the people who work on them are invited.
-    for (i, (ws, _, _)) in CHANNELS.iter().enumerate() {
+    for (i, (ws, _, _, _)) in CHANNELS.iter().enumerate() {
         let admin = CHANNEL_ADMINS
             .iter()
             .find(|(w, _)| w == ws)
@@ -669,6 +983,25 @@ fn plan(
             plan.push((local(start, tz(&PEOPLE[1]), d, 17, 45), Step::Disable(i)));
         }
     }
+    plan.push((
+        local(start, tz(&PEOPLE[1]), WORKFLOW_DAY, 12, 0),
+        Step::Workflow,
+    ));
+    for (i, p) in POSTS.iter().enumerate() {
+        let zone = tz(&PEOPLE[person(p.author)?]);
+        match p.when {
+            When::Published { day, h, m } => {
+                let at = local(start, zone, day, h, m);
+                plan.push((at - Duration::hours(20), Step::WritePost(i)));
+                plan.push((at, Step::PublishPost(i)));
+            }
+            // Today's work, in the last minutes before the demo starts.
+            _ => plan.push((
+                now - Duration::minutes(10) + Duration::seconds(i as i64),
+                Step::WritePost(i),
+            )),
+        }
+    }
     plan.retain(|(at, _)| *at < now);
     plan.sort_by_key(|(at, _)| *at);
     Ok(plan)
@@ -713,21 +1046,23 @@ async fn run_step(
             st.workspaces.push((key, ws.id));
         }
         Step::Channel(i) => {
-            let (ws, name, handle) = CHANNELS[i];
+            let (ws, name, handle, network) = CHANNELS[i];
             let admin = CHANNEL_ADMINS
                 .iter()
                 .find(|(w, _)| *w == ws)
                 .map(|(_, a)| *a)
                 .context("channel admin")?;
+            let actor = actor_for(st, admin, person(admin)?)?;
             let ch = store
                 .create_channel(
-                    &actor_for(st, admin, person(admin)?)?,
+                    &actor,
                     find(&st.workspaces, ws).context("workspace")?,
-                    Network::Sandbox,
+                    network,
                     &DisplayName::parse("name", name)?,
                     handle,
                 )
                 .await?;
+            store.set_channel_simulated(&actor, ch.id, true).await?;
             st.channels.push((handle, ch.id));
         }
         Step::Invite(i) => {
@@ -846,6 +1181,30 @@ async fn run_step(
                 )
                 .await?;
         }
+        Step::Workflow => {
+            let jonas = PEOPLE[1].email;
+            store
+                .set_workflow(
+                    &actor_for(st, jonas, 1)?,
+                    find(&st.workspaces, "europe").context("workspace")?,
+                    None,
+                    "Brand review",
+                    &Workflow {
+                        steps: vec![WorkflowStep {
+                            name: "Brand".into(),
+                            approvers: Approvers::Role {
+                                role: Role::Approver,
+                            },
+                            required: 1,
+                            backup: Some(st.user(jonas)?),
+                            deadline_hours: Some(24),
+                        }],
+                    },
+                )
+                .await?;
+        }
+        Step::WritePost(i) => write_post(store, st, i).await?,
+        Step::PublishPost(i) => publish_post(store, st, i).await?,
         Step::Disable(i) => {
             let p = &PEOPLE[i];
             let id = st.user(p.email)?;
@@ -856,6 +1215,123 @@ async fn run_step(
             for g in store.grants_of(id).await? {
                 store.revoke_grant(&actor, g.id).await?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// The variants of a demo post: each channel's first placement, validated against the spec.
+fn variant_inputs(
+    st: &State,
+    channels: &[&str],
+    content: &Content,
+) -> anyhow::Result<Vec<VariantInput>> {
+    let specs = Specs::embedded()?;
+    channels
+        .iter()
+        .map(|h| {
+            let id = find(&st.channels, h).with_context(|| format!("channel {h}"))?;
+            let network = CHANNELS
+                .iter()
+                .find(|c| c.2 == *h)
+                .map(|c| c.3)
+                .context("channel network")?;
+            let placement = specs
+                .network(network.code())
+                .and_then(|n| n.placements.first())
+                .with_context(|| format!("no placement for {}", network.code()))?;
+            let findings = validate(
+                placement,
+                &post::draft_for(placement, content, vec![]),
+                None,
+            );
+            Ok(VariantInput {
+                channel_id: id,
+                placement: placement.code.clone(),
+                overrides: Overrides::default(),
+                validation: Validation {
+                    has_errors: findings.iter().any(|f| f.severity == Severity::Error),
+                    findings: serde_json::to_value(&findings)?,
+                    spec_version: specs.version.clone(),
+                },
+            })
+        })
+        .collect()
+}
+
+async fn write_post(store: &Store, st: &mut State, i: usize) -> anyhow::Result<()> {
+    let p = &POSTS[i];
+    let who = person(p.author)?;
+    let actor = actor_for(st, p.author, who)?;
+    let zone = tz(&PEOPLE[who]);
+    let today = (store.now() - st.start).num_days();
+    let at = match p.when {
+        When::Published { day, h, m } => Some(local(st.start, zone, day, h, m)),
+        When::Scheduled { in_days, h, m } | When::Approved { in_days, h, m } => {
+            Some(local(st.start, zone, today + in_days, h, m))
+        }
+        When::Pending | When::Draft => None,
+    };
+    let content = Content {
+        text: p.text.to_owned(),
+        link: p.link.map(str::to_owned),
+        ..Content::default()
+    };
+    let post = store
+        .create_post(
+            &actor,
+            st.user(p.author)?,
+            NewPost {
+                workspace_id: find(&st.workspaces, p.workspace).context("workspace")?,
+                title: p.title.to_owned(),
+                variants: variant_inputs(st, p.channels, &content)?,
+                content,
+                campaign_id: None,
+                scheduled_at: at,
+                schedule_tz: PEOPLE[who].time_zone.to_owned(),
+            },
+        )
+        .await?;
+    if !matches!(p.when, When::Draft) {
+        store.submit_post(&actor, post.id).await?;
+    }
+    if matches!(p.when, When::Approved { .. }) {
+        let daniel = "daniel.okafor@northwind-coffee.example";
+        for review in store.reviews_of_post(post.id).await? {
+            store
+                .decide(
+                    &actor_for(st, daniel, person(daniel)?)?,
+                    review.id,
+                    Decider::User {
+                        user_id: st.user(daniel)?,
+                        roles_here: vec![Role::Approver],
+                        teams: Vec::new(),
+                    },
+                    Verdict::Approve,
+                    None,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("approving a demo post: {e}"))?;
+        }
+    }
+    st.posts
+        .push((i, post.variants.iter().map(|v| v.id).collect()));
+    Ok(())
+}
+
+/// Publish a past demo post the way the worker does: claim, then record the simulated post.
+async fn publish_post(store: &Store, st: &State, i: usize) -> anyhow::Result<()> {
+    let variants = st
+        .posts
+        .iter()
+        .find(|(j, _)| *j == i)
+        .map(|(_, v)| v.clone())
+        .context("demo post not written")?;
+    let at = store.now();
+    for v in variants {
+        if let Claim::Go(d) = store.claim_for_publishing(v, at).await? {
+            let (id, url) = simulated_ref(d.network, &d.handle, v);
+            store.record_published(v, &id, &url).await?;
         }
     }
     Ok(())
@@ -914,11 +1390,12 @@ pub async fn prepare(store: &Store, public_url: &str) -> anyhow::Result<Vec<Stri
                 "demo organisation seeded"
             );
             lines.push(format!(
-                "Demo: {ORG_NAME} — {} workspaces, {} sandbox channels, {} people, {} teams and a month of history.",
+                "Demo: {ORG_NAME} — {} workspaces, {} simulated channels, {} people, {} teams, {} posts and a month of history.",
                 WORKSPACES.len(),
                 CHANNELS.len(),
                 PEOPLE.len(),
-                TEAMS.len()
+                TEAMS.len(),
+                POSTS.len()
             ));
             lines.push(format!(
                 "The other demo people sign in with their e-mail and this password (shown only now): {}",
@@ -954,9 +1431,11 @@ mod tests {
     #[test]
     fn tables_are_consistent() {
         let handles: BTreeSet<&str> = CHANNELS.iter().map(|c| c.2).collect();
+        let networks: BTreeSet<Network> = CHANNELS.iter().map(|c| c.3).collect();
+        assert!(networks.len() >= 6, "{networks:?}");
         assert_eq!(handles.len(), CHANNELS.len(), "handles are unique");
         assert!((25..=35).contains(&CHANNELS.len()));
-        for (ws, _, _) in CHANNELS {
+        for (ws, _, _, _) in CHANNELS {
             assert!(WORKSPACES.iter().any(|(k, _)| k == ws), "{ws}");
         }
         let roles: BTreeSet<Role> = PEOPLE
@@ -1074,6 +1553,37 @@ mod tests {
                 "user.disable",
             ] {
                 assert!(actions.contains(a), "{a} missing from {actions:?}");
+            }
+
+            // Posts in every state, consistent with the rules: published ones have their remote
+            // post, scheduled ones their publish job, the Europe one waits for its approval.
+            let workspaces: Vec<WorkspaceId> = store
+                .list_workspaces()
+                .await
+                .unwrap()
+                .iter()
+                .map(|w| w.id)
+                .collect();
+            let posts = store.posts(&workspaces, None, 100).await.unwrap();
+            assert_eq!(posts.len(), POSTS.len());
+            let variants: Vec<_> = posts.iter().flat_map(|p| p.variants.iter()).collect();
+            let count = |s: post::VariantStatus| variants.iter().filter(|v| v.status == s).count();
+            assert!(count(post::VariantStatus::Published) >= 8, "{variants:#?}");
+            assert!(count(post::VariantStatus::Scheduled) >= 8, "{variants:#?}");
+            assert_eq!(count(post::VariantStatus::InReview), 3);
+            assert_eq!(count(post::VariantStatus::Draft), 2);
+            for v in &variants {
+                assert!(!v.has_errors, "{v:?}");
+                if v.status == post::VariantStatus::Published {
+                    assert!(v.remote_id.as_deref().unwrap().starts_with("sim:"));
+                    assert!(v.published_at.unwrap() < now);
+                }
+                if v.status == post::VariantStatus::Scheduled {
+                    assert!(v.scheduled_at.unwrap() > now);
+                }
+            }
+            for a in ["variant.publish", "post.submit", "review.approve"] {
+                assert!(actions.contains(a), "{a} missing");
             }
 
             // A second start does not seed again; it prints a fresh link while the owner is invited.

@@ -21,6 +21,29 @@ use crate::{
     posts::{lock_post, parse_status},
 };
 
+/// The job that releases a campaign at its time. Payload: `{"campaign_id", "release_at"}`; a job
+/// whose time no longer matches the campaign's (or a campaign no longer planned) does nothing. A
+/// periodic sweep over [`Store::campaigns_due`] backs it up.
+pub const CAMPAIGN_JOB: &str = "publish.campaign";
+
+/// Queue a campaign's release job in the caller's transaction.
+macro_rules! enqueue_release {
+    ($tx:ident, $id:expr, $at:expr, $now:expr) => {{
+        let payload = serde_json::json!({ "campaign_id": $id, "release_at": $at });
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'queued', $4, 0, 8, $5, $5)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(CAMPAIGN_JOB)
+        .bind(payload.to_string())
+        .bind($at)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 pub const MAX_NAME_CHARS: usize = 120;
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
@@ -373,6 +396,9 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            if let Some(at) = input.release_at {
+                enqueue_release!(tx, id, at, now);
+            }
             append_audit!(
                 tx,
                 pg,
@@ -430,6 +456,11 @@ impl Store {
             }
             if before.all_or_nothing && !input.all_or_nothing {
                 release_held_variants!(tx, "p.campaign_id = $1", id.0, now);
+            }
+            if let Some(at) = input.release_at
+                && before.release_at != Some(at)
+            {
+                enqueue_release!(tx, id, at, now);
             }
             if input.release_mode == ReleaseMode::Instant {
                 sqlx::query(

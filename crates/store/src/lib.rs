@@ -26,6 +26,7 @@ pub mod media_facts;
 pub mod notifications;
 pub mod org;
 pub mod posts;
+pub mod publishing;
 pub mod queues;
 pub mod reviews;
 pub mod sessions;

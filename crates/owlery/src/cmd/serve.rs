@@ -70,7 +70,7 @@ pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result
         tracing::info!("workers are off (--no-workers): run `owlery worker` for background jobs");
         Vec::new()
     } else {
-        super::worker::spawn(&store, &config, &shutdown)?
+        super::worker::spawn(&store, &config, Some(public_url.clone()), &shutdown)?
     };
 
     let app = owlery_web::router(state);

@@ -4,25 +4,43 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use owlery_jobs::{Shutdown, Worker, housekeeping, mail::Mailer, worker::default_worker_id};
+use owlery_jobs::{
+    Shutdown, Worker, housekeeping,
+    mail::Mailer,
+    notify_mail::NotificationMailer,
+    publish::{CampaignReleaser, Publisher},
+    revalidate,
+    worker::default_worker_id,
+};
 use owlery_store::Store;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 
 /// Start the job loop and housekeeping; they stop when `shutdown` turns true.
+/// `public_url` is where people reach Owlery, for links in notification e-mails.
 pub fn spawn(
     store: &Store,
     config: &Config,
+    public_url: Option<String>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-    let mut worker = Worker::new(store.clone(), default_worker_id());
+    let mut worker = Worker::new(store.clone(), default_worker_id())
+        .with_handler(Publisher::new(store.clone()))
+        .with_handler(CampaignReleaser::new(store.clone()))
+        .with_handler(housekeeping::Escalator::new(store.clone()));
     match &config.smtp_url {
         Some(url) => {
             let mailer =
                 Mailer::new(url, &config.mail_from).context("the mail relay (OWLERY_SMTP_URL)")?;
             tracing::info!(mail.relay = %mailer.relay(), mail.from = %config.mail_from, "mail delivery on");
-            worker = worker.with_handler(mailer);
+            worker = worker
+                .with_handler(NotificationMailer::new(
+                    store.clone(),
+                    mailer.clone(),
+                    public_url,
+                ))
+                .with_handler(mailer);
         }
         None => tracing::info!(
             "mail is off: set OWLERY_SMTP_URL to send password resets and invitations"
@@ -35,7 +53,31 @@ pub fn spawn(
             housekeeping::EVERY,
             shutdown.clone(),
         )),
+        tokio::spawn(housekeeping::run_escalations(
+            store.clone(),
+            housekeeping::ESCALATE_EVERY,
+            shutdown.clone(),
+        )),
+        tokio::spawn(revalidate_once(store.clone())),
     ])
+}
+
+/// Re-validate variants made against an older network spec, once per start (in the background:
+/// start-up does not wait for it).
+async fn revalidate_once(store: Store) {
+    let specs = match owlery_domain::spec::Specs::embedded() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "the embedded network spec does not parse; not re-validating");
+            return;
+        }
+    };
+    if let Err(e) = revalidate::run_once(&store, &specs).await {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "re-validation against the network spec failed; it runs again at the next start"
+        );
+    }
 }
 
 /// Wait for spawned tasks to finish, at most `limit`; say so if they did not.
@@ -58,7 +100,7 @@ pub async fn join(tasks: Vec<JoinHandle<()>>, limit: std::time::Duration) {
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let store = super::open_and_migrate(&config).await?;
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let tasks = spawn(&store, &config, &shutdown)?;
+    let tasks = spawn(&store, &config, config.public_url.clone(), &shutdown)?;
     tracing::info!(database = %config.database.describe(), "workers running; stop with Ctrl-C or SIGTERM");
     let signal = super::serve::shutdown_signal().await;
     tracing::info!(signal, "stopping: finishing the jobs in hand");

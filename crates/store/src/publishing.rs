@@ -1,0 +1,645 @@
+//! The publishing side of the store: claiming a scheduled variant for its publish attempt,
+//! recording what the attempt became, simulated channels, and re-validating variants against a newer network spec.
+//!
+//! Every decision to publish is made inside one transaction that reads the variant afresh and
+//! applies the same gate as scheduling (`owlery_domain::post::gate`), plus the media expiry and the
+//! campaign rule. The attempt (`publishing`) is committed before any network call, so a crash
+//! mid-call leaves a visible trace instead of a silent double post. What does not live here: the
+//! network calls themselves (`owlery-jobs`).
+
+use chrono::{DateTime, Utc};
+use owlery_domain::{
+    ChannelId, PostId, UserId, VariantId,
+    audit::Actor,
+    org::Network,
+    post::{self, ApprovalNeed, Content, Overrides, VariantStatus},
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    Result, Store, StoreError,
+    notifications::NewNotification,
+    posts::{VARIANT_COLUMNS, Validation, Variant, VariantRow, approval_need, json, parse_status},
+};
+
+/// The longest error kept on a variant (what people read; the job keeps the full one).
+const MAX_ERROR_CHARS: usize = 1000;
+
+/// What the claim decided for one publish job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// Nothing to do: the variant was moved, unscheduled, cancelled, deleted or already went out,
+    /// or it belongs to an all-or-nothing campaign that has not been released.
+    Stale,
+    /// The gate said no at dispatch: the variant went back to `draft` (or `in_review`) and its
+    /// author was told.
+    Refused(Refusal),
+    /// The channel is a real network connection, which the publishing engine will serve; the
+    /// variant is `failed` with a message saying so, and its author was told.
+    NotConnected,
+    /// The attempt is recorded (`publishing`): go to the network.
+    Go(Box<Dispatch>),
+}
+
+/// Why a scheduled variant was held back at dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    NeedsApproval,
+    Invalid,
+    MediaExpired,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::NeedsApproval => "approval_required",
+            Refusal::Invalid => "validation_failed",
+            Refusal::MediaExpired => "media_expired",
+        }
+    }
+
+    /// What the variant's `error` says, for people.
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::NeedsApproval => {
+                "Not published at its time: it needs its approvals first. Once approved, schedule it again."
+            }
+            Refusal::Invalid => {
+                "Not published at its time: it does not pass the network's checks. Fix it, then schedule it again."
+            }
+            Refusal::MediaExpired => {
+                "Not published at its time: one of its media files has expired or was removed. Replace it, then schedule it again."
+            }
+        }
+    }
+}
+
+/// Everything the publish call needs, read in the claim's transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dispatch {
+    pub variant_id: VariantId,
+    pub post_id: PostId,
+    pub author_id: UserId,
+    pub title: String,
+    pub channel_id: ChannelId,
+    pub channel_name: String,
+    pub network: Network,
+    pub handle: String,
+    pub placement: String,
+    /// The variant's effective content (the master with its overrides).
+    pub content: Content,
+}
+
+/// A variant whose validation is older than the current spec, with what re-validation needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleValidation {
+    pub variant: Variant,
+    pub author_id: UserId,
+    pub title: String,
+    pub network: String,
+    /// The variant's effective content.
+    pub content: Content,
+    /// Facts of its media files that still exist: (id, kind, format, bytes, width, height,
+    /// duration_ms).
+    pub media: Vec<MediaRow>,
+}
+
+/// One media file as validation sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MediaRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub format: String,
+    pub byte_size: i64,
+    pub width: i64,
+    pub height: i64,
+    pub duration_ms: Option<i64>,
+    pub alt: String,
+}
+
+/// What re-validation did to one variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revalidated {
+    /// Still valid (or still invalid, as before): only the findings and version were refreshed.
+    Refreshed,
+    /// No longer passes: flagged (`draft`, or kept `in_review` with its errors), author told.
+    Flagged(VariantStatus),
+    /// Changed since it was read; left for the next round.
+    Skipped,
+}
+
+fn cut(s: &str) -> String {
+    s.chars().take(MAX_ERROR_CHARS).collect()
+}
+
+/// Where a refused or flagged variant goes: back to review while a review is under way, else to
+/// `draft` — the state whose next step is the author's (as the review's own gate does).
+fn held_status(status: VariantStatus, review_pending: bool) -> VariantStatus {
+    if status == VariantStatus::InReview || review_pending {
+        VariantStatus::InReview
+    } else {
+        VariantStatus::Draft
+    }
+}
+
+/// A media file's expiry and deletion times.
+type MediaTimes = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+impl Store {
+    /// Mark a channel as simulated (its posts stay on this machine) or not.
+    pub async fn set_channel_simulated(
+        &self,
+        actor: &Actor,
+        channel: ChannelId,
+        simulated: bool,
+    ) -> Result<()> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query("UPDATE channels SET simulated = $1 WHERE id = $2")
+                .bind(simulated)
+                .bind(channel.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound("channel"));
+            }
+            append_audit!(
+                tx,
+                pg,
+                actor.entry(
+                    "channel.simulated",
+                    "channel",
+                    Some(channel.to_string()),
+                    None,
+                    Some(serde_json::json!({ "simulated": simulated }))
+                ),
+                now
+            );
+            Ok(())
+        })
+    }
+
+    pub async fn channel_is_simulated(&self, channel: ChannelId) -> Result<bool> {
+        let row: Option<(bool,)> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as("SELECT simulated FROM channels WHERE id = $1")
+                .bind(channel.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|(s,)| s).ok_or(StoreError::NotFound("channel"))
+    }
+
+    /// Claim a variant for its publish attempt, in one transaction: the job must still match
+    /// (`scheduled` at `scheduled_at`), the gate must pass again (approval, validity), its media
+    /// must not have expired, and an all-or-nothing campaign must have been released. On success
+    /// the variant is `publishing` before this returns. A variant already `publishing` at that
+    /// time (an earlier attempt died mid-call) is handed out again: the publish is idempotent by
+    /// the variant's id, so the retry reconciles instead of posting twice.
+    pub async fn claim_for_publishing(
+        &self,
+        id: VariantId,
+        scheduled_at: DateTime<Utc>,
+    ) -> Result<Claim> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            let lock = if pg { " FOR UPDATE" } else { "" };
+            let row: Option<VariantRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {VARIANT_COLUMNS} FROM variants WHERE id = $1{lock}"
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(v) = row.map(VariantRow::into_variant).transpose()? else {
+                return Ok(Claim::Stale);
+            };
+            if v.scheduled_at != Some(scheduled_at)
+                || !matches!(
+                    v.status,
+                    VariantStatus::Scheduled | VariantStatus::Publishing
+                )
+            {
+                return Ok(Claim::Stale);
+            }
+            let post: Option<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
+                "SELECT author_id, title, content, campaign_id FROM posts WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(v.post_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((author, title, content, campaign_id)) = post else {
+                return Ok(Claim::Stale);
+            };
+            let author = UserId(author);
+            if let Some(c) = campaign_id {
+                let camp: Option<(bool, String)> =
+                    sqlx::query_as("SELECT all_or_nothing, status FROM campaigns WHERE id = $1")
+                        .bind(c)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some((true, status)) = camp
+                    && status != "released"
+                {
+                    return Ok(Claim::Stale);
+                }
+            }
+            let (network, channel_name, handle, simulated): (String, String, String, bool) =
+                sqlx::query_as(
+                    "SELECT network, name, handle, simulated FROM channels WHERE id = $1",
+                )
+                .bind(v.channel_id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            let network = Network::parse(&network)
+                .ok_or_else(|| StoreError::Corrupt(format!("network '{network}'")))?;
+            let master: Content = json("post content", &content)?;
+            let content = v.overrides.apply(&master);
+            let link = Some(format!("/posts/{}", v.post_id));
+            let params = |extra: serde_json::Value| {
+                let mut p = serde_json::json!({ "title": title, "channel": channel_name });
+                if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
+                    p.extend(extra.clone());
+                }
+                p
+            };
+
+            if v.status == VariantStatus::Scheduled {
+                let need = approval_need!(tx, &v);
+                let refusal = match post::gate(v.status, need, v.has_errors) {
+                    Err(post::GateError::NeedsApproval) => Some(Refusal::NeedsApproval),
+                    Err(post::GateError::Invalid) => Some(Refusal::Invalid),
+                    Err(_) => return Ok(Claim::Stale),
+                    Ok(()) => {
+                        let mut expired = false;
+                        for m in &content.media {
+                            let e: Option<MediaTimes> = sqlx::query_as(
+                                "SELECT expires_at, deleted_at FROM media WHERE id = $1",
+                            )
+                            .bind(m.media_id.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            expired |= match e {
+                                Some((exp, deleted)) => {
+                                    deleted.is_some() || exp.is_some_and(|x| x <= now)
+                                }
+                                None => true,
+                            };
+                        }
+                        expired.then_some(Refusal::MediaExpired)
+                    }
+                };
+                if let Some(refusal) = refusal {
+                    // Back to review only if a review is under way; without one (a workflow added after
+                    // scheduling) the author submits it again from `draft`.
+                    let next = held_status(
+                        v.status,
+                        v.review_id.is_some() && need == ApprovalNeed::Pending,
+                    );
+                    sqlx::query(
+                        "UPDATE variants SET status = $1, error = $2, updated_at = $3 WHERE id = $4",
+                    )
+                    .bind(next.code())
+                    .bind(refusal.message())
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    let note = NewNotification {
+                        user_id: author,
+                        kind: "publish_held".into(),
+                        params: params(serde_json::json!({ "reason": refusal.code() })),
+                        link: link.clone(),
+                        email: true,
+                    };
+                    insert_notification!(tx, &note, now);
+                    append_audit!(
+                        tx,
+                        pg,
+                        Actor::system().entry(
+                            "variant.hold",
+                            "variant",
+                            Some(id.to_string()),
+                            Some(serde_json::json!({ "status": v.status.code() })),
+                            Some(serde_json::json!({ "status": next.code(), "reason": refusal.code() }))
+                        ),
+                        now
+                    );
+                    return Ok(Claim::Refused(refusal));
+                }
+                if !simulated {
+                    let message = format!(
+                        "Not published: Owlery does not connect to {} yet. Network connections \
+                         arrive with the publishing engine; until then only simulated channels publish.",
+                        network.code()
+                    );
+                    sqlx::query(
+                        "UPDATE variants SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3",
+                    )
+                    .bind(&message)
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    let note = NewNotification {
+                        user_id: author,
+                        kind: "publish_failed".into(),
+                        params: params(serde_json::json!({ "error": message })),
+                        link: link.clone(),
+                        email: true,
+                    };
+                    insert_notification!(tx, &note, now);
+                    append_audit!(
+                        tx,
+                        pg,
+                        Actor::system().entry(
+                            "variant.fail",
+                            "variant",
+                            Some(id.to_string()),
+                            Some(serde_json::json!({ "status": "scheduled" })),
+                            Some(
+                                serde_json::json!({ "status": "failed", "error": "not_connected" })
+                            )
+                        ),
+                        now
+                    );
+                    return Ok(Claim::NotConnected);
+                }
+                sqlx::query(
+                    "UPDATE variants SET status = 'publishing', error = NULL, updated_at = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                append_audit!(
+                    tx,
+                    pg,
+                    Actor::system().entry(
+                        "variant.publishing",
+                        "variant",
+                        Some(id.to_string()),
+                        Some(serde_json::json!({ "status": "scheduled" })),
+                        Some(serde_json::json!({ "status": "publishing", "channel_id": v.channel_id }))
+                    ),
+                    now
+                );
+            }
+            Ok(Claim::Go(Box::new(Dispatch {
+                variant_id: id,
+                post_id: v.post_id,
+                author_id: author,
+                title,
+                channel_id: v.channel_id,
+                channel_name,
+                network,
+                handle,
+                placement: v.placement,
+                content,
+            })))
+        })
+    }
+
+    /// The network has the post: `published` with its id and address. Only a variant that is
+    /// `publishing` changes; returns whether this call changed it.
+    pub async fn record_published(
+        &self,
+        id: VariantId,
+        remote_id: &str,
+        remote_url: &str,
+    ) -> Result<bool> {
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query(
+                "UPDATE variants SET status = 'published', remote_id = $1, remote_url = $2, published_at = $3, \
+                 error = NULL, updated_at = $3 WHERE id = $4 AND status = 'publishing'",
+            )
+            .bind(remote_id)
+            .bind(remote_url)
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            append_audit!(
+                tx,
+                pg,
+                Actor::system().entry(
+                    "variant.publish",
+                    "variant",
+                    Some(id.to_string()),
+                    Some(serde_json::json!({ "status": "publishing" })),
+                    Some(serde_json::json!({ "status": "published", "remote_id": remote_id, "remote_url": remote_url }))
+                ),
+                now
+            );
+            Ok(true)
+        })
+    }
+
+    /// The attempt failed for good: `failed` with `error` (for people to read), and the author is
+    /// told. Only a variant that is `publishing` changes; returns whether this call changed it.
+    pub async fn record_publish_failed(&self, id: VariantId, error: &str) -> Result<bool> {
+        let now = self.now();
+        let error = cut(error);
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query(
+                "UPDATE variants SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3 AND status = 'publishing'",
+            )
+            .bind(&error)
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            let (post_id, author, title, channel): (Uuid, Uuid, String, String) = sqlx::query_as(
+                "SELECT p.id, p.author_id, p.title, c.name FROM variants v JOIN posts p ON p.id = v.post_id \
+                 JOIN channels c ON c.id = v.channel_id WHERE v.id = $1",
+            )
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            let note = NewNotification {
+                user_id: UserId(author),
+                kind: "publish_failed".into(),
+                params: serde_json::json!({ "title": title, "channel": channel, "error": error }),
+                link: Some(format!("/posts/{post_id}")),
+                email: true,
+            };
+            insert_notification!(tx, &note, now);
+            append_audit!(
+                tx,
+                pg,
+                Actor::system().entry(
+                    "variant.fail",
+                    "variant",
+                    Some(id.to_string()),
+                    Some(serde_json::json!({ "status": "publishing" })),
+                    Some(serde_json::json!({ "status": "failed", "error": error }))
+                ),
+                now
+            );
+            Ok(true)
+        })
+    }
+
+    /// Variants on their way out (in review, approved, scheduled) whose validation was made
+    /// against another spec version than `current`.
+    pub async fn variants_to_revalidate(
+        &self,
+        current: &str,
+        limit: i64,
+    ) -> Result<Vec<StaleValidation>> {
+        #[derive(sqlx::FromRow)]
+        struct Extra {
+            author_id: Uuid,
+            title: String,
+            content: String,
+            network: String,
+        }
+        let rows: Vec<VariantRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {VARIANT_COLUMNS} FROM variants WHERE spec_version <> $1 \
+                 AND status IN ('in_review', 'approved', 'scheduled') ORDER BY id LIMIT $2"
+            )))
+            .bind(current)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let variant = r.into_variant()?;
+            let extra: Option<Extra> = with_pool!(self, |pool, _pg| {
+                sqlx::query_as(
+                    "SELECT p.author_id, p.title, p.content, c.network FROM posts p \
+                     JOIN channels c ON c.id = $2 WHERE p.id = $1 AND p.deleted_at IS NULL",
+                )
+                .bind(variant.post_id.0)
+                .bind(variant.channel_id.0)
+                .fetch_optional(pool)
+                .await?
+            });
+            let Some(extra) = extra else { continue };
+            let master: Content = json("post content", &extra.content)?;
+            let content = variant.overrides.apply(&master);
+            let mut media = Vec::with_capacity(content.media.len());
+            for m in &content.media {
+                let row: Option<MediaRow> = with_pool!(self, |pool, _pg| {
+                    sqlx::query_as(
+                        "SELECT id, kind, format, byte_size, width, height, duration_ms, alt FROM media \
+                         WHERE id = $1 AND deleted_at IS NULL",
+                    )
+                    .bind(m.media_id.0)
+                    .fetch_optional(pool)
+                    .await?
+                });
+                media.extend(row);
+            }
+            out.push(StaleValidation {
+                variant,
+                author_id: UserId(extra.author_id),
+                title: extra.title,
+                network: extra.network,
+                content,
+                media,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Store a re-validation. Applied only if the variant is unchanged since `seen` was read (same
+    /// status, overrides and spec version). A variant that no longer passes is flagged — `draft`
+    /// if it was approved or scheduled (its publish job then finds it stale), kept `in_review`
+    /// with its errors otherwise — and its author is told.
+    pub async fn apply_revalidation(
+        &self,
+        seen: &Variant,
+        author: UserId,
+        title: &str,
+        validation: &Validation,
+    ) -> Result<Revalidated> {
+        let now = self.now();
+        let newly_invalid = validation.has_errors && !seen.has_errors;
+        let next = if newly_invalid {
+            held_status(seen.status, false)
+        } else {
+            seen.status
+        };
+        let overrides = crate::posts::to_json::<Overrides>(&seen.overrides)?;
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query(
+                "UPDATE variants SET findings = $1, has_errors = $2, spec_version = $3, status = $4, \
+                 error = CASE WHEN $5 THEN 'validation_failed' ELSE error END, updated_at = $6 \
+                 WHERE id = $7 AND status = $8 AND spec_version = $9 AND overrides = $10",
+            )
+            .bind(validation.findings.to_string())
+            .bind(validation.has_errors)
+            .bind(&validation.spec_version)
+            .bind(next.code())
+            .bind(newly_invalid)
+            .bind(now)
+            .bind(seen.id.0)
+            .bind(seen.status.code())
+            .bind(&seen.spec_version)
+            .bind(&overrides)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(Revalidated::Skipped);
+            }
+            if !newly_invalid {
+                return Ok(Revalidated::Refreshed);
+            }
+            let channel: Option<(String,)> =
+                sqlx::query_as("SELECT name FROM channels WHERE id = $1")
+                    .bind(seen.channel_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let note = NewNotification {
+                user_id: author,
+                kind: "spec_changed".into(),
+                params: serde_json::json!({
+                    "title": title,
+                    "channel": channel.map(|(c,)| c).unwrap_or_default(),
+                    "version": validation.spec_version,
+                }),
+                link: Some(format!("/posts/{}", seen.post_id)),
+                email: true,
+            };
+            insert_notification!(tx, &note, now);
+            append_audit!(
+                tx,
+                pg,
+                Actor::system().entry(
+                    "variant.revalidate",
+                    "variant",
+                    Some(seen.id.to_string()),
+                    Some(serde_json::json!({ "status": seen.status.code(), "spec_version": seen.spec_version })),
+                    Some(serde_json::json!({ "status": next.code(), "spec_version": validation.spec_version, "has_errors": true }))
+                ),
+                now
+            );
+            Ok(Revalidated::Flagged(next))
+        })
+    }
+
+    /// A variant's status as stored (tests, the engine).
+    pub async fn variant_status(&self, id: VariantId) -> Result<Option<VariantStatus>> {
+        let row: Option<(String,)> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as("SELECT status FROM variants WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|(s,)| parse_status(&s)).transpose()
+    }
+}

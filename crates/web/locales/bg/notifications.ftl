@@ -1,0 +1,34 @@
+# Известия: какво казват в приложението и в копията им по имейл. Вижте en/notifications.ftl.
+
+notification-mail-greeting = Здравейте, { $name },
+notification-mail-open = Отворете в Owlery: { $link }
+notification-mail-footer = Получавате този имейл, защото ползвате Owlery. Известията се виждат и в приложението.
+
+notification-review_escalated-subject = Прегледът закъснява: { $title }
+notification-review_escalated-body = Прегледът на „{ $title }“ е просрочен на стъпка „{ $step }“ (срок { $due }). Предаден е на резервния преглеждащ.
+
+notification-review_backup-subject = Моля, прегледайте: { $title }
+notification-review_backup-body = Вие сте резервният преглеждащ за стъпка „{ $step }“ на „{ $title }“, която е просрочена (срок { $due }). Моля, прегледайте я.
+
+notification-publish_failed-subject = Не е публикувано: { $title }
+notification-publish_failed-body = „{ $title }“ не можа да бъде публикувано в { $channel }. { $error }
+
+notification-publish_held-subject = Задържано: { $title }
+notification-publish_held-body = „{ $title }“ не беше публикувано в { $channel } в определеното време: { $reason ->
+        [approval_required] все още му липсват одобрения.
+        [validation_failed] вече не отговаря на изискванията на мрежата.
+        [media_expired] един от медийните му файлове е изтекъл или премахнат.
+       *[other] задържано е ({ $reason }).
+    } Поправете го и го насрочете отново.
+
+notification-campaign_held-subject = Кампанията е задържана: { $campaign }
+notification-campaign_held-body = Кампанията „{ $campaign }“ е „всичко или нищо“, а { $count ->
+        [one] една публикация не беше одобрена или валидна
+       *[other] { $count } публикации не бяха одобрени или валидни
+    } в часа на пускане, затова нищо не беше публикувано. Блокират: { $posts }.
+
+notification-spec_changed-subject = Нужна е нова проверка: { $title }
+notification-spec_changed-body = Правилата на мрежите се промениха (версия { $version }) и „{ $title }“ за { $channel } вече не ги спазва. Свалено е от графика, докато не бъде поправено.
+
+notification-other-subject = Нещо в Owlery изисква вниманието ви
+notification-other-body = Имате нещо ново в Owlery.

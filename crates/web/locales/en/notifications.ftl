@@ -1,0 +1,37 @@
+# Notifications: what they say in the app and in their e-mail copies. One subject and one body per
+# notification kind (`notification-<kind>-subject`, `notification-<kind>-body`). Arguments are the
+# notification's params plus `$name` (the reader) and `$link` (where to act, empty if none).
+# Read by owlery-jobs (notification e-mails); keep every key in both languages.
+
+notification-mail-greeting = Hello { $name },
+notification-mail-open = Open it in Owlery: { $link }
+notification-mail-footer = You get this e-mail because you use Owlery. Notifications also show in the app.
+
+notification-review_escalated-subject = Review overdue: { $title }
+notification-review_escalated-body = The review of "{ $title }" is past its deadline at the step "{ $step }" (due { $due }). It has been passed on to the backup reviewer.
+
+notification-review_backup-subject = Please review: { $title }
+notification-review_backup-body = You are the backup reviewer for the step "{ $step }" of "{ $title }", which is past its deadline (due { $due }). Please review it.
+
+notification-publish_failed-subject = Not published: { $title }
+notification-publish_failed-body = "{ $title }" could not be published to { $channel }. { $error }
+
+notification-publish_held-subject = Held back: { $title }
+notification-publish_held-body = "{ $title }" was not published to { $channel } at its time: { $reason ->
+        [approval_required] it still needs its approvals.
+        [validation_failed] it no longer passes the network's checks.
+        [media_expired] one of its media files has expired or was removed.
+       *[other] it was held back ({ $reason }).
+    } Fix it and schedule it again.
+
+notification-campaign_held-subject = Campaign held: { $campaign }
+notification-campaign_held-body = The campaign "{ $campaign }" is all or nothing, and { $count ->
+        [one] one post was
+       *[other] { $count } posts were
+    } not approved or not valid at its release time, so nothing was published. Blocking: { $posts }.
+
+notification-spec_changed-subject = Needs another look: { $title }
+notification-spec_changed-body = The rules of the networks changed (version { $version }), and "{ $title }" for { $channel } no longer passes them. It has been taken off the schedule until it is fixed.
+
+notification-other-subject = Something in Owlery needs your attention
+notification-other-body = There is something new for you in Owlery.
