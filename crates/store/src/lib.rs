@@ -20,6 +20,7 @@ use sqlx::{
 mod macros;
 pub mod audit;
 pub mod jobs;
+pub mod media;
 pub mod notifications;
 pub mod org;
 pub mod posts;
