@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod media;
 pub mod ops;
 pub mod pages;
 pub mod state;

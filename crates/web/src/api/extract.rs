@@ -13,7 +13,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use owlery_domain::{ChannelId, GrantId, TeamId, TokenId, UserId, WorkspaceId};
+use owlery_domain::{ChannelId, GrantId, MediaId, TeamId, TokenId, UserId, WorkspaceId};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::AppError;
@@ -233,7 +233,15 @@ macro_rules! api_id {
     )*};
 }
 
-api_id!(UserId, GrantId, TeamId, TokenId, WorkspaceId, ChannelId);
+api_id!(
+    UserId,
+    GrantId,
+    TeamId,
+    TokenId,
+    WorkspaceId,
+    ChannelId,
+    MediaId
+);
 
 /// Parse one id, as found in a path or a query string.
 pub fn parse_id<T: ApiId>(field: &str, raw: &str) -> Result<T, AppError> {

@@ -6,5 +6,6 @@
 
 mod api;
 mod matrix;
+mod media;
 mod pages;
 mod support;
