@@ -124,6 +124,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("audit.ftl", include_str!("../locales/en/audit.ftl")),
             ("roles.ftl", include_str!("../locales/en/roles.ftl")),
             ("messages.ftl", include_str!("../locales/en/messages.ftl")),
+            ("media.ftl", include_str!("../locales/en/media.ftl")),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -134,6 +135,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("audit.ftl", include_str!("../locales/bg/audit.ftl")),
             ("roles.ftl", include_str!("../locales/bg/roles.ftl")),
             ("messages.ftl", include_str!("../locales/bg/messages.ftl")),
+            ("media.ftl", include_str!("../locales/bg/media.ftl")),
         ],
     }
 }

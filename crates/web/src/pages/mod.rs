@@ -20,6 +20,7 @@ mod account;
 mod auth;
 pub mod form;
 mod home;
+mod media;
 mod settings;
 
 pub fn routes() -> Router<AppState> {
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(home::routes())
         .merge(account::routes())
         .merge(settings::routes())
+        .merge(media::routes())
 }
 
 /// The page context for a signed-in person.

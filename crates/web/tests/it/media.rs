@@ -6,7 +6,7 @@ use image::{ImageEncoder, RgbImage};
 use owlery_domain::{Grant, Role, Scope};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestResponse};
+use crate::support::{CookieJar, TestApp, TestResponse};
 
 pub const BOUNDARY: &str = "owlery-test-boundary";
 
@@ -621,4 +621,227 @@ async fn media_stays_in_its_workspace() {
     let (_, analyst) = app.user_with_token("ana@example.test", Role::Analyst).await;
     let (status, _) = upload(&app, &analyst, &[("file", Some("c.jpg"), &jpeg(40, 30))]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+// ---- pages ----
+
+/// A page request with the jar's cookies and, for posts, the CSRF header.
+async fn page_request(
+    app: &TestApp,
+    jar: &CookieJar,
+    method: Method,
+    path: &str,
+    csrf: Option<&str>,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> TestResponse {
+    let mut req = axum::http::Request::builder().method(method).uri(path);
+    if let Some(cookie) = jar.header() {
+        req = req.header("cookie", cookie);
+    }
+    if let Some(token) = csrf {
+        req = req
+            .header("x-csrf-token", token)
+            .header("hx-request", "true");
+    }
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    app.send(req.body(axum::body::Body::from(body)).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn the_library_page_uploads_previews_and_edits() {
+    let app = TestApp::sqlite().await;
+    app.workspace("Main").await;
+    let pia = app.user("pia@example.test", Role::Publisher).await;
+    let mut jar = CookieJar::default();
+    let csrf = app.sign_in_directly(&pia, &mut jar).await;
+
+    let page = app.get_page("/media", &mut jar).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("hx-encoding=\"multipart/form-data\""));
+    assert!(
+        html.contains("href=\"/media\" aria-current=\"page\""),
+        "the nav item is current"
+    );
+
+    // Upload through the form (htmx sends the CSRF header).
+    let (ct, body) = multipart(&[
+        ("csrf_token", None, csrf.as_bytes()),
+        ("file", Some("big.jpg"), &jpeg(2400, 1800)),
+        ("alt", None, b"A yellow square"),
+        ("tags", None, b"brand"),
+    ]);
+    let res = page_request(
+        &app,
+        &jar,
+        Method::POST,
+        "/media",
+        Some(&csrf),
+        Some(&ct),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let to = res.header("hx-redirect").unwrap().to_owned();
+    let id = to.strip_prefix("/media/").unwrap().to_owned();
+
+    // Without the token: refused.
+    let res = page_request(&app, &jar, Method::POST, "/media", None, Some(&ct), body).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+
+    // A bad file: the reason, above the form.
+    let (ct, body) = multipart(&[("file", Some("notes.jpg"), b"plain text")]);
+    let res = page_request(
+        &app,
+        &jar,
+        Method::POST,
+        "/media",
+        Some(&csrf),
+        Some(&ct),
+        body,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        res.text().contains("data-code=\"unknown_type\""),
+        "{}",
+        res.text()
+    );
+
+    let html = app.get_page("/media", &mut jar).await.text();
+    assert!(
+        html.contains(&format!("src=\"/media/{id}/thumb\"")),
+        "{html}"
+    );
+    let thumb = app.get_page(&format!("/media/{id}/thumb"), &mut jar).await;
+    assert_eq!(thumb.header("content-type"), Some("image/jpeg"));
+    let img = image::load_from_memory(&thumb.body).unwrap();
+    assert_eq!(img.width().max(img.height()), 480);
+    let original = app
+        .get_page(&format!("/media/{id}/original"), &mut jar)
+        .await;
+    assert_eq!(original.status, StatusCode::OK);
+    assert_eq!(original.header("content-type"), Some("image/jpeg"));
+
+    // Previews of the chosen networks, each served as an image.
+    let detail = app
+        .get_page(
+            &format!("/media/{id}?network=x&network=instagram"),
+            &mut jar,
+        )
+        .await;
+    assert_eq!(detail.status, StatusCode::OK);
+    let html = detail.text();
+    let x_url = format!("/media/{id}/renditions/x/post?size=1200x675");
+    assert!(html.contains(&x_url.replace('&', "&amp;")), "{html}");
+    assert!(html.contains("data-focal-form=\"media-focal-form\""));
+    let x = app.get_page(&x_url, &mut jar).await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert_eq!(x.header("content-type"), Some("image/jpeg"));
+
+    // Setting the focal point (what a click does) moves the crop.
+    let res = app
+        .post_form(
+            &format!("/media/{id}/focal?network=x"),
+            &mut jar,
+            &[("csrf_token", &csrf), ("x", "0.5"), ("y", "0")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    assert_eq!(
+        res.location(),
+        Some(format!("/media/{id}?saved=focal&network=x").as_str())
+    );
+    let media = app
+        .store()
+        .media(owlery_domain::MediaId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(media.focal.map(|f| (f.x, f.y)), Some((0.5, 0.0)));
+    let html = app.get_page(res.location().unwrap(), &mut jar).await.text();
+    assert!(
+        html.contains("0,0 2400×1350"),
+        "the X crop starts at the top: {html}"
+    );
+    let res = app
+        .post_form(
+            &format!("/media/{id}/focal"),
+            &mut jar,
+            &[("csrf_token", &csrf), ("x", "2"), ("y", "0")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Metadata.
+    let res = app
+        .post_form(
+            &format!("/media/{id}"),
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("alt", "An owl"),
+                ("tags", "night, Owls"),
+                ("usage_rights", "Ours"),
+                ("expires_at", "2020-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let html = app
+        .get_page(&format!("/media/{id}?saved=1"), &mut jar)
+        .await
+        .text();
+    assert!(html.contains(">An owl</textarea>"));
+    assert!(html.contains("value=\"night, owls\""));
+    assert!(html.contains("badge-danger"), "expired");
+    let res = app
+        .post_form(
+            &format!("/media/{id}"),
+            &mut jar,
+            &[("csrf_token", &csrf), ("expires_at", "soon")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let res = app
+        .post_form(
+            &format!("/media/{id}/delete"),
+            &mut jar,
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(res.location(), Some("/media?deleted=1"));
+    let gone = app.get_page(&format!("/media/{id}"), &mut jar).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn library_pages_need_posts_draft() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Main").await;
+    let owner = app.user("olivia@example.test", Role::Owner).await;
+    let id = fixture(&app, &owner, ws.id).await;
+    let ana = app.user("ana@example.test", Role::Analyst).await;
+    let mut jar = CookieJar::default();
+    app.sign_in_directly(&ana, &mut jar).await;
+    for path in [
+        "/media".to_owned(),
+        format!("/media/{id}"),
+        format!("/media/{id}/thumb"),
+        format!("/media/{id}/original"),
+        format!("/media/{id}/renditions/x/post"),
+    ] {
+        let res = app.get_page(&path, &mut jar).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let mut anonymous = CookieJar::default();
+    let res = app
+        .get_page(&format!("/media/{id}/thumb"), &mut anonymous)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
 }

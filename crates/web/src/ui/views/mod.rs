@@ -10,6 +10,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod media;
 pub mod sections;
 pub mod settings;
 
@@ -45,6 +46,7 @@ pub enum Section {
     OnCall,
     Analytics,
     Governance,
+    Media,
     Settings,
     Account,
     /// Pages outside every section: home, sign-in, errors.
@@ -62,6 +64,7 @@ impl Section {
             Section::OnCall => "oncall",
             Section::Analytics => "analytics",
             Section::Governance => "governance",
+            Section::Media => "media",
             Section::Settings => "settings",
             Section::Account => "account",
             Section::None => "none",
@@ -77,6 +80,7 @@ impl Section {
             Section::OnCall => "/oncall",
             Section::Analytics => "/analytics",
             Section::Governance => "/governance",
+            Section::Media => "/media",
             Section::Settings => "/settings",
             Section::Account => "/account",
             Section::None => "/",
