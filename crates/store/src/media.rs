@@ -515,13 +515,12 @@ impl Store {
         // Tags are a JSON array of strings without quotes or backslashes: `"tag"` occurs in it
         // exactly when the tag does. LIKE's own wildcards are escaped.
         let tag_pattern = match &filter.tag {
-            Some(t) => match normalise_tags([t.as_str()])?.into_iter().next() {
-                Some(tag) => Some(format!(
+            Some(t) => normalise_tags([t.as_str()])?.into_iter().next().map(|tag| {
+                format!(
                     "%\"{}\"%",
                     tag.replace('!', "!!").replace('%', "!%").replace('_', "!_")
-                )),
-                None => None,
-            },
+                )
+            }),
             None => None,
         };
         let placeholders = (0..workspaces.len())

@@ -328,7 +328,8 @@ async fn bad_uploads_are_refused_with_a_reason() {
         .user_with_token("pia@example.test", Role::Publisher)
         .await;
     let photo = jpeg(200, 150);
-    let cases: Vec<(&str, Vec<(&str, Option<&str>, Vec<u8>)>, StatusCode, &str)> = vec![
+    type Fields<'a> = Vec<(&'a str, Option<&'a str>, Vec<u8>)>;
+    let cases: Vec<(&str, Fields, StatusCode, &str)> = vec![
         (
             "truncated",
             vec![("file", Some("cut.jpg"), photo[..photo.len() / 3].to_vec())],
