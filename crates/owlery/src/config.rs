@@ -56,6 +56,10 @@ pub struct Config {
     /// `OWLERY_TRUST_FORWARDED_FOR`; default `false`. Only behind a reverse proxy that sets it:
     /// otherwise anyone can pick the address sign-in throttling and the audit log see.
     pub trust_forwarded_for: bool,
+    /// The largest media upload, in MB (1–10000). `max_upload_mb` / `OWLERY_MAX_UPLOAD_MB`;
+    /// default 100 (room for short videos). Images are further held to the media limits
+    /// (100 megapixels, 16,384 pixels a side) whatever this says.
+    pub max_upload_mb: u32,
     /// The key that encrypts secrets at rest (second-factor secrets, later network tokens):
     /// 32 bytes, base64. `secret_key` / `OWLERY_SECRET_KEY`; default: read from
     /// `<data_dir>/secret.key`, created on first start. Every node of a multi-node installation
@@ -117,6 +121,9 @@ impl fmt::Debug for Database {
     }
 }
 
+/// The default of `max_upload_mb`.
+pub const DEFAULT_MAX_UPLOAD_MB: u32 = 100;
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redacted = |s: &Option<SecretString>| s.as_ref().map(|_| "[redacted]");
@@ -129,6 +136,7 @@ impl fmt::Debug for Config {
             .field("mail_from", &self.mail_from)
             .field("log_format", &self.log_format)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("max_upload_mb", &self.max_upload_mb)
             .field("secret_key", &redacted(&self.secret_key))
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
             .field("file", &self.file)
@@ -234,6 +242,11 @@ const KEYS: &[Key] = &[
     Key {
         name: "trust_forwarded_for",
         env: "OWLERY_TRUST_FORWARDED_FOR",
+        flag: None,
+    },
+    Key {
+        name: "max_upload_mb",
+        env: "OWLERY_MAX_UPLOAD_MB",
         flag: None,
     },
     Key {
@@ -427,6 +440,21 @@ pub fn load_from(
             )
         })?,
     };
+    let max_upload_mb = match raw.get("max_upload_mb") {
+        None => DEFAULT_MAX_UPLOAD_MB,
+        Some(r) => r
+            .value
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| {
+                r.invalid(
+                    "max_upload_mb",
+                    format!("'{}' is not a number of MB from 1 to 10000", r.value.trim()),
+                )
+            })?,
+    };
     let secret_key = match raw.get("secret_key") {
         None => None,
         Some(r) => {
@@ -453,6 +481,7 @@ pub fn load_from(
         mail_from,
         log_format,
         trust_forwarded_for,
+        max_upload_mb,
         secret_key,
         bootstrap_owner_email,
         file,
@@ -629,6 +658,7 @@ mod tests {
         assert_eq!(c.mail_from, "Owlery <owlery@localhost>");
         assert_eq!(c.log_format, LogFormat::Human);
         assert!(!c.trust_forwarded_for);
+        assert_eq!(c.max_upload_mb, DEFAULT_MAX_UPLOAD_MB);
         assert!(c.file.is_none());
     }
 
@@ -696,6 +726,14 @@ log_format = "json"
                 .err()
                 .starts_with("OWLERY_LOG_FORMAT: 'xml' is not a log format")
         );
+        assert!(
+            Setup::new()
+                .env("OWLERY_MAX_UPLOAD_MB", "0")
+                .err()
+                .starts_with("OWLERY_MAX_UPLOAD_MB:")
+        );
+        let s = Setup::new().env("OWLERY_MAX_UPLOAD_MB", "250");
+        assert_eq!(s.load().unwrap().max_upload_mb, 250);
         assert!(
             Setup::new()
                 .env("OWLERY_TRUST_FORWARDED_FOR", "maybe")

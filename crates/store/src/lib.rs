@@ -22,7 +22,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod comments;
 pub mod jobs;
-pub mod media_facts;
+pub mod media;
 pub mod notifications;
 pub mod org;
 pub mod posts;

@@ -13,7 +13,7 @@ use owlery_domain::{
 };
 use owlery_store::{
     Store, StoreError,
-    media_facts::AttachedMedia,
+    media::AttachedMedia,
     posts::{Validation, VariantInput},
 };
 

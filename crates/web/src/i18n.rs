@@ -129,6 +129,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
                 "publishing.ftl",
                 include_str!("../locales/en/publishing.ftl"),
             ),
+            ("media.ftl", include_str!("../locales/en/media.ftl")),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -144,6 +145,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
                 "publishing.ftl",
                 include_str!("../locales/bg/publishing.ftl"),
             ),
+            ("media.ftl", include_str!("../locales/bg/media.ftl")),
         ],
     }
 }

@@ -17,6 +17,9 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The largest media upload accepted, in bytes (images are further held to
+    /// `owlery_media::Limits`).
+    pub max_upload_bytes: usize,
 }
 
 impl WebConfig {
@@ -36,6 +39,7 @@ impl Default for WebConfig {
             mail_enabled: false,
             trust_forwarded_for: false,
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 100 * 1_000_000,
         }
     }
 }

@@ -4,7 +4,9 @@
 // 3. closing an open <details class="menu"> on Escape or a click outside it;
 // 4. "Copy" buttons (data-copy="<input id>"), hidden until this script shows them;
 // 5. in the composer, "Customise for this channel" starts the channel's text from the master;
-// 6. dragging a post to another day on the calendar (see the end of this file).
+// 6. dragging a post to another day on the calendar (see the end of this file);
+// 7. the media focal point: a click on img[data-focal-form] fills that form's x and y with the
+//    point as fractions of the image and submits it; the marker is placed from its data-x/y.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -128,4 +130,21 @@
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
   }
+  document.querySelectorAll(".media-focal-marker").forEach(function (marker) {
+    marker.style.left = (parseFloat(marker.getAttribute("data-x")) * 100) + "%";
+    marker.style.top = (parseFloat(marker.getAttribute("data-y")) * 100) + "%";
+    marker.classList.add("is-placed");
+  });
+  document.querySelectorAll("img[data-focal-form]").forEach(function (img) {
+    var form = document.getElementById(img.getAttribute("data-focal-form"));
+    if (!form) return;
+    img.classList.add("is-clickable");
+    img.addEventListener("click", function (event) {
+      var box = img.getBoundingClientRect();
+      var clamp = function (v) { return Math.min(1, Math.max(0, v)).toFixed(3); };
+      form.elements.x.value = clamp((event.clientX - box.left) / box.width);
+      form.elements.y.value = clamp((event.clientY - box.top) / box.height);
+      form.submit();
+    });
+  });
 })();

@@ -21,6 +21,7 @@
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     handler::Handler,
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -42,6 +43,7 @@ pub mod extract;
 pub mod grants;
 pub mod list;
 pub mod me;
+pub mod media;
 pub mod networks;
 pub mod posts;
 pub mod reviews;
@@ -109,6 +111,14 @@ fn endpoints() -> Endpoints {
         .add::<reviews::__path_list_reviews, _, _>(reviews::list_reviews)
         .add::<reviews::__path_decide, _, _>(reviews::decide)
         .add::<reviews::__path_create_review_link, _, _>(reviews::create_review_link)
+        .add_without_body_limit::<media::__path_upload_media, _, _>(media::upload_media)
+        .add::<media::__path_list_media, _, _>(media::list_media)
+        .add::<media::__path_get_media, _, _>(media::get_media)
+        .add::<media::__path_update_media, _, _>(media::update_media)
+        .add::<media::__path_delete_media, _, _>(media::delete_media)
+        .add::<media::__path_get_media_file, _, _>(media::get_media_file)
+        .add::<media::__path_get_renditions, _, _>(media::get_renditions)
+        .add::<media::__path_get_rendition_file, _, _>(media::get_rendition_file)
 }
 
 /// Routes and the operations they serve, built together.
@@ -120,7 +130,31 @@ struct Endpoints {
 
 impl Endpoints {
     /// Route `handler` at the path and methods of its OpenAPI description `P`.
-    fn add<P, H, T>(mut self, handler: H) -> Self
+    fn add<P, H, T>(self, handler: H) -> Self
+    where
+        P: utoipa::Path,
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_layered::<P, H, T>(handler, |m| m)
+    }
+
+    /// As [`Endpoints::add`], without the default body limit: for uploads, whose handler applies
+    /// its own (configured) limit.
+    fn add_without_body_limit<P, H, T>(self, handler: H) -> Self
+    where
+        P: utoipa::Path,
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_layered::<P, H, T>(handler, |m| m.layer(DefaultBodyLimit::disable()))
+    }
+
+    fn add_layered<P, H, T>(
+        mut self,
+        handler: H,
+        layer: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>,
+    ) -> Self
     where
         P: utoipa::Path,
         H: Handler<T, AppState>,
@@ -133,7 +167,7 @@ impl Endpoints {
             method_router = method_router.on(filter, handler.clone());
             self.operations.push((name.to_owned(), path.clone()));
         }
-        self.router = self.router.route(&path, method_router);
+        self.router = self.router.route(&path, layer(method_router));
         self
     }
 }
@@ -203,6 +237,14 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         reviews::list_reviews,
         reviews::decide,
         reviews::create_review_link,
+        media::upload_media,
+        media::list_media,
+        media::get_media,
+        media::update_media,
+        media::delete_media,
+        media::get_media_file,
+        media::get_renditions,
+        media::get_rendition_file,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -219,6 +261,7 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         (name = "networks", description = "What each network accepts, and preflight checks of drafts"),
         (name = "posts", description = "Posts, their per-channel variants, and scheduling"),
         (name = "approvals", description = "Approval workflows, reviews and decisions"),
+        (name = "media", description = "The media library: uploads, their metadata and their renditions per network placement"),
     )
 )]
 pub struct ApiDoc;

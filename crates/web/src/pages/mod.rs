@@ -22,6 +22,7 @@ mod auth;
 mod calendar;
 pub mod form;
 mod home;
+mod media;
 mod notifications;
 mod publish;
 mod review_link;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .merge(approvals::routes())
         .merge(review_link::routes())
         .merge(notifications::routes())
+        .merge(media::routes())
 }
 
 /// The page context for a signed-in person.

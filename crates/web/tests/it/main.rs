@@ -7,6 +7,7 @@
 mod api;
 mod composer;
 mod matrix;
+mod media;
 mod pages;
 mod posts;
 mod publishing_pages;

@@ -15,7 +15,7 @@ use axum::{
 };
 use chrono::Duration;
 use owlery_domain::{
-    ChannelId, Grant, GrantId, Permission,
+    ChannelId, Grant, GrantId, MediaId, Permission,
     Permission::*,
     PostId, Role, Scope, TeamId, TokenId, UserId, VariantId, WorkflowId, WorkspaceId,
     audit::Actor,
@@ -52,6 +52,8 @@ struct Fx {
     workflow: WorkflowId,
     reviewed: PostId,
     review: uuid::Uuid,
+    /// A library item in `workspace`, with one stored rendition (x post).
+    media: MediaId,
 }
 
 /// A draft by `author` in `workspace` for `channel`.
@@ -98,6 +100,7 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .await;
     let grant = app.store().grants_of(target.id).await.unwrap()[0].id;
     let team = app.team(&format!("Team {n}")).await.id;
+    let media = crate::media::fixture(app, caller, workspace).await;
     let expires = Some(app.store().now() + Duration::days(1));
     let token = |user| async move {
         app.store()
@@ -179,6 +182,7 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         workflow,
         reviewed,
         review,
+        media,
     }
 }
 
@@ -194,6 +198,8 @@ struct Row {
     ok: StatusCode,
     path: fn(&Fx) -> String,
     body: Option<fn(&Fx) -> Value>,
+    /// Send `body` as a multipart upload (its string fields, plus a small JPEG as `file`).
+    multipart: bool,
 }
 
 fn row(
@@ -212,6 +218,7 @@ fn row(
         ok: StatusCode::from_u16(ok).unwrap(),
         path,
         body,
+        multipart: false,
     }
 }
 
@@ -403,6 +410,73 @@ fn table() -> Vec<Row> {
             |f| format!("/tokens/{}", f.other_token),
             None,
         ),
+        Row {
+            multipart: true,
+            ..row(
+                M::POST,
+                "/media",
+                &[PostsDraft],
+                201,
+                |_| "/media".into(),
+                Some(|f| json!({"workspace_id": f.workspace, "alt": "An owl"})),
+            )
+        },
+        row(
+            M::GET,
+            "/media",
+            &[PostsDraft],
+            200,
+            |_| "/media".into(),
+            None,
+        ),
+        row(
+            M::GET,
+            "/media/{id}",
+            &[PostsDraft],
+            200,
+            |f| format!("/media/{}", f.media),
+            None,
+        ),
+        row(
+            M::PATCH,
+            "/media/{id}",
+            &[PostsDraft],
+            200,
+            |f| format!("/media/{}", f.media),
+            Some(|_| json!({"alt": "A better description"})),
+        ),
+        row(
+            M::GET,
+            "/media/{id}/file",
+            &[PostsDraft],
+            200,
+            |f| format!("/media/{}/file", f.media),
+            None,
+        ),
+        row(
+            M::GET,
+            "/media/{id}/renditions/{network}/{placement}/file",
+            &[PostsDraft],
+            200,
+            |f| format!("/media/{}/renditions/x/post/file", f.media),
+            None,
+        ),
+        row(
+            M::GET,
+            "/media/{id}/renditions",
+            &[PostsDraft],
+            200,
+            |f| format!("/media/{}/renditions?network=bluesky", f.media),
+            None,
+        ),
+        row(
+            M::DELETE,
+            "/media/{id}",
+            &[PostsDraft],
+            204,
+            |f| format!("/media/{}", f.media),
+            None,
+        ),
         row(
             M::GET,
             "/audit-events",
@@ -534,6 +608,36 @@ fn table() -> Vec<Row> {
 }
 
 async fn call(app: &TestApp, token: &str, row: &Row, fx: &Fx) -> (StatusCode, Value) {
+    if row.multipart {
+        let fields = row.body.map(|b| b(fx)).unwrap_or_default();
+        let texts: Vec<(String, String)> = fields
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect();
+        let photo = crate::media::jpeg(40, 30);
+        let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![("file", Some("owl.jpg"), &photo)];
+        parts.extend(texts.iter().map(|(k, v)| (k.as_str(), None, v.as_bytes())));
+        return crate::media::upload(app, token, &parts).await;
+    }
+    if row.template.ends_with("/file") {
+        // Bytes when allowed; the error is JSON.
+        let res = app
+            .send(
+                Request::get(format!("{API}{}", (row.path)(fx)))
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let json = if res.header("content-type") == Some("application/json") {
+            res.json()
+        } else {
+            Value::Null
+        };
+        return (res.status, json);
+    }
     app.api(
         row.method.clone(),
         &(row.path)(fx),

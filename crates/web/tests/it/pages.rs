@@ -849,6 +849,7 @@ async fn page_matrix_every_role_every_route() {
         ("/oncall".into(), Some(P::OrgRead)),
         ("/analytics".into(), Some(P::OrgRead)),
         ("/governance".into(), Some(P::OrgRead)),
+        ("/media".into(), Some(P::PostsDraft)),
         ("/account".into(), None),
         ("/account/tokens".into(), None),
         ("/account/2fa".into(), None),

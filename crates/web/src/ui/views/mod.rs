@@ -10,6 +10,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod media;
 pub mod publish;
 pub mod publishing;
 pub mod sections;
@@ -47,6 +48,7 @@ pub enum Section {
     OnCall,
     Analytics,
     Governance,
+    Media,
     Settings,
     Account,
     /// Pages outside every section: home, sign-in, errors.
@@ -64,6 +66,7 @@ impl Section {
             Section::OnCall => "oncall",
             Section::Analytics => "analytics",
             Section::Governance => "governance",
+            Section::Media => "media",
             Section::Settings => "settings",
             Section::Account => "account",
             Section::None => "none",
@@ -79,6 +82,7 @@ impl Section {
             Section::OnCall => "/oncall",
             Section::Analytics => "/analytics",
             Section::Governance => "/governance",
+            Section::Media => "/media",
             Section::Settings => "/settings",
             Section::Account => "/account",
             Section::None => "/",
