@@ -13,7 +13,9 @@ use axum::{
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use owlery_domain::{ChannelId, GrantId, PostId, TeamId, TokenId, UserId, VariantId, WorkspaceId};
+use owlery_domain::{
+    CampaignId, ChannelId, GrantId, PostId, TeamId, TokenId, UserId, VariantId, WorkspaceId,
+};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::AppError;
@@ -241,7 +243,8 @@ api_id!(
     WorkspaceId,
     ChannelId,
     PostId,
-    VariantId
+    VariantId,
+    CampaignId
 );
 
 /// Reviews are identified by a plain UUID.

@@ -8,5 +8,6 @@ mod api;
 mod matrix;
 mod pages;
 mod posts;
+mod publishing_api;
 mod publishing_pages;
 mod support;
