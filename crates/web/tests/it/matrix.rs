@@ -64,6 +64,8 @@ struct Fx {
     /// A channel of `post_ws` with a queue (slots every day), and a draft variant on it.
     queue_channel: ChannelId,
     queue_variant: VariantId,
+    /// A Contributor who may be assigned `post` (not `target`, whom another row disables).
+    assignee: UserId,
 }
 
 /// A draft by `author` in `workspace` for `channel`.
@@ -246,6 +248,10 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         joiner,
         queue_channel,
         queue_variant,
+        assignee: app
+            .user(&format!("assignee-{n}@example.test"), Role::Contributor)
+            .await
+            .id,
     }
 }
 
@@ -698,7 +704,7 @@ fn table() -> Vec<Row> {
             &[PostsDraft],
             200,
             |f| format!("/posts/{}/assignee", f.post),
-            Some(|f| json!({"user_id": f.target.id})),
+            Some(|f| json!({"user_id": f.assignee})),
         ),
         row_any(
             M::GET,
