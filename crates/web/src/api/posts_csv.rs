@@ -314,7 +314,10 @@ pub async fn import_posts(
 }
 
 /// Resolve and compose one row that the file format accepted.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the row's context, looked up once per import"
+)]
 async fn check_row(
     state: &AppState,
     principal: &Principal,
