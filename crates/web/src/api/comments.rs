@@ -5,12 +5,17 @@
 //! `posts:approve` on its workspace or channels): reviewers discuss too. Assigning needs
 //! `posts:draft`, and the assignee must be able to read the post. Mentions are resolved by the
 //! store (`@name`, `@name@example.com`, `@"Full Name"`); each person mentioned is notified in the
-//! same transaction as the comment.
+//! same transaction as the comment, so a comment may only mention people who can read the post.
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use owlery_domain::{ChannelId, Permission, PostId, UserId, user::UserStatus};
-use owlery_store::{StoreError, comments::Comment, notifications::NewNotification};
+use owlery_domain::{Access, ChannelId, Permission, PostId, Target, UserId, user::UserStatus};
+use owlery_store::{
+    StoreError,
+    comments::{Comment, parse_mentions, resolve_mentions},
+    notifications::NewNotification,
+    posts::Post,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -54,6 +59,72 @@ impl From<&Comment> for CommentOut {
 
 list_of!(CommentList, CommentOut);
 
+/// Whether someone with `access` may read `post`: the rule of `load_readable`.
+fn can_read(access: &Access, post: &Post) -> bool {
+    let channels: Vec<ChannelId> = post.variants.iter().map(|v| v.channel_id).collect();
+    [Permission::PostsDraft, Permission::PostsApprove]
+        .into_iter()
+        .any(|p| {
+            access.can(p, Target::Workspace(post.workspace_id))
+                || (!channels.is_empty()
+                    && channels.iter().all(|c| {
+                        access.can(
+                            p,
+                            Target::Channel {
+                                workspace: post.workspace_id,
+                                channel: *c,
+                            },
+                        )
+                    }))
+        })
+}
+
+/// Everyone a comment mentions must be able to read the post: a mention notifies them with the
+/// post's title and an excerpt, which someone without access must not see. Resolved the way the
+/// store resolves them (active people, by e-mail, its local part, or full name).
+async fn check_mentions(state: &AppState, post: &Post, body: &str) -> ApiResult<()> {
+    const PAGE: i64 = 500;
+    let tokens = parse_mentions(body);
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let mut people: Vec<(UserId, String, String)> = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state.store.list_users(after, PAGE).await?;
+        let full = page.len() as i64 == PAGE;
+        after = page.last().map(|u| u.id);
+        people.extend(
+            page.into_iter()
+                .filter(|u| u.status != UserStatus::Disabled)
+                .map(|u| (u.id, u.email, u.name)),
+        );
+        if !full {
+            break;
+        }
+    }
+    for user in resolve_mentions(&tokens, &people) {
+        let access = state.store.access_of(user).await?;
+        if !can_read(&access, post) {
+            let name = people
+                .iter()
+                .find(|(id, ..)| *id == user)
+                .map(|(_, _, name)| name.clone())
+                .unwrap_or_default();
+            return Err(AppError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "mention_cannot_read",
+                format!(
+                    "{name} cannot see this post, so they cannot be mentioned in its comments; \
+                     remove the mention or ask an admin to give them access."
+                ),
+            )
+            .with_field("body"));
+        }
+    }
+    Ok(())
+}
+
 /// A post's comments, oldest first.
 #[utoipa::path(
     get,
@@ -85,7 +156,8 @@ pub async fn list_comments(
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
     /// 1–5,000 characters. `@ana`, `@ana@example.com` or `@"Ana Author"` mention a person, who is
-    /// notified (at most 20 per comment; a name that fits several people mentions nobody).
+    /// notified (at most 20 per comment; a name that fits several people mentions nobody). Only
+    /// people who can read the post may be mentioned.
     pub body: String,
 }
 
@@ -102,7 +174,7 @@ pub struct NewComment {
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Needs posts:draft or posts:approve on the post's workspace or channels", body = ErrorBody),
         (status = 404, description = "No such post", body = ErrorBody),
-        (status = 422, description = "An empty or too long comment", body = ErrorBody),
+        (status = 422, description = "An empty or too long comment, or a mention of someone who cannot read the post (`mention_cannot_read`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -112,7 +184,8 @@ pub async fn add_comment(
     Id(id): Id<PostId>,
     Json(req): Json<NewComment>,
 ) -> ApiResult<(axum::http::StatusCode, Json<CommentOut>)> {
-    load_readable(&state, &principal, id).await?;
+    let post = load_readable(&state, &principal, id).await?;
+    check_mentions(&state, &post, &req.body).await?;
     let comment = state
         .store
         .add_comment(&principal.actor(), principal.user.id, id, &req.body)
@@ -182,22 +255,7 @@ pub async fn set_assignee(
                 Ok(_) | Err(StoreError::NotFound(_)) => return Err(cannot()),
                 Err(e) => return Err(e.into()),
             };
-            let access = state.store.access_of(user).await?;
-            let readable = [Permission::PostsDraft, Permission::PostsApprove]
-                .into_iter()
-                .any(|p| {
-                    access.can(p, owlery_domain::Target::Workspace(post.workspace_id))
-                        || (!channels.is_empty()
-                            && channels.iter().all(|c| {
-                                access.can(
-                                    p,
-                                    owlery_domain::Target::Channel {
-                                        workspace: post.workspace_id,
-                                        channel: *c,
-                                    },
-                                )
-                            }))
-                });
+            let readable = can_read(&state.store.access_of(user).await?, &post);
             if !readable {
                 return Err(cannot());
             }

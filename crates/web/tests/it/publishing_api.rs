@@ -422,6 +422,28 @@ async fn comments_mention_and_assignment_notify() {
             (status, body["error"]["field"].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some("body"))
         );
+        // Someone who cannot read the post is not told about it through a mention.
+        let (status, body) = app
+            .post_json(
+                &format!("/posts/{pid}/comments"),
+                &token,
+                json!({"body": "@numbers have a look"}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("mention_cannot_read")
+            )
+        );
+        assert!(
+            app.store()
+                .notifications(analyst.id, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let (_, list) = app.get(&format!("/posts/{pid}/comments"), &token).await;
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
         let notes = app.store().notifications(ana.id, 10).await.unwrap();
