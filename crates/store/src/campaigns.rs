@@ -308,8 +308,7 @@ fn into_members(rows: Vec<MemberRow>) -> Result<Vec<CampaignMember>> {
         .collect()
 }
 
-/// What the audit keeps of a release. (Built by hand: `Release` is an internally tagged enum whose
-/// `Go` variant holds a list, which serde cannot serialise.)
+/// What the audit keeps of a release, with the campaign's new status.
 fn release_summary(status: CampaignStatus, release: &Release) -> serde_json::Value {
     match release {
         Release::Go(times) => serde_json::json!({

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod compose;
 pub mod error;
 pub mod i18n;
+pub mod link_preview;
 pub mod media;
 pub mod ops;
 pub mod pages;

@@ -66,13 +66,74 @@ impl Blocker {
     }
 }
 
+/// JSON: `{"decision": "go", "go": [{"variant_id", "at"}]}` or
+/// `{"decision": "hold_all", "blockers": [{"variant_id", "blocker"}]}` (through [`ReleaseJson`]:
+/// an internally tagged enum cannot hold `Go`'s list directly, and serialising it would fail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "decision", rename_all = "snake_case")]
+#[serde(into = "ReleaseJson", from = "ReleaseJson")]
 pub enum Release {
     /// Publish these variants at these instants (sorted by time).
     Go(Vec<(VariantId, DateTime<Utc>)>),
     /// All or nothing, and something is not ready: publish none.
     HoldAll { blockers: Vec<(VariantId, Blocker)> },
+}
+
+/// The JSON form of [`Release`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum ReleaseJson {
+    Go { go: Vec<Timed> },
+    HoldAll { blockers: Vec<Blocked> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timed {
+    pub variant_id: VariantId,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    pub variant_id: VariantId,
+    pub blocker: Blocker,
+}
+
+impl From<Release> for ReleaseJson {
+    fn from(r: Release) -> Self {
+        match r {
+            Release::Go(times) => ReleaseJson::Go {
+                go: times
+                    .into_iter()
+                    .map(|(variant_id, at)| Timed { variant_id, at })
+                    .collect(),
+            },
+            Release::HoldAll { blockers } => ReleaseJson::HoldAll {
+                blockers: blockers
+                    .into_iter()
+                    .map(|(variant_id, blocker)| Blocked {
+                        variant_id,
+                        blocker,
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+impl From<ReleaseJson> for Release {
+    fn from(r: ReleaseJson) -> Self {
+        match r {
+            ReleaseJson::Go { go } => {
+                Release::Go(go.into_iter().map(|t| (t.variant_id, t.at)).collect())
+            }
+            ReleaseJson::HoldAll { blockers } => Release::HoldAll {
+                blockers: blockers
+                    .into_iter()
+                    .map(|b| (b.variant_id, b.blocker))
+                    .collect(),
+            },
+        }
+    }
 }
 
 /// When each (not cancelled) member goes out, sorted by time; members with the same time keep
@@ -178,6 +239,25 @@ mod tests {
         assert_eq!(
             decide(at(), true, &ms),
             Release::Go(vec![(ms[0].variant_id, at())])
+        );
+    }
+
+    #[test]
+    fn releases_serialise_and_read_back() {
+        let go = Release::Go(vec![(VariantId::new(), at())]);
+        let json = serde_json::to_value(&go).unwrap();
+        assert_eq!(json["decision"], "go");
+        assert_eq!(json["go"][0]["at"], "2026-05-04T09:00:00Z");
+        assert_eq!(serde_json::from_value::<Release>(json).unwrap(), go);
+        let hold = Release::HoldAll {
+            blockers: vec![(VariantId::new(), Blocker::NotApproved)],
+        };
+        let json = serde_json::json!({ "release": hold });
+        assert_eq!(json["release"]["decision"], "hold_all");
+        assert_eq!(json["release"]["blockers"][0]["blocker"], "not_approved");
+        assert_eq!(
+            serde_json::from_value::<Release>(json["release"].clone()).unwrap(),
+            hold
         );
     }
 

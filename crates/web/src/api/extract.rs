@@ -14,7 +14,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use owlery_domain::{
-    ChannelId, GrantId, MediaId, PostId, TeamId, TokenId, UserId, VariantId, WorkspaceId,
+    CampaignId, ChannelId, GrantId, MediaId, PostId, TeamId, TokenId, UserId, VariantId,
+    WorkspaceId,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -244,7 +245,8 @@ api_id!(
     ChannelId,
     PostId,
     VariantId,
-    MediaId
+    MediaId,
+    CampaignId
 );
 
 /// Reviews are identified by a plain UUID.

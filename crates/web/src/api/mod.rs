@@ -38,14 +38,20 @@ use utoipa::{
 use crate::{error::AppError, state::AppState};
 
 pub mod audit;
+pub mod calendar;
+pub mod campaigns;
 pub mod channels;
+pub mod comments;
 pub mod extract;
 pub mod grants;
+pub mod link_preview;
 pub mod list;
 pub mod me;
 pub mod media;
 pub mod networks;
 pub mod posts;
+pub mod posts_csv;
+pub mod queues;
 pub mod reviews;
 pub mod roles;
 pub mod teams;
@@ -119,6 +125,22 @@ fn endpoints() -> Endpoints {
         .add::<media::__path_get_media_file, _, _>(media::get_media_file)
         .add::<media::__path_get_renditions, _, _>(media::get_renditions)
         .add::<media::__path_get_rendition_file, _, _>(media::get_rendition_file)
+        .add::<campaigns::__path_list_campaigns, _, _>(campaigns::list_campaigns)
+        .add::<campaigns::__path_create_campaign, _, _>(campaigns::create_campaign)
+        .add::<campaigns::__path_get_campaign, _, _>(campaigns::get_campaign)
+        .add::<campaigns::__path_update_campaign, _, _>(campaigns::update_campaign)
+        .add::<campaigns::__path_add_post, _, _>(campaigns::add_post)
+        .add::<campaigns::__path_remove_post, _, _>(campaigns::remove_post)
+        .add::<queues::__path_get_queue, _, _>(queues::get_queue)
+        .add::<queues::__path_set_queue, _, _>(queues::set_queue)
+        .add::<queues::__path_queue_variant, _, _>(queues::queue_variant)
+        .add::<comments::__path_list_comments, _, _>(comments::list_comments)
+        .add::<comments::__path_add_comment, _, _>(comments::add_comment)
+        .add::<comments::__path_set_assignee, _, _>(comments::set_assignee)
+        .add::<calendar::__path_calendar, _, _>(calendar::calendar)
+        .add::<posts_csv::__path_import_posts, _, _>(posts_csv::import_posts)
+        .add::<posts_csv::__path_export_posts, _, _>(posts_csv::export_posts)
+        .add::<link_preview::__path_link_preview, _, _>(link_preview::link_preview)
 }
 
 /// Routes and the operations they serve, built together.
@@ -245,6 +267,22 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         media::get_media_file,
         media::get_renditions,
         media::get_rendition_file,
+        campaigns::list_campaigns,
+        campaigns::create_campaign,
+        campaigns::get_campaign,
+        campaigns::update_campaign,
+        campaigns::add_post,
+        campaigns::remove_post,
+        queues::get_queue,
+        queues::set_queue,
+        queues::queue_variant,
+        comments::list_comments,
+        comments::add_comment,
+        comments::set_assignee,
+        calendar::calendar,
+        posts_csv::import_posts,
+        posts_csv::export_posts,
+        link_preview::link_preview,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -262,6 +300,8 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         (name = "posts", description = "Posts, their per-channel variants, and scheduling"),
         (name = "approvals", description = "Approval workflows, reviews and decisions"),
         (name = "media", description = "The media library: uploads, their metadata and their renditions per network placement"),
+        (name = "campaigns", description = "Posts released together, at one instant or staggered"),
+        (name = "queues", description = "Per-channel posting queues: weekly slots, and adding a variant to the next free one"),
     )
 )]
 pub struct ApiDoc;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use owlery_domain::{
     ChannelId, InvalidInput, MediaId, Permission, PostId, Target, VariantId, WorkspaceId,
     post::{Content, MediaRef},
+    publishing::utm::{Utm, tag_links, tag_url},
     user::parse_time_zone,
 };
 use owlery_store::posts::{NewPost, Post, Variant};
@@ -73,6 +74,24 @@ pub struct VariantInput {
     pub link: Option<String>,
     pub first_comment: Option<String>,
     pub media: Option<Vec<MediaItem>>,
+    /// Campaign parameters added to every http(s) link in this variant's text and to its link
+    /// (before validation, so the lengths counted are the tagged ones).
+    pub utm: Option<UtmInput>,
+}
+
+/// UTM parameters (`utm_source`, `utm_medium`, `utm_campaign` required; at most 200 characters
+/// each). Existing `utm_*` values in a link are replaced; other parameters are kept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UtmInput {
+    #[schema(example = "bluesky")]
+    pub source: String,
+    #[schema(example = "social")]
+    pub medium: String,
+    #[schema(example = "autumn-menu")]
+    pub campaign: String,
+    pub term: Option<String>,
+    pub content: Option<String>,
 }
 
 /// The content and channels of a post, as sent to create or replace it.
@@ -101,7 +120,7 @@ pub struct PostBody {
 }
 
 impl PostBody {
-    fn into_draft(self, workspace: WorkspaceId) -> Draft {
+    fn into_draft(self, workspace: WorkspaceId) -> ApiResult<Draft> {
         let master = Content {
             text: self.text,
             title: self.post_title,
@@ -118,12 +137,31 @@ impl PostBody {
             })
             .collect();
         for v in self.variants {
+            let (text, link) = match &v.utm {
+                None => (v.text, v.link),
+                Some(u) => {
+                    let utm = Utm {
+                        source: u.source.clone(),
+                        medium: u.medium.clone(),
+                        campaign: u.campaign.clone(),
+                        term: u.term.clone(),
+                        content: u.content.clone(),
+                    };
+                    utm.validate()?;
+                    let text = tag_links(v.text.as_deref().unwrap_or(&master.text), &utm);
+                    let link = match v.link.as_deref().or(master.link.as_deref()) {
+                        Some(l) if !l.trim().is_empty() => Some(tag_url(l, &utm)?),
+                        _ => v.link,
+                    };
+                    (Some(text), link)
+                }
+            };
             let draft = ChannelDraft {
                 channel_id: ChannelId(v.channel_id),
                 placement: v.placement,
-                text: v.text,
+                text,
                 title: v.title,
-                link: v.link,
+                link,
                 first_comment: v.first_comment,
                 media: v.media.map(media_refs),
             };
@@ -135,11 +173,11 @@ impl PostBody {
                 None => channels.push(draft),
             }
         }
-        Draft {
+        Ok(Draft {
             workspace_id: workspace,
             master,
             channels,
-        }
+        })
     }
 }
 
@@ -421,7 +459,7 @@ pub async fn create_post(
 ) -> ApiResult<(StatusCode, Json<PostOut>)> {
     let workspace = WorkspaceId(req.workspace_id);
     let title = req.body.title.clone();
-    let draft = req.body.into_draft(workspace);
+    let draft = req.body.into_draft(workspace)?;
     let channels: Vec<ChannelId> = draft.channels.iter().map(|c| c.channel_id).collect();
     if !may(&principal, Permission::PostsDraft, workspace, &channels) {
         return Err(AppError::forbidden());
@@ -594,7 +632,7 @@ pub async fn update_post(
     let before = load_readable(&state, &principal, id).await?;
     require_post(&principal, Permission::PostsDraft, &before)?;
     let title = req.body.title.clone();
-    let draft = req.body.into_draft(before.workspace_id);
+    let draft = req.body.into_draft(before.workspace_id)?;
     let channels: Vec<ChannelId> = draft.channels.iter().map(|c| c.channel_id).collect();
     if !may(
         &principal,

@@ -67,7 +67,7 @@ pub struct VariantState {
     pub time_zone: String,
 }
 
-async fn state_of(
+pub(crate) async fn state_of(
     state: &AppState,
     principal: &Principal,
     id: VariantId,

@@ -19,7 +19,7 @@ use crate::{
 mod account;
 mod approvals;
 mod auth;
-mod calendar;
+pub(crate) mod calendar;
 pub mod form;
 mod home;
 mod media;

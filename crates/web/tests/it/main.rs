@@ -10,5 +10,6 @@ mod matrix;
 mod media;
 mod pages;
 mod posts;
+mod publishing_api;
 mod publishing_pages;
 mod support;

@@ -11,16 +11,20 @@ use std::collections::BTreeSet;
 
 use axum::{
     body::Body,
-    http::{Method, Request, StatusCode},
+    http::{Method, Request, StatusCode, header},
 };
 use chrono::Duration;
 use owlery_domain::{
-    ChannelId, Grant, GrantId, MediaId, Permission,
+    CampaignId, ChannelId, Grant, GrantId, MediaId, Permission,
     Permission::*,
     PostId, Role, Scope, TeamId, TokenId, UserId, VariantId, WorkflowId, WorkspaceId,
     audit::Actor,
-    publishing::approval::{Approvers, Step, Workflow},
+    publishing::{
+        approval::{Approvers, Step, Workflow},
+        schedule::{Queue, QueueSlot},
+    },
 };
+use owlery_store::campaigns::{CampaignInput, ReleaseMode};
 use serde_json::{Value, json};
 
 use crate::support::{API, TestApp, TestUser};
@@ -54,6 +58,16 @@ struct Fx {
     review: uuid::Uuid,
     /// A library item in `workspace`, with one stored rendition (x post).
     media: MediaId,
+    /// A staggered campaign in `post_ws`; `campaign_member` (by `target`) is in it, `joiner` is
+    /// not.
+    campaign: CampaignId,
+    campaign_member: PostId,
+    joiner: PostId,
+    /// A channel of `post_ws` with a queue (slots every day), and a draft variant on it.
+    queue_channel: ChannelId,
+    queue_variant: VariantId,
+    /// A Contributor who may be assigned `post` (not `target`, whom another row disables).
+    assignee: UserId,
 }
 
 /// A draft by `author` in `workspace` for `channel`.
@@ -166,6 +180,56 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .await
         .unwrap();
     let review = app.store().reviews_of_post(reviewed).await.unwrap()[0].id;
+    let campaign = app
+        .store()
+        .create_campaign(
+            &Actor::cli(),
+            post_ws.id,
+            CampaignInput {
+                name: format!("Campaign {n}"),
+                owner_id: caller.id,
+                release_at: None,
+                release_mode: ReleaseMode::Staggered,
+                all_or_nothing: false,
+                note: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let campaign_member = draft(app, target.id, post_ws.id, channel).await;
+    app.store()
+        .add_to_campaign(&Actor::cli(), campaign, campaign_member, &[])
+        .await
+        .unwrap();
+    let joiner = draft(app, target.id, post_ws.id, channel).await;
+    let queue_channel = app.channel(&post_ws, &format!("queued_{n}")).await.id;
+    let slots: Vec<QueueSlot> = (0..7)
+        .map(|d| QueueSlot {
+            weekday: chrono::Weekday::try_from(d).unwrap(),
+            time: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        })
+        .collect();
+    app.store()
+        .set_channel_queue(
+            &Actor::cli(),
+            queue_channel,
+            &Queue {
+                time_zone: chrono_tz::UTC,
+                slots,
+            },
+        )
+        .await
+        .unwrap();
+    let queued_post = draft(app, target.id, post_ws.id, queue_channel).await;
+    let queue_variant = app
+        .store()
+        .post(queued_post)
+        .await
+        .unwrap()
+        .unwrap()
+        .variants[0]
+        .id;
     Fx {
         n: n.to_owned(),
         grant,
@@ -183,6 +247,15 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         reviewed,
         review,
         media,
+        campaign,
+        campaign_member,
+        joiner,
+        queue_channel,
+        queue_variant,
+        assignee: app
+            .user(&format!("assignee-{n}@example.test"), Role::Contributor)
+            .await
+            .id,
     }
 }
 
@@ -200,6 +273,8 @@ struct Row {
     body: Option<fn(&Fx) -> Value>,
     /// Send `body` as a multipart upload (its string fields, plus a small JPEG as `file`).
     multipart: bool,
+    /// A `text/csv` body instead of JSON.
+    csv: Option<fn(&Fx) -> String>,
 }
 
 fn row(
@@ -219,6 +294,7 @@ fn row(
         path,
         body,
         multipart: false,
+        csv: None,
     }
 }
 
@@ -604,7 +680,154 @@ fn table() -> Vec<Row> {
             |f| format!("/workflows/{}", f.workflow),
             None,
         ),
+        row_any(
+            M::GET,
+            "/campaigns",
+            &[PostsDraft, PostsApprove],
+            200,
+            |f| format!("/campaigns?workspace_id={}", f.post_ws),
+            None,
+        ),
+        row(
+            M::POST,
+            "/campaigns",
+            &[PostsDraft],
+            201,
+            |_| "/campaigns".into(),
+            Some(
+                |f| json!({"workspace_id": f.post_ws, "name": format!("Launch {}", f.n), "release_mode": "staggered"}),
+            ),
+        ),
+        row_any(
+            M::GET,
+            "/campaigns/{id}",
+            &[PostsDraft, PostsApprove],
+            200,
+            |f| format!("/campaigns/{}", f.campaign),
+            None,
+        ),
+        row(
+            M::PATCH,
+            "/campaigns/{id}",
+            &[PostsDraft],
+            200,
+            |f| format!("/campaigns/{}", f.campaign),
+            Some(|_| json!({"note": "Renamed in the matrix"})),
+        ),
+        row(
+            M::PUT,
+            "/campaigns/{id}/posts/{post_id}",
+            &[PostsDraft],
+            200,
+            |f| format!("/campaigns/{}/posts/{}", f.campaign, f.joiner),
+            Some(|_| json!({})),
+        ),
+        row(
+            M::DELETE,
+            "/campaigns/{id}/posts/{post_id}",
+            &[PostsDraft],
+            204,
+            |f| format!("/campaigns/{}/posts/{}", f.campaign, f.campaign_member),
+            None,
+        ),
+        row(
+            M::GET,
+            "/channels/{id}/queue",
+            &[ChannelsRead],
+            200,
+            |f| format!("/channels/{}/queue", f.queue_channel),
+            None,
+        ),
+        row(
+            M::PUT,
+            "/channels/{id}/queue",
+            &[PostsPublish],
+            200,
+            |f| format!("/channels/{}/queue", f.channel),
+            Some(
+                |_| json!({"time_zone": "Europe/Sofia", "slots": [{"weekday": "mon", "time": "09:30"}]}),
+            ),
+        ),
+        row(
+            M::POST,
+            "/variants/{id}/queue",
+            &[PostsDraft, PostsPublish],
+            200,
+            |f| format!("/variants/{}/queue", f.queue_variant),
+            None,
+        ),
+        row_any(
+            M::GET,
+            "/posts/{id}/comments",
+            &[PostsDraft, PostsApprove],
+            200,
+            |f| format!("/posts/{}/comments", f.post),
+            None,
+        ),
+        row_any(
+            M::POST,
+            "/posts/{id}/comments",
+            &[PostsDraft, PostsApprove],
+            201,
+            |f| format!("/posts/{}/comments", f.post),
+            Some(|_| json!({"body": "Looks good"})),
+        ),
+        row(
+            M::PUT,
+            "/posts/{id}/assignee",
+            &[PostsDraft],
+            200,
+            |f| format!("/posts/{}/assignee", f.post),
+            Some(|f| json!({"user_id": f.assignee})),
+        ),
+        row_any(
+            M::GET,
+            "/calendar",
+            &[PostsDraft, PostsPublish, PostsApprove],
+            200,
+            |_| {
+                let from = chrono::Utc::now() - Duration::days(1);
+                format!(
+                    "/calendar?from={}&to={}",
+                    urlencode(&from.to_rfc3339()),
+                    urlencode(&(from + Duration::days(30)).to_rfc3339())
+                )
+            },
+            None,
+        ),
+        Row {
+            csv: Some(|f| format!("channels,text\nposts_{},Imported\n", f.n)),
+            ..row(
+                M::POST,
+                "/posts/import",
+                &[PostsDraft],
+                200,
+                |f| format!("/posts/import?workspace_id={}&dry_run=true", f.post_ws),
+                None,
+            )
+        },
+        row(
+            M::GET,
+            "/posts/export.csv",
+            &[PostsDraft],
+            200,
+            |f| format!("/posts/export.csv?workspace_id={}", f.post_ws),
+            None,
+        ),
+        // Allowed callers get as far as the fetch, which refuses a loopback address.
+        row(
+            M::POST,
+            "/link-preview",
+            &[PostsDraft],
+            422,
+            |_| "/link-preview".into(),
+            Some(|_| json!({"url": "http://127.0.0.1/"})),
+        ),
     ]
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 async fn call(app: &TestApp, token: &str, row: &Row, fx: &Fx) -> (StatusCode, Value) {
@@ -621,30 +844,30 @@ async fn call(app: &TestApp, token: &str, row: &Row, fx: &Fx) -> (StatusCode, Va
         parts.extend(texts.iter().map(|(k, v)| (k.as_str(), None, v.as_bytes())));
         return crate::media::upload(app, token, &parts).await;
     }
-    if row.template.ends_with("/file") {
-        // Bytes when allowed; the error is JSON.
-        let res = app
-            .send(
-                Request::get(format!("{API}{}", (row.path)(fx)))
-                    .header("authorization", format!("Bearer {token}"))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        let json = if res.header("content-type") == Some("application/json") {
-            res.json()
-        } else {
-            Value::Null
-        };
-        return (res.status, json);
-    }
-    app.api(
-        row.method.clone(),
-        &(row.path)(fx),
-        Some(token),
-        row.body.map(|b| b(fx)),
-    )
-    .await
+    let mut req = Request::builder()
+        .method(row.method.clone())
+        .uri(format!("{API}{}", (row.path)(fx)))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let body = if let Some(csv) = row.csv {
+        req = req.header(header::CONTENT_TYPE, "text/csv");
+        Body::from(csv(fx))
+    } else if let Some(json) = row.body {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+        Body::from(json(fx).to_string())
+    } else {
+        Body::empty()
+    };
+    let res = app.send(req.body(body).unwrap()).await;
+    // Not every success is JSON (the CSV export); errors always are.
+    let json = if res
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("application/json"))
+    {
+        res.json()
+    } else {
+        Value::Null
+    };
+    (res.status, json)
 }
 
 fn check(who: &str, row: &Row, allowed: bool, status: StatusCode, body: &Value) {
@@ -706,7 +929,8 @@ async fn the_table_covers_every_operation() {
     for (method, path) in &documented {
         let concrete = path
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
-            .replace("{user_id}", &uuid::Uuid::now_v7().to_string());
+            .replace("{user_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{post_id}", &uuid::Uuid::now_v7().to_string());
         let (status, body) = app
             .api(
                 Method::from_bytes(method.as_bytes()).unwrap(),
