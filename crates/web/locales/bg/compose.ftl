@@ -67,3 +67,12 @@ composer-comment-send = Коментиране
 composer-assignee = Възложена на
 composer-assign = Възлагане
 composer-nobody = Никого
+
+composer-media = Медия
+composer-media-empty = В това работно пространство още няма медия.
+composer-media-hint = Отметнете какво върви с публикацията и опишете всяко изображение за хората, които не го виждат.
+composer-media-library = Към медийната библиотека
+composer-media-expired = правата са изтекли
+composer-alt-for = Алтернативен текст за { $name }
+composer-alt-placeholder = Алтернативен текст: какво показва изображението
+composer-variant-media = Медия за този канал

@@ -67,3 +67,12 @@ composer-comment-send = Comment
 composer-assignee = Assigned to
 composer-assign = Assign
 composer-nobody = Nobody
+
+composer-media = Media
+composer-media-empty = No media in this workspace yet.
+composer-media-hint = Tick what goes with the post and describe each image for people who cannot see it.
+composer-media-library = Open the media library
+composer-media-expired = rights expired
+composer-alt-for = Alt text for { $name }
+composer-alt-placeholder = Alt text: what the image shows
+composer-variant-media = Media for this channel

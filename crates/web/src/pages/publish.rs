@@ -36,7 +36,8 @@ use crate::{
         Flash, FormErrors, Section, SelectOption,
         publish::{
             ChannelBox, CheckView, ChecksFragment, CommentLine, ComposerView, FindingLine,
-            HistoryView, PostRow, PostsView, ReviewLine, SavedFragment, VariantChip, VersionLine,
+            HistoryView, MediaPick, PostRow, PostsView, ReviewLine, SavedFragment, VariantChip,
+            VersionLine,
         },
         tz_options,
     },
@@ -239,7 +240,7 @@ async fn composer_view(
                 first_comment: st
                     .custom
                     .then(|| st.content.first_comment.clone().unwrap_or_default()),
-                media: None,
+                media: st.custom.then(|| st.content.media.clone()),
             });
         }
         boxes.push(ChannelBox {
@@ -269,6 +270,15 @@ async fn composer_view(
                 st.content.first_comment.clone().unwrap_or_default()
             } else {
                 String::new()
+            },
+            media: if st.custom {
+                st.content
+                    .media
+                    .iter()
+                    .map(|m| m.media_id.to_string())
+                    .collect()
+            } else {
+                Vec::new()
             },
             status: st.status,
             check: CheckView::empty(ch.id.to_string()),
@@ -349,8 +359,35 @@ async fn composer_view(
             });
         }
     }
+    let now = state.store.now();
+    let library = state
+        .store
+        .list_media(
+            &[workspace],
+            &owlery_store::media::MediaFilter::default(),
+            60,
+        )
+        .await?;
+    let media = library
+        .into_iter()
+        .map(|m| {
+            let chosen = master.media.iter().find(|r| r.media_id == m.id);
+            MediaPick {
+                id: m.id.to_string(),
+                name: m.file_name.clone(),
+                kind: m.kind.clone(),
+                has_thumbnail: m.has_thumbnail(),
+                selected: chosen.is_some(),
+                alt: chosen
+                    .map(|r| r.alt.clone())
+                    .unwrap_or_else(|| m.alt.clone()),
+                expired: m.is_expired(now),
+            }
+        })
+        .collect();
     Ok(ComposerView {
         page,
+        media,
         post_id: post_id.map(|i| i.to_string()).unwrap_or_default(),
         version,
         workspace_id: workspace.to_string(),
@@ -555,7 +592,7 @@ fn draft_from(form: &FormData, workspace: WorkspaceId) -> Draft {
         title: None,
         link: opt(form.get("link")),
         first_comment: opt(form.get("first_comment")),
-        media: Vec::new(),
+        media: media_of(form, "media"),
     };
     let mut channels = Vec::new();
     for raw in form.all("channel") {
@@ -573,7 +610,7 @@ fn draft_from(form: &FormData, workspace: WorkspaceId) -> Draft {
             title: None,
             link: custom.then(|| form.get(&format!("link_{id}"))),
             first_comment: custom.then(|| form.get(&format!("first_comment_{id}"))),
-            media: None,
+            media: custom.then(|| media_of(form, &format!("media_{id}"))),
         });
     }
     Draft {
@@ -581,6 +618,24 @@ fn draft_from(form: &FormData, workspace: WorkspaceId) -> Draft {
         master,
         channels,
     }
+}
+
+/// The media chosen in field `name` (repeated ids), each with the alt text written for it.
+fn media_of(form: &FormData, name: &str) -> Vec<owlery_domain::post::MediaRef> {
+    let mut out: Vec<owlery_domain::post::MediaRef> = Vec::new();
+    for raw in form.all(name) {
+        let Ok(id) = uuid::Uuid::parse_str(&raw) else {
+            continue;
+        };
+        if out.iter().any(|m| m.media_id.0 == id) {
+            continue;
+        }
+        out.push(owlery_domain::post::MediaRef {
+            media_id: owlery_domain::MediaId(id),
+            alt: form.get(&format!("alt_{id}")),
+        });
+    }
+    out
 }
 
 fn workspace_of(form: &FormData) -> Result<WorkspaceId, AppError> {
@@ -888,7 +943,7 @@ async fn rerender(
                         .first_comment
                         .clone()
                         .or_else(|| master.first_comment.clone()),
-                    media: Vec::new(),
+                    media: c.media.clone().unwrap_or_else(|| master.media.clone()),
                 },
                 status: String::new(),
             },

@@ -6,7 +6,8 @@
 //! - `POST /publish/save` — the composer's fields and `action` = `draft` | `schedule` | `now` |
 //!   `autosave`. Composer fields: `post_id`, `version`, `workspace_id`, `title`, `text`, `link`,
 //!   `first_comment`, `channel` (repeated), and per channel `custom_<id>`, `placement_<id>`,
-//!   `text_<id>`, `link_<id>`, `first_comment_<id>`; `when` (local date-time) and `tz`.
+//!   `text_<id>`, `link_<id>`, `first_comment_<id>`, `media_<id>` (repeated); `media` (repeated
+//!   media ids) with `alt_<media id>`; `when` (local date-time) and `tz`.
 //! - `POST /publish/posts/{id}/restore` — `version`.
 //! - `POST /publish/posts/{id}/comments` — `body` (`@name` mentions notify).
 //! - `POST /publish/posts/{id}/assign` — `user_id` (empty: nobody).
@@ -66,8 +67,21 @@ pub struct ComposerView {
     pub reviews: Vec<ReviewLine>,
     /// The conversation about the post (existing posts only).
     pub comments: Vec<CommentLine>,
+    /// The workspace's media library, with what the master uses (and its alt text) marked.
+    pub media: Vec<MediaPick>,
     /// Who the post is assigned to: the choices, the current one selected.
     pub assignees: Vec<SelectOption>,
+}
+
+/// A library item in the composer's media picker.
+pub struct MediaPick {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub has_thumbnail: bool,
+    pub selected: bool,
+    pub alt: String,
+    pub expired: bool,
 }
 
 pub struct CommentLine {
@@ -90,6 +104,8 @@ pub struct ChannelBox {
     pub text: String,
     pub link: String,
     pub first_comment: String,
+    /// The media ids this channel's own version uses (when customised).
+    pub media: Vec<String>,
     /// The variant's status code, once saved.
     pub status: String,
     pub check: CheckView,
