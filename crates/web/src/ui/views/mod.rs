@@ -14,6 +14,7 @@ pub mod publish;
 pub mod publishing;
 pub mod sections;
 pub mod settings;
+pub mod workflows;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
