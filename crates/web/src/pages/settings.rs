@@ -931,10 +931,7 @@ async fn create_channel(
         ));
     }
     if handle.is_err() && name.is_ok() {
-        errors.push(FieldError::new(
-            "name",
-            i18n::tr(lang, "ch-error-handle"),
-        ));
+        errors.push(FieldError::new("name", i18n::tr(lang, "ch-error-handle")));
     }
     if ws.is_none() {
         errors.push(FieldError::new(

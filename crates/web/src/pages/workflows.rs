@@ -143,7 +143,9 @@ impl Context {
 
     fn describe(&self, page: &views::Page, step: &Step) -> String {
         match &step.approvers {
-            Approvers::Role { role } => page.t1("wf-approvers-role", "role", page.role_name(role.code())),
+            Approvers::Role { role } => {
+                page.t1("wf-approvers-role", "role", page.role_name(role.code()))
+            }
             Approvers::Team { team_id } => {
                 let name = self
                     .teams
@@ -324,11 +326,7 @@ async fn new_form(
 }
 
 /// A stored workflow the viewer may manage (archived ones are gone).
-async fn load(
-    state: &AppState,
-    p: &PagePrincipal,
-    raw: &str,
-) -> Result<WorkflowRecord, AppError> {
+async fn load(state: &AppState, p: &PagePrincipal, raw: &str) -> Result<WorkflowRecord, AppError> {
     let id = WorkflowId::parse(raw).ok_or_else(|| AppError::not_found("workflow"))?;
     let record = state
         .store
@@ -459,7 +457,12 @@ fn step_error(lang: Lang, i: usize, e: &InvalidInput) -> FieldError {
     let field = e.field.strip_prefix("steps.").unwrap_or(e.field);
     let message = match (field, e.code) {
         ("name", "required") => i18n::tr(lang, "wf-error-step-name-required"),
-        ("name", "too_long") => tr_n(lang, "wf-error-step-name-too-long", "max", MAX_STEP_NAME_CHARS),
+        ("name", "too_long") => tr_n(
+            lang,
+            "wf-error-step-name-too-long",
+            "max",
+            MAX_STEP_NAME_CHARS,
+        ),
         ("name", "invalid") => i18n::tr(lang, "wf-error-step-name-invalid"),
         ("required", "out_of_range") => tr_n(lang, "wf-error-required-range", "max", MAX_REQUIRED),
         ("required", "more_than_people") => i18n::tr(lang, "wf-error-required-more-than-people"),
@@ -487,7 +490,8 @@ fn parse_steps(lang: Lang, ctx: &Context, rows: &[StepForm]) -> (Vec<Step>, Vec<
                 .filter(|t| ctx.teams.iter().any(|x| x.id == *t))
                 .map(|team_id| Approvers::Team { team_id }),
             "people" => {
-                let ids: Option<Vec<UserId>> = row.people.iter().map(|u| UserId::parse(u)).collect();
+                let ids: Option<Vec<UserId>> =
+                    row.people.iter().map(|u| UserId::parse(u)).collect();
                 ids.filter(|ids| ids.iter().all(|u| ctx.users.iter().any(|x| x.id == *u)))
                     .map(|user_ids| Approvers::People { user_ids })
             }

@@ -11,3 +11,4 @@ mod pages;
 mod posts;
 mod publishing_pages;
 mod support;
+mod workflows;
