@@ -14,7 +14,7 @@
 //!   `network` (`sandbox`, or a network code for a practice channel that never leaves the server)
 //! - `GET /settings/workflows`, `GET /settings/workflows/new`, `GET /settings/workflows/{id}`;
 //!   `POST /settings/workflows` (create) and `POST /settings/workflows/{id}` (save) — see
-//!   [`WorkflowFormView`]; `POST /settings/workflows/{id}/delete`
+//!   [`super::workflows`]; `POST /settings/workflows/{id}/delete`
 //! - `POST /settings/security` — `require_2fa` (`off` | `everyone` | `roles`),
 //!   `require_2fa_roles` (repeated role codes), `session_lifetime_hours`
 //!
