@@ -38,6 +38,9 @@ pub struct Channel {
     pub handle: String,
     pub status: ChannelStatus,
     pub created_at: DateTime<Utc>,
+    /// Posts never leave this server: the sandbox network, or a practice channel that looks like
+    /// a real network (for training and drills).
+    pub simulated: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -57,6 +60,7 @@ struct ChannelRow {
     handle: String,
     status: String,
     created_at: DateTime<Utc>,
+    simulated: bool,
 }
 
 impl ChannelRow {
@@ -71,11 +75,13 @@ impl ChannelRow {
             status: ChannelStatus::parse(&self.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("channel status '{}'", self.status)))?,
             created_at: self.created_at,
+            simulated: self.simulated,
         })
     }
 }
 
-const CHANNEL_COLUMNS: &str = "id, workspace_id, network, name, handle, status, created_at";
+const CHANNEL_COLUMNS: &str =
+    "id, workspace_id, network, name, handle, status, created_at, simulated";
 
 impl Store {
     /// The organisation of this installation, if it has been set up.
@@ -280,6 +286,7 @@ impl Store {
 
     // ---- channels ----
 
+    /// Connect a channel. A `sandbox` channel is always simulated; any other network is real.
     pub async fn create_channel(
         &self,
         actor: &Actor,
@@ -287,6 +294,40 @@ impl Store {
         network: Network,
         name: &DisplayName,
         handle: &str,
+    ) -> Result<Channel> {
+        self.insert_channel(
+            actor,
+            workspace,
+            network,
+            name,
+            handle,
+            network == Network::Sandbox,
+        )
+        .await
+    }
+
+    /// A practice channel: it looks like `network` (its limits and previews apply) but is
+    /// simulated, so its posts never leave this server. The audit event says `simulated: true`.
+    pub async fn create_practice_channel(
+        &self,
+        actor: &Actor,
+        workspace: WorkspaceId,
+        network: Network,
+        name: &DisplayName,
+        handle: &str,
+    ) -> Result<Channel> {
+        self.insert_channel(actor, workspace, network, name, handle, true)
+            .await
+    }
+
+    async fn insert_channel(
+        &self,
+        actor: &Actor,
+        workspace: WorkspaceId,
+        network: Network,
+        name: &DisplayName,
+        handle: &str,
+        simulated: bool,
     ) -> Result<Channel> {
         self.workspace(workspace).await?;
         let now = self.now();
@@ -298,11 +339,12 @@ impl Store {
             handle: handle.to_owned(),
             status: ChannelStatus::Connected,
             created_at: now,
+            simulated,
         };
         with_tx!(self, |tx, pg| {
             sqlx::query(
-                "INSERT INTO channels (id, workspace_id, network, name, handle, status, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO channels (id, workspace_id, network, name, handle, status, created_at, simulated) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(ch.id.0)
             .bind(workspace.0)
@@ -311,6 +353,7 @@ impl Store {
             .bind(&ch.handle)
             .bind(ch.status.code())
             .bind(now)
+            .bind(simulated)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::unique("handle", "This account is already connected as a channel."))?;

@@ -1,9 +1,11 @@
 //! `/channels`: accounts on social networks, each in a workspace. Each channel is shown only to
 //! those who may read it; connecting one needs `channels:manage` on its workspace.
 //!
-//! Only the built-in `sandbox` network exists for now. The request is one object whose `network`
-//! says which of the network-specific fields apply, so connectors add optional fields (a Bluesky
-//! `service_url` and `app_password`, say) without changing what sandbox clients send.
+//! Only the built-in `sandbox` network can be connected for now, plus *practice channels*: any
+//! network with `"simulated": true`, whose posts never leave this server. The request is one
+//! object whose `network` says which of the network-specific fields apply, so connectors add
+//! optional fields (a Bluesky `service_url` and `app_password`, say) without changing what sandbox
+//! clients send.
 
 use axum::{extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
@@ -56,6 +58,8 @@ pub struct Channel {
     pub handle: String,
     pub status: ConnectionStatus,
     pub created_at: DateTime<Utc>,
+    /// Posts to this channel never leave this server (the sandbox, or a practice channel).
+    pub simulated: bool,
 }
 
 impl From<owlery_store::org::Channel> for Channel {
@@ -68,6 +72,7 @@ impl From<owlery_store::org::Channel> for Channel {
             handle: c.handle,
             status: c.status.into(),
             created_at: c.created_at,
+            simulated: c.simulated,
         }
     }
 }
@@ -131,8 +136,9 @@ pub async fn list_channels(
 #[serde(deny_unknown_fields)]
 pub struct CreateChannel {
     pub workspace_id: Uuid,
-    /// The network. Only `sandbox` (built in, never leaves this server) is available;
-    /// connectors for real networks come later.
+    /// The network: `sandbox` (built in, never leaves this server), or with `simulated` any of
+    /// `x`, `facebook_page`, `instagram`, `threads`, `linkedin`, `tiktok`, `youtube`,
+    /// `pinterest`, `bluesky`, `mastodon`. Connectors for real networks come later.
     #[schema(example = "sandbox")]
     pub network: String,
     #[schema(example = "Owlery News")]
@@ -140,6 +146,11 @@ pub struct CreateChannel {
     /// The account's handle on its network (a leading `@` is dropped).
     #[schema(example = "owlery_news")]
     pub handle: String,
+    /// A practice channel: it behaves like `network` (limits, previews) but its posts never leave
+    /// this server. Required for any network but `sandbox`, which is always simulated.
+    #[serde(default)]
+    #[schema(default = false, example = false)]
+    pub simulated: bool,
 }
 
 /// Connect a channel in a workspace.
@@ -166,16 +177,27 @@ pub async fn create_channel(
     let workspace = WorkspaceId(body.workspace_id);
     principal.require(Permission::ChannelsManage, Target::Workspace(workspace))?;
     let network = Network::parse(&body.network)
-        .filter(|n| *n == Network::Sandbox)
+        .filter(|n| body.simulated || *n == Network::Sandbox)
         .ok_or_else(|| {
+            let message = if Network::parse(&body.network).is_some() {
+                format!(
+                    "Owlery cannot connect to '{}' yet (connectors for other networks come later): \
+                     only 'sandbox' is available now. Send \"simulated\": true for a practice \
+                     channel whose posts never leave this server.",
+                    body.network.trim()
+                )
+            } else {
+                format!(
+                    "'{}' is not a network Owlery knows: use 'sandbox', or with \"simulated\": true \
+                     one of x, facebook_page, instagram, threads, linkedin, tiktok, youtube, \
+                     pinterest, bluesky, mastodon.",
+                    body.network.trim()
+                )
+            };
             AppError::from(InvalidInput::new(
                 "network",
                 "unsupported_network",
-                format!(
-                    "'{}' is not a network Owlery can connect to yet: only 'sandbox' is available \
-                 now; connectors for other networks come later.",
-                    body.network.trim()
-                ),
+                message,
             ))
         })?;
     let name = DisplayName::parse("name", &body.name)?;
@@ -192,9 +214,16 @@ pub async fn create_channel(
         }
         Err(e) => return Err(e.into()),
     }
-    let channel = state
-        .store
-        .create_channel(&principal.actor(), workspace, network, &name, &handle)
-        .await?;
+    let channel = if body.simulated {
+        state
+            .store
+            .create_practice_channel(&principal.actor(), workspace, network, &name, &handle)
+            .await?
+    } else {
+        state
+            .store
+            .create_channel(&principal.actor(), workspace, network, &name, &handle)
+            .await?
+    };
     Ok((StatusCode::CREATED, Json(channel.into())))
 }

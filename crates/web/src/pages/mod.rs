@@ -27,6 +27,7 @@ mod notifications;
 mod publish;
 mod review_link;
 mod settings;
+mod workflows;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(home::routes())
         .merge(account::routes())
         .merge(settings::routes())
+        .merge(workflows::routes())
         .merge(publish::routes())
         // Publishing: calendar, approvals, external review, notifications.
         .merge(calendar::routes())

@@ -819,6 +819,7 @@ async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<Workspac
                     name: c.name.clone(),
                     handle: c.handle.clone(),
                     status: view_channel_status(c.status),
+                    simulated: c.simulated,
                 })
                 .collect();
             let sees_workspace =
@@ -838,6 +839,7 @@ async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<Workspac
         workspace_errors: FormErrors::new(),
         channel_form_name: String::new(),
         channel_form_workspace_id: String::new(),
+        channel_form_network: String::new(),
         channel_errors: FormErrors::new(),
     })
 }
@@ -915,18 +917,43 @@ async fn create_channel(
         raw_handle.clone()
     };
     let handle = parse_handle(&handle_source);
+    // Sandbox (the default), or a practice channel: simulated, on any network's rules.
+    let raw_network = form.get("network");
+    let network = if raw_network.is_empty() {
+        Some(Network::Sandbox)
+    } else {
+        Network::parse(&raw_network)
+    };
+    if network.is_none() {
+        errors.push(FieldError::new(
+            "network",
+            i18n::tr(lang, "ch-error-network"),
+        ));
+    }
+    if handle.is_err() && name.is_ok() {
+        errors.push(FieldError::new("name", i18n::tr(lang, "ch-error-handle")));
+    }
     if ws.is_none() {
         errors.push(FieldError::new(
             "workspace_id",
             i18n::tr(lang, "scope-error-unknown"),
         ));
     }
-    if let (Some(ws), Ok(name), Ok(handle), true) = (ws, &name, &handle, errors.is_empty()) {
-        match state
-            .store
-            .create_channel(&p.0.actor(), ws, Network::Sandbox, name, handle)
-            .await
-        {
+    if let (Some(ws), Ok(name), Ok(handle), Some(network), true) =
+        (ws, &name, &handle, network, errors.is_empty())
+    {
+        let created = if network == Network::Sandbox {
+            state
+                .store
+                .create_channel(&p.0.actor(), ws, network, name, handle)
+                .await
+        } else {
+            state
+                .store
+                .create_practice_channel(&p.0.actor(), ws, network, name, handle)
+                .await
+        };
+        match created {
             Ok(_) => return Ok(Redirect::to("/settings/workspaces").into_response()),
             Err(owlery_store::StoreError::Conflict { .. }) => {
                 errors.push(FieldError::new(
@@ -946,6 +973,7 @@ async fn create_channel(
     let mut view = workspaces_view(&state, &p).await?;
     view.channel_form_name = form.get("name");
     view.channel_form_workspace_id = form.get("workspace_id");
+    view.channel_form_network = raw_network;
     view.channel_errors = FormErrors(errors);
     Ok(unprocessable(render(&view)))
 }

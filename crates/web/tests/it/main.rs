@@ -13,3 +13,4 @@ mod posts;
 mod publishing_api;
 mod publishing_pages;
 mod support;
+mod workflows;

@@ -15,6 +15,7 @@ pub mod publish;
 pub mod publishing;
 pub mod sections;
 pub mod settings;
+pub mod workflows;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;

@@ -10,8 +10,11 @@
 //! - `POST /settings/users/{id}/disable`, `/enable`, `/reset-2fa`
 //! - `POST /settings/teams` — `name`; `POST /settings/teams/{id}/members` — `user_id`;
 //!   `POST /settings/teams/{id}/members/{user_id}/remove`
-//! - `POST /settings/workspaces` — `name`; `POST /settings/channels` — `workspace_id`, `name`
-//!   (a sandbox channel)
+//! - `POST /settings/workspaces` — `name`; `POST /settings/channels` — `workspace_id`, `name`,
+//!   `network` (`sandbox`, or a network code for a practice channel that never leaves the server)
+//! - `GET /settings/workflows`, `GET /settings/workflows/new`, `GET /settings/workflows/{id}`;
+//!   `POST /settings/workflows` (create) and `POST /settings/workflows/{id}` (save) — see
+//!   [`super::workflows`]; `POST /settings/workflows/{id}/delete`
 //! - `POST /settings/security` — `require_2fa` (`off` | `everyone` | `roles`),
 //!   `require_2fa_roles` (repeated role codes), `session_lifetime_hours`
 //!
@@ -186,13 +189,33 @@ pub struct ChannelRow {
     /// `@handle` or page name on the network; may be empty.
     pub handle: String,
     pub status: ChannelStatus,
+    /// Posts never leave this server (a sandbox or a practice channel).
+    pub simulated: bool,
 }
 
 impl ChannelRow {
     pub fn is_sandbox(&self) -> bool {
         self.network == "sandbox"
     }
+    /// A simulated channel on a real network's rules: "Practice — never leaves this server".
+    pub fn is_practice(&self) -> bool {
+        self.simulated && !self.is_sandbox()
+    }
 }
+
+/// The networks a practice channel can imitate, in the order the form offers them.
+pub const PRACTICE_NETWORKS: [&str; 10] = [
+    "x",
+    "facebook_page",
+    "instagram",
+    "threads",
+    "linkedin",
+    "tiktok",
+    "youtube",
+    "pinterest",
+    "bluesky",
+    "mastodon",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspaceRow {
@@ -212,7 +235,15 @@ pub struct WorkspacesView {
     pub channel_form_name: String,
     /// The workspace chosen in "Create sandbox channel", kept after an error.
     pub channel_form_workspace_id: String,
+    /// The network chosen there: `sandbox` or a practice network code.
+    pub channel_form_network: String,
     pub channel_errors: FormErrors,
+}
+
+impl WorkspacesView {
+    fn practice_networks(&self) -> [&'static str; 10] {
+        PRACTICE_NETWORKS
+    }
 }
 
 impl Page {
@@ -224,6 +255,8 @@ impl Page {
             "bluesky" => "Bluesky".to_owned(),
             "linkedin" => "LinkedIn".to_owned(),
             "facebook" => "Facebook".to_owned(),
+            "facebook_page" => self.t("network-facebook-page"),
+            "pinterest" => "Pinterest".to_owned(),
             "instagram" => "Instagram".to_owned(),
             "threads" => "Threads".to_owned(),
             "x" => "X".to_owned(),
@@ -573,6 +606,15 @@ mod tests {
                                     name: "Acme Sandbox".into(),
                                     handle: "@acme".into(),
                                     status: ChannelStatus::Active,
+                                    simulated: true,
+                                },
+                                ChannelRow {
+                                    id: "c3".into(),
+                                    network: "instagram".into(),
+                                    name: "Acme practice".into(),
+                                    handle: "@acme_practice".into(),
+                                    status: ChannelStatus::Active,
+                                    simulated: true,
                                 },
                                 ChannelRow {
                                     id: "c2".into(),
@@ -580,6 +622,7 @@ mod tests {
                                     name: "Acme on Mastodon".into(),
                                     handle: "@acme@mastodon.social".into(),
                                     status: ChannelStatus::NeedsAttention,
+                                    simulated: false,
                                 },
                             ],
                         },
@@ -593,11 +636,15 @@ mod tests {
                     workspace_errors: FormErrors::new(),
                     channel_form_name: "Test".into(),
                     channel_form_workspace_id: "w2".into(),
+                    channel_form_network: "instagram".into(),
                     channel_errors: FormErrors::new(),
                 },
                 lang,
             );
             assert!(html.contains(&tr(lang, "network-sandbox-note")));
+            assert_eq!(html.matches(&tr(lang, "network-practice-note")).count(), 1);
+            assert!(html.contains("<option value=\"instagram\" selected>"));
+            assert!(html.contains("name=\"network\""));
             assert!(html.contains("name=\"workspace_id\""));
             assert!(html.contains("<option value=\"w2\" selected>"));
             assert!(html.contains("Mastodon"));
