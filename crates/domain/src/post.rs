@@ -381,6 +381,43 @@ pub fn draft_for(placement: &Placement, content: &Content, media: Vec<MediaFacts
     Draft { texts, media }
 }
 
+/// What an image becomes once Owlery renders it for `placement`: a JPEG of the placement's first
+/// recommended size (cropped around the focal point) within its byte limit. Validation checks the
+/// rendition, not the upload — a PNG goes to Instagram as a JPEG, a 4:3 photo to a Story as 9:16.
+/// An image smaller than that size is not enlarged, so it keeps its own size (and its own
+/// warnings); GIFs and videos are sent as they are.
+pub fn as_rendered(placement: &Placement, facts: MediaFacts) -> MediaFacts {
+    use crate::spec::MediaKind;
+    let Some(rules) = &placement.media else {
+        return facts;
+    };
+    if facts.kind != MediaKind::Image {
+        return facts;
+    }
+    let format = if rules.formats.is_empty() || rules.formats.iter().any(|f| f == "jpeg") {
+        "jpeg".to_owned()
+    } else {
+        facts.format.clone()
+    };
+    let bytes = rules
+        .image_max_bytes
+        .map_or(facts.bytes, |max| facts.bytes.min(max));
+    match rules.recommended.first() {
+        Some(size) if facts.width >= size.width && facts.height >= size.height => MediaFacts {
+            width: size.width,
+            height: size.height,
+            format,
+            bytes,
+            ..facts
+        },
+        _ => MediaFacts {
+            format,
+            bytes,
+            ..facts
+        },
+    }
+}
+
 /// The text as it will go out: the link is appended when the network has no separate link field.
 pub fn main_text(content: &Content, has_link_field: bool) -> String {
     match (&content.link, has_link_field) {
@@ -407,6 +444,48 @@ mod tests {
             first_comment: None,
             media: vec![],
         }
+    }
+
+    #[test]
+    fn images_are_checked_as_their_renditions() {
+        use crate::spec::{MediaKind, Specs};
+        let specs = Specs::embedded().unwrap();
+        let story = specs.placement("instagram", "story").unwrap();
+        let png = MediaFacts {
+            kind: MediaKind::Image,
+            bytes: 40_000_000,
+            width: 4000,
+            height: 3000,
+            duration_ms: None,
+            format: "png".into(),
+            alt: None,
+        };
+        let r = as_rendered(story, png.clone());
+        assert_eq!(r.format, "jpeg");
+        assert!(r.width * 16 == r.height * 9, "{}x{}", r.width, r.height);
+        assert!(
+            r.bytes
+                <= story
+                    .media
+                    .as_ref()
+                    .unwrap()
+                    .image_max_bytes
+                    .unwrap_or(u64::MAX)
+        );
+        // Too small to fill the size: kept as it is (no enlarging), so its own checks apply.
+        let tiny = MediaFacts {
+            width: 200,
+            height: 150,
+            ..png.clone()
+        };
+        assert_eq!(as_rendered(story, tiny.clone()).width, 200);
+        // Videos go as they are.
+        let video = MediaFacts {
+            kind: MediaKind::Video,
+            format: "mov".into(),
+            ..png
+        };
+        assert_eq!(as_rendered(story, video.clone()), video);
     }
 
     #[test]

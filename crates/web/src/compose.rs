@@ -252,7 +252,7 @@ fn check(
     let mut expired = Vec::new();
     for (i, m) in content.media.iter().enumerate() {
         if let Some(found) = media.get(&m.media_id) {
-            let mut f = found.facts.clone();
+            let mut f = post::as_rendered(placement, found.facts.clone());
             f.alt = Some(m.alt.clone()).filter(|a| !a.is_empty());
             facts.push(f);
             if found.expires_at.is_some_and(|at| at <= now) {

@@ -66,6 +66,24 @@
       if (field && master && !field.value) field.value = master.value;
     });
   }, true); // capture: before htmx reads the form for the live check
+
+  document.querySelectorAll(".media-focal-marker").forEach(function (marker) {
+    marker.style.left = (parseFloat(marker.getAttribute("data-x")) * 100) + "%";
+    marker.style.top = (parseFloat(marker.getAttribute("data-y")) * 100) + "%";
+    marker.classList.add("is-placed");
+  });
+  document.querySelectorAll("img[data-focal-form]").forEach(function (img) {
+    var form = document.getElementById(img.getAttribute("data-focal-form"));
+    if (!form) return;
+    img.classList.add("is-clickable");
+    img.addEventListener("click", function (event) {
+      var box = img.getBoundingClientRect();
+      var clamp = function (v) { return Math.min(1, Math.max(0, v)).toFixed(3); };
+      form.elements.x.value = clamp((event.clientX - box.left) / box.width);
+      form.elements.y.value = clamp((event.clientY - box.top) / box.height);
+      form.submit();
+    });
+  });
 })();
 
 // 6. Calendar: drag a post (article[data-move-url]) onto another day (section[data-date]) to move it
@@ -130,21 +148,4 @@
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
   }
-  document.querySelectorAll(".media-focal-marker").forEach(function (marker) {
-    marker.style.left = (parseFloat(marker.getAttribute("data-x")) * 100) + "%";
-    marker.style.top = (parseFloat(marker.getAttribute("data-y")) * 100) + "%";
-    marker.classList.add("is-placed");
-  });
-  document.querySelectorAll("img[data-focal-form]").forEach(function (img) {
-    var form = document.getElementById(img.getAttribute("data-focal-form"));
-    if (!form) return;
-    img.classList.add("is-clickable");
-    img.addEventListener("click", function (event) {
-      var box = img.getBoundingClientRect();
-      var clamp = function (v) { return Math.min(1, Math.max(0, v)).toFixed(3); };
-      form.elements.x.value = clamp((event.clientX - box.left) / box.width);
-      form.elements.y.value = clamp((event.clientY - box.top) / box.height);
-      form.submit();
-    });
-  });
 })();
