@@ -76,3 +76,8 @@ composer-media-expired = правата са изтекли
 composer-alt-for = Алтернативен текст за { $name }
 composer-alt-placeholder = Алтернативен текст: какво показва изображението
 composer-variant-media = Медия за този канал
+
+composer-field-campaign = Кампания
+composer-no-campaign = Без кампания
+composer-queue = Добавяне в опашката
+composer-queued = Добавени в опашката на канала си: { $queued }; без място: { $left } (няма опашка, няма свободен час или чакат одобрение).

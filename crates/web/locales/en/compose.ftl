@@ -76,3 +76,8 @@ composer-media-expired = rights expired
 composer-alt-for = Alt text for { $name }
 composer-alt-placeholder = Alt text: what the image shows
 composer-variant-media = Media for this channel
+
+composer-field-campaign = Campaign
+composer-no-campaign = No campaign
+composer-queue = Add to queue
+composer-queued = { $queued } added to their channel’s queue; { $left } could not be (no queue, no free slot, or waiting for approval).

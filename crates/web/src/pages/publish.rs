@@ -36,8 +36,8 @@ use crate::{
         Flash, FormErrors, Section, SelectOption,
         publish::{
             ChannelBox, CheckView, ChecksFragment, CommentLine, ComposerView, FindingLine,
-            HistoryView, MediaPick, PostRow, PostsView, ReviewLine, SavedFragment, VariantChip,
-            VersionLine,
+            HistoryView, LinkPreviewFragment, MediaPick, PostRow, PostsView, ReviewLine,
+            SavedFragment, VariantChip, VersionLine,
         },
         tz_options,
     },
@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/publish/posts/{id}/comments", post(add_comment))
         .route("/publish/posts/{id}/assign", post(assign))
         .route("/publish/check", post(check))
+        .route("/publish/link-preview", get(link_preview))
         .route("/publish/save", post(save))
         // The short address notifications and the calendar link to.
         .route("/posts/{id}", get(short_link))
@@ -305,6 +306,26 @@ async fn composer_view(
     let mut reviews = Vec::new();
     let mut comments = Vec::new();
     let mut assignees = Vec::new();
+    let current_campaign = match post_id {
+        Some(id) => state.store.post(id).await?.and_then(|p| p.campaign_id),
+        None => None,
+    };
+    let mut campaigns = vec![SelectOption::new(
+        "",
+        page.t("composer-no-campaign"),
+        current_campaign.is_none(),
+    )];
+    for c in state.store.campaigns(workspace).await? {
+        if c.status == owlery_store::campaigns::CampaignStatus::Planned
+            || Some(c.id) == current_campaign
+        {
+            campaigns.push(SelectOption::new(
+                c.id.to_string(),
+                &c.name,
+                Some(c.id) == current_campaign,
+            ));
+        }
+    }
     if let Some(id) = post_id {
         for c in state.store.comments(id).await? {
             comments.push(CommentLine {
@@ -387,6 +408,7 @@ async fn composer_view(
         .collect();
     Ok(ComposerView {
         page,
+        campaigns,
         media,
         post_id: post_id.map(|i| i.to_string()).unwrap_or_default(),
         version,
@@ -578,6 +600,22 @@ fn outcome_flash(lang: Lang, done: &str, post: &Post) -> Flash {
     );
     match done {
         "draft" => Flash::success(i18n::tr(lang, "composer-saved-draft")),
+        "queued" => {
+            let queued = count(VariantStatus::Scheduled);
+            let message = i18n::tr_args(
+                lang,
+                "composer-queued",
+                &[
+                    ("queued", queued.into()),
+                    ("left", (post.variants.len() - queued).into()),
+                ],
+            );
+            if queued == post.variants.len() {
+                Flash::success(message)
+            } else {
+                Flash::info(message)
+            }
+        }
         _ if blocked > 0 => Flash::error(summary),
         _ => Flash::success(summary),
     }
@@ -751,6 +789,14 @@ async fn save(
         },
     };
     let title = form.get("title");
+    let campaign = match form.get("campaign_id").as_str() {
+        "" => None,
+        raw => Some(
+            uuid::Uuid::parse_str(raw)
+                .map(owlery_domain::CampaignId)
+                .map_err(|_| AppError::not_found("campaign"))?,
+        ),
+    };
     let composed = if errors.is_empty() {
         match compose(&state.store, draft.clone(), now).await {
             Ok(c) => Some(c),
@@ -795,7 +841,7 @@ async fn save(
                         title: title.clone(),
                         content: composed.master,
                         variants: composed.variants,
-                        campaign_id: None,
+                        campaign_id: campaign,
                         scheduled_at: when,
                         schedule_tz: tz.name().to_owned(),
                     },
@@ -844,6 +890,20 @@ async fn save(
         }
         return Ok(res);
     }
+    if post_id.is_some() && post.campaign_id != campaign {
+        if let Some(old) = post.campaign_id {
+            state
+                .store
+                .remove_from_campaign(&actor, old, post.id)
+                .await?;
+        }
+        if let Some(new) = campaign {
+            state
+                .store
+                .add_to_campaign(&actor, new, post.id, &[])
+                .await?;
+        }
+    }
     // A time chosen for an existing post applies to each variant that is not yet out.
     if post_id.is_some()
         && let Some(at) = when
@@ -861,7 +921,7 @@ async fn save(
             }
         }
     }
-    let done = if matches!(action.as_str(), "schedule" | "now") {
+    let done = if matches!(action.as_str(), "schedule" | "now" | "queue") {
         if let Err(e) = require_publish_where_unreviewed(&state, &p.0, &post).await {
             let mut errors = FormErrors::new();
             errors.push("", e.message);
@@ -877,8 +937,26 @@ async fn save(
             )
             .await;
         }
-        state.store.submit_post(&actor, post.id).await?;
-        "submitted"
+        let outcomes = state.store.submit_post(&actor, post.id).await?;
+        if action == "queue" {
+            // Each variant that is ready (approved, no time yet) takes its channel's next free
+            // slot; the queue refuses the rest (no queue, no slot, not approved), which keep
+            // their status and are counted in the message.
+            for o in outcomes
+                .iter()
+                .filter(|o| o.status == VariantStatus::Approved)
+            {
+                match state.store.add_to_queue(&actor, o.variant_id).await {
+                    Ok(_)
+                    | Err(ScheduleError::Gate(_))
+                    | Err(ScheduleError::Store(StoreError::Conflict { .. })) => {}
+                    Err(ScheduleError::Store(e)) => return Err(e.into()),
+                }
+            }
+            "queued"
+        } else {
+            "submitted"
+        }
     } else {
         "draft"
     };
@@ -1134,4 +1212,40 @@ async fn assign(
         .assign_post(&p.0.actor(), post.id, assignee, notification)
         .await?;
     Ok(Redirect::to(&format!("/publish/posts/{}", post.id)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct LinkParams {
+    link: Option<String>,
+}
+
+/// `GET /publish/link-preview?link=`: the linked page's title, description and site, fetched
+/// with the same safety rules as the API (public addresses only, 5 s, 1 MiB).
+async fn link_preview(
+    p: PagePrincipal,
+    Query(params): Query<LinkParams>,
+) -> Result<Response, AppError> {
+    p.0.require_anywhere(Permission::PostsDraft)?;
+    let page = page_for(&p, "/publish/link-preview");
+    let url = params.link.unwrap_or_default().trim().to_owned();
+    let mut view = LinkPreviewFragment {
+        page,
+        title: String::new(),
+        description: String::new(),
+        site: String::new(),
+        url: String::new(),
+        error: String::new(),
+    };
+    if !url.is_empty() {
+        match crate::link_preview::Fetcher::new().fetch(&url).await {
+            Ok(preview) => {
+                view.title = preview.title.unwrap_or_default();
+                view.description = preview.description.unwrap_or_default();
+                view.site = preview.site_name.unwrap_or_default();
+                view.url = preview.url;
+            }
+            Err(e) => view.error = e.to_string(),
+        }
+    }
+    Ok(render(&view))
 }

@@ -384,3 +384,142 @@ async fn comments_mention_and_assignment_notify_colleagues() {
         .unwrap();
     assert_eq!(post.assignee_id, Some(anna.id));
 }
+
+#[tokio::test]
+async fn add_to_queue_takes_each_channels_next_free_slot_and_campaigns_can_be_chosen() {
+    use chrono::{NaiveTime, Weekday};
+    use owlery_domain::publishing::schedule::{Queue, QueueSlot};
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let queued = channel(&app, &ws, Network::Sandbox, "queued").await;
+    let unqueued = channel(&app, &ws, Network::Sandbox, "unqueued").await;
+    let every_day: Vec<QueueSlot> = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ]
+    .into_iter()
+    .map(|weekday| QueueSlot {
+        weekday,
+        time: NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
+    })
+    .collect();
+    app.store()
+        .set_channel_queue(
+            &Actor::cli(),
+            owlery_domain::ChannelId(queued.parse().unwrap()),
+            &Queue {
+                time_zone: chrono_tz::Europe::Sofia,
+                slots: every_day,
+            },
+        )
+        .await
+        .unwrap();
+    let owner = app.user("owner@example.test", Role::Owner).await;
+    let campaign = app
+        .store()
+        .create_campaign(
+            &Actor::cli(),
+            ws.id,
+            owlery_store::campaigns::CampaignInput {
+                name: "Autumn".into(),
+                owner_id: owner.id,
+                release_at: None,
+                release_mode: owlery_store::campaigns::ReleaseMode::Instant,
+                all_or_nothing: false,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut jar = CookieJar::default();
+    let csrf = app.sign_in_directly(&owner, &mut jar).await;
+    let page = app.get_page("/publish/new", &mut jar).await.text();
+    assert!(page.contains("Autumn"), "the campaign is offered");
+    let res = app
+        .post_form(
+            "/publish/save",
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("workspace_id", &ws.id.to_string()),
+                ("text", "Whenever there is room"),
+                ("channel", &queued),
+                ("channel", &unqueued),
+                ("campaign_id", &campaign.id.to_string()),
+                ("action", "queue"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let location = res.location().unwrap().to_owned();
+    let id = post_id_of(&location);
+    let post = app
+        .store()
+        .post(owlery_domain::PostId(id.parse().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        post.campaign_id,
+        Some(campaign.id),
+        "{location} {:?}",
+        post.variants
+            .iter()
+            .map(|v| (v.status, v.error.clone(), v.has_errors))
+            .collect::<Vec<_>>()
+    );
+    let by_channel = |c: &str| {
+        post.variants
+            .iter()
+            .find(|v| v.channel_id.to_string() == c)
+            .unwrap()
+            .clone()
+    };
+    let q = by_channel(&queued);
+    assert_eq!(q.status.code(), "scheduled");
+    let at = q
+        .scheduled_at
+        .unwrap()
+        .with_timezone(&chrono_tz::Europe::Sofia);
+    assert_eq!(at.format("%H:%M").to_string(), "09:30");
+    assert_eq!(
+        by_channel(&unqueued).status.code(),
+        "approved",
+        "no queue: left ready"
+    );
+    let page = app.get_page(&location, &mut jar).await.text();
+    assert!(page.contains("1 added to their channel"), "{page}");
+}
+
+#[tokio::test]
+async fn link_previews_never_fetch_private_addresses() {
+    let app = TestApp::sqlite().await;
+    let (mut jar, _) = signed_in(&app, "owner@example.test", Role::Owner).await;
+    for link in [
+        "http://127.0.0.1:9/",
+        "http://169.254.169.254/latest/meta-data",
+        "ftp://example.com/",
+    ] {
+        let res = app
+            .get_page(
+                &format!("/publish/link-preview?link={}", urlencode(link)),
+                &mut jar,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert!(
+            res.text().contains("link-preview-error"),
+            "{link}: {}",
+            res.text()
+        );
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

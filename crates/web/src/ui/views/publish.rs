@@ -8,6 +8,8 @@
 //!   `first_comment`, `channel` (repeated), and per channel `custom_<id>`, `placement_<id>`,
 //!   `text_<id>`, `link_<id>`, `first_comment_<id>`, `media_<id>` (repeated); `media` (repeated
 //!   media ids) with `alt_<media id>`; `when` (local date-time) and `tz`.
+//!   `campaign_id` (empty: none). `action` = `queue` saves, submits, and puts each ready variant
+//!   in its channel's next free queue slot.
 //! - `POST /publish/posts/{id}/restore` — `version`.
 //! - `POST /publish/posts/{id}/comments` — `body` (`@name` mentions notify).
 //! - `POST /publish/posts/{id}/assign` — `user_id` (empty: nobody).
@@ -67,10 +69,25 @@ pub struct ComposerView {
     pub reviews: Vec<ReviewLine>,
     /// The conversation about the post (existing posts only).
     pub comments: Vec<CommentLine>,
+    /// The workspace's planned campaigns (the first option is "none").
+    pub campaigns: Vec<SelectOption>,
     /// The workspace's media library, with what the master uses (and its alt text) marked.
     pub media: Vec<MediaPick>,
     /// Who the post is assigned to: the choices, the current one selected.
     pub assignees: Vec<SelectOption>,
+}
+
+/// `GET /publish/link-preview?link=`: what the linked page says about itself.
+#[derive(Template)]
+#[template(path = "publish/_link_preview.html")]
+pub struct LinkPreviewFragment {
+    pub page: Page,
+    pub title: String,
+    pub description: String,
+    pub site: String,
+    pub url: String,
+    /// Why there is no preview, when there is none.
+    pub error: String,
 }
 
 /// A library item in the composer's media picker.
