@@ -81,3 +81,11 @@ composer-field-campaign = Кампания
 composer-no-campaign = Без кампания
 composer-queue = Добавяне в опашката
 composer-queued = Добавени в опашката на канала си: { $queued }; без място: { $left } (няма опашка, няма свободен час или чакат одобрение).
+
+composer-differs = Собствена версия
+composer-differs-hint = Версията за този канал се различава от основния текст в тези полета.
+composer-diff-text = текст
+composer-diff-title = заглавие
+composer-diff-link = връзка
+composer-diff-first_comment = първи коментар
+composer-diff-media = медия

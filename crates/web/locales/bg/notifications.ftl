@@ -32,3 +32,12 @@ notification-spec_changed-body = Правилата на мрежите се п�
 
 notification-other-subject = Нещо в Owlery изисква вниманието ви
 notification-other-body = Имате нещо ново в Owlery.
+
+notification-mention-subject = { $author } ви спомена: { $title }
+notification-mention-body = { $author } ви спомена в коментар към „{ $title }“: { $excerpt }
+
+notification-assigned-subject = Възложено ви е: { $title }
+notification-assigned-body = { $by } ви възложи „{ $title }“.
+
+notification-review_requested-subject = Чака вашето одобрение: { $title }
+notification-review_requested-body = „{ $title }“ чака вашето одобрение на стъпка „{ $step }“.

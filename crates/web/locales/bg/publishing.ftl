@@ -180,6 +180,13 @@ notif-review-changes-requested = Поискани са промени в „{ $t
 notif-review-rejected = „{ $title }“ е отхвърлена.
 notif-review-escalated = Стъпката на одобрение „{ $step }“ за „{ $title }“ е просрочена.
 notif-review-backup = Вие сте заместник за просрочената стъпка „{ $step }“ на „{ $title }“.
+notif-review-requested = „{ $title }“ чака вашето одобрение на стъпка „{ $step }“.
+notif-mention = { $author } ви спомена в коментар към „{ $title }“.
+notif-assigned = { $by } ви възложи „{ $title }“.
+notif-publish-failed = „{ $title }“ не можа да бъде публикувана в { $channel }.
+notif-publish-held = „{ $title }“ беше задържана за { $channel }.
+notif-campaign-held = Кампанията „{ $campaign }“ беше задържана: не всички публикации в нея бяха готови.
+notif-spec-changed = „{ $title }“ вече не отговаря на правилата на { $channel } и беше свалена от графика.
 
 ## Абонамент за календара
 feed-title = Абонамент за календара

@@ -81,3 +81,11 @@ composer-field-campaign = Campaign
 composer-no-campaign = No campaign
 composer-queue = Add to queue
 composer-queued = { $queued } added to their channel’s queue; { $left } could not be (no queue, no free slot, or waiting for approval).
+
+composer-differs = Own version
+composer-differs-hint = This channel's version differs from the master in these fields.
+composer-diff-text = text
+composer-diff-title = title
+composer-diff-link = link
+composer-diff-first_comment = first comment
+composer-diff-media = media

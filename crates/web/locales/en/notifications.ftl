@@ -35,3 +35,12 @@ notification-spec_changed-body = The rules of the networks changed (version { $v
 
 notification-other-subject = Something in Owlery needs your attention
 notification-other-body = There is something new for you in Owlery.
+
+notification-mention-subject = { $author } mentioned you: { $title }
+notification-mention-body = { $author } mentioned you in a comment on "{ $title }": { $excerpt }
+
+notification-assigned-subject = Assigned to you: { $title }
+notification-assigned-body = { $by } assigned "{ $title }" to you.
+
+notification-review_requested-subject = Waiting for your approval: { $title }
+notification-review_requested-body = "{ $title }" waits for your approval at the step "{ $step }".

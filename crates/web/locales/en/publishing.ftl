@@ -180,6 +180,13 @@ notif-review-changes-requested = Changes were requested on “{ $title }”.
 notif-review-rejected = “{ $title }” was rejected.
 notif-review-escalated = The approval step “{ $step }” of “{ $title }” is overdue.
 notif-review-backup = You are the backup for the overdue step “{ $step }” of “{ $title }”.
+notif-review-requested = “{ $title }” waits for your approval at the step “{ $step }”.
+notif-mention = { $author } mentioned you in a comment on “{ $title }”.
+notif-assigned = { $by } assigned “{ $title }” to you.
+notif-publish-failed = “{ $title }” could not be published to { $channel }.
+notif-publish-held = “{ $title }” was held back from { $channel }.
+notif-campaign-held = The campaign “{ $campaign }” was held: not every post in it was ready.
+notif-spec-changed = “{ $title }” no longer passes { $channel }’s rules and was taken off the schedule.
 
 ## Calendar feed
 feed-title = Calendar feed

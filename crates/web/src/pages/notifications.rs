@@ -51,6 +51,10 @@ fn row(lang: Lang, n: &Notification) -> NotificationRow {
             &[
                 ("title", title.clone().into()),
                 ("step", param(n, "step").into()),
+                ("author", param(n, "author").into()),
+                ("by", param(n, "by").into()),
+                ("channel", param(n, "channel").into()),
+                ("campaign", param(n, "campaign").into()),
             ],
         )
     } else {

@@ -272,6 +272,11 @@ async fn composer_view(
             } else {
                 String::new()
             },
+            changed: if st.custom {
+                owlery_domain::post::Overrides::between(&master, &st.content).changed_fields()
+            } else {
+                Vec::new()
+            },
             media: if st.custom {
                 st.content
                     .media

@@ -523,3 +523,38 @@ async fn link_previews_never_fetch_private_addresses() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn a_customised_channel_shows_what_differs_from_the_master() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let x = channel(&app, &ws, Network::X, "brand_x").await;
+    let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+    let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
+    let res = app
+        .post_form(
+            "/publish/save",
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("workspace_id", &ws.id.to_string()),
+                ("text", "The long master text for every channel"),
+                ("channel", &x),
+                ("channel", &sandbox),
+                (&format!("custom_{x}"), "on"),
+                (&format!("text_{x}"), "Short for X"),
+                (&format!("link_{x}"), ""),
+                ("action", "draft"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let page = app.get_page(res.location().unwrap(), &mut jar).await.text();
+    assert_eq!(
+        page.matches("class=\"variant-diff\"").count(),
+        1,
+        "only X differs"
+    );
+    assert!(page.contains("Own version: text"), "{page}");
+    assert!(page.contains("Short for X"));
+}

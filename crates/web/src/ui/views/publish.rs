@@ -121,6 +121,8 @@ pub struct ChannelBox {
     pub text: String,
     pub link: String,
     pub first_comment: String,
+    /// The fields this channel's version changes from the master (`text`, `link` …).
+    pub changed: Vec<&'static str>,
     /// The media ids this channel's own version uses (when customised).
     pub media: Vec<String>,
     /// The variant's status code, once saved.
@@ -206,6 +208,11 @@ pub struct VersionLine {
 }
 
 impl Page {
+    /// A content field's name, as "differs from the master" lists it.
+    pub fn diff_field(&self, field: &str) -> String {
+        self.t(&format!("composer-diff-{field}"))
+    }
+
     /// A review's state in words.
     pub fn review_state(&self, code: &str) -> String {
         self.t(&format!("review-state-{}", code.replace('_', "-")))
