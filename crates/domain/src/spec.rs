@@ -550,6 +550,37 @@ pub struct MastodonInstance {
     pub characters_reserved_per_url: u64,
 }
 
+impl MastodonInstance {
+    /// The limits in a server's `GET /api/v2/instance` answer (`configuration.statuses` and
+    /// `configuration.media_attachments`, as documented at docs.joinmastodon.org/entities/Instance).
+    /// A server that leaves a value out keeps Mastodon's default for it; a value that is not a
+    /// sensible positive number is refused rather than trusted.
+    pub fn from_instance(v: &serde_json::Value) -> Result<MastodonInstance, crate::InvalidInput> {
+        let statuses = &v["configuration"]["statuses"];
+        let read =
+            |key: &'static str, default: u64, max: u64| -> Result<u64, crate::InvalidInput> {
+                match &statuses[key] {
+                    serde_json::Value::Null => Ok(default),
+                    value => value
+                        .as_u64()
+                        .filter(|n| (1..=max).contains(n))
+                        .ok_or_else(|| {
+                            crate::InvalidInput::new(
+                                "instance",
+                                "invalid_instance_limits",
+                                format!("The server's {key} is not a number between 1 and {max}."),
+                            )
+                        }),
+                }
+            };
+        Ok(MastodonInstance {
+            max_characters: read("max_characters", 500, 1_000_000)?,
+            max_media_attachments: read("max_media_attachments", 4, 100)?,
+            characters_reserved_per_url: read("characters_reserved_per_url", 23, 10_000)?,
+        })
+    }
+}
+
 /// What we know about one media file of a draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaFacts {
@@ -1096,6 +1127,52 @@ pub fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mastodon_limits_come_from_the_servers_instance_document() {
+        // Shaped like the documented `GET /api/v2/instance` answer (abridged).
+        let doc = serde_json::json!({
+            "domain": "hachyderm.io",
+            "configuration": {
+                "statuses": {
+                    "max_characters": 1000,
+                    "max_media_attachments": 6,
+                    "characters_reserved_per_url": 23
+                },
+                "media_attachments": { "image_size_limit": 16777216 }
+            }
+        });
+        let limits = MastodonInstance::from_instance(&doc).unwrap();
+        assert_eq!(limits.max_characters, 1000);
+        assert_eq!(limits.max_media_attachments, 6);
+        // Missing values keep the defaults; nonsense is refused.
+        let bare = MastodonInstance::from_instance(&serde_json::json!({})).unwrap();
+        assert_eq!(bare.max_characters, 500);
+        let bad = serde_json::json!({"configuration": {"statuses": {"max_characters": -5}}});
+        assert!(MastodonInstance::from_instance(&bad).is_err());
+        // A 600-character status fails the default server and passes this one.
+        let specs = Specs::embedded().unwrap();
+        let p = specs
+            .placement("mastodon", "post")
+            .or_else(|| specs.network("mastodon").and_then(|n| n.placements.first()))
+            .unwrap();
+        let mut texts = BTreeMap::new();
+        texts.insert(p.texts[0].name.clone(), "a".repeat(600));
+        let draft = Draft {
+            texts,
+            media: vec![],
+        };
+        assert!(
+            validate(p, &draft, None)
+                .iter()
+                .any(|f| f.code == "text_too_long")
+        );
+        assert!(
+            !validate(p, &draft, Some(&limits))
+                .iter()
+                .any(|f| f.code == "text_too_long")
+        );
+    }
 
     #[test]
     fn numbers_are_written_for_people() {

@@ -400,6 +400,59 @@ impl Store {
         row.ok_or(StoreError::NotFound("channel"))?.into_channel()
     }
 
+    /// A channel's own server limits (Mastodon), or `None` for its network's defaults.
+    pub async fn channel_server_limits(
+        &self,
+        id: ChannelId,
+    ) -> Result<Option<owlery_domain::spec::MastodonInstance>> {
+        let row: Option<(Option<String>,)> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as("SELECT server_limits FROM channels WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        match row {
+            None => Err(StoreError::NotFound("channel")),
+            Some((None,)) => Ok(None),
+            Some((Some(json),)) => crate::posts::json("channel server limits", &json).map(Some),
+        }
+    }
+
+    /// Record the limits a channel's server announced (read when it is connected or refreshed).
+    pub async fn set_channel_server_limits(
+        &self,
+        actor: &Actor,
+        id: ChannelId,
+        limits: Option<&owlery_domain::spec::MastodonInstance>,
+    ) -> Result<()> {
+        let now = self.now();
+        let json = limits.map(crate::posts::to_json).transpose()?;
+        with_tx!(self, |tx, pg| {
+            let n = sqlx::query("UPDATE channels SET server_limits = $1 WHERE id = $2")
+                .bind(&json)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound("channel"));
+            }
+            append_audit!(
+                tx,
+                pg,
+                actor.entry(
+                    "channel.server_limits",
+                    "channel",
+                    Some(id.to_string()),
+                    None,
+                    serde_json::to_value(limits).ok()
+                ),
+                now
+            );
+            Ok(())
+        })
+    }
+
     pub async fn count_channels(&self) -> Result<i64> {
         Ok(with_pool!(self, |pool, _pg| {
             sqlx::query_scalar("SELECT COUNT(*) FROM channels")

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use owlery_domain::{
     ChannelId, InvalidInput, MediaId, WorkspaceId,
     post::{self, Content, MediaRef, Overrides},
-    spec::{Finding, MediaFacts, Severity, Specs, validate},
+    spec::{Finding, MastodonInstance, MediaFacts, Severity, Specs, validate},
 };
 use owlery_store::{
     Store, StoreError,
@@ -98,7 +98,7 @@ pub async fn compose(
     for (i, c) in draft.channels.into_iter().enumerate() {
         if wanted
             .iter()
-            .any(|(ch, ..): &(ChannelId, _, _, _)| *ch == c.channel_id)
+            .any(|(ch, ..): &(ChannelId, _, _, _, _)| *ch == c.channel_id)
         {
             return Err(InvalidInput::new(
                 "channel_ids",
@@ -178,7 +178,12 @@ pub async fn compose(
                 media_ids.push(m.media_id);
             }
         }
-        wanted.push((c.channel_id, network.to_owned(), placement, content));
+        let server = if network == "mastodon" {
+            store.channel_server_limits(c.channel_id).await?
+        } else {
+            None
+        };
+        wanted.push((c.channel_id, network.to_owned(), placement, content, server));
     }
     let media: HashMap<MediaId, AttachedMedia> =
         match store.attached_media(draft.workspace_id, &media_ids).await {
@@ -195,9 +200,9 @@ pub async fn compose(
         };
     let mut variants = Vec::with_capacity(wanted.len());
     let mut checks = Vec::with_capacity(wanted.len());
-    for (channel_id, network, placement, content) in wanted {
-        let findings = check(placement, &content, &media, now);
-        let (used, limit) = meter(placement, &content);
+    for (channel_id, network, placement, content, server) in wanted {
+        let findings = check(placement, &content, &media, server.as_ref(), now);
+        let (used, limit) = meter(placement, &content, server.as_ref());
         let has_errors = findings.iter().any(|f| f.severity == Severity::Error);
         variants.push(VariantInput {
             channel_id,
@@ -227,7 +232,11 @@ pub async fn compose(
 }
 
 /// How much of its main text field a variant uses, counted the network's way.
-fn meter(placement: &owlery_domain::spec::Placement, content: &Content) -> (u64, u64) {
+fn meter(
+    placement: &owlery_domain::spec::Placement,
+    content: &Content,
+    server: Option<&MastodonInstance>,
+) -> (u64, u64) {
     let draft = post::draft_for(placement, content, Vec::new());
     placement
         .texts
@@ -236,16 +245,19 @@ fn meter(placement: &owlery_domain::spec::Placement, content: &Content) -> (u64,
         .map(|field| {
             let text = draft.texts.get(&field.name).map_or("", String::as_str);
             let used = owlery_domain::text::count(field.count, text);
-            (u64::try_from(used).unwrap_or(u64::MAX), field.limit)
+            let limit = server.map_or(field.limit, |s| s.max_characters);
+            (u64::try_from(used).unwrap_or(u64::MAX), limit)
         })
         .unwrap_or((0, 0))
 }
 
-/// The findings of one variant: the network's rules, and media whose usage rights have run out.
+/// The findings of one variant: the network's rules (a Mastodon server's own limits where the
+/// channel has them), and media whose usage rights have run out.
 fn check(
     placement: &owlery_domain::spec::Placement,
     content: &Content,
     media: &HashMap<MediaId, AttachedMedia>,
+    server: Option<&MastodonInstance>,
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
     let mut facts: Vec<MediaFacts> = Vec::with_capacity(content.media.len());
@@ -260,7 +272,11 @@ fn check(
             }
         }
     }
-    let mut findings = validate(placement, &post::draft_for(placement, content, facts), None);
+    let mut findings = validate(
+        placement,
+        &post::draft_for(placement, content, facts),
+        server,
+    );
     for i in expired {
         findings.insert(
             0,

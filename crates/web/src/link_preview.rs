@@ -47,6 +47,8 @@ pub enum PreviewError {
     Unreachable(String),
     #[error("The link is not a web page (HTML).")]
     NotHtml,
+    #[error("The server did not answer with a JSON document.")]
+    NotJson,
     #[error("The page is larger than 1 MiB.")]
     TooLarge,
 }
@@ -58,6 +60,7 @@ impl PreviewError {
             PreviewError::NotPublic => "link_not_public",
             PreviewError::Unreachable(_) => "link_unreachable",
             PreviewError::NotHtml => "link_not_html",
+            PreviewError::NotJson => "link_not_json",
             PreviewError::TooLarge => "link_too_large",
         }
     }
@@ -106,7 +109,19 @@ impl Fetcher {
 
     /// The preview of the page at `url`.
     pub async fn fetch(&self, url: &str) -> Result<Preview, PreviewError> {
-        match tokio::time::timeout(self.timeout, self.fetch_within(url)).await {
+        let (body, url) = self.get(url, Want::Html).await?;
+        Ok(parse_preview(&String::from_utf8_lossy(&body), &url))
+    }
+
+    /// A JSON document at `url` (such as a Mastodon server's `/api/v2/instance`), fetched with
+    /// the same guards as a preview: public addresses only, pinned, capped, within the timeout.
+    pub async fn fetch_json(&self, url: &str) -> Result<serde_json::Value, PreviewError> {
+        let (body, _) = self.get(url, Want::Json).await?;
+        serde_json::from_slice(&body).map_err(|_| PreviewError::NotJson)
+    }
+
+    async fn get(&self, url: &str, want: Want) -> Result<(Vec<u8>, Url), PreviewError> {
+        match tokio::time::timeout(self.timeout, self.fetch_within(url, want)).await {
             Ok(result) => result,
             Err(_) => Err(PreviewError::Unreachable(format!(
                 "no answer within {} seconds",
@@ -183,7 +198,7 @@ impl Fetcher {
             .map_err(|e| PreviewError::Unreachable(format!("no HTTP client ({e})")))
     }
 
-    async fn fetch_within(&self, raw: &str) -> Result<Preview, PreviewError> {
+    async fn fetch_within(&self, raw: &str, want: Want) -> Result<(Vec<u8>, Url), PreviewError> {
         let mut url = self.check_url(raw)?;
         let mut redirects = 0;
         loop {
@@ -191,7 +206,7 @@ impl Fetcher {
             let client = self.client(&url, &addrs)?;
             let mut res = client
                 .get(url.clone())
-                .header(header::ACCEPT, "text/html,application/xhtml+xml")
+                .header(header::ACCEPT, want.accept())
                 .send()
                 .await
                 .map_err(|e| PreviewError::Unreachable(transport(&e)))?;
@@ -219,15 +234,18 @@ impl Fetcher {
                     "the site answered {status}"
                 )));
             }
-            let html = res
+            let kind = res
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(';').next())
                 .map(|v| v.trim().to_ascii_lowercase())
-                .is_some_and(|v| v == "text/html" || v == "application/xhtml+xml");
-            if !html {
-                return Err(PreviewError::NotHtml);
+                .unwrap_or_default();
+            if !want.accepts(&kind) {
+                return Err(match want {
+                    Want::Html => PreviewError::NotHtml,
+                    Want::Json => PreviewError::NotJson,
+                });
             }
             if res
                 .content_length()
@@ -246,7 +264,30 @@ impl Fetcher {
                 }
                 body.extend_from_slice(&chunk);
             }
-            return Ok(parse_preview(&String::from_utf8_lossy(&body), &url));
+            return Ok((body, url));
+        }
+    }
+}
+
+/// What kind of document a fetch is for.
+#[derive(Debug, Clone, Copy)]
+enum Want {
+    Html,
+    Json,
+}
+
+impl Want {
+    fn accept(self) -> &'static str {
+        match self {
+            Want::Html => "text/html,application/xhtml+xml",
+            Want::Json => "application/json",
+        }
+    }
+
+    fn accepts(self, content_type: &str) -> bool {
+        match self {
+            Want::Html => content_type == "text/html" || content_type == "application/xhtml+xml",
+            Want::Json => content_type == "application/json",
         }
     }
 }
@@ -292,6 +333,15 @@ mod tests {
                 get(|| async { ([(h::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE) }),
             )
             .route("/hop", get(|| async { Redirect::temporary("/page") }))
+            .route(
+                "/api/v2/instance",
+                get(|| async {
+                    (
+                        [(h::CONTENT_TYPE, "application/json; charset=utf-8")],
+                        r#"{"domain":"local","configuration":{"statuses":{"max_characters":1000}}}"#,
+                    )
+                }),
+            )
             .route("/loop", get(|| async { Redirect::temporary("/loop") }))
             .route(
                 "/metadata",
@@ -344,6 +394,27 @@ mod tests {
 
     fn local() -> Fetcher {
         Fetcher::allowing_loopback(Duration::from_millis(800), 16 * 1024)
+    }
+
+    #[tokio::test]
+    async fn reads_a_json_document_and_refuses_html_where_json_is_wanted() {
+        let base = server().await;
+        let doc = local()
+            .fetch_json(&format!("{base}/api/v2/instance"))
+            .await
+            .unwrap();
+        assert_eq!(doc["configuration"]["statuses"]["max_characters"], 1000);
+        assert_eq!(
+            local().fetch_json(&format!("{base}/page")).await,
+            Err(PreviewError::NotJson)
+        );
+        assert_eq!(
+            Fetcher::new()
+                .fetch_json(&format!("{base}/api/v2/instance"))
+                .await,
+            Err(PreviewError::NotPublic),
+            "never a loopback address in production"
+        );
     }
 
     #[tokio::test]

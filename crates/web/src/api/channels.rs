@@ -227,3 +227,97 @@ pub async fn create_channel(
     };
     Ok((StatusCode::CREATED, Json(channel.into())))
 }
+
+/// A server's own limits, as validation uses them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServerLimits {
+    pub max_characters: u64,
+    pub max_media_attachments: u64,
+    pub characters_reserved_per_url: u64,
+}
+
+/// The address of a Mastodon account's server's instance document: `name@server` → its
+/// `https://server/api/v2/instance`.
+pub(crate) fn instance_url(handle: &str) -> Option<String> {
+    let server = handle.rsplit_once('@').map(|(_, s)| s)?.trim();
+    let url = url::Url::parse(&format!("https://{server}/api/v2/instance")).ok()?;
+    (url.host_str() == Some(server) && !server.is_empty()).then(|| url.to_string())
+}
+
+/// Read a Mastodon channel's limits (characters, attachments, what a link counts) from its
+/// server's `GET /api/v2/instance`, keep them with the channel, and use them when validating.
+/// The fetch is guarded like a link preview: public addresses only, 5 s, 1 MiB.
+#[utoipa::path(
+    post,
+    path = "/channels/{id}/server-limits",
+    tag = "channels",
+    params(("id" = Uuid, Path, description = "The channel's id")),
+    responses(
+        (status = 200, description = "The limits now used for this channel", body = ServerLimits),
+        (status = 400, description = "Not a valid id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs channels:manage on the channel", body = ErrorBody),
+        (status = 404, description = "No such channel", body = ErrorBody),
+        (status = 422, description = "Not a Mastodon channel, or its server could not be read (code says why)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn refresh_server_limits(
+    ApiPrincipal(principal): ApiPrincipal,
+    State(state): State<AppState>,
+    super::Id(id): super::Id<owlery_domain::ChannelId>,
+) -> ApiResult<Json<ServerLimits>> {
+    let channel = state.store.channel(id).await?;
+    principal.require(
+        Permission::ChannelsManage,
+        owlery_domain::Target::Channel {
+            workspace: channel.workspace_id,
+            channel: id,
+        },
+    )?;
+    if channel.network != Network::Mastodon {
+        return Err(InvalidInput::new(
+            "id",
+            "no_server_limits",
+            "Only Mastodon channels have limits of their own server.",
+        )
+        .into());
+    }
+    let url = instance_url(&channel.handle).ok_or_else(|| {
+        InvalidInput::new(
+            "handle",
+            "invalid_handle",
+            "The channel's handle has no server (expected name@server).",
+        )
+    })?;
+    let doc = crate::link_preview::Fetcher::new()
+        .fetch_json(&url)
+        .await
+        .map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))?;
+    let limits = owlery_domain::spec::MastodonInstance::from_instance(&doc)?;
+    state
+        .store
+        .set_channel_server_limits(&principal.actor(), id, Some(&limits))
+        .await?;
+    Ok(Json(ServerLimits {
+        max_characters: limits.max_characters,
+        max_media_attachments: limits.max_media_attachments,
+        characters_reserved_per_url: limits.characters_reserved_per_url,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instance_url;
+
+    #[test]
+    fn the_instance_document_is_on_the_accounts_server() {
+        assert_eq!(
+            instance_url("brand@hachyderm.io").as_deref(),
+            Some("https://hachyderm.io/api/v2/instance")
+        );
+        assert_eq!(instance_url("brand"), None);
+        assert_eq!(instance_url("brand@"), None);
+        assert_eq!(instance_url("a@evil.example/path?x=@"), None);
+    }
+}

@@ -96,6 +96,7 @@ fn endpoints() -> Endpoints {
         .add::<workspaces::__path_create_workspace, _, _>(workspaces::create_workspace)
         .add::<channels::__path_list_channels, _, _>(channels::list_channels)
         .add::<channels::__path_create_channel, _, _>(channels::create_channel)
+        .add::<channels::__path_refresh_server_limits, _, _>(channels::refresh_server_limits)
         .add::<roles::__path_list_roles, _, _>(roles::list_roles)
         .add::<tokens::__path_list_tokens, _, _>(tokens::list_tokens)
         .add::<tokens::__path_create_token, _, _>(tokens::create_token)
@@ -238,6 +239,7 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         workspaces::create_workspace,
         channels::list_channels,
         channels::create_channel,
+        channels::refresh_server_limits,
         roles::list_roles,
         tokens::list_tokens,
         tokens::create_token,

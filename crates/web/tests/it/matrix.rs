@@ -460,6 +460,15 @@ fn table() -> Vec<Row> {
                 |f| json!({"workspace_id": f.workspace, "network": "sandbox", "name": "Ch", "handle": format!("ch_{}", f.n)}),
             ),
         ),
+        // Allowed callers reach the check that a sandbox channel has no server of its own.
+        row(
+            M::POST,
+            "/channels/{id}/server-limits",
+            &[ChannelsManage],
+            422,
+            |f| format!("/channels/{}/server-limits", f.channel),
+            None,
+        ),
         row(M::GET, "/tokens", &[], 200, |_| "/tokens".into(), None),
         row(
             M::POST,

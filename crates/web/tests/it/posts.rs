@@ -405,3 +405,44 @@ async fn external_reviewers_get_a_link_for_their_step_only() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+#[tokio::test]
+async fn a_mastodon_channel_is_checked_against_its_own_servers_limits() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Fediverse").await;
+        let default_server = channel(&app, ws.id, Network::Mastodon, "brand@mastodon.social").await;
+        let big_server = channel(&app, ws.id, Network::Mastodon, "brand@hachyderm.io").await;
+        let limits = owlery_domain::spec::MastodonInstance::from_instance(&json!({
+            "configuration": {"statuses": {"max_characters": 1000, "max_media_attachments": 6, "characters_reserved_per_url": 23}}
+        }))
+        .unwrap();
+        app.store()
+            .set_channel_server_limits(
+                &Actor::cli(),
+                owlery_domain::ChannelId(big_server.parse().unwrap()),
+                Some(&limits),
+            )
+            .await
+            .unwrap();
+        let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
+        let (status, post) = app
+            .post_json(
+                "/posts",
+                &token,
+                json!({"workspace_id": ws.id, "text": "a".repeat(600), "channel_ids": [default_server, big_server], "draft": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{post}");
+        let errors = |channel: &str| {
+            post["variants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["channel_id"] == json!(channel))
+                .unwrap()["has_errors"]
+                .clone()
+        };
+        assert_eq!(errors(&default_server), json!(true), "500 by default");
+        assert_eq!(errors(&big_server), json!(false), "this server allows 1000");
+    }
+}
