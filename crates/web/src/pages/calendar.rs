@@ -438,13 +438,26 @@ async fn filter_options(
         .into_iter()
         .map(|u| SelectOption::new(u.id.to_string(), &u.name, q.author == Some(u.id)))
         .collect();
+    let mut campaigns = Vec::new();
+    for w in workspaces
+        .iter()
+        .filter(|w| channels.iter().any(|c| c.workspace_id == w.id))
+    {
+        for c in state.store.campaigns(w.id).await? {
+            campaigns.push(SelectOption::new(
+                c.id.to_string(),
+                &c.name,
+                q.campaign == Some(c.id),
+            ));
+        }
+    }
     Ok(CalFilters {
         workspaces: ws_options,
         channels: channel_options,
         networks: network_options,
         statuses: status_options,
         authors,
-        campaign: q.campaign.map(|c| c.to_string()).unwrap_or_default(),
+        campaigns,
         active: q.has_filters(),
     })
 }

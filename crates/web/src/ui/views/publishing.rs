@@ -123,8 +123,8 @@ pub struct CalFilters {
     pub networks: Vec<SelectOption>,
     pub statuses: Vec<SelectOption>,
     pub authors: Vec<SelectOption>,
-    /// A campaign id given in the URL (there is no campaign list yet).
-    pub campaign: String,
+    /// The campaigns of the workspaces the viewer sees (the chosen one selected).
+    pub campaigns: Vec<SelectOption>,
     pub active: bool,
 }
 
