@@ -1,7 +1,9 @@
 //! Publish → Campaigns and Publish → Import: campaigns (posts released together) with their
 //! members and offsets, and posts in bulk as CSV (check, then import all or nothing; export).
 //!
-//! Permission as the API (`api::campaigns`, `api::posts_csv`): `posts:draft` on the workspace.
+//! Permission as the API (`api::campaigns`, `api::posts_csv`): campaigns need `posts:draft` on the
+//! workspace; import and export `posts:draft` on the workspace or one of its channels (an import
+//! then only reaches those channels).
 //! Campaigns and the import go through the same store functions and the same import code as the
 //! API; the page only shows what they decide.
 
@@ -70,6 +72,36 @@ async fn drafting_workspaces(state: &AppState, p: &Principal) -> Result<Vec<Work
         .filter(|w| {
             p.access
                 .can(Permission::PostsDraft, Target::Workspace(w.id))
+        })
+        .collect();
+    if list.is_empty() {
+        return Err(AppError::forbidden());
+    }
+    Ok(list)
+}
+
+/// The workspaces the person may import into and export from: `posts:draft` on the workspace or
+/// on one of its channels, as the API's import and export.
+async fn csv_workspaces(state: &AppState, p: &Principal) -> Result<Vec<Workspace>, AppError> {
+    p.require_anywhere(Permission::PostsDraft)?;
+    let channels = state.store.list_channels(None).await?;
+    let list: Vec<Workspace> = state
+        .store
+        .list_workspaces()
+        .await?
+        .into_iter()
+        .filter(|w| {
+            p.access
+                .can(Permission::PostsDraft, Target::Workspace(w.id))
+                || channels.iter().filter(|c| c.workspace_id == w.id).any(|c| {
+                    p.access.can(
+                        Permission::PostsDraft,
+                        Target::Channel {
+                            workspace: w.id,
+                            channel: c.id,
+                        },
+                    )
+                })
         })
         .collect();
     if list.is_empty() {
@@ -499,7 +531,7 @@ async fn import_form(
     State(state): State<AppState>,
     p: PagePrincipal,
 ) -> Result<Response, AppError> {
-    let workspaces = drafting_workspaces(&state, &p.0).await?;
+    let workspaces = csv_workspaces(&state, &p.0).await?;
     Ok(render(&import_view(&p, &workspaces, None)))
 }
 
@@ -510,7 +542,7 @@ async fn import(
     p: PagePrincipal,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let workspaces = drafting_workspaces(&state, &p.0).await?;
+    let workspaces = csv_workspaces(&state, &p.0).await?;
     let workspace = chosen_workspace(&workspaces, &form.get("workspace_id"))?;
     let mut view = import_view(&p, &workspaces, Some(workspace));
     let lang = lang(&p.0);
@@ -623,7 +655,7 @@ async fn export(
     p: PagePrincipal,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let workspaces = drafting_workspaces(&state, &p.0).await?;
+    let workspaces = csv_workspaces(&state, &p.0).await?;
     let workspace = chosen_workspace(&workspaces, &q.workspace_id)?;
     let tz = tz_of(&p.0);
     let from = day_start(&q.from, tz, 0)?;

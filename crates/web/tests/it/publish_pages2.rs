@@ -375,3 +375,50 @@ async fn csv_check_reports_rows_then_a_clean_import_creates_posts_and_export_dow
         assert!(!res.text().contains("Second post"));
     }
 }
+
+#[tokio::test]
+async fn a_channel_contributor_imports_only_into_its_channel_and_has_no_campaigns() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let mine = app.channel(&ws, "mine").await;
+    app.channel(&ws, "theirs").await;
+    let user = app
+        .user_with_grants(
+            "writer@example.test",
+            &[owlery_domain::Grant {
+                role: Role::Contributor,
+                scope: owlery_domain::Scope::Channel(mine.id),
+            }],
+        )
+        .await;
+    let mut jar = CookieJar::default();
+    let csrf = app.sign_in_directly(&user, &mut jar).await;
+    let ws_id = ws.id.to_string();
+
+    // Campaigns need posts:draft on the workspace.
+    let res = app.get_page("/publish/campaigns", &mut jar).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+
+    let page = app.get_page("/publish/import", &mut jar).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let res = app
+        .post_form(
+            "/publish/import",
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("workspace_id", &ws_id),
+                ("csv", "channels,text\nmine,Hello\ntheirs,Not mine\n"),
+                ("action", "import"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        app.store()
+            .posts(&[ws.id], None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
