@@ -131,6 +131,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
                 include_str!("../locales/en/publishing.ftl"),
             ),
             ("media.ftl", include_str!("../locales/en/media.ftl")),
+            ("campaigns.ftl", include_str!("../locales/en/campaigns.ftl")),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -148,6 +149,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
                 include_str!("../locales/bg/publishing.ftl"),
             ),
             ("media.ftl", include_str!("../locales/bg/media.ftl")),
+            ("campaigns.ftl", include_str!("../locales/bg/campaigns.ftl")),
         ],
     }
 }

@@ -67,6 +67,17 @@
     });
   }, true); // capture: before htmx reads the form for the live check
 
+  // The CSV import: a chosen file is read into the textarea, which the form posts (no multipart).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.getAttribute || !input.getAttribute("data-csv-into") || !input.files || !input.files[0]) return;
+    var target = document.getElementById(input.getAttribute("data-csv-into"));
+    if (!target || !window.FileReader) return;
+    var reader = new FileReader();
+    reader.onload = function () { target.value = String(reader.result || ""); };
+    reader.readAsText(input.files[0]);
+  });
+
   document.querySelectorAll(".media-focal-marker").forEach(function (marker) {
     marker.style.left = (parseFloat(marker.getAttribute("data-x")) * 100) + "%";
     marker.style.top = (parseFloat(marker.getAttribute("data-y")) * 100) + "%";

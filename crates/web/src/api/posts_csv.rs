@@ -188,6 +188,20 @@ pub async fn import_posts(
 ) -> ApiResult<Json<ImportResult>> {
     let workspace: WorkspaceId = parse_id("workspace_id", &params.workspace_id)?;
     let dry_run = params.dry_run.unwrap_or(true);
+    Ok(Json(
+        run_import(&state, &principal, workspace, &bytes, dry_run).await?,
+    ))
+}
+
+/// Check (and, unless `dry_run`, import) a CSV file into a workspace: the API's and the import
+/// page's one implementation.
+pub(crate) async fn run_import(
+    state: &AppState,
+    principal: &Principal,
+    workspace: WorkspaceId,
+    bytes: &[u8],
+    dry_run: bool,
+) -> ApiResult<ImportResult> {
     let channels: Vec<_> = state
         .store
         .list_channels(Some(workspace))
@@ -217,7 +231,7 @@ pub async fn import_posts(
     }
     let tz: Tz = principal.user.time_zone.parse().unwrap_or(Tz::UTC);
     let now = state.store.now();
-    let report = parse_import(&bytes, tz, now, &|c: &str| {
+    let report = parse_import(bytes, tz, now, &|c: &str| {
         by_key.contains_key(&normalise_key(c))
     })?;
 
@@ -237,8 +251,8 @@ pub async fn import_posts(
     let mut covered: HashMap<ChannelId, bool> = HashMap::new();
     for row in report.rows {
         let (out, ready, errors) = check_row(
-            &state,
-            &principal,
+            state,
+            principal,
             workspace,
             &by_key,
             &campaigns,
@@ -304,13 +318,13 @@ pub async fn import_posts(
             }
         }
     }
-    Ok(Json(ImportResult {
+    Ok(ImportResult {
         dry_run,
         imported: import,
         rows_total: outs.len(),
         rows_with_problems,
         rows: outs.into_values().collect(),
-    }))
+    })
 }
 
 /// Resolve and compose one row that the file format accepted.
@@ -500,6 +514,18 @@ pub async fn export_posts(
     Query(params): Query<ExportParams>,
 ) -> ApiResult<Response> {
     let workspace: WorkspaceId = parse_id("workspace_id", &params.workspace_id)?;
+    export_response(&state, &principal, workspace, params.from, params.to).await
+}
+
+/// The export as a downloadable `text/csv` response: the API's and the import page's one
+/// implementation.
+pub(crate) async fn export_response(
+    state: &AppState,
+    principal: &Principal,
+    workspace: WorkspaceId,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> ApiResult<Response> {
     let channels = state.store.list_channels(Some(workspace)).await?;
     let allowed = principal
         .access
@@ -543,7 +569,7 @@ pub async fn export_posts(
     for p in &posts {
         let post_channels: Vec<ChannelId> = p.variants.iter().map(|v| v.channel_id).collect();
         if !may(
-            &principal,
+            principal,
             Permission::PostsDraft,
             p.workspace_id,
             &post_channels,
@@ -565,7 +591,7 @@ pub async fn export_posts(
         };
         for v in &p.variants {
             let at = v.published_at.or(v.scheduled_at);
-            let in_range = match (params.from, params.to) {
+            let in_range = match (from, to) {
                 (None, None) => true,
                 (from, to) => {
                     at.is_some_and(|t| from.is_none_or(|f| t >= f) && to.is_none_or(|end| t < end))

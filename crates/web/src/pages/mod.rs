@@ -20,6 +20,7 @@ mod account;
 mod approvals;
 mod auth;
 pub(crate) mod calendar;
+mod campaigns;
 pub mod form;
 mod home;
 mod media;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(workflows::routes())
         .merge(publish::routes())
+        .merge(campaigns::routes())
         // Publishing: calendar, approvals, external review, notifications.
         .merge(calendar::routes())
         .merge(approvals::routes())

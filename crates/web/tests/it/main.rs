@@ -10,6 +10,7 @@ mod matrix;
 mod media;
 mod pages;
 mod posts;
+mod publish_pages2;
 mod publishing_api;
 mod publishing_pages;
 mod support;

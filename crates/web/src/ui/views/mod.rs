@@ -10,6 +10,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod media;
 pub mod publish;
 pub mod publishing;
