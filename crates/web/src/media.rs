@@ -513,3 +513,47 @@ pub fn rendition_path(base: &str, r: &StoredRendition, suffix: &str) -> String {
         r.network, r.placement, r.width, r.height
     )
 }
+
+/// After a post is saved: make, in the background, the renditions its variants will need (every
+/// placement of each channel's network, for each still image the variant uses), so they are ready
+/// to preview and to send before the post goes out. Only missing ones are made. Failures are
+/// logged: the composer's checks have already told the person what a network would refuse.
+pub fn prepare_renditions(state: &AppState, post: &owlery_store::posts::Post) {
+    let state = state.clone();
+    let post = post.clone();
+    tokio::spawn(async move {
+        let mut by_media: std::collections::BTreeMap<
+            owlery_domain::MediaId,
+            std::collections::BTreeSet<String>,
+        > = std::collections::BTreeMap::new();
+        for v in &post.variants {
+            let Ok(channel) = state.store.channel(v.channel_id).await else {
+                continue;
+            };
+            for m in v.overrides.apply(&post.content).media {
+                by_media
+                    .entry(m.media_id)
+                    .or_default()
+                    .insert(channel.network.code().to_owned());
+            }
+        }
+        for (id, networks) in by_media {
+            let media = match state.store.media(id).await {
+                Ok(Some(m)) if matches!(m.format.as_str(), "jpeg" | "png" | "webp") => m,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(media.id = %id, error = %e, "could not load media to render");
+                    continue;
+                }
+            };
+            let networks: Vec<String> = networks.into_iter().collect();
+            match renditions(&state, &media, &networks).await {
+                Ok(r) if !r.failures.is_empty() => tracing::info!(
+                    media.id = %id, failures = r.failures.len(), "some renditions could not be made"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(media.id = %id, error = %e.message, "renditions failed"),
+            }
+        }
+    });
+}

@@ -498,6 +498,7 @@ pub async fn create_post(
         .post(post.id)
         .await?
         .ok_or_else(|| AppError::not_found("post"))?;
+    crate::media::prepare_renditions(&state, &post);
     Ok((StatusCode::CREATED, Json(PostOut::from(&post))))
 }
 
@@ -655,6 +656,7 @@ pub async fn update_post(
             composed.variants,
         )
         .await?;
+    crate::media::prepare_renditions(&state, &post);
     Ok(Json(PostOut::from(&post)))
 }
 

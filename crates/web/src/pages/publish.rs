@@ -909,6 +909,7 @@ async fn save(
                 .await?;
         }
     }
+    crate::media::prepare_renditions(&state, &post);
     // A time chosen for an existing post applies to each variant that is not yet out.
     if post_id.is_some()
         && let Some(at) = when

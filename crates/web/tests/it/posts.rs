@@ -446,3 +446,62 @@ async fn a_mastodon_channel_is_checked_against_its_own_servers_limits() {
         assert_eq!(errors(&big_server), json!(false), "this server allows 1000");
     }
 }
+
+#[tokio::test]
+async fn saving_a_post_prepares_the_renditions_its_channels_need() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let insta = channel(&app, ws.id, Network::Instagram, "brand_insta").await;
+    let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
+    let photo = crate::media::jpeg(1600, 1200);
+    let ws_id = ws.id.to_string();
+    let (status, media) = crate::media::upload(
+        &app,
+        &token,
+        &[
+            ("file", Some("photo.jpg"), &photo),
+            ("workspace_id", None, ws_id.as_bytes()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{media}");
+    let media_id: uuid::Uuid = media["id"].as_str().unwrap().parse().unwrap();
+    assert!(
+        app.store()
+            .renditions(owlery_domain::MediaId(media_id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (status, post) = app
+        .post_json(
+            "/posts",
+            &token,
+            json!({"workspace_id": ws.id, "text": "Autumn", "channel_ids": [insta], "draft": true,
+                   "media": [{"media_id": media_id, "alt": "A cup of coffee"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    // Made in the background: wait for them (a few seconds at most in a debug build).
+    let mut made = Vec::new();
+    for _ in 0..300 {
+        made = app
+            .store()
+            .renditions(owlery_domain::MediaId(media_id))
+            .await
+            .unwrap();
+        if made.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let placements: std::collections::BTreeSet<String> = made
+        .iter()
+        .map(|r| format!("{}-{}", r.network, r.placement))
+        .collect();
+    assert!(placements.contains("instagram-story"), "{placements:?}");
+    assert!(
+        made.iter().all(|r| r.network == "instagram"),
+        "only the post's network"
+    );
+}
