@@ -89,3 +89,6 @@ composer-diff-title = заглавие
 composer-diff-link = връзка
 composer-diff-first_comment = първи коментар
 composer-diff-media = медия
+
+composer-utm = UTM етикети за връзките на този канал
+composer-utm-hint = Попълнете и трите и запазете: всяка връзка в текста на канала и в полето за връзка ги получава (съществуващите utm_ стойности се заменят).

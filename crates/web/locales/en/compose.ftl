@@ -89,3 +89,6 @@ composer-diff-title = title
 composer-diff-link = link
 composer-diff-first_comment = first comment
 composer-diff-media = media
+
+composer-utm = UTM tags for this channel's links
+composer-utm-hint = Fill in all three and save: every link in this channel's text and its link field get them (existing utm_ values are replaced).

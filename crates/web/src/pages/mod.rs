@@ -26,6 +26,7 @@ mod home;
 mod media;
 mod notifications;
 mod publish;
+mod queues;
 mod review_link;
 mod settings;
 mod workflows;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(workflows::routes())
         .merge(publish::routes())
+        .merge(queues::routes())
         .merge(campaigns::routes())
         // Publishing: calendar, approvals, external review, notifications.
         .merge(calendar::routes())

@@ -646,12 +646,26 @@ fn draft_from(form: &FormData, workspace: WorkspaceId) -> Draft {
             continue;
         }
         let custom = !form.get(&format!("custom_{id}")).is_empty();
+        let mut text = custom.then(|| form.raw(&format!("text_{id}")).replace("\r\n", "\n"));
+        let mut link = custom.then(|| form.get(&format!("link_{id}")));
+        // UTM tags for this channel's links, when all three are given and valid.
+        let utm = owlery_domain::publishing::utm::Utm {
+            source: form.get(&format!("utm_source_{id}")),
+            medium: form.get(&format!("utm_medium_{id}")),
+            campaign: form.get(&format!("utm_campaign_{id}")),
+            term: None,
+            content: None,
+        };
+        if custom && utm.validate().is_ok() {
+            text = text.map(|t| owlery_domain::publishing::utm::tag_links(&t, &utm));
+            link = link.map(|l| owlery_domain::publishing::utm::tag_url(&l, &utm).unwrap_or(l));
+        }
         channels.push(ChannelDraft {
             channel_id: ChannelId(id),
             placement: opt(form.get(&format!("placement_{id}"))),
-            text: custom.then(|| form.raw(&format!("text_{id}")).replace("\r\n", "\n")),
+            text,
             title: None,
-            link: custom.then(|| form.get(&format!("link_{id}"))),
+            link,
             first_comment: custom.then(|| form.get(&format!("first_comment_{id}"))),
             media: custom.then(|| media_of(form, &format!("media_{id}"))),
         });

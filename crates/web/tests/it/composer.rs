@@ -558,3 +558,107 @@ async fn a_customised_channel_shows_what_differs_from_the_master() {
     assert!(page.contains("Own version: text"), "{page}");
     assert!(page.contains("Short for X"));
 }
+
+#[tokio::test]
+async fn queues_are_set_per_channel_and_refuse_what_is_not_a_time() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let ch = channel(&app, &ws, Network::Linkedin, "brand_li").await;
+    let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
+    let page = app.get_page("/publish/queues", &mut jar).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("brand_li"));
+    let res = app
+        .post_form(
+            &format!("/publish/queues/{ch}"),
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("mon", "13:00, 09:30"),
+                ("wed", "9.30"),
+                ("tz", "Europe/Sofia"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text().contains("“9.30” is not a time"),
+        "{}",
+        res.text()
+    );
+    let id = owlery_domain::ChannelId(ch.parse().unwrap());
+    assert_eq!(
+        app.store().channel_queue(id).await.unwrap(),
+        None,
+        "nothing half-saved"
+    );
+    let res = app
+        .post_form(
+            &format!("/publish/queues/{ch}"),
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("mon", "13:00, 09:30"),
+                ("fri", "16:00"),
+                ("tz", "Europe/Sofia"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let q = app.store().channel_queue(id).await.unwrap().unwrap();
+    assert_eq!(q.time_zone, chrono_tz::Europe::Sofia);
+    assert_eq!(q.slots.len(), 3);
+    let page = app.get_page("/publish/queues", &mut jar).await.text();
+    assert!(page.contains("value=\"09:30, 13:00\""), "{page}");
+    // A contributor may not set queues.
+    let (mut jar, csrf) = signed_in(&app, "writer@example.test", Role::Contributor).await;
+    let res = app
+        .post_form(
+            &format!("/publish/queues/{ch}"),
+            &mut jar,
+            &[("csrf_token", &csrf), ("mon", "10:00"), ("tz", "UTC")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_channels_links_get_its_utm_tags() {
+    let app = TestApp::sqlite().await;
+    let ws = app.workspace("Brand").await;
+    let li = channel(&app, &ws, Network::Linkedin, "brand_li").await;
+    let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
+    let res = app
+        .post_form(
+            "/publish/save",
+            &mut jar,
+            &[
+                ("csrf_token", &csrf),
+                ("workspace_id", &ws.id.to_string()),
+                ("text", "Read it: https://example.com/report?utm_source=old"),
+                ("channel", &li),
+                (&format!("custom_{li}"), "on"),
+                (
+                    &format!("text_{li}"),
+                    "Read it: https://example.com/report?utm_source=old",
+                ),
+                (&format!("utm_source_{li}"), "linkedin"),
+                (&format!("utm_medium_{li}"), "social"),
+                (&format!("utm_campaign_{li}"), "report-2026"),
+                ("action", "draft"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let id = post_id_of(res.location().unwrap());
+    let post = app
+        .store()
+        .post(owlery_domain::PostId(id.parse().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = post.variants[0].overrides.apply(&post.content).text;
+    assert!(text.contains("utm_source=linkedin"), "{text}");
+    assert!(text.contains("utm_campaign=report-2026"), "{text}");
+    assert!(!text.contains("utm_source=old"), "{text}");
+}

@@ -218,3 +218,30 @@ impl Page {
         self.t(&format!("review-state-{}", code.replace('_', "-")))
     }
 }
+
+/// `GET /publish/queues`: each channel the person may publish to, with its weekly slots.
+#[derive(Template)]
+#[template(path = "publish/queues.html")]
+pub struct QueuesView {
+    pub page: Page,
+    pub channels: Vec<QueueChannel>,
+}
+
+pub struct QueueChannel {
+    pub id: String,
+    pub name: String,
+    pub network: String,
+    pub workspace: String,
+    pub days: Vec<QueueDay>,
+    pub tz_options: Vec<SelectOption>,
+    /// The next few free times, in the queue's zone.
+    pub next: Vec<String>,
+    pub errors: FormErrors,
+}
+
+/// One weekday's times, as the form shows them ("09:30, 13:00").
+pub struct QueueDay {
+    pub code: &'static str,
+    pub label_key: String,
+    pub times: String,
+}
