@@ -43,6 +43,33 @@ pub struct Channel {
     pub simulated: bool,
 }
 
+/// A channel's secret as stored: sealed, with where it is valid and whose it is. Its `Debug`
+/// shows no bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChannelCredential {
+    /// The account's server (a Bluesky PDS), when the network has many.
+    pub service: Option<String>,
+    /// The account's id on the network (a Bluesky DID).
+    pub account_id: String,
+    pub sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for ChannelCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelCredential")
+            .field("service", &self.service)
+            .field("account_id", &self.account_id)
+            .field("sealed", &"[sealed]")
+            .finish()
+    }
+}
+
+/// The vault purpose (associated data) a channel's credential is sealed under: a sealed secret
+/// moved to another channel does not open.
+pub fn channel_credential_purpose(id: ChannelId) -> String {
+    format!("channel-credential:{id}")
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Team {
     pub id: TeamId,
@@ -302,6 +329,8 @@ impl Store {
             name,
             handle,
             network == Network::Sandbox,
+            ChannelId::new(),
+            None,
         )
         .await
     }
@@ -316,10 +345,64 @@ impl Store {
         name: &DisplayName,
         handle: &str,
     ) -> Result<Channel> {
-        self.insert_channel(actor, workspace, network, name, handle, true)
-            .await
+        self.insert_channel(
+            actor,
+            workspace,
+            network,
+            name,
+            handle,
+            true,
+            ChannelId::new(),
+            None,
+        )
+        .await
     }
 
+    /// Connect a channel to its real account: the channel and its sealed credential in one
+    /// transaction. The caller verified the credential with the network and sealed it with the
+    /// vault under `id` (see [`channel_credential_purpose`]).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_connected_channel(
+        &self,
+        actor: &Actor,
+        workspace: WorkspaceId,
+        network: Network,
+        name: &DisplayName,
+        handle: &str,
+        id: ChannelId,
+        credential: &ChannelCredential,
+    ) -> Result<Channel> {
+        self.insert_channel(
+            actor,
+            workspace,
+            network,
+            name,
+            handle,
+            false,
+            id,
+            Some(credential),
+        )
+        .await
+    }
+
+    /// A channel's sealed credential, for the connector call path only.
+    pub async fn channel_credential(&self, id: ChannelId) -> Result<Option<ChannelCredential>> {
+        let row: Option<(Option<String>, String, Vec<u8>)> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(
+                "SELECT service, account_id, sealed FROM channel_credentials WHERE channel_id = $1",
+            )
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(service, account_id, sealed)| ChannelCredential {
+            service,
+            account_id,
+            sealed,
+        }))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn insert_channel(
         &self,
         actor: &Actor,
@@ -328,11 +411,13 @@ impl Store {
         name: &DisplayName,
         handle: &str,
         simulated: bool,
+        id: ChannelId,
+        credential: Option<&ChannelCredential>,
     ) -> Result<Channel> {
         self.workspace(workspace).await?;
         let now = self.now();
         let ch = Channel {
-            id: ChannelId::new(),
+            id,
             workspace_id: workspace,
             network,
             name: name.as_str().to_owned(),
@@ -357,6 +442,19 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::unique("handle", "This account is already connected as a channel."))?;
+            if let Some(c) = credential {
+                sqlx::query(
+                    "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(ch.id.0)
+                .bind(&c.service)
+                .bind(&c.account_id)
+                .bind(&c.sealed)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
             append_audit!(
                 tx,
                 pg,

@@ -138,11 +138,14 @@ pub struct CreateChannel {
     pub workspace_id: Uuid,
     /// The network: `sandbox` (built in, never leaves this server), or with `simulated` any of
     /// `x`, `facebook_page`, `instagram`, `threads`, `linkedin`, `tiktok`, `youtube`,
-    /// `pinterest`, `bluesky`, `mastodon`. Connectors for real networks come later.
+    /// `pinterest`, `bluesky`, `mastodon`; and `bluesky` connected for real with `service_url`,
+    /// `handle` and `app_password`.
     #[schema(example = "sandbox")]
     pub network: String,
+    /// A name for people (default: the handle).
     #[schema(example = "Owlery News")]
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
     /// The account's handle on its network (a leading `@` is dropped).
     #[schema(example = "owlery_news")]
     pub handle: String,
@@ -151,6 +154,14 @@ pub struct CreateChannel {
     #[serde(default)]
     #[schema(default = false, example = false)]
     pub simulated: bool,
+    /// Bluesky: the account's server (PDS), e.g. `https://bsky.social`.
+    #[serde(default)]
+    pub service_url: Option<String>,
+    /// Bluesky: an app password (Settings → App passwords on Bluesky). Checked with the server
+    /// before the channel is saved; stored sealed; never returned.
+    #[serde(default)]
+    #[schema(format = Password)]
+    pub app_password: Option<String>,
 }
 
 /// Connect a channel in a workspace.
@@ -165,7 +176,8 @@ pub struct CreateChannel {
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Needs channels:manage on the workspace", body = ErrorBody),
         (status = 409, description = "This account is already a channel", body = ErrorBody),
-        (status = 422, description = "A field is not valid, the workspace does not exist, or the network is not supported", body = ErrorBody),
+        (status = 422, description = "A field is not valid, the workspace does not exist, the network is not supported, or the server refused the app password", body = ErrorBody),
+        (status = 502, description = "The network's server could not be reached to check the account", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -176,8 +188,9 @@ pub async fn create_channel(
 ) -> ApiResult<(StatusCode, Json<Channel>)> {
     let workspace = WorkspaceId(body.workspace_id);
     principal.require(Permission::ChannelsManage, Target::Workspace(workspace))?;
+    let connectable = |n: &Network| *n == Network::Bluesky && body.app_password.is_some();
     let network = Network::parse(&body.network)
-        .filter(|n| body.simulated || *n == Network::Sandbox)
+        .filter(|n| body.simulated || *n == Network::Sandbox || connectable(n))
         .ok_or_else(|| {
             let message = if Network::parse(&body.network).is_some() {
                 format!(
@@ -200,8 +213,8 @@ pub async fn create_channel(
                 message,
             ))
         })?;
-    let name = DisplayName::parse("name", &body.name)?;
     let handle = parse_handle(&body.handle)?;
+    let name = DisplayName::parse("name", body.name.as_deref().unwrap_or(&handle))?;
     match state.store.workspace(workspace).await {
         Ok(_) => {}
         Err(StoreError::NotFound(_)) => {
@@ -214,7 +227,9 @@ pub async fn create_channel(
         }
         Err(e) => return Err(e.into()),
     }
-    let channel = if body.simulated {
+    let channel = if network == Network::Bluesky && !body.simulated {
+        connect_bluesky(&state, &principal, workspace, &name, &handle, &body).await?
+    } else if body.simulated {
         state
             .store
             .create_practice_channel(&principal.actor(), workspace, network, &name, &handle)
@@ -226,6 +241,92 @@ pub async fn create_channel(
             .await?
     };
     Ok((StatusCode::CREATED, Json(channel.into())))
+}
+
+/// Check a Bluesky handle and app password with its server, then keep the channel with the
+/// password sealed under the channel's id. A refused password is a 422 that says so; a server
+/// that cannot be reached is a 502 — and in neither case is anything saved.
+async fn connect_bluesky(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    workspace: WorkspaceId,
+    name: &DisplayName,
+    handle: &str,
+    body: &CreateChannel,
+) -> ApiResult<owlery_store::org::Channel> {
+    use owlery_networks::{Connector, ConnectorError, Credentials, bluesky::Bluesky};
+    let service = body
+        .service_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("https://bsky.social");
+    match url::Url::parse(service) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        _ => {
+            return Err(InvalidInput::new(
+                "service_url",
+                "invalid_service_url",
+                "The server must be a web address such as https://bsky.social.",
+            )
+            .into());
+        }
+    }
+    let password = body.app_password.as_deref().unwrap_or_default().trim();
+    if password.is_empty() {
+        return Err(InvalidInput::new(
+            "app_password",
+            "required",
+            "Give the account's app password (Bluesky → Settings → App passwords).",
+        )
+        .into());
+    }
+    let creds = Credentials::new(handle, password).with_service(service.trim_end_matches('/'));
+    let connector = Bluesky::new().map_err(AppError::internal)?;
+    let account = match connector.verify(&creds).await {
+        Ok(account) => account,
+        Err(ConnectorError::Auth { .. }) => {
+            return Err(InvalidInput::new(
+                "app_password",
+                "credentials_refused",
+                "The server refused this handle and app password; check both and try again.",
+            )
+            .into());
+        }
+        Err(e) => {
+            return Err(AppError::new(
+                StatusCode::BAD_GATEWAY,
+                "network_unreachable",
+                format!("The Bluesky server could not check the account: {e}"),
+            ));
+        }
+    };
+    let id = owlery_domain::ChannelId::new();
+    let sealed = state
+        .vault
+        .seal(
+            &owlery_store::org::channel_credential_purpose(id),
+            password.as_bytes(),
+        )
+        .map_err(AppError::internal)?;
+    let credential = owlery_store::org::ChannelCredential {
+        service: Some(service.trim_end_matches('/').to_owned()),
+        account_id: account.id,
+        sealed,
+    };
+    let canonical = parse_handle(&account.handle).unwrap_or_else(|_| handle.to_owned());
+    Ok(state
+        .store
+        .create_connected_channel(
+            &principal.actor(),
+            workspace,
+            Network::Bluesky,
+            name,
+            &canonical,
+            id,
+            &credential,
+        )
+        .await?)
 }
 
 /// A server's own limits, as validation uses them.

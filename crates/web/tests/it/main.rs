@@ -6,6 +6,7 @@
 
 mod api;
 mod composer;
+mod connect;
 mod matrix;
 mod media;
 mod pages;
