@@ -5,9 +5,11 @@
 
 use std::{collections::HashMap, sync::OnceLock};
 
+use crate::auth::Principal;
+
 use chrono::{DateTime, Utc};
 use owlery_domain::{
-    ChannelId, InvalidInput, MediaId, WorkspaceId,
+    ChannelId, InvalidInput, MediaId, Permission, Target, WorkspaceId,
     post::{self, Content, MediaRef, Overrides},
     spec::{Finding, MastodonInstance, MediaFacts, Severity, Specs, validate},
 };
@@ -293,4 +295,38 @@ fn check(
         );
     }
     findings
+}
+
+/// Whether submitting to `channels` of `workspace` would schedule something on `principal`'s
+/// say-so without the right to: a channel that no approval workflow covers is scheduled at once,
+/// which needs `posts:publish` on it. `covered` remembers each channel's answer across calls (a
+/// CSV import asks for many rows).
+pub async fn needs_publisher(
+    store: &Store,
+    principal: &Principal,
+    workspace: WorkspaceId,
+    channels: &[ChannelId],
+    covered: &mut HashMap<ChannelId, bool>,
+) -> Result<bool, StoreError> {
+    for c in channels {
+        let target = Target::Channel {
+            workspace,
+            channel: *c,
+        };
+        if principal.access.can(Permission::PostsPublish, target) {
+            continue;
+        }
+        let is_covered = match covered.get(c) {
+            Some(v) => *v,
+            None => {
+                let v = store.workflow_for_channel(*c).await?.is_some();
+                covered.insert(*c, v);
+                v
+            }
+        };
+        if !is_covered {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

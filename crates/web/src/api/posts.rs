@@ -410,28 +410,24 @@ async fn require_publish_where_unreviewed(
     principal: &Principal,
     post: &Post,
 ) -> ApiResult<()> {
-    for v in &post.variants {
-        let target = Target::Channel {
-            workspace: post.workspace_id,
-            channel: v.channel_id,
-        };
-        if principal.access.can(Permission::PostsPublish, target) {
-            continue;
-        }
-        if state
-            .store
-            .workflow_for_channel(v.channel_id)
-            .await?
-            .is_none()
-        {
-            return Err(AppError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "You may draft for this channel but not publish to it, and no approval workflow \
-                 covers it: save the post as a draft and ask a publisher.",
-            )
-            .with_field("channel_ids"));
-        }
+    let channels: Vec<ChannelId> = post.variants.iter().map(|v| v.channel_id).collect();
+    let mut covered = std::collections::HashMap::new();
+    if crate::compose::needs_publisher(
+        &state.store,
+        principal,
+        post.workspace_id,
+        &channels,
+        &mut covered,
+    )
+    .await?
+    {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "You may draft for this channel but not publish to it, and no approval workflow \
+             covers it: save the post as a draft and ask a publisher.",
+        )
+        .with_field("channel_ids"));
     }
     Ok(())
 }

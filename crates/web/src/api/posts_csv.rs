@@ -378,33 +378,22 @@ async fn check_row(
     };
     // A row with a time is submitted: as POST /posts, a channel that no workflow covers needs
     // posts:publish.
-    if row.scheduled_at.is_some() {
-        for c in &channel_ids {
-            let target = Target::Channel {
-                workspace,
-                channel: *c,
-            };
-            if principal.access.can(Permission::PostsPublish, target) {
-                continue;
-            }
-            let is_covered = match covered.get(c) {
-                Some(v) => *v,
-                None => {
-                    let v = state.store.workflow_for_channel(*c).await?.is_some();
-                    covered.insert(*c, v);
-                    v
-                }
-            };
-            if !is_covered {
-                errors.push(problem(
-                    line,
-                    "scheduled_at",
-                    "You may draft for this row's channels but not publish to them, and no \
-                     approval workflow covers them: leave scheduled_at empty to import a draft.",
-                ));
-                break;
-            }
-        }
+    if row.scheduled_at.is_some()
+        && crate::compose::needs_publisher(
+            &state.store,
+            principal,
+            workspace,
+            &channel_ids,
+            covered,
+        )
+        .await?
+    {
+        errors.push(problem(
+            line,
+            "scheduled_at",
+            "You may draft for this row's channels but not publish to them, and no \
+             approval workflow covers them: leave scheduled_at empty to import a draft.",
+        ));
     }
     let media: Vec<MediaRef> = row
         .media

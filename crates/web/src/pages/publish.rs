@@ -1062,31 +1062,21 @@ async fn rerender(
 }
 
 /// Channels no workflow covers are scheduled on the person's say-so: that needs `posts:publish`.
-pub(crate) async fn require_publish_where_unreviewed(
+async fn require_publish_where_unreviewed(
     state: &AppState,
     p: &Principal,
     post: &Post,
 ) -> Result<(), AppError> {
-    for v in &post.variants {
-        let target = Target::Channel {
-            workspace: post.workspace_id,
-            channel: v.channel_id,
-        };
-        if p.access.can(Permission::PostsPublish, target) {
-            continue;
-        }
-        if state
-            .store
-            .workflow_for_channel(v.channel_id)
-            .await?
-            .is_none()
-        {
-            return Err(AppError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
-                i18n::tr(lang(p), "composer-needs-publisher"),
-            ));
-        }
+    let channels: Vec<ChannelId> = post.variants.iter().map(|v| v.channel_id).collect();
+    let mut covered = std::collections::HashMap::new();
+    if crate::compose::needs_publisher(&state.store, p, post.workspace_id, &channels, &mut covered)
+        .await?
+    {
+        return Err(AppError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            i18n::tr(lang(p), "composer-needs-publisher"),
+        ));
     }
     Ok(())
 }

@@ -4,25 +4,9 @@
 
 use axum::http::StatusCode;
 use chrono::{TimeZone, Utc};
-use owlery_domain::{Role, audit::Actor, org::Network, user::DisplayName};
-use owlery_store::org::Workspace;
+use owlery_domain::{Role, audit::Actor, org::Network};
 
-use crate::support::{CookieJar, TestApp};
-
-async fn channel(app: &TestApp, ws: &Workspace, network: Network, handle: &str) -> String {
-    app.store()
-        .create_channel(
-            &Actor::cli(),
-            ws.id,
-            network,
-            &DisplayName::parse("name", handle).unwrap(),
-            handle,
-        )
-        .await
-        .unwrap()
-        .id
-        .to_string()
-}
+use crate::support::{CookieJar, TestApp, channel_id};
 
 async fn signed_in(app: &TestApp, email: &str, role: Role) -> (CookieJar, String) {
     let user = app.user(email, role).await;
@@ -44,8 +28,8 @@ fn post_id_of(location: &str) -> String {
 async fn live_checks_count_each_network_its_own_way() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let x = channel(&app, &ws, Network::X, "brand_x").await;
-    let bsky = channel(&app, &ws, Network::Bluesky, "brand.bsky.social").await;
+    let x = channel_id(&app, ws.id, Network::X, "brand_x").await;
+    let bsky = channel_id(&app, ws.id, Network::Bluesky, "brand.bsky.social").await;
     let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
 
     let page = app.get_page("/publish/new", &mut jar).await;
@@ -97,7 +81,7 @@ async fn live_checks_count_each_network_its_own_way() {
 async fn save_a_draft_then_schedule_it_in_the_chosen_time_zone() {
     for app in TestApp::all_backends().await {
         let ws = app.workspace("Brand").await;
-        let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+        let sandbox = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
         let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
         let ws_id = ws.id.to_string();
         let res = app
@@ -195,7 +179,7 @@ async fn save_a_draft_then_schedule_it_in_the_chosen_time_zone() {
 async fn autosave_creates_then_updates_without_losing_a_concurrent_edit() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+    let sandbox = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
     let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
     let ws_id = ws.id.to_string();
     let fields = |post_id: &str, version: &str, text: &str| {
@@ -249,7 +233,7 @@ async fn autosave_creates_then_updates_without_losing_a_concurrent_edit() {
 async fn the_buttons_cannot_get_past_the_rules() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+    let sandbox = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
     let ws_id = ws.id.to_string();
     // A contributor may write but not publish, and no workflow covers the channel.
     let (mut jar, csrf) = signed_in(&app, "writer@example.test", Role::Contributor).await;
@@ -325,7 +309,7 @@ async fn the_buttons_cannot_get_past_the_rules() {
 async fn comments_mention_and_assignment_notify_colleagues() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+    let sandbox = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
     let anna = app.user("anna@example.test", Role::Publisher).await;
     let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
     let res = app
@@ -391,8 +375,8 @@ async fn add_to_queue_takes_each_channels_next_free_slot_and_campaigns_can_be_ch
     use owlery_domain::publishing::schedule::{Queue, QueueSlot};
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let queued = channel(&app, &ws, Network::Sandbox, "queued").await;
-    let unqueued = channel(&app, &ws, Network::Sandbox, "unqueued").await;
+    let queued = channel_id(&app, ws.id, Network::Sandbox, "queued").await;
+    let unqueued = channel_id(&app, ws.id, Network::Sandbox, "unqueued").await;
     let every_day: Vec<QueueSlot> = [
         Weekday::Mon,
         Weekday::Tue,
@@ -528,8 +512,8 @@ fn urlencode(s: &str) -> String {
 async fn a_customised_channel_shows_what_differs_from_the_master() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let x = channel(&app, &ws, Network::X, "brand_x").await;
-    let sandbox = channel(&app, &ws, Network::Sandbox, "brand").await;
+    let x = channel_id(&app, ws.id, Network::X, "brand_x").await;
+    let sandbox = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
     let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
     let res = app
         .post_form(
@@ -563,7 +547,7 @@ async fn a_customised_channel_shows_what_differs_from_the_master() {
 async fn queues_are_set_per_channel_and_refuse_what_is_not_a_time() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let ch = channel(&app, &ws, Network::Linkedin, "brand_li").await;
+    let ch = channel_id(&app, ws.id, Network::Linkedin, "brand_li").await;
     let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
     let page = app.get_page("/publish/queues", &mut jar).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -626,7 +610,7 @@ async fn queues_are_set_per_channel_and_refuse_what_is_not_a_time() {
 async fn a_channels_links_get_its_utm_tags() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let li = channel(&app, &ws, Network::Linkedin, "brand_li").await;
+    let li = channel_id(&app, ws.id, Network::Linkedin, "brand_li").await;
     let (mut jar, csrf) = signed_in(&app, "owner@example.test", Role::Owner).await;
     let res = app
         .post_form(

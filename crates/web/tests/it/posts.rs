@@ -8,31 +8,10 @@ use owlery_domain::{
     audit::Actor,
     org::Network,
     publishing::approval::{Approvers, Step, Workflow},
-    user::DisplayName,
 };
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
-
-async fn channel(
-    app: &TestApp,
-    ws: owlery_domain::WorkspaceId,
-    network: Network,
-    handle: &str,
-) -> String {
-    app.store()
-        .create_channel(
-            &Actor::cli(),
-            ws,
-            network,
-            &DisplayName::parse("name", handle).unwrap(),
-            handle,
-        )
-        .await
-        .unwrap()
-        .id
-        .to_string()
-}
+use crate::support::{TestApp, channel_id};
 
 fn statuses(post: &Value) -> Vec<String> {
     post["variants"]
@@ -51,8 +30,8 @@ async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode
 async fn the_documented_contract_schedules_an_owners_post_at_once() {
     for app in TestApp::all_backends().await {
         let ws = app.workspace("Brand").await;
-        let sandbox = channel(&app, ws.id, Network::Sandbox, "brand").await;
-        let bluesky = channel(&app, ws.id, Network::Bluesky, "brand.bsky.social").await;
+        let sandbox = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
+        let bluesky = channel_id(&app, ws.id, Network::Bluesky, "brand.bsky.social").await;
         let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
         let at = (Utc::now() + Duration::hours(3)).to_rfc3339();
         let (status, post) = app
@@ -91,8 +70,8 @@ async fn the_documented_contract_schedules_an_owners_post_at_once() {
 async fn a_variant_that_breaks_its_networks_rules_is_not_scheduled_until_fixed() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let x = channel(&app, ws.id, Network::X, "brand_x").await;
-    let sandbox = channel(&app, ws.id, Network::Sandbox, "brand").await;
+    let x = channel_id(&app, ws.id, Network::X, "brand_x").await;
+    let sandbox = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
     let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
     let long = "word ".repeat(70); // 350 characters: too long for X, fine for the sandbox
     let (status, post) = app
@@ -169,8 +148,8 @@ async fn client_mistakes_are_specific_4xx() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
     let other = app.workspace("Other").await;
-    let mine = channel(&app, ws.id, Network::Sandbox, "mine").await;
-    let theirs = channel(&app, other.id, Network::Sandbox, "theirs").await;
+    let mine = channel_id(&app, ws.id, Network::Sandbox, "mine").await;
+    let theirs = channel_id(&app, other.id, Network::Sandbox, "theirs").await;
     let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
     let cases = [
         (
@@ -224,7 +203,7 @@ async fn client_mistakes_are_specific_4xx() {
 async fn nothing_without_its_approvals_is_scheduled_whatever_the_client_sends() {
     for app in TestApp::all_backends().await {
         let ws = app.workspace("Regulated").await;
-        let ch = channel(&app, ws.id, Network::Sandbox, "regulated").await;
+        let ch = channel_id(&app, ws.id, Network::Sandbox, "regulated").await;
         let (_, owner) = app.user_with_token("owner@example.test", Role::Owner).await;
         let (_, author) = app
             .user_with_token("author@example.test", Role::Publisher)
@@ -337,7 +316,7 @@ async fn nothing_without_its_approvals_is_scheduled_whatever_the_client_sends() 
 async fn a_drafter_without_publish_rights_needs_a_workflow() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Open").await;
-    let ch = channel(&app, ws.id, Network::Sandbox, "open").await;
+    let ch = channel_id(&app, ws.id, Network::Sandbox, "open").await;
     let (_, contributor) = app
         .user_with_token("contributor@example.test", Role::Contributor)
         .await;
@@ -362,7 +341,7 @@ async fn a_drafter_without_publish_rights_needs_a_workflow() {
 async fn external_reviewers_get_a_link_for_their_step_only() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Client work").await;
-    let ch = channel(&app, ws.id, Network::Sandbox, "client").await;
+    let ch = channel_id(&app, ws.id, Network::Sandbox, "client").await;
     let (_, owner) = app.user_with_token("owner@example.test", Role::Owner).await;
     let workflow = Workflow {
         steps: vec![Step {
@@ -410,8 +389,9 @@ async fn external_reviewers_get_a_link_for_their_step_only() {
 async fn a_mastodon_channel_is_checked_against_its_own_servers_limits() {
     for app in TestApp::all_backends().await {
         let ws = app.workspace("Fediverse").await;
-        let default_server = channel(&app, ws.id, Network::Mastodon, "brand@mastodon.social").await;
-        let big_server = channel(&app, ws.id, Network::Mastodon, "brand@hachyderm.io").await;
+        let default_server =
+            channel_id(&app, ws.id, Network::Mastodon, "brand@mastodon.social").await;
+        let big_server = channel_id(&app, ws.id, Network::Mastodon, "brand@hachyderm.io").await;
         let limits = owlery_domain::spec::MastodonInstance::from_instance(&json!({
             "configuration": {"statuses": {"max_characters": 1000, "max_media_attachments": 6, "characters_reserved_per_url": 23}}
         }))
@@ -451,7 +431,7 @@ async fn a_mastodon_channel_is_checked_against_its_own_servers_limits() {
 async fn saving_a_post_prepares_the_renditions_its_channels_need() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let insta = channel(&app, ws.id, Network::Instagram, "brand_insta").await;
+    let insta = channel_id(&app, ws.id, Network::Instagram, "brand_insta").await;
     let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
     let photo = crate::media::jpeg(1600, 1200);
     let ws_id = ws.id.to_string();

@@ -11,31 +11,10 @@ use owlery_domain::{
     audit::Actor,
     org::Network,
     publishing::approval::{Approvers, Step, Workflow},
-    user::DisplayName,
 };
 use serde_json::{Value, json};
 
-use crate::support::{API, TestApp};
-
-async fn channel(
-    app: &TestApp,
-    ws: owlery_domain::WorkspaceId,
-    network: Network,
-    handle: &str,
-) -> String {
-    app.store()
-        .create_channel(
-            &Actor::cli(),
-            ws,
-            network,
-            &DisplayName::parse("name", handle).unwrap(),
-            handle,
-        )
-        .await
-        .unwrap()
-        .id
-        .to_string()
-}
+use crate::support::{API, TestApp, channel_id};
 
 async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
     app.api(Method::PUT, path, Some(token), Some(body)).await
@@ -75,8 +54,8 @@ async fn draft_post(
 async fn campaigns_are_created_changed_and_joined_with_offsets() {
     for app in TestApp::all_backends().await {
         let ws = app.workspace("Brand").await;
-        let a = channel(&app, ws.id, Network::Sandbox, "brand_a").await;
-        let b = channel(&app, ws.id, Network::Sandbox, "brand_b").await;
+        let a = channel_id(&app, ws.id, Network::Sandbox, "brand_a").await;
+        let b = channel_id(&app, ws.id, Network::Sandbox, "brand_b").await;
         let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
         let release = (Utc::now() + Duration::days(3)).to_rfc3339();
         let (status, c) = app
@@ -243,7 +222,7 @@ async fn campaigns_are_created_changed_and_joined_with_offsets() {
 async fn add_to_queue_takes_the_next_free_slot_and_respects_the_gate() {
     for app in TestApp::all_backends().await {
         let ws = app.workspace("Brand").await;
-        let ch = channel(&app, ws.id, Network::Sandbox, "brand").await;
+        let ch = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
         let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
         let path = format!("/channels/{ch}/queue");
 
@@ -324,7 +303,7 @@ async fn add_to_queue_takes_the_next_free_slot_and_respects_the_gate() {
         assert_eq!(taken, expected, "the first two free slots, in order");
 
         // A channel under an approval workflow: an unapproved variant is not queued.
-        let reviewed = channel(&app, ws.id, Network::Sandbox, "reviewed").await;
+        let reviewed = channel_id(&app, ws.id, Network::Sandbox, "reviewed").await;
         let approver = app.user("approver@example.test", Role::Approver).await;
         app.store()
             .set_workflow(
@@ -372,7 +351,7 @@ async fn add_to_queue_takes_the_next_free_slot_and_respects_the_gate() {
         );
 
         // No queue: a conflict naming the queue.
-        let bare = channel(&app, ws.id, Network::Sandbox, "bare").await;
+        let bare = channel_id(&app, ws.id, Network::Sandbox, "bare").await;
         let post = draft_post(&app, &token, ws.id, &[&bare]).await;
         let vid = post["variants"][0]["id"].as_str().unwrap();
         let (status, body) = app
@@ -395,7 +374,7 @@ async fn add_to_queue_takes_the_next_free_slot_and_respects_the_gate() {
 async fn comments_mention_and_assignment_notify() {
     for app in TestApp::all_backends().await {
         let ws = app.workspace("Brand").await;
-        let ch = channel(&app, ws.id, Network::Sandbox, "brand").await;
+        let ch = channel_id(&app, ws.id, Network::Sandbox, "brand").await;
         let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
         let ana = app.user("ana@example.test", Role::Contributor).await;
         let analyst = app.user("numbers@example.test", Role::Analyst).await;
@@ -499,9 +478,9 @@ async fn the_calendar_filters_and_shows_only_what_the_caller_may_read() {
     for app in TestApp::all_backends().await {
         let mine = app.workspace("Mine").await;
         let theirs = app.workspace("Theirs").await;
-        let a = channel(&app, mine.id, Network::Sandbox, "mine_a").await;
-        let x = channel(&app, mine.id, Network::Bluesky, "mine.bsky.social").await;
-        let t = channel(&app, theirs.id, Network::Sandbox, "their_a").await;
+        let a = channel_id(&app, mine.id, Network::Sandbox, "mine_a").await;
+        let x = channel_id(&app, mine.id, Network::Bluesky, "mine.bsky.social").await;
+        let t = channel_id(&app, theirs.id, Network::Sandbox, "their_a").await;
         let (_, owner) = app.user_with_token("owner@example.test", Role::Owner).await;
         let at = Utc::now() + Duration::days(2);
         for (ws, chans) in [(mine.id, vec![&a, &x]), (theirs.id, vec![&t])] {
@@ -615,8 +594,8 @@ async fn post_count(app: &TestApp, token: &str) -> usize {
 async fn csv_import_is_checked_whole_and_export_round_trips() {
     for app in TestApp::all_backends().await {
         let ws = app.workspace("Brand").await;
-        channel(&app, ws.id, Network::Sandbox, "brand").await;
-        channel(&app, ws.id, Network::X, "brand_x").await;
+        channel_id(&app, ws.id, Network::Sandbox, "brand").await;
+        channel_id(&app, ws.id, Network::X, "brand_x").await;
         let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
         let (_, campaign) = app
             .post_json(
@@ -778,7 +757,7 @@ async fn a_csv_larger_than_the_body_limit_is_a_clear_413() {
 async fn a_contributor_imports_drafts_but_cannot_schedule_unreviewed_rows() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    channel(&app, ws.id, Network::Sandbox, "brand").await;
+    channel_id(&app, ws.id, Network::Sandbox, "brand").await;
     let (_, token) = app
         .user_with_token("writer@example.test", Role::Contributor)
         .await;
@@ -834,8 +813,8 @@ async fn link_previews_refuse_addresses_that_are_not_public() {
 async fn utm_parameters_tag_a_variants_links() {
     let app = TestApp::sqlite().await;
     let ws = app.workspace("Brand").await;
-    let a = channel(&app, ws.id, Network::Sandbox, "brand_a").await;
-    let b = channel(&app, ws.id, Network::Sandbox, "brand_b").await;
+    let a = channel_id(&app, ws.id, Network::Sandbox, "brand_a").await;
+    let b = channel_id(&app, ws.id, Network::Sandbox, "brand_b").await;
     let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
     let (status, post) = app
         .post_json(

@@ -270,11 +270,22 @@ impl TestApp {
     }
 
     pub async fn channel(&self, workspace: &Workspace, handle: &str) -> Channel {
+        self.channel_on(workspace.id, Network::Sandbox, handle)
+            .await
+    }
+
+    /// A channel on `network` (named after its handle), made through the store.
+    pub async fn channel_on(
+        &self,
+        workspace: owlery_domain::WorkspaceId,
+        network: Network,
+        handle: &str,
+    ) -> Channel {
         self.store()
             .create_channel(
                 &Actor::cli(),
-                workspace.id,
-                Network::Sandbox,
+                workspace,
+                network,
                 &DisplayName::parse("name", handle).unwrap(),
                 handle,
             )
@@ -631,4 +642,17 @@ async fn form_posts_carry_cookies_and_csrf() {
         )
         .await;
     assert_eq!(fresh.status, StatusCode::NOT_FOUND);
+}
+
+/// The id (as the API writes it) of a new channel on `network` in `workspace`.
+pub async fn channel_id(
+    app: &TestApp,
+    workspace: owlery_domain::WorkspaceId,
+    network: Network,
+    handle: &str,
+) -> String {
+    app.channel_on(workspace, network, handle)
+        .await
+        .id
+        .to_string()
 }
