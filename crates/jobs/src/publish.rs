@@ -21,7 +21,7 @@ use owlery_domain::{
     CampaignId, VariantId, audit::Actor, org::Network, post, publishing::campaign::Release,
 };
 use owlery_networks::{
-    Connector, ConnectorError, Credentials, PublishPart, PublishRequest, sandbox::Sandbox,
+    Connector, ConnectorError, Credentials, Lookup, PublishPart, PublishRequest, sandbox::Sandbox,
 };
 use owlery_store::{
     Store,
@@ -124,21 +124,21 @@ impl Publisher {
             .to_owned();
         let creds = Credentials::new(handle, "simulated");
         let req = PublishRequest {
-            idempotency_key: d.variant_id.to_string(),
             part: PublishPart {
                 text: post::main_text(&d.content, false),
-                media: Vec::new(),
                 link: d.content.link.clone(),
-                langs: Vec::new(),
+                ..PublishPart::default()
             },
-            reply_to: None,
+            ..PublishRequest::new(d.variant_id.to_string(), "")
         };
         let result = match Connector::publish(&*self.sandbox, &creds, &req).await {
             Err(ConnectorError::Unknown { reason }) => {
                 // Never repeat blindly: ask what the key became.
-                match Connector::lookup(&*self.sandbox, &creds, &req.idempotency_key).await {
-                    Ok(Some(p)) => Ok(p),
-                    Ok(None) => Err(ConnectorError::Unknown { reason }),
+                match Connector::lookup(&*self.sandbox, &creds, &req, std::time::SystemTime::now())
+                    .await
+                {
+                    Ok(Lookup::Found(p)) => Ok(p),
+                    Ok(_) => Err(ConnectorError::Unknown { reason }),
                     Err(e) => Err(e),
                 }
             }

@@ -38,10 +38,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::budget::{BudgetBook, Scope};
 use crate::http::{self, Effect, HttpConfig};
 use crate::{
-    AccountInfo, Connector, ConnectorError, Credentials, Network, PublishRequest, Published,
-    RemoteRef,
+    AccountInfo, Connector, ConnectorError, Credentials, Env, Lookup, Metrics, Network,
+    PublishRequest, Published, RemoteRef, RemoteStatus,
 };
 
 pub mod facets;
@@ -59,6 +60,7 @@ const MAX_LANGS: usize = 3;
 /// The Bluesky connector. One per process: it caches sessions per account.
 pub struct Bluesky {
     http: reqwest::Client,
+    budgets: Arc<BudgetBook>,
     sessions: Mutex<HashMap<(String, String), Arc<Session>>>,
 }
 
@@ -165,8 +167,18 @@ impl Bluesky {
     }
 
     pub fn with_config(config: HttpConfig) -> Result<Bluesky, ConnectorError> {
+        Bluesky::with_env(Env {
+            http: config,
+            ..Env::default()
+        })
+    }
+
+    /// With the engine's shared budget book. The PDS is per account (`Credentials::service`), so
+    /// `env.base_url` is not used.
+    pub fn with_env(env: Env) -> Result<Bluesky, ConnectorError> {
         Ok(Bluesky {
-            http: http::client(config)?,
+            http: http::client(env.http)?,
+            budgets: env.budgets,
             sessions: Mutex::new(HashMap::new()),
         })
     }
@@ -201,9 +213,12 @@ impl Bluesky {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// One XRPC call. `token` authenticates it.
+    /// One XRPC call. `token` authenticates it; `budget` is the account whose rate-limit budget
+    /// the answer's `RateLimit-*` headers describe.
+    #[allow(clippy::too_many_arguments)]
     async fn call(
         &self,
+        budget: &str,
         service: &str,
         method: Method,
         nsid: &str,
@@ -230,6 +245,27 @@ impl Bluesky {
             .map_err(|e| CallError::Other(http::classify_transport(&e, effect)))?;
         let status = response.status();
         let headers = response.headers().clone();
+        let now = SystemTime::now();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.budgets.exhausted(
+                Network::Bluesky,
+                Scope::Account,
+                budget,
+                nsid,
+                http::retry_after(&headers, now)
+                    .or_else(|| http::rate_limit(&headers, now).and_then(|r| r.reset)),
+                now,
+            );
+        } else if let Some(limit) = http::rate_limit(&headers, now) {
+            self.budgets.observe_headers(
+                Network::Bluesky,
+                Scope::Account,
+                budget,
+                nsid,
+                limit,
+                now,
+            );
+        }
         let bytes = response
             .bytes()
             .await
@@ -286,6 +322,7 @@ impl Bluesky {
         });
         let answer = self
             .call(
+                &creds.budget_key(),
                 &service,
                 Method::POST,
                 "com.atproto.server.createSession",
@@ -324,6 +361,7 @@ impl Bluesky {
         let service = service_url(creds)?;
         match self
             .call(
+                &creds.budget_key(),
                 &service,
                 Method::POST,
                 "com.atproto.server.refreshSession",
@@ -366,6 +404,7 @@ impl Bluesky {
         };
         let first = self
             .call(
+                &creds.budget_key(),
                 &service,
                 method.clone(),
                 nsid,
@@ -385,8 +424,16 @@ impl Bluesky {
                     .renew(creds, &session)
                     .await
                     .map_err(CallError::Other)?;
-                self.call(&service, method, nsid, again, Some(&session.access), effect)
-                    .await
+                self.call(
+                    &creds.budget_key(),
+                    &service,
+                    method,
+                    nsid,
+                    again,
+                    Some(&session.access),
+                    effect,
+                )
+                .await
             }
             other => other,
         }
@@ -474,6 +521,7 @@ impl Bluesky {
         let query = [("handle", handle)];
         match self
             .call(
+                &creds.budget_key(),
                 &service,
                 Method::GET,
                 "com.atproto.identity.resolveHandle",
@@ -683,17 +731,77 @@ impl Connector for Bluesky {
         self.publish_with(creds, &session, req).await
     }
 
+    /// By the record key the idempotency key gives: the PDS says for certain whether it exists.
     async fn lookup(
         &self,
         creds: &Credentials,
-        idempotency_key: &str,
-    ) -> Result<Option<Published>, ConnectorError> {
+        req: &PublishRequest,
+        _since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
         let session = self.session(creds).await?;
-        let rkey = tid::rkey_for(idempotency_key);
-        Ok(self
-            .get_post(creds, &session, &rkey)
-            .await?
-            .map(|(published, _)| published))
+        let rkey = tid::rkey_for(&req.idempotency_key);
+        Ok(match self.get_post(creds, &session, &rkey).await? {
+            Some((published, _)) => Lookup::Found(published),
+            None => Lookup::Absent,
+        })
+    }
+
+    /// The record from the PDS (exists or not), the counts from the AppView through the PDS
+    /// (`app.bsky.feed.getPosts`; absent counts when the AppView does not know the post yet).
+    async fn status(
+        &self,
+        creds: &Credentials,
+        remote: &RemoteRef,
+    ) -> Result<RemoteStatus, ConnectorError> {
+        let (repo, collection, rkey) = parse_at_uri(&remote.id)?;
+        let query = [("repo", repo), ("collection", collection), ("rkey", rkey)];
+        match self
+            .authed(
+                creds,
+                Method::GET,
+                "com.atproto.repo.getRecord",
+                Body::Query(&query),
+                Effect::Read,
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => return Ok(RemoteStatus::default()),
+            Err(e) => return Err(e.into_connector()),
+        }
+        let query = [("uris", remote.id.as_str())];
+        let metrics = match self
+            .authed(
+                creds,
+                Method::GET,
+                "app.bsky.feed.getPosts",
+                Body::Query(&query),
+                Effect::Read,
+            )
+            .await
+        {
+            Ok(answer) => answer
+                .pointer("/posts/0")
+                .map(|p| {
+                    let n = |k: &str| p.get(k).and_then(Value::as_u64);
+                    Metrics {
+                        likes: n("likeCount"),
+                        shares: match (n("repostCount"), n("quoteCount")) {
+                            (Some(r), q) => Some(r + q.unwrap_or(0)),
+                            (None, q) => q,
+                        },
+                        comments: n("replyCount"),
+                        views: None,
+                        saves: None,
+                    }
+                })
+                .unwrap_or_default(),
+            Err(_) => Metrics::default(),
+        };
+        Ok(RemoteStatus {
+            exists: true,
+            metrics,
+        })
     }
 
     async fn delete(&self, creds: &Credentials, remote: &RemoteRef) -> Result<(), ConnectorError> {
@@ -957,15 +1065,15 @@ mod tests {
             alt: String::new(),
             width: 1,
             height: 1,
+            ..MediaUpload::default()
         };
         let req = |media: Vec<MediaUpload>| PublishRequest {
-            idempotency_key: "k".into(),
             part: PublishPart {
                 text: "t".into(),
                 media,
                 ..PublishPart::default()
             },
-            reply_to: None,
+            ..PublishRequest::new("k", "t")
         };
         assert!(check_part(&req(vec![image(10, "image/png"); 4])).is_ok());
         assert!(check_part(&req(vec![image(10, "image/png"); 5])).is_err());

@@ -12,9 +12,16 @@
 //!
 //! ## Exactly once
 //! Every [`PublishRequest`] carries an idempotency key that is stable for one part of one variant.
-//! A connector derives whatever the network offers from it (Bluesky: the record key) so that a
-//! repeated publish cannot create a second post. After [`ConnectorError::Unknown`] the engine must
-//! call [`Connector::lookup`] with the same key before it decides to send again.
+//! A connector derives whatever the network offers from it (Bluesky: the record key; Mastodon: the
+//! `Idempotency-Key` header) so that a repeated publish cannot create a second post. After
+//! [`ConnectorError::Unknown`] the engine calls [`Connector::lookup`] before it decides to send
+//! again: [`Lookup::Absent`] means sending is safe, [`Lookup::CannotTell`] leaves the part
+//! "unconfirmed" for a person. No connector may report a success it did not receive.
+//!
+//! ## Rate limits
+//! Connectors file what responses say about remaining budgets (`x-rate-limit-*`, `X-App-Usage`,
+//! `X-Business-Use-Case-Usage`, `RateLimit-*`) in the shared [`budget::BudgetBook`] they were built
+//! with ([`Env`]); the engine asks it before each call and waits instead of failing.
 //!
 //! ## Static or dynamic dispatch
 //! [`Connector`] uses `async fn` in the trait (declared as `-> impl Future + Send`, so every future
@@ -28,27 +35,79 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub use owlery_domain::org::Network;
 use secrecy::SecretString;
 
 pub mod bluesky;
+pub mod budget;
+#[cfg(feature = "fixture")]
+pub mod fixture;
 pub mod http;
+pub mod oauth;
 pub mod sandbox;
+
+/// What every connector is built with: the HTTP settings, the shared budget book, and (tests) a
+/// base address that replaces the network's API host.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub http: http::HttpConfig,
+    pub budgets: std::sync::Arc<budget::BudgetBook>,
+    /// Replaces `https://api.x.com`, `https://graph.facebook.com` … (local fixtures). Never set in
+    /// production.
+    pub base_url: Option<String>,
+}
+
+impl Env {
+    /// The network's API base: the override if set, else `default` (no trailing slash).
+    pub fn base(&self, default: &str) -> String {
+        self.base_url
+            .as_deref()
+            .unwrap_or(default)
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
 
 /// What a channel's connection holds, decrypted only on the call path. `Debug` never shows the
 /// secrets.
 pub struct Credentials {
-    /// The account as the network names it: a Bluesky handle (`alice.bsky.social`) or DID.
+    /// The account as the network names it: a Bluesky handle (`alice.bsky.social`) or DID, a
+    /// Mastodon `user`, an X `@name`, a Page's name.
     pub handle: String,
     /// The account's server, for networks with many (a Bluesky PDS such as
     /// `https://bsky.social`, a Mastodon instance). `None`: the network's default.
     pub service: Option<String>,
-    /// The secret: a Bluesky app password, an OAuth access token.
+    /// The network's stable id of what Owlery posts as, where calls need it: a Facebook Page id,
+    /// an Instagram or Threads user id, a LinkedIn person or organization URN
+    /// (`urn:li:organization:123`), a YouTube channel id, a Pinterest board id.
+    pub account_id: Option<String>,
+    /// The secret: a Bluesky app password, an OAuth access token (a Page access token on
+    /// Facebook).
     pub secret: SecretString,
     /// An OAuth refresh token, for networks that have one.
     pub refresh: Option<SecretString>,
+    /// When `secret` stops working (OAuth access tokens); `None` when unknown or never.
+    pub expires_at: Option<SystemTime>,
+    /// The organisation's app on this network (OAuth client), for refreshing tokens.
+    pub app: Option<AppCredentials>,
+}
+
+/// An organisation's app on a network: the OAuth client Owlery acts through.
+#[derive(Clone)]
+pub struct AppCredentials {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &format_args!("[redacted]"))
+            .finish()
+    }
 }
 
 impl Credentials {
@@ -57,8 +116,25 @@ impl Credentials {
         Credentials {
             handle: handle.into(),
             service: None,
+            account_id: None,
             secret: SecretString::from(secret.into()),
             refresh: None,
+            expires_at: None,
+            app: None,
+        }
+    }
+
+    /// The same, posting as the account with this network id.
+    pub fn with_account(mut self, account_id: impl Into<String>) -> Credentials {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// What rate-limit budgets of this account are filed under ([`budget::BudgetBook`]).
+    pub fn budget_key(&self) -> String {
+        match &self.account_id {
+            Some(id) => id.clone(),
+            None => self.handle.trim().trim_start_matches('@').to_lowercase(),
         }
     }
 
@@ -76,9 +152,15 @@ impl fmt::Debug for Credentials {
         if let Some(service) = &self.service {
             d.field("service", service);
         }
+        if let Some(id) = &self.account_id {
+            d.field("account_id", id);
+        }
         d.field("secret", &format_args!("[redacted]"));
         if self.refresh.is_some() {
             d.field("refresh", &format_args!("[redacted]"));
+        }
+        if let Some(app) = &self.app {
+            d.field("app", app);
         }
         d.finish()
     }
@@ -93,25 +175,44 @@ pub struct AccountInfo {
     pub handle: String,
 }
 
-/// One image to attach.
-#[derive(Clone, PartialEq, Eq)]
+/// Image or video.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MediaKind {
+    #[default]
+    Image,
+    Video,
+}
+
+/// One image or video to attach, already rendered for the placement.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct MediaUpload {
+    pub kind: MediaKind,
     pub bytes: Vec<u8>,
     pub mime: String,
     /// Alt text (required by Bluesky's schema; may be empty).
     pub alt: String,
     pub width: u32,
     pub height: u32,
+    /// Videos: the length.
+    pub duration_ms: Option<u64>,
+    /// A public, time-limited address of the same bytes, for networks that fetch media
+    /// themselves instead of receiving it (Instagram, Threads, TikTok's `PULL_FROM_URL`,
+    /// Pinterest video). `None` when the installation has no public address: such networks then
+    /// refuse the part with a clear `Permanent` error.
+    pub url: Option<String>,
 }
 
 impl fmt::Debug for MediaUpload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MediaUpload")
+            .field("kind", &self.kind)
             .field("bytes", &format_args!("[{} bytes]", self.bytes.len()))
             .field("mime", &self.mime)
             .field("alt", &self.alt)
             .field("width", &self.width)
             .field("height", &self.height)
+            .field("duration_ms", &self.duration_ms)
+            .field("url", &self.url)
             .finish()
     }
 }
@@ -125,6 +226,9 @@ pub struct PublishPart {
     pub link: Option<String>,
     /// Languages of the text (BCP 47, e.g. `en`, `bg`); empty when unknown.
     pub langs: Vec<String>,
+    /// A title, where the network has one (YouTube, Pinterest, TikTok); `None`: derived from the
+    /// text by the connector if the network requires one.
+    pub title: Option<String>,
 }
 
 /// Publish one part.
@@ -133,9 +237,91 @@ pub struct PublishRequest {
     /// Stable for this part of this variant (e.g. `"<variant uuid>:<part index>"`): a repeat with
     /// the same key must never create a second post.
     pub idempotency_key: String,
+    /// The placement from `networks.toml` (`feed`, `carousel`, `reel`, `story`, `short`, `pin`,
+    /// `video`, …); empty: the network's main one.
+    pub placement: String,
     pub part: PublishPart,
-    /// The post this part answers (the previous part of a thread).
+    /// The post this part answers (the previous part of a thread, or the post a first comment is
+    /// on).
     pub reply_to: Option<RemoteRef>,
+    /// This part is a comment on `reply_to` (Instagram, Facebook, LinkedIn, YouTube first
+    /// comments), not a threaded post of its own (X, Bluesky, Threads, Mastodon replies).
+    pub as_comment: bool,
+    /// Where inside the account, for networks that need it: a Pinterest board id. `None`: the
+    /// account itself (`Credentials::account_id`).
+    pub target: Option<String>,
+}
+
+impl PublishRequest {
+    /// A main post with this key and text, on the network's main placement.
+    pub fn new(idempotency_key: impl Into<String>, text: impl Into<String>) -> PublishRequest {
+        PublishRequest {
+            idempotency_key: idempotency_key.into(),
+            placement: String::new(),
+            part: PublishPart {
+                text: text.into(),
+                ..PublishPart::default()
+            },
+            reply_to: None,
+            as_comment: false,
+            target: None,
+        }
+    }
+}
+
+/// What [`Connector::lookup`] found out about an earlier publish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// The network has it.
+    Found(Published),
+    /// The network confirms it does not have it: sending again cannot duplicate.
+    Absent,
+    /// The network's API cannot tell (no idempotency, no way to search the account's posts): a
+    /// person must check. `reason` says what was tried.
+    CannotTell { reason: String },
+}
+
+/// A published post as the network shows it now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteStatus {
+    /// Still there (false: deleted on the network, or hidden from us).
+    pub exists: bool,
+    pub metrics: Metrics,
+}
+
+/// Public counts of a post, where the network reports them (`None`: not reported).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    pub likes: Option<u64>,
+    /// Reposts, retweets, boosts, shares.
+    pub shares: Option<u64>,
+    /// Replies or comments.
+    pub comments: Option<u64>,
+    /// Views or impressions.
+    pub views: Option<u64>,
+    /// Saves, bookmarks, pin saves.
+    pub saves: Option<u64>,
+}
+
+/// New tokens from a refresh (or a code exchange).
+pub struct TokenGrant {
+    pub access: SecretString,
+    /// A new refresh token, when the network rotates them; `None`: keep the old one.
+    pub refresh: Option<SecretString>,
+    pub expires_at: Option<SystemTime>,
+    /// Scopes granted, as the network lists them.
+    pub scopes: Vec<String>,
+}
+
+impl fmt::Debug for TokenGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenGrant")
+            .field("access", &format_args!("[redacted]"))
+            .field("refresh", &self.refresh.as_ref().map(|_| "[redacted]"))
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// A post on the network.
@@ -207,7 +393,8 @@ impl ConnectorError {
 
 /// A network, for one account at a time (the credentials come with each call).
 ///
-/// Implementations may write `async fn`; the futures must be `Send`.
+/// Implementations may write `async fn`; the futures must be `Send`. `status`, `refresh` and
+/// `oauth` have defaults for networks without such a thing.
 pub trait Connector: Send + Sync {
     fn network(&self) -> Network;
 
@@ -217,21 +404,24 @@ pub trait Connector: Send + Sync {
         creds: &Credentials,
     ) -> impl Future<Output = Result<AccountInfo, ConnectorError>> + Send;
 
-    /// Publishes one part. Repeating it with the same idempotency key never makes a second post:
-    /// it returns the first one or fails.
+    /// Publishes one part. Repeating it with the same idempotency key never makes a second post
+    /// on networks with idempotency; on the others, the engine never repeats a part whose outcome
+    /// is unknown without [`Connector::lookup`] first.
     fn publish(
         &self,
         creds: &Credentials,
         req: &PublishRequest,
     ) -> impl Future<Output = Result<Published, ConnectorError>> + Send;
 
-    /// What the publish with this idempotency key became, if it happened (reconcile after
-    /// [`ConnectorError::Unknown`]).
+    /// What an earlier `publish` of `req` (first tried at `since`) became: by its idempotency key
+    /// where the network has one, else by looking through the account's recent posts for the same
+    /// text, else [`Lookup::CannotTell`].
     fn lookup(
         &self,
         creds: &Credentials,
-        idempotency_key: &str,
-    ) -> impl Future<Output = Result<Option<Published>, ConnectorError>> + Send;
+        req: &PublishRequest,
+        since: SystemTime,
+    ) -> impl Future<Output = Result<Lookup, ConnectorError>> + Send;
 
     /// Deletes a post. Deleting what is already gone succeeds.
     fn delete(
@@ -239,6 +429,39 @@ pub trait Connector: Send + Sync {
         creds: &Credentials,
         remote: &RemoteRef,
     ) -> impl Future<Output = Result<(), ConnectorError>> + Send;
+
+    /// Whether a published post still exists, and its public counts.
+    fn status(
+        &self,
+        creds: &Credentials,
+        remote: &RemoteRef,
+    ) -> impl Future<Output = Result<RemoteStatus, ConnectorError>> + Send {
+        let _ = (creds, remote);
+        async {
+            Err(ConnectorError::Permanent {
+                reason: "this network's connector cannot read a post's status".into(),
+            })
+        }
+    }
+
+    /// New tokens before `creds.expires_at`. `Ok(None)`: nothing to refresh (app passwords, tokens
+    /// that do not expire). A revoked or expired grant is `Auth`; anything passing is `Temporary`
+    /// (a temporary error must never disconnect a channel).
+    fn refresh(
+        &self,
+        creds: &Credentials,
+    ) -> impl Future<Output = Result<Option<TokenGrant>, ConnectorError>> + Send {
+        let _ = creds;
+        async { Ok(None) }
+    }
+
+    /// How to connect an account with OAuth 2.0 (authorization code, PKCE where the network
+    /// supports it); `None` for networks connected otherwise (Bluesky app passwords, the
+    /// sandbox). `service`: the account's server, for networks with many (Mastodon).
+    fn oauth(&self, service: Option<&str>) -> Option<oauth::OAuthSpec> {
+        let _ = service;
+        None
+    }
 }
 
 /// A boxed, `Send` future.
@@ -261,13 +484,24 @@ pub trait DynConnector: Send + Sync {
     fn lookup<'a>(
         &'a self,
         creds: &'a Credentials,
-        idempotency_key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Published>, ConnectorError>>;
+        req: &'a PublishRequest,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<Lookup, ConnectorError>>;
     fn delete<'a>(
         &'a self,
         creds: &'a Credentials,
         remote: &'a RemoteRef,
     ) -> BoxFuture<'a, Result<(), ConnectorError>>;
+    fn status<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote: &'a RemoteRef,
+    ) -> BoxFuture<'a, Result<RemoteStatus, ConnectorError>>;
+    fn refresh<'a>(
+        &'a self,
+        creds: &'a Credentials,
+    ) -> BoxFuture<'a, Result<Option<TokenGrant>, ConnectorError>>;
+    fn oauth(&self, service: Option<&str>) -> Option<oauth::OAuthSpec>;
 }
 
 impl<C: Connector> DynConnector for C {
@@ -290,9 +524,10 @@ impl<C: Connector> DynConnector for C {
     fn lookup<'a>(
         &'a self,
         creds: &'a Credentials,
-        idempotency_key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Published>, ConnectorError>> {
-        Box::pin(Connector::lookup(self, creds, idempotency_key))
+        req: &'a PublishRequest,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<Lookup, ConnectorError>> {
+        Box::pin(Connector::lookup(self, creds, req, since))
     }
     fn delete<'a>(
         &'a self,
@@ -300,6 +535,22 @@ impl<C: Connector> DynConnector for C {
         remote: &'a RemoteRef,
     ) -> BoxFuture<'a, Result<(), ConnectorError>> {
         Box::pin(Connector::delete(self, creds, remote))
+    }
+    fn status<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote: &'a RemoteRef,
+    ) -> BoxFuture<'a, Result<RemoteStatus, ConnectorError>> {
+        Box::pin(Connector::status(self, creds, remote))
+    }
+    fn refresh<'a>(
+        &'a self,
+        creds: &'a Credentials,
+    ) -> BoxFuture<'a, Result<Option<TokenGrant>, ConnectorError>> {
+        Box::pin(Connector::refresh(self, creds))
+    }
+    fn oauth(&self, service: Option<&str>) -> Option<oauth::OAuthSpec> {
+        Connector::oauth(self, service)
     }
 }
 

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::{
-    AccountInfo, Connector, ConnectorError, Credentials, Network, PublishRequest, Published,
-    RemoteRef,
+    AccountInfo, Connector, ConnectorError, Credentials, Lookup, Metrics, Network, PublishRequest,
+    Published, RemoteRef, RemoteStatus,
 };
 
 /// The in-memory network. Cheap to create; share it (`Arc`) to see one timeline.
@@ -154,16 +154,31 @@ impl Connector for Sandbox {
     async fn lookup(
         &self,
         creds: &Credentials,
-        idempotency_key: &str,
-    ) -> Result<Option<Published>, ConnectorError> {
+        req: &PublishRequest,
+        _since: std::time::SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
         self.injected()?;
         check(creds)?;
         let state = self.lock();
         Ok(state
             .by_key
-            .get(idempotency_key)
+            .get(&req.idempotency_key)
             .filter(|p| state.posts.contains_key(&p.remote.id))
-            .cloned())
+            .cloned()
+            .map_or(Lookup::Absent, Lookup::Found))
+    }
+
+    async fn status(
+        &self,
+        creds: &Credentials,
+        remote: &RemoteRef,
+    ) -> Result<RemoteStatus, ConnectorError> {
+        self.injected()?;
+        check(creds)?;
+        Ok(RemoteStatus {
+            exists: self.lock().posts.contains_key(&remote.id),
+            metrics: Metrics::default(),
+        })
     }
 
     async fn delete(&self, creds: &Credentials, remote: &RemoteRef) -> Result<(), ConnectorError> {
@@ -177,17 +192,13 @@ impl Connector for Sandbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DynConnector, PublishPart};
+    use crate::DynConnector;
     use std::sync::Arc;
 
     fn req(key: &str, text: &str, reply_to: Option<RemoteRef>) -> PublishRequest {
         PublishRequest {
-            idempotency_key: key.into(),
-            part: PublishPart {
-                text: text.into(),
-                ..PublishPart::default()
-            },
             reply_to,
+            ..PublishRequest::new(key, text)
         }
     }
 
@@ -230,14 +241,29 @@ mod tests {
             Some(second.remote.id.as_str())
         );
 
+        let since = std::time::SystemTime::now();
         assert_eq!(
-            conn.lookup(&creds, "v:1").await.unwrap(),
-            Some(second.clone())
+            conn.lookup(&creds, &req("v:1", "", None), since)
+                .await
+                .unwrap(),
+            Lookup::Found(second.clone())
         );
-        assert_eq!(conn.lookup(&creds, "v:9").await.unwrap(), None);
+        assert_eq!(
+            conn.lookup(&creds, &req("v:9", "", None), since)
+                .await
+                .unwrap(),
+            Lookup::Absent
+        );
+        assert!(conn.status(&creds, &second.remote).await.unwrap().exists);
         conn.delete(&creds, &second.remote).await.unwrap();
         conn.delete(&creds, &second.remote).await.unwrap();
-        assert_eq!(conn.lookup(&creds, "v:1").await.unwrap(), None);
+        assert!(!conn.status(&creds, &second.remote).await.unwrap().exists);
+        assert_eq!(
+            conn.lookup(&creds, &req("v:1", "", None), since)
+                .await
+                .unwrap(),
+            Lookup::Absent
+        );
         assert_eq!(sandbox.len(), 2);
     }
 

@@ -6,12 +6,13 @@
 //! makes its own account (`owl<random>.test`) and an app password for it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop here
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use owlery_networks::bluesky::{Bluesky, post_url, tid};
 use owlery_networks::http::{self, HttpConfig};
 use owlery_networks::{
-    Connector, ConnectorError, Credentials, MediaUpload, PublishPart, PublishRequest, Published,
+    Connector, ConnectorError, Credentials, Lookup, MediaUpload, PublishPart, PublishRequest,
+    Published,
 };
 use serde_json::{Value, json};
 
@@ -197,7 +198,6 @@ async fn publishes_a_thread_with_images_and_facets_that_the_appview_shows() {
         .publish(
             &creds,
             &PublishRequest {
-                idempotency_key: format!("{variant}:0"),
                 part: PublishPart {
                     text: first_text.into(),
                     media: vec![
@@ -207,6 +207,7 @@ async fn publishes_a_thread_with_images_and_facets_that_the_appview_shows() {
                             alt: "An orange dot".into(),
                             width: 1,
                             height: 1,
+                            ..MediaUpload::default()
                         },
                         MediaUpload {
                             bytes: PNG_2X1.to_vec(),
@@ -214,12 +215,14 @@ async fn publishes_a_thread_with_images_and_facets_that_the_appview_shows() {
                             alt: "Две сини точки".into(),
                             width: 2,
                             height: 1,
+                            ..MediaUpload::default()
                         },
                     ],
                     link: None,
                     langs: vec!["bg".into(), "en".into()],
+                    title: None,
                 },
-                reply_to: None,
+                ..PublishRequest::new(format!("{variant}:0"), "")
             },
         )
         .await
@@ -239,9 +242,8 @@ async fn publishes_a_thread_with_images_and_facets_that_the_appview_shows() {
         .publish(
             &creds,
             &PublishRequest {
-                idempotency_key: format!("{variant}:1"),
-                part: text_part("2/3 the middle"),
                 reply_to: Some(first.remote.clone()),
+                ..PublishRequest::new(format!("{variant}:1"), "2/3 the middle")
             },
         )
         .await
@@ -253,9 +255,8 @@ async fn publishes_a_thread_with_images_and_facets_that_the_appview_shows() {
         .publish(
             &creds,
             &PublishRequest {
-                idempotency_key: format!("{variant}:2"),
-                part: text_part("3/3 the end"),
                 reply_to: Some(parent),
+                ..PublishRequest::new(format!("{variant}:2"), "3/3 the end")
             },
         )
         .await
@@ -364,26 +365,26 @@ async fn publishes_a_thread_with_images_and_facets_that_the_appview_shows() {
     // --- lookup and delete
     assert_eq!(
         bluesky
-            .lookup(&creds, &format!("{variant}:1"))
+            .lookup(&creds, &key_only(format!("{variant}:1")), SystemTime::now())
             .await
             .unwrap(),
-        Some(second.clone())
+        Lookup::Found(second.clone())
     );
     assert_eq!(
         bluesky
-            .lookup(&creds, &format!("{variant}:9"))
+            .lookup(&creds, &key_only(format!("{variant}:9")), SystemTime::now())
             .await
             .unwrap(),
-        None
+        Lookup::Absent
     );
     bluesky.delete(&creds, &third.remote).await.unwrap();
     bluesky.delete(&creds, &third.remote).await.unwrap();
     assert_eq!(
         bluesky
-            .lookup(&creds, &format!("{variant}:2"))
+            .lookup(&creds, &key_only(format!("{variant}:2")), SystemTime::now())
             .await
             .unwrap(),
-        None
+        Lookup::Absent
     );
     assert_eq!(count_posts(&s, &did).await, 2);
 }
@@ -394,9 +395,8 @@ async fn the_same_idempotency_key_publishes_once() {
     let (creds, did) = new_account(&s).await;
     let key = format!("{}:0", uuid::Uuid::now_v7());
     let req = PublishRequest {
-        idempotency_key: key.clone(),
-        part: text_part("once, and only once"),
         reply_to: None,
+        ..PublishRequest::new(key.clone(), "once, and only once")
     };
     let bluesky = Bluesky::new().unwrap();
     let first = bluesky.publish(&creds, &req).await.unwrap();
@@ -408,16 +408,14 @@ async fn the_same_idempotency_key_publishes_once() {
     assert_eq!(first.remote.id, third.remote.id);
     assert_eq!(first.remote.cid, third.remote.cid);
     assert_eq!(count_posts(&s, &did).await, 1);
-    assert_eq!(
-        restarted
-            .lookup(&creds, &key)
-            .await
-            .unwrap()
-            .unwrap()
-            .remote
-            .id,
-        first.remote.id
-    );
+    let Lookup::Found(found) = restarted
+        .lookup(&creds, &req, SystemTime::now())
+        .await
+        .unwrap()
+    else {
+        panic!("the published key was not found")
+    };
+    assert_eq!(found.remote.id, first.remote.id);
 
     // the same key with other content is a collision, not a silent success
     let other = PublishRequest {
@@ -442,9 +440,8 @@ async fn a_refused_access_token_is_renewed_once() {
         .publish(
             &creds,
             &PublishRequest {
-                idempotency_key: "renewal:0".into(),
-                part: text_part("after a renewed session"),
                 reply_to: None,
+                ..PublishRequest::new("renewal:0", "after a renewed session")
             },
         )
         .await
@@ -465,9 +462,8 @@ async fn a_wrong_app_password_is_an_auth_error() {
         .publish(
             &wrong,
             &PublishRequest {
-                idempotency_key: "wrong:0".into(),
-                part: text_part("never"),
                 reply_to: None,
+                ..PublishRequest::new("wrong:0", "never")
             },
         )
         .await
@@ -510,9 +506,8 @@ async fn a_post_the_lexicon_rejects_is_permanent_with_the_servers_reason() {
         .publish(
             &creds,
             &PublishRequest {
-                idempotency_key: format!("{}:0", uuid::Uuid::now_v7()),
-                part: text_part(&"🦉".repeat(301)),
                 reply_to: None,
+                ..PublishRequest::new(format!("{}:0", uuid::Uuid::now_v7()), "🦉".repeat(301))
             },
         )
         .await
@@ -524,4 +519,9 @@ async fn a_post_the_lexicon_rejects_is_permanent_with_the_servers_reason() {
         other => panic!("expected Permanent, got {other:?}"),
     }
     assert_eq!(count_posts(&s, &did).await, 0);
+}
+
+/// A request that only names its idempotency key (what `lookup` reads on Bluesky).
+fn key_only(key: String) -> PublishRequest {
+    PublishRequest::new(key, "")
 }
