@@ -60,6 +60,23 @@ impl Network {
         let s = s.trim();
         Network::ALL.into_iter().find(|n| n.code() == s)
     }
+
+    /// The network's own name, as people write it (the same in every language).
+    pub fn label(self) -> &'static str {
+        match self {
+            Network::X => "X",
+            Network::FacebookPage => "Facebook",
+            Network::Instagram => "Instagram",
+            Network::Threads => "Threads",
+            Network::Linkedin => "LinkedIn",
+            Network::Tiktok => "TikTok",
+            Network::Youtube => "YouTube",
+            Network::Pinterest => "Pinterest",
+            Network::Bluesky => "Bluesky",
+            Network::Mastodon => "Mastodon",
+            Network::Sandbox => "the sandbox",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

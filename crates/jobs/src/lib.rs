@@ -6,7 +6,10 @@
 //!   runs again once its lease runs out: handlers must be idempotent (or reconcile).
 //! - [`mail`]: delivers [`owlery_domain::mail::OutgoingMail`] through an SMTP relay.
 //! - [`notify_mail`]: the e-mail copy of a notification, in the reader's language.
-//! - [`publish`]: publishing a variant at its time (simulated channels), releasing campaigns.
+//! - [`publish`]: publishing a variant at its time, releasing campaigns; simulated channels
+//!   through the sandbox, connected ones through [`engine`].
+//! - [`engine`]: the publishing engine for connected channels (parts, reconciliation, budgets,
+//!   token refresh) and the connectors it uses.
 //! - [`revalidate`]: re-checking variants after the network spec changed.
 //! - [`housekeeping`]: periodic work (expired sessions, escalation of overdue reviews).
 //!
@@ -14,8 +17,10 @@
 //! enqueue jobs in the transaction that decides), and the queue's SQL (the store).
 //!
 //! Errors are `anyhow` inside handlers; the only distinction the loop needs is whether trying
-//! again could help ([`JobError::Retry`]) or not ([`JobError::Permanent`]).
+//! again could help ([`JobError::Retry`]) or not ([`JobError::Permanent`]), or whether the job
+//! only waits for a budget ([`JobError::Wait`], which uses up no attempt).
 
+pub mod engine;
 pub mod housekeeping;
 pub mod mail;
 pub mod notify_mail;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use owlery_domain::spec::Specs;
 use owlery_domain::{
     CampaignId, VariantId, audit::Actor, org::Network, post, publishing::campaign::Release,
 };
@@ -29,9 +30,11 @@ use owlery_store::{
     jobs::Job,
     posts::PUBLISH_JOB,
     publishing::{Claim, Dispatch},
+    vault::Vault,
 };
 use serde::Deserialize;
 
+use crate::engine::{Connectors, Engine};
 use crate::worker::{BoxFuture, JobError, JobHandler};
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +68,9 @@ pub fn simulated_ref(network: Network, handle: &str, variant: VariantId) -> (Str
 pub struct Publisher {
     store: Store,
     sandbox: Arc<Sandbox>,
+    connectors: Arc<Connectors>,
+    vault: Option<Arc<Vault>>,
+    specs: Arc<Specs>,
 }
 
 impl std::fmt::Debug for Publisher {
@@ -74,13 +80,31 @@ impl std::fmt::Debug for Publisher {
 }
 
 impl Publisher {
+    /// Simulated channels only (no connectors, no vault): connected channels' posts wait and
+    /// retry until a worker with both takes them.
     pub fn new(store: Store) -> Publisher {
         Publisher::with_sandbox(store, Arc::new(Sandbox::new()))
     }
 
     /// With a given sandbox network (tests look into it, or make it fail).
     pub fn with_sandbox(store: Store, sandbox: Arc<Sandbox>) -> Publisher {
-        Publisher { store, sandbox }
+        Publisher {
+            store,
+            sandbox,
+            connectors: Arc::new(Connectors::empty(Arc::default())),
+            vault: None,
+            specs: Arc::new(Specs::embedded().unwrap_or_else(|_| Specs {
+                version: String::new(),
+                networks: Vec::new(),
+            })),
+        }
+    }
+
+    /// Publishing to connected channels through `connectors`, opening their secrets with `vault`.
+    pub fn connected(mut self, connectors: Arc<Connectors>, vault: Arc<Vault>) -> Publisher {
+        self.connectors = connectors;
+        self.vault = Some(vault);
+        self
     }
 
     async fn publish(&self, job: &Job) -> Result<(), JobError> {
@@ -107,11 +131,28 @@ impl Publisher {
             Claim::NotConnected => {
                 tracing::info!(
                     job.id = %job.id, variant.id = %p.variant_id,
-                    "channel is not simulated and network connections are not there yet; marked failed"
+                    "channel's connection is not usable; marked failed"
                 );
                 Ok(())
             }
-            Claim::Go(d) => self.simulate(job, *d).await,
+            Claim::Held(by) => {
+                tracing::info!(
+                    job.id = %job.id, variant.id = %p.variant_id, held_by = by.code(),
+                    "variant held in paused for a person"
+                );
+                Ok(())
+            }
+            Claim::Go(d) if d.simulated => self.simulate(job, *d).await,
+            Claim::Go(d) => {
+                Engine {
+                    store: &self.store,
+                    connectors: &self.connectors,
+                    vault: self.vault.as_deref(),
+                    specs: &self.specs,
+                }
+                .run(job, &d)
+                .await
+            }
         }
     }
 

@@ -34,6 +34,12 @@ pub enum JobError {
     Retry(anyhow::Error),
     /// Will never work (a malformed payload, a 5xx answer): failed at once.
     Permanent(anyhow::Error),
+    /// Not now, and not a failure: run again at `until` without using up an attempt (a rate-limit
+    /// budget, a posting quota). `reason` is kept on the job for people.
+    Wait {
+        until: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 impl JobError {
@@ -45,21 +51,26 @@ impl JobError {
         JobError::Permanent(e.into())
     }
 
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, JobError::Permanent(_))
+    /// Run again at `until` without using up an attempt.
+    pub fn wait_until(until: DateTime<Utc>, reason: impl Into<String>) -> Self {
+        JobError::Wait {
+            until,
+            reason: reason.into(),
+        }
     }
 
-    fn error(&self) -> &anyhow::Error {
-        match self {
-            JobError::Retry(e) | JobError::Permanent(e) => e,
-        }
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, JobError::Permanent(_))
     }
 }
 
 impl std::fmt::Display for JobError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `{:#}` prints the whole cause chain on one line.
-        write!(f, "{:#}", self.error())
+        match self {
+            // `{:#}` prints the whole cause chain on one line.
+            JobError::Retry(e) | JobError::Permanent(e) => write!(f, "{e:#}"),
+            JobError::Wait { until, reason } => write!(f, "waiting until {until}: {reason}"),
+        }
     }
 }
 
@@ -75,6 +86,10 @@ pub enum Outcome {
     },
     /// Failed for good (a permanent error, or the last attempt).
     Failed,
+    /// Waits for a budget until this time; the attempt does not count.
+    Waiting {
+        at: DateTime<Utc>,
+    },
 }
 
 impl Outcome {
@@ -84,6 +99,7 @@ impl Outcome {
             Outcome::Completed => "completed",
             Outcome::Retrying { .. } => "retry",
             Outcome::Failed => "failed",
+            Outcome::Waiting { .. } => "waiting",
         }
     }
 }
@@ -232,6 +248,7 @@ impl Worker {
         let duration_ms = started.elapsed().as_millis() as u64;
         let outcome = match &result {
             Ok(()) => Outcome::Completed,
+            Err(JobError::Wait { until, .. }) => Outcome::Waiting { at: *until },
             Err(e) if e.is_permanent() || job.attempts >= job.max_attempts => Outcome::Failed,
             Err(_) => Outcome::Retrying {
                 at: self.store.now() + backoff(job.attempts, rand::random::<f64>()),
@@ -251,6 +268,10 @@ impl Worker {
             (Ok(()), _) => tracing::info!(
                 job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts, duration_ms,
                 "job completed"
+            ),
+            (Err(e), Outcome::Waiting { at }) => tracing::info!(
+                job.id = %job.id, job.kind = %job.kind, job.run_at = %at, duration_ms, reason = %e,
+                "job waits for a budget"
             ),
             (Err(e), Outcome::Retrying { at }) => tracing::warn!(
                 job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts,
@@ -279,6 +300,9 @@ impl Worker {
         loop {
             let written = match (result, outcome) {
                 (Ok(()), _) => self.store.complete_job(job.id).await,
+                (Err(e), Outcome::Waiting { at }) => {
+                    self.store.defer_job(job.id, &e.to_string(), at).await
+                }
                 (Err(e), Outcome::Retrying { at }) => {
                     self.store.fail_job(job.id, &e.to_string(), Some(at)).await
                 }

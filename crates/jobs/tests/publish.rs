@@ -337,7 +337,7 @@ async fn the_gate_is_checked_again_at_dispatch() {
 }
 
 #[tokio::test]
-async fn a_channel_that_is_not_simulated_fails_with_a_clear_message() {
+async fn a_network_without_a_connector_fails_with_a_clear_message() {
     for w in worlds().await {
         let ch = w.channel(Network::Instagram, "northwind.real", false).await;
         let at = w.store.now() + hours(1);
@@ -349,7 +349,10 @@ async fn a_channel_that_is_not_simulated_fails_with_a_clear_message() {
         let pv = p.variant(v).unwrap();
         assert_eq!(pv.status, VariantStatus::Failed);
         assert!(
-            pv.error.as_deref().unwrap().contains("publishing engine"),
+            pv.error
+                .as_deref()
+                .unwrap()
+                .contains("no connection to Instagram"),
             "{:?}",
             pv.error
         );

@@ -185,6 +185,27 @@ impl Store {
         Ok(())
     }
 
+    /// The job waits (a rate-limit budget): queued again for `at`, and the attempt it just used
+    /// does not count.
+    pub async fn defer_job(&self, id: Uuid, note: &str, at: DateTime<Utc>) -> Result<()> {
+        let now = self.now();
+        let note: String = note.chars().take(2000).collect();
+        with_pool!(self, |pool, _pg| {
+            sqlx::query(
+                "UPDATE jobs SET status = 'queued', run_at = $1, last_error = $2, attempts = attempts - 1, \
+                 locked_by = NULL, locked_until = NULL, updated_at = $3 WHERE id = $4",
+            )
+            .bind(at)
+            .bind(&note)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(())
+    }
+
     pub async fn queue_depth(&self) -> Result<QueueDepth> {
         let rows: Vec<(String, i64)> = with_pool!(self, |pool, _pg| {
             sqlx::query_as(

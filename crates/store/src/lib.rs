@@ -21,6 +21,7 @@ mod macros;
 pub mod audit;
 pub mod campaigns;
 pub mod comments;
+pub mod engine;
 pub mod jobs;
 pub mod media;
 pub mod notifications;

@@ -52,6 +52,10 @@ pub struct ChannelCredential {
     /// The account's id on the network (a Bluesky DID).
     pub account_id: String,
     pub sealed: Vec<u8>,
+    /// An OAuth refresh token, sealed under the same purpose with `:refresh` appended.
+    pub refresh_sealed: Option<Vec<u8>>,
+    /// When the access token expires (OAuth); `None` for app passwords.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for ChannelCredential {
@@ -60,6 +64,11 @@ impl std::fmt::Debug for ChannelCredential {
             .field("service", &self.service)
             .field("account_id", &self.account_id)
             .field("sealed", &"[sealed]")
+            .field(
+                "refresh_sealed",
+                &self.refresh_sealed.as_ref().map(|_| "[sealed]"),
+            )
+            .field("expires_at", &self.expires_at)
             .finish()
     }
 }
@@ -68,6 +77,11 @@ impl std::fmt::Debug for ChannelCredential {
 /// moved to another channel does not open.
 pub fn channel_credential_purpose(id: ChannelId) -> String {
     format!("channel-credential:{id}")
+}
+
+/// The vault purpose of a channel's OAuth refresh token.
+pub fn channel_refresh_purpose(id: ChannelId) -> String {
+    format!("channel-credential:{id}:refresh")
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -387,19 +401,31 @@ impl Store {
 
     /// A channel's sealed credential, for the connector call path only.
     pub async fn channel_credential(&self, id: ChannelId) -> Result<Option<ChannelCredential>> {
-        let row: Option<(Option<String>, String, Vec<u8>)> = with_pool!(self, |pool, _pg| {
+        type Row = (
+            Option<String>,
+            String,
+            Vec<u8>,
+            Option<Vec<u8>>,
+            Option<DateTime<Utc>>,
+        );
+        let row: Option<Row> = with_pool!(self, |pool, _pg| {
             sqlx::query_as(
-                "SELECT service, account_id, sealed FROM channel_credentials WHERE channel_id = $1",
+                "SELECT service, account_id, sealed, refresh_sealed, expires_at FROM channel_credentials \
+                 WHERE channel_id = $1",
             )
             .bind(id.0)
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(|(service, account_id, sealed)| ChannelCredential {
-            service,
-            account_id,
-            sealed,
-        }))
+        Ok(row.map(
+            |(service, account_id, sealed, refresh_sealed, expires_at)| ChannelCredential {
+                service,
+                account_id,
+                sealed,
+                refresh_sealed,
+                expires_at,
+            },
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -444,13 +470,15 @@ impl Store {
             .map_err(StoreError::unique("handle", "This account is already connected as a channel."))?;
             if let Some(c) = credential {
                 sqlx::query(
-                    "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5)",
+                    "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, refresh_sealed, \
+                     expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
                 )
                 .bind(ch.id.0)
                 .bind(&c.service)
                 .bind(&c.account_id)
                 .bind(&c.sealed)
+                .bind(&c.refresh_sealed)
+                .bind(c.expires_at)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;

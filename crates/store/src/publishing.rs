@@ -9,16 +9,18 @@
 
 use chrono::{DateTime, Utc};
 use owlery_domain::{
-    ChannelId, PostId, UserId, VariantId,
+    ChannelId, PostId, UserId, VariantId, WorkspaceId,
     audit::Actor,
     org::Network,
     post::{self, ApprovalNeed, Content, Overrides, VariantStatus},
+    publishing::engine::{self, HeldBy, LatePolicy, Timing},
 };
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
     Result, Store, StoreError,
+    engine::active_pause,
     notifications::NewNotification,
     posts::{VARIANT_COLUMNS, Validation, Variant, VariantRow, approval_need, json, parse_status},
 };
@@ -35,9 +37,12 @@ pub enum Claim {
     /// The gate said no at dispatch: the variant went back to `draft` (or `in_review`) and its
     /// author was told.
     Refused(Refusal),
-    /// The channel is a real network connection, which the publishing engine will serve; the
-    /// variant is `failed` with a message saying so, and its author was told.
+    /// The channel's connection is not usable (needs reconnecting, disconnected): the variant is
+    /// `failed` saying so, and its author was told.
     NotConnected,
+    /// It waits in `paused` for a person: a pause covers its channel, or it is too late under the
+    /// organisation's late policy. Its author was told.
+    Held(HeldBy),
     /// The attempt is recorded (`publishing`): go to the network.
     Go(Box<Dispatch>),
 }
@@ -90,6 +95,11 @@ pub struct Dispatch {
     pub placement: String,
     /// The variant's effective content (the master with its overrides).
     pub content: Content,
+    /// Published through the sandbox, never leaving the machine.
+    pub simulated: bool,
+    pub workspace_id: WorkspaceId,
+    /// How late this dispatch is (seconds after its time), when it is.
+    pub late_by_s: Option<i64>,
 }
 
 /// A variant whose validation is older than the current spec, with what re-validation needs.
@@ -142,6 +152,46 @@ fn held_status(status: VariantStatus, review_pending: bool) -> VariantStatus {
     } else {
         VariantStatus::Draft
     }
+}
+
+/// Put the variant being claimed in `paused` (why, how late, the message), tell its author, audit.
+/// Used inside `claim_for_publishing`; `$ctx` is `(id, v, now, author, params, link)` there.
+macro_rules! hold {
+    ($tx:ident, $pg:ident, ($id:ident, $v:ident, $now:ident, $author:ident, $params:ident, $link:ident), $by:expr, $late:expr, $message:expr, $email:expr) => {{
+        let (id, v, now, author, params, link) = (&$id, &$v, $now, $author, &$params, &$link);
+        let by: HeldBy = $by;
+        let message: String = $message;
+        sqlx::query(
+            "UPDATE variants SET status = 'paused', held_by = $1, late_by_s = $2, error = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(by.code())
+        .bind($late)
+        .bind(&message)
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *$tx)
+        .await?;
+        let note = NewNotification {
+            user_id: author,
+            kind: "publish_paused".into(),
+            params: params(serde_json::json!({ "error": message })),
+            link: link.clone(),
+            email: $email,
+        };
+        insert_notification!($tx, &note, now);
+        append_audit!(
+            $tx,
+            $pg,
+            Actor::system().entry(
+                "variant.hold",
+                "variant",
+                Some(id.to_string()),
+                Some(serde_json::json!({ "status": v.status.code() })),
+                Some(serde_json::json!({ "status": "paused", "held_by": by.code(), "late_by_s": $late }))
+            ),
+            now
+        );
+    }};
 }
 
 /// A media file's expiry and deletion times.
@@ -245,9 +295,15 @@ impl Store {
                     return Ok(Claim::Stale);
                 }
             }
-            let (network, channel_name, handle, simulated): (String, String, String, bool) =
-                sqlx::query_as(
-                    "SELECT network, name, handle, simulated FROM channels WHERE id = $1",
+            let (network, channel_name, handle, simulated, channel_status, workspace_id): (
+                String,
+                String,
+                String,
+                bool,
+                String,
+                Uuid,
+            ) = sqlx::query_as(
+                    "SELECT network, name, handle, simulated, status, workspace_id FROM channels WHERE id = $1",
                 )
                 .bind(v.channel_id.0)
                 .fetch_one(&mut *tx)
@@ -265,6 +321,59 @@ impl Store {
                 p
             };
 
+            let mut late_by_s = None;
+            // A person (or the crisis playbook) paused publishing here: wait, visibly.
+            if let Some(reason) = active_pause!(tx, v.channel_id.0) {
+                let message = format!("Paused: {reason}");
+                hold!(
+                    tx,
+                    pg,
+                    (id, v, now, author, params, link),
+                    HeldBy::Pause,
+                    None::<i64>,
+                    message,
+                    false
+                );
+                return Ok(Claim::Held(HeldBy::Pause));
+            }
+            if !simulated && channel_status != "connected" {
+                let message = if channel_status == "needs_reconnect" {
+                    "Not published: the channel's connection needs renewing. Reconnect the channel, then retry."
+                        .to_owned()
+                } else {
+                    "Not published: the channel is disconnected. Connect it again, then retry."
+                        .to_owned()
+                };
+                sqlx::query(
+                    "UPDATE variants SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3",
+                )
+                .bind(&message)
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                let note = NewNotification {
+                    user_id: author,
+                    kind: "publish_failed".into(),
+                    params: params(serde_json::json!({ "error": message })),
+                    link: link.clone(),
+                    email: true,
+                };
+                insert_notification!(tx, &note, now);
+                append_audit!(
+                    tx,
+                    pg,
+                    Actor::system().entry(
+                        "variant.fail",
+                        "variant",
+                        Some(id.to_string()),
+                        Some(serde_json::json!({ "status": v.status.code() })),
+                        Some(serde_json::json!({ "status": "failed", "error": "not_connected" }))
+                    ),
+                    now
+                );
+                return Ok(Claim::NotConnected);
+            }
             if v.status == VariantStatus::Scheduled {
                 let need = approval_need!(tx, &v);
                 let refusal = match post::gate(v.status, need, v.has_errors) {
@@ -328,47 +437,40 @@ impl Store {
                     );
                     return Ok(Claim::Refused(refusal));
                 }
-                if !simulated {
-                    let message = format!(
-                        "Not published: Owlery does not connect to {} yet. Network connections \
-                         arrive with the publishing engine; until then only simulated channels publish.",
-                        network.code()
-                    );
-                    sqlx::query(
-                        "UPDATE variants SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3",
-                    )
-                    .bind(&message)
-                    .bind(now)
-                    .bind(id.0)
-                    .execute(&mut *tx)
-                    .await?;
-                    let note = NewNotification {
-                        user_id: author,
-                        kind: "publish_failed".into(),
-                        params: params(serde_json::json!({ "error": message })),
-                        link: link.clone(),
-                        email: true,
-                    };
-                    insert_notification!(tx, &note, now);
-                    append_audit!(
-                        tx,
-                        pg,
-                        Actor::system().entry(
-                            "variant.fail",
-                            "variant",
-                            Some(id.to_string()),
-                            Some(serde_json::json!({ "status": "scheduled" })),
-                            Some(
-                                serde_json::json!({ "status": "failed", "error": "not_connected" })
-                            )
-                        ),
-                        now
-                    );
-                    return Ok(Claim::NotConnected);
+                // The organisation's late policy: sent at once (flagged), or held for a person.
+                let (policy, grace): (String, i64) = sqlx::query_as(
+                    "SELECT o.late_policy, o.late_grace_minutes FROM organisations o \
+                     JOIN workspaces w ON w.org_id = o.id JOIN channels c ON c.workspace_id = w.id WHERE c.id = $1",
+                )
+                .bind(v.channel_id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                let policy = LatePolicy::parse(&policy).unwrap_or_default();
+                match engine::timing(scheduled_at, now, policy, chrono::Duration::minutes(grace)) {
+                    Timing::OnTime => {}
+                    Timing::Late { by_s } => late_by_s = Some(by_s),
+                    Timing::Hold { by_s } => {
+                        let message = format!(
+                            "Held: its time passed {} minutes ago while nothing could publish it, and \
+                             the organisation holds late posts for a person. Send it now, reschedule or cancel it.",
+                            by_s / 60
+                        );
+                        hold!(
+                            tx,
+                            pg,
+                            (id, v, now, author, params, link),
+                            HeldBy::Late,
+                            Some(by_s),
+                            message,
+                            true
+                        );
+                        return Ok(Claim::Held(HeldBy::Late));
+                    }
                 }
                 sqlx::query(
-                    "UPDATE variants SET status = 'publishing', error = NULL, updated_at = $1 WHERE id = $2",
+                    "UPDATE variants SET status = 'publishing', error = NULL, late_by_s = $1, updated_at = $2 WHERE id = $3",
                 )
+                .bind(late_by_s)
                 .bind(now)
                 .bind(id.0)
                 .execute(&mut *tx)
@@ -397,6 +499,9 @@ impl Store {
                 handle,
                 placement: v.placement,
                 content,
+                simulated,
+                workspace_id: WorkspaceId(workspace_id),
+                late_by_s,
             })))
         })
     }

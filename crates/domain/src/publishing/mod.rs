@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod campaign;
 pub mod csv;
+pub mod engine;
 pub mod history;
 pub mod ical;
 pub mod link_preview;

@@ -16,6 +16,23 @@ use owlery_store::Store;
 use crate::config::{Config, Database};
 
 /// Open the database and bring its schema up to date (creating a SQLite file if needed).
+/// The vault every process opens channel secrets with: the key from `OWLERY_SECRET_KEY`, else
+/// the key file in the data directory.
+pub fn load_vault(config: &Config) -> anyhow::Result<owlery_store::vault::Vault> {
+    use secrecy::ExposeSecret as _;
+    owlery_store::vault::Vault::load(
+        config.secret_key.as_ref().map(|k| k.expose_secret()),
+        &config.key_file(),
+    )
+    .context("cannot load the secret key")
+}
+
+/// The connectors the publishing engine uses, sharing one rate-limit budget book.
+pub fn connectors() -> anyhow::Result<owlery_jobs::engine::Connectors> {
+    owlery_jobs::engine::Connectors::standard(Default::default())
+        .map_err(|e| anyhow::anyhow!("cannot set up the network connectors: {e}"))
+}
+
 pub async fn open_and_migrate(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database.store_config())
         .await

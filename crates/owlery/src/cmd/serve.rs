@@ -10,7 +10,7 @@ use owlery_domain::{
     audit::Actor,
     user::{DisplayName, UserStatus},
 };
-use owlery_store::{Store, sessions::LinkPurpose, users::NewUser, vault::Vault};
+use owlery_store::{Store, sessions::LinkPurpose, users::NewUser};
 use owlery_web::{AppState, WebConfig};
 use secrecy::ExposeSecret;
 
@@ -23,11 +23,7 @@ const JOBS_DRAIN: Duration = Duration::from_secs(60);
 
 pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result<ExitCode> {
     let store = super::open_and_migrate(&config).await?;
-    let vault = Vault::load(
-        config.secret_key.as_ref().map(|k| k.expose_secret()),
-        &config.key_file(),
-    )
-    .context("cannot load the secret key")?;
+    let vault = Arc::new(super::load_vault(&config)?);
     if !config.database.is_sqlite() && config.secret_key.is_none() {
         tracing::warn!(
             key_file = %config.key_file().display(),
@@ -50,7 +46,7 @@ pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result
             .saturating_mul(1_000_000),
         ..WebConfig::default()
     };
-    let mut state = AppState::new(store.clone(), Arc::new(vault), web_config);
+    let mut state = AppState::new(store.clone(), vault.clone(), web_config);
     state.metrics = owlery_web::ops::install_metrics();
     if state.metrics.is_none() {
         tracing::warn!("the metrics recorder could not be installed; /metrics is off");
@@ -73,7 +69,7 @@ pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result
         tracing::info!("workers are off (--no-workers): run `owlery worker` for background jobs");
         Vec::new()
     } else {
-        super::worker::spawn(&store, &config, Some(public_url.clone()), &shutdown)?
+        super::worker::spawn(&store, &config, &vault, Some(public_url.clone()), &shutdown)?
     };
 
     let app = owlery_web::router(state);

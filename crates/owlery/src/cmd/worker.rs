@@ -2,6 +2,7 @@
 //! nodes (PostgreSQL, many nodes; it also works on SQLite). [`spawn`] is shared with `serve`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use owlery_jobs::{
@@ -12,7 +13,7 @@ use owlery_jobs::{
     revalidate,
     worker::default_worker_id,
 };
-use owlery_store::Store;
+use owlery_store::{Store, vault::Vault};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
@@ -22,11 +23,14 @@ use crate::config::Config;
 pub fn spawn(
     store: &Store,
     config: &Config,
+    vault: &Arc<Vault>,
     public_url: Option<String>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let publisher =
+        Publisher::new(store.clone()).connected(Arc::new(super::connectors()?), vault.clone());
     let mut worker = Worker::new(store.clone(), default_worker_id())
-        .with_handler(Publisher::new(store.clone()))
+        .with_handler(publisher)
         .with_handler(CampaignReleaser::new(store.clone()))
         .with_handler(housekeeping::Escalator::new(store.clone()));
     match &config.smtp_url {
@@ -99,8 +103,15 @@ pub async fn join(tasks: Vec<JoinHandle<()>>, limit: std::time::Duration) {
 
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let store = super::open_and_migrate(&config).await?;
+    let vault = Arc::new(super::load_vault(&config)?);
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let tasks = spawn(&store, &config, config.public_url.clone(), &shutdown)?;
+    let tasks = spawn(
+        &store,
+        &config,
+        &vault,
+        config.public_url.clone(),
+        &shutdown,
+    )?;
     tracing::info!(database = %config.database.describe(), "workers running; stop with Ctrl-C or SIGTERM");
     let signal = super::serve::shutdown_signal().await;
     tracing::info!(signal, "stopping: finishing the jobs in hand");

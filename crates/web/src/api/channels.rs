@@ -313,6 +313,8 @@ async fn connect_bluesky(
         service: Some(service.trim_end_matches('/').to_owned()),
         account_id: account.id,
         sealed,
+        refresh_sealed: None,
+        expires_at: None,
     };
     let canonical = parse_handle(&account.handle).unwrap_or_else(|_| handle.to_owned());
     Ok(state
