@@ -3,6 +3,10 @@
 //! - [`bluesky`]: the AT Protocol (real and complete; verified live against Bluesky's own
 //!   `@atproto/dev-env`, see that module).
 //! - [`sandbox`]: the built-in network that never leaves the machine (demo, training, drills).
+//! - [`threads`]: Threads through Meta's Threads API (containers, carousels, replies, insights;
+//!   tested against documented fixtures only).
+//! - [`x`]: X through the X API v2 (posts, media uploads with alt text, threads, metrics; tested
+//!   against documented fixtures only).
 //! - [`http`]: the shared HTTP client and how HTTP outcomes become a [`ConnectorError`].
 //!
 //! What lives here: talking to a network for one account (check the connection, publish one part,
@@ -47,6 +51,8 @@ pub mod fixture;
 pub mod http;
 pub mod oauth;
 pub mod sandbox;
+pub mod threads;
+pub mod x;
 
 /// What every connector is built with: the HTTP settings, the shared budget book, and (tests) a
 /// base address that replaces the network's API host.
