@@ -2,6 +2,9 @@
 //!
 //! - [`bluesky`]: the AT Protocol (real and complete; verified live against Bluesky's own
 //!   `@atproto/dev-env`, see that module).
+//! - [`facebook`]: Facebook Pages on Meta's Graph API (tested against documented fixtures).
+//! - [`instagram`]: Instagram professional accounts on Meta's Graph API, with Facebook Login
+//!   (tested against documented fixtures).
 //! - [`sandbox`]: the built-in network that never leaves the machine (demo, training, drills).
 //! - [`threads`]: Threads through Meta's Threads API (containers, carousels, replies, insights;
 //!   tested against documented fixtures only).
@@ -46,9 +49,12 @@ use secrecy::SecretString;
 
 pub mod bluesky;
 pub mod budget;
+pub mod facebook;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod http;
+pub mod instagram;
+pub(crate) mod meta;
 pub mod oauth;
 pub mod sandbox;
 pub mod threads;
