@@ -2,6 +2,10 @@
 //!
 //! - [`bluesky`]: the AT Protocol (real and complete; verified live against Bluesky's own
 //!   `@atproto/dev-env`, see that module).
+//! - [`linkedin`]: members and organisation pages through LinkedIn's versioned REST API (posts,
+//!   images, video, first comments; fixture-tested, not verified live).
+//! - [`pinterest`]: pins on a board through Pinterest API v5 (images, carousels, video;
+//!   fixture-tested, not verified live).
 //! - [`sandbox`]: the built-in network that never leaves the machine (demo, training, drills).
 //! - [`http`]: the shared HTTP client and how HTTP outcomes become a [`ConnectorError`].
 //!
@@ -45,7 +49,9 @@ pub mod budget;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod http;
+pub mod linkedin;
 pub mod oauth;
+pub mod pinterest;
 pub mod sandbox;
 
 /// What every connector is built with: the HTTP settings, the shared budget book, and (tests) a
