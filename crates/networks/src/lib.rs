@@ -5,6 +5,10 @@
 //! - [`facebook`]: Facebook Pages on Meta's Graph API (tested against documented fixtures).
 //! - [`instagram`]: Instagram professional accounts on Meta's Graph API, with Facebook Login
 //!   (tested against documented fixtures).
+//! - [`linkedin`]: members and organisation pages through LinkedIn's versioned REST API (posts,
+//!   images, video, first comments; fixture-tested, not verified live).
+//! - [`pinterest`]: pins on a board through Pinterest API v5 (images, carousels, video;
+//!   fixture-tested, not verified live).
 //! - [`sandbox`]: the built-in network that never leaves the machine (demo, training, drills).
 //! - [`threads`]: Threads through Meta's Threads API (containers, carousels, replies, insights;
 //!   tested against documented fixtures only).
@@ -55,7 +59,9 @@ pub mod fixture;
 pub mod http;
 pub mod instagram;
 pub(crate) mod meta;
+pub mod linkedin;
 pub mod oauth;
+pub mod pinterest;
 pub mod sandbox;
 pub mod threads;
 pub mod x;
