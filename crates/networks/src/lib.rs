@@ -3,6 +3,8 @@
 //! - [`bluesky`]: the AT Protocol (real and complete; verified live against Bluesky's own
 //!   `@atproto/dev-env`, see that module).
 //! - [`sandbox`]: the built-in network that never leaves the machine (demo, training, drills).
+//! - [`tiktok`]: TikTok's Content Posting API (videos, photo posts) and Display API (fixture-tested).
+//! - [`youtube`]: the YouTube Data API v3 (videos, Shorts, first comments; fixture-tested).
 //! - [`http`]: the shared HTTP client and how HTTP outcomes become a [`ConnectorError`].
 //!
 //! What lives here: talking to a network for one account (check the connection, publish one part,
@@ -47,6 +49,8 @@ pub mod fixture;
 pub mod http;
 pub mod oauth;
 pub mod sandbox;
+pub mod tiktok;
+pub mod youtube;
 
 /// What every connector is built with: the HTTP settings, the shared budget book, and (tests) a
 /// base address that replaces the network's API host.
