@@ -14,6 +14,8 @@
 //!   tested against documented fixtures only).
 //! - [`x`]: X through the X API v2 (posts, media uploads with alt text, threads, metrics; tested
 //!   against documented fixtures only).
+//! - [`tiktok`]: TikTok's Content Posting API (videos, photo posts) and Display API (fixture-tested).
+//! - [`youtube`]: the YouTube Data API v3 (videos, Shorts, first comments; fixture-tested).
 //! - [`http`]: the shared HTTP client and how HTTP outcomes become a [`ConnectorError`].
 //!
 //! What lives here: talking to a network for one account (check the connection, publish one part,
@@ -65,6 +67,8 @@ pub mod pinterest;
 pub mod sandbox;
 pub mod threads;
 pub mod x;
+pub mod tiktok;
+pub mod youtube;
 
 /// What every connector is built with: the HTTP settings, the shared budget book, and (tests) a
 /// base address that replaces the network's API host.
