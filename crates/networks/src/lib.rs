@@ -2,6 +2,8 @@
 //!
 //! - [`bluesky`]: the AT Protocol (real and complete; verified live against Bluesky's own
 //!   `@atproto/dev-env`, see that module).
+//! - [`mastodon`]: Mastodon's REST API on the account's own server (fixture-tested; also run
+//!   against the third-party `mastodon_mock`, which is not Mastodon).
 //! - [`sandbox`]: the built-in network that never leaves the machine (demo, training, drills).
 //! - [`http`]: the shared HTTP client and how HTTP outcomes become a [`ConnectorError`].
 //!
@@ -45,6 +47,7 @@ pub mod budget;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod http;
+pub mod mastodon;
 pub mod oauth;
 pub mod sandbox;
 
