@@ -4,6 +4,7 @@
 #
 #   ensure_debian_packages   PostgreSQL server, Chromium (+ fonts) via apt-get
 #   ensure_python_venv       $OWLERY_TEST_RUN_DIR/venv with scripts/lib/python-requirements.txt (aiosmtpd)
+#   ensure_mastodon_mock     PyPI mastodon_mock (a third-party imitation of Mastodon's API) in that venv
 #   ensure_node_deps         tests/browser/node_modules via `npm ci` (committed package-lock.json)
 #   ensure_node22, ensure_bluesky_deps   Node 22 + tests/bluesky (Bluesky's @atproto/dev-env), below
 #
@@ -85,6 +86,28 @@ ensure_python_venv() {
 	fi
 	printf '%s\n' "$want" >"$marker"
 	info "installed Python venv $OWLERY_VENV ($(grep -v '^#' "$OWLERY_PY_REQUIREMENTS" | xargs))"
+}
+
+# The Mastodon mock (start_mastodon in services.sh): PyPI mastodon_mock, pinned.
+OWLERY_MASTODON_MOCK_VERSION=0.6.1
+
+# pip-installs mastodon_mock==$OWLERY_MASTODON_MOCK_VERSION into the test venv unless it is there.
+ensure_mastodon_mock() {
+	local py="$OWLERY_VENV/bin/python" have log
+	if [[ ! -x "$py" ]]; then
+		ensure_python_venv || return 1
+	fi
+	have="$("$py" -c 'import importlib.metadata as m; print(m.version("mastodon_mock"))' 2>/dev/null)" || have=""
+	[[ "$have" == "$OWLERY_MASTODON_MOCK_VERSION" ]] && return 0
+	mkdir -p "$OWLERY_INSTALL_LOG_DIR" || return 1
+	log="$OWLERY_INSTALL_LOG_DIR/pip.log"
+	if ! "$py" -m pip install -q --disable-pip-version-check \
+		"mastodon_mock==$OWLERY_MASTODON_MOCK_VERSION" >>"$log" 2>&1; then
+		err "pip install mastodon_mock==$OWLERY_MASTODON_MOCK_VERSION failed"
+		show_log_tail "$log"
+		return 1
+	fi
+	info "installed mastodon_mock $OWLERY_MASTODON_MOCK_VERSION into $OWLERY_VENV"
 }
 
 # npm ci is skipped when node_modules was installed from the same package-lock.json.

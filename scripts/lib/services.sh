@@ -16,15 +16,18 @@
 #                    able to traverse it), database owlery_test, ready per pg_isready.
 #   start_smtp       python -m aiosmtpd writing every message to a Maildir.
 #   start_bluesky    Bluesky's @atproto/dev-env (+ its redis-server, a fresh database on the test
-#                    PostgreSQL), see the Bluesky section at the end.
+#                    PostgreSQL), see the Bluesky section.
+#   start_mastodon   PyPI mastodon_mock, a third-party imitation of Mastodon's REST API (not
+#                    Mastodon), see the Mastodon section at the end.
 #   stop_all         stop them all (safe to call repeatedly, and with nothing running).
 #   services_env     print `export ...` lines for the running services.
 # Environment this provides for the tests:
 #   OWLERY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:<port>/owlery_test (a superuser)
 #   OWLERY_TEST_SMTP=127.0.0.1:<port>   OWLERY_TEST_MAILDIR=<maildir>   CI_SERVICES=1
 #   OWLERY_TEST_BLUESKY_PDS=http://127.0.0.1:2583   OWLERY_TEST_BLUESKY_APPVIEW=http://127.0.0.1:2584
+#   OWLERY_TEST_MASTODON_URL=http://127.0.0.1:<port>
 # Preferred ports (the next free one is taken if busy): OWLERY_TEST_PG_PORT (55432),
-# OWLERY_TEST_SMTP_PORT (52525).
+# OWLERY_TEST_SMTP_PORT (52525), OWLERY_TEST_MASTODON_PORT (53000).
 # Every function checks its own errors and returns non-zero: none relies on `set -e`, and
 # all of them also work when the caller has `set -e` on (e.g. from an EXIT trap).
 
@@ -228,6 +231,7 @@ stop_smtp() {
 }
 
 stop_all() {
+	stop_mastodon
 	stop_bluesky
 	stop_smtp
 	stop_postgres
@@ -237,10 +241,11 @@ stop_all() {
 
 # Print the exports for whatever runs now (reads the state files, so it works from any shell).
 services_env() {
-	local pg smtp
+	local pg smtp mastodon
 	pg="$(cat "$OWLERY_SVC_DIR/pg.port" 2>/dev/null)" || pg=""
 	smtp="$(cat "$OWLERY_SVC_DIR/smtp.port" 2>/dev/null)" || smtp=""
-	if [[ -z "$pg" && -z "$smtp" ]]; then
+	mastodon="$(cat "$OWLERY_SVC_DIR/mastodon.port" 2>/dev/null)" || mastodon=""
+	if [[ -z "$pg" && -z "$smtp" && -z "$mastodon" ]]; then
 		err "no services running for $OWLERY_SVC_DIR"
 		return 1
 	fi
@@ -254,6 +259,9 @@ services_env() {
 	if [[ -s "$OWLERY_SVC_DIR/bluesky.pid" ]]; then
 		printf 'export OWLERY_TEST_BLUESKY_PDS=%q\n' "http://127.0.0.1:2583"
 		printf 'export OWLERY_TEST_BLUESKY_APPVIEW=%q\n' "http://127.0.0.1:2584"
+	fi
+	if [[ -n "$mastodon" ]]; then
+		printf 'export OWLERY_TEST_MASTODON_URL=%q\n' "http://127.0.0.1:$mastodon"
 	fi
 	printf 'export CI_SERVICES=1\n'
 }
@@ -289,6 +297,16 @@ services_status() {
 		fi
 	else
 		info "Bluesky dev-env: stopped"
+	fi
+	if [[ -s "$OWLERY_SVC_DIR/mastodon.pid" ]]; then
+		pid="$(cat "$OWLERY_SVC_DIR/mastodon.pid")"
+		if kill -0 "$pid" 2>/dev/null; then
+			info "Mastodon mock (mastodon_mock): running on 127.0.0.1:$(cat "$OWLERY_SVC_DIR/mastodon.port" 2>/dev/null) (pid $pid)"
+		else
+			info "Mastodon mock (mastodon_mock): NOT running (stale state; run down)"
+		fi
+	else
+		info "Mastodon mock (mastodon_mock): stopped"
 	fi
 }
 
@@ -429,4 +447,65 @@ stop_bluesky() {
 	rm -rf "$OWLERY_SVC_DIR/bluesky-tmp" "$OWLERY_SVC_DIR/redis"
 	rm -f "$OWLERY_SVC_DIR/bluesky.db" "$OWLERY_SVC_DIR/redis.port"
 	info "Bluesky dev-env and redis stopped"
+}
+
+# ---------------------------------------------------------------- Mastodon (a mock)
+# start_mastodon: PyPI mastodon_mock, a third-party, stateful FastAPI + SQLite imitation of
+# Mastodon's REST API that its author tests against Mastodon.py. It is not Mastodon: no real
+# Mastodon server is installable from the registries this project can reach. Installed into the
+# test venv (ensure_mastodon_mock), started with an in-memory database on a free loopback port
+# (OWLERY_TEST_MASTODON_PORT, 53000, next free) from a scratch folder (its working directory and
+# TMPDIR: it would read a .mastodon_mock.toml or pyproject.toml there, and keeps uploaded media
+# under TMPDIR). Ready when GET /api/v1/instance answers (OWLERY_MASTODON_START_TIMEOUT, 30 s).
+# Provides OWLERY_TEST_MASTODON_URL=http://127.0.0.1:<port>.
+start_mastodon() {
+	local port pid tmp log="$OWLERY_SVC_DIR/mastodon.log" deadline started
+	local secs="${OWLERY_MASTODON_START_TIMEOUT:-30}"
+	mkdir -p "$OWLERY_SVC_DIR" || return 1
+	if [[ -s "$OWLERY_SVC_DIR/mastodon.pid" ]]; then
+		err "the Mastodon mock is already started for $OWLERY_SVC_DIR (stop_all first)"
+		return 1
+	fi
+	ensure_mastodon_mock || return 1
+	started="$(now_s)"
+	port="$(free_port "${OWLERY_TEST_MASTODON_PORT:-53000}")" || return 1
+	tmp="$OWLERY_SVC_DIR/mastodon-tmp"
+	rm -rf "$tmp"
+	mkdir -p "$tmp" || return 1
+	(cd "$tmp" && exec env TMPDIR="$tmp" nohup "$OWLERY_VENV/bin/mastodon_mock" serve --in-memory \
+		--host 127.0.0.1 --port "$port" --log-level warning >"$log" 2>&1 </dev/null) &
+	pid=$!
+	printf '%s\n' "$pid" >"$OWLERY_SVC_DIR/mastodon.pid"
+	deadline=$((SECONDS + secs))
+	until _mastodon_ready "$port"; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			err "the Mastodon mock exited during start"
+			show_log_tail "$log"
+			return 1
+		fi
+		if ((SECONDS >= deadline)); then
+			err "the Mastodon mock is not ready on 127.0.0.1:$port after ${secs}s"
+			show_log_tail "$log"
+			return 1
+		fi
+		sleep 0.2
+	done
+	printf '%s\n' "$port" >"$OWLERY_SVC_DIR/mastodon.port"
+	export OWLERY_TEST_MASTODON_URL="http://127.0.0.1:$port"
+	info "Mastodon mock (mastodon_mock $OWLERY_MASTODON_MOCK_VERSION, not Mastodon) ready in $(elapsed_since "$started") on 127.0.0.1:$port"
+}
+
+# _mastodon_ready PORT: GET /api/v1/instance answers 200 (the venv's python: no curl needed).
+_mastodon_ready() {
+	"$OWLERY_VENV/bin/python" -c 'import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=2).read()' \
+		"http://127.0.0.1:$1/api/v1/instance" >/dev/null 2>&1
+}
+
+stop_mastodon() {
+	[[ -s "$OWLERY_SVC_DIR/mastodon.pid" ]] || return 0
+	_stop_pid "$OWLERY_SVC_DIR/mastodon.pid" "mastodon_mock" "mastodon_mock"
+	rm -rf "$OWLERY_SVC_DIR/mastodon-tmp"
+	rm -f "$OWLERY_SVC_DIR/mastodon.port"
+	info "Mastodon mock stopped"
 }

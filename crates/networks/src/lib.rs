@@ -9,6 +9,8 @@
 //!   images, video, first comments; fixture-tested, not verified live).
 //! - [`pinterest`]: pins on a board through Pinterest API v5 (images, carousels, video;
 //!   fixture-tested, not verified live).
+//! - [`mastodon`]: Mastodon's REST API on the account's own server (fixture-tested; also run
+//!   against the third-party `mastodon_mock`, which is not Mastodon).
 //! - [`sandbox`]: the built-in network that never leaves the machine (demo, training, drills).
 //! - [`threads`]: Threads through Meta's Threads API (containers, carousels, replies, insights;
 //!   tested against documented fixtures only).
@@ -62,6 +64,7 @@ pub mod http;
 pub mod instagram;
 pub(crate) mod meta;
 pub mod linkedin;
+pub mod mastodon;
 pub mod oauth;
 pub mod pinterest;
 pub mod sandbox;
