@@ -63,6 +63,13 @@ impl std::fmt::Debug for Connectors {
 }
 
 impl Connectors {
+    /// The networks with a connector.
+    pub fn networks(&self) -> Vec<Network> {
+        let mut n: Vec<Network> = self.by_network.keys().copied().collect();
+        n.sort_by_key(|n| n.code());
+        n
+    }
+
     /// None yet: add them with [`Connectors::with`].
     pub fn empty(budgets: Arc<BudgetBook>) -> Connectors {
         Connectors {
@@ -71,11 +78,25 @@ impl Connectors {
         }
     }
 
-    /// Every network Owlery has a connector for, built with `env`.
+    /// Every network Owlery has a connector for, built with `env` (one shared budget book).
     pub fn standard(env: Env) -> Result<Connectors, ConnectorError> {
+        use owlery_networks::{
+            bluesky::Bluesky, facebook::FacebookPages, instagram::Instagram, linkedin::Linkedin,
+            mastodon::Mastodon, pinterest::Pinterest, threads::Threads, tiktok::Tiktok, x::X,
+            youtube::Youtube,
+        };
         let budgets = env.budgets.clone();
-        let bluesky = owlery_networks::bluesky::Bluesky::with_env(env)?;
-        Ok(Connectors::empty(budgets).with(Arc::new(bluesky)))
+        Ok(Connectors::empty(budgets)
+            .with(Arc::new(Bluesky::with_env(env.clone())?))
+            .with(Arc::new(Mastodon::new(env.clone())?))
+            .with(Arc::new(X::new(env.clone())?))
+            .with(Arc::new(Threads::new(env.clone())?))
+            .with(Arc::new(FacebookPages::new(env.clone())?))
+            .with(Arc::new(Instagram::new(env.clone())?))
+            .with(Arc::new(Linkedin::new(env.clone())?))
+            .with(Arc::new(Pinterest::new(env.clone())?))
+            .with(Arc::new(Tiktok::new(env.clone())?))
+            .with(Arc::new(Youtube::new(env)?)))
     }
 
     /// Adds (or replaces) the connector of its network.
@@ -809,5 +830,24 @@ mod tests {
         assert_eq!(r.root.unwrap().cid.as_deref(), Some("c1"));
         let p = published_of(&rec).unwrap();
         assert_eq!(part_remote(&p).root_id.as_deref(), Some("at://did/p/1"));
+    }
+}
+
+#[cfg(test)]
+mod standard_tests {
+    use super::*;
+
+    #[test]
+    fn every_real_network_has_a_connector() {
+        let c = Connectors::standard(Env::default()).unwrap();
+        let expected: Vec<Network> = Network::ALL
+            .into_iter()
+            .filter(|n| *n != Network::Sandbox)
+            .collect();
+        for n in &expected {
+            assert!(c.get(*n).is_some(), "no connector for {}", n.code());
+            assert_eq!(c.get(*n).unwrap().network(), *n);
+        }
+        assert_eq!(c.networks().len(), expected.len());
     }
 }

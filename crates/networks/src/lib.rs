@@ -62,15 +62,15 @@ pub mod facebook;
 pub mod fixture;
 pub mod http;
 pub mod instagram;
-pub(crate) mod meta;
 pub mod linkedin;
 pub mod mastodon;
+pub(crate) mod meta;
 pub mod oauth;
 pub mod pinterest;
 pub mod sandbox;
 pub mod threads;
-pub mod x;
 pub mod tiktok;
+pub mod x;
 pub mod youtube;
 
 /// What every connector is built with: the HTTP settings, the shared budget book, and (tests) a
