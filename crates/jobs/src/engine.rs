@@ -17,22 +17,18 @@
 //! backoff); permanent errors fail at once with a reason a person can act on; unknown outcomes are
 //! reconciled on the next attempt.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use owlery_domain::{
     VariantId,
-    org::Network,
     publishing::engine::{self as plan, PartPlan},
     spec::Specs,
 };
+pub use owlery_networks::Connectors;
 use owlery_networks::{
-    ConnectorError, Credentials, DynConnector, Env, Lookup, MediaKind, MediaUpload, PublishPart,
-    PublishRequest, Published, RemoteRef,
-    budget::{self, BudgetBook},
-    oauth,
+    ConnectorError, Credentials, Lookup, MediaKind, MediaUpload, PublishPart, PublishRequest,
+    Published, RemoteRef, budget, oauth,
 };
 use owlery_store::{
     Store,
@@ -45,74 +41,6 @@ use owlery_store::{
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::worker::JobError;
-
-/// The connectors the engine publishes with, one per network, sharing one budget book.
-pub struct Connectors {
-    by_network: HashMap<Network, Arc<dyn DynConnector>>,
-    budgets: Arc<BudgetBook>,
-}
-
-impl std::fmt::Debug for Connectors {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut networks: Vec<&str> = self.by_network.keys().map(|n| n.code()).collect();
-        networks.sort_unstable();
-        f.debug_struct("Connectors")
-            .field("networks", &networks)
-            .finish()
-    }
-}
-
-impl Connectors {
-    /// The networks with a connector.
-    pub fn networks(&self) -> Vec<Network> {
-        let mut n: Vec<Network> = self.by_network.keys().copied().collect();
-        n.sort_by_key(|n| n.code());
-        n
-    }
-
-    /// None yet: add them with [`Connectors::with`].
-    pub fn empty(budgets: Arc<BudgetBook>) -> Connectors {
-        Connectors {
-            by_network: HashMap::new(),
-            budgets,
-        }
-    }
-
-    /// Every network Owlery has a connector for, built with `env` (one shared budget book).
-    pub fn standard(env: Env) -> Result<Connectors, ConnectorError> {
-        use owlery_networks::{
-            bluesky::Bluesky, facebook::FacebookPages, instagram::Instagram, linkedin::Linkedin,
-            mastodon::Mastodon, pinterest::Pinterest, threads::Threads, tiktok::Tiktok, x::X,
-            youtube::Youtube,
-        };
-        let budgets = env.budgets.clone();
-        Ok(Connectors::empty(budgets)
-            .with(Arc::new(Bluesky::with_env(env.clone())?))
-            .with(Arc::new(Mastodon::new(env.clone())?))
-            .with(Arc::new(X::new(env.clone())?))
-            .with(Arc::new(Threads::new(env.clone())?))
-            .with(Arc::new(FacebookPages::new(env.clone())?))
-            .with(Arc::new(Instagram::new(env.clone())?))
-            .with(Arc::new(Linkedin::new(env.clone())?))
-            .with(Arc::new(Pinterest::new(env.clone())?))
-            .with(Arc::new(Tiktok::new(env.clone())?))
-            .with(Arc::new(Youtube::new(env)?)))
-    }
-
-    /// Adds (or replaces) the connector of its network.
-    pub fn with(mut self, connector: Arc<dyn DynConnector>) -> Connectors {
-        self.by_network.insert(connector.network(), connector);
-        self
-    }
-
-    pub fn get(&self, network: Network) -> Option<Arc<dyn DynConnector>> {
-        self.by_network.get(&network).cloned()
-    }
-
-    pub fn budgets(&self) -> &Arc<BudgetBook> {
-        &self.budgets
-    }
-}
 
 /// What the engine decides after an error from the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -830,24 +758,5 @@ mod tests {
         assert_eq!(r.root.unwrap().cid.as_deref(), Some("c1"));
         let p = published_of(&rec).unwrap();
         assert_eq!(part_remote(&p).root_id.as_deref(), Some("at://did/p/1"));
-    }
-}
-
-#[cfg(test)]
-mod standard_tests {
-    use super::*;
-
-    #[test]
-    fn every_real_network_has_a_connector() {
-        let c = Connectors::standard(Env::default()).unwrap();
-        let expected: Vec<Network> = Network::ALL
-            .into_iter()
-            .filter(|n| *n != Network::Sandbox)
-            .collect();
-        for n in &expected {
-            assert!(c.get(*n).is_some(), "no connector for {}", n.code());
-            assert_eq!(c.get(*n).unwrap().network(), *n);
-        }
-        assert_eq!(c.networks().len(), expected.len());
     }
 }

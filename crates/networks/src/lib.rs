@@ -18,6 +18,7 @@
 //!   against documented fixtures only).
 //! - [`tiktok`]: TikTok's Content Posting API (videos, photo posts) and Display API (fixture-tested).
 //! - [`youtube`]: the YouTube Data API v3 (videos, Shorts, first comments; fixture-tested).
+//! - [`registry`]: [`Connectors`], one connector per network with a shared budget book.
 //! - [`http`]: the shared HTTP client and how HTTP outcomes become a [`ConnectorError`].
 //!
 //! What lives here: talking to a network for one account (check the connection, publish one part,
@@ -56,6 +57,7 @@ pub use owlery_domain::org::Network;
 use secrecy::SecretString;
 
 pub mod bluesky;
+pub use registry::Connectors;
 pub mod budget;
 pub mod facebook;
 #[cfg(feature = "fixture")]
@@ -67,6 +69,7 @@ pub mod mastodon;
 pub(crate) mod meta;
 pub mod oauth;
 pub mod pinterest;
+pub mod registry;
 pub mod sandbox;
 pub mod threads;
 pub mod tiktok;
