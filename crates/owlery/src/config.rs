@@ -65,6 +65,11 @@ pub struct Config {
     /// `<data_dir>/secret.key`, created on first start. Every node of a multi-node installation
     /// needs the same key. Secret.
     pub secret_key: Option<SecretString>,
+    /// How long a claimed job belongs to its worker, in seconds (10–3600): a worker that dies
+    /// mid-job (a crash, `kill -9`, a lost machine) leaves it for others once this runs out.
+    /// `job_lease_secs` / `OWLERY_JOB_LEASE_SECS`; default 300. Shorter means faster recovery;
+    /// it must stay longer than the slowest job (a video upload).
+    pub job_lease_secs: u32,
     /// On a start with no users, create this person as the first owner (invited) and print a
     /// one-time setup link. `bootstrap_owner_email` / `OWLERY_BOOTSTRAP_OWNER_EMAIL`; default none.
     pub bootstrap_owner_email: Option<Email>,
@@ -121,6 +126,9 @@ impl fmt::Debug for Database {
     }
 }
 
+/// The default of `job_lease_secs`.
+pub const DEFAULT_JOB_LEASE_SECS: u32 = 300;
+
 /// The default of `max_upload_mb`.
 pub const DEFAULT_MAX_UPLOAD_MB: u32 = 100;
 
@@ -137,6 +145,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_upload_mb", &self.max_upload_mb)
+            .field("job_lease_secs", &self.job_lease_secs)
             .field("secret_key", &redacted(&self.secret_key))
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
             .field("file", &self.file)
@@ -247,6 +256,11 @@ const KEYS: &[Key] = &[
     Key {
         name: "max_upload_mb",
         env: "OWLERY_MAX_UPLOAD_MB",
+        flag: None,
+    },
+    Key {
+        name: "job_lease_secs",
+        env: "OWLERY_JOB_LEASE_SECS",
         flag: None,
     },
     Key {
@@ -455,6 +469,24 @@ pub fn load_from(
                 )
             })?,
     };
+    let job_lease_secs = match raw.get("job_lease_secs") {
+        None => DEFAULT_JOB_LEASE_SECS,
+        Some(r) => r
+            .value
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (10..=3600).contains(n))
+            .ok_or_else(|| {
+                r.invalid(
+                    "job_lease_secs",
+                    format!(
+                        "'{}' is not a number of seconds from 10 to 3600",
+                        r.value.trim()
+                    ),
+                )
+            })?,
+    };
     let secret_key = match raw.get("secret_key") {
         None => None,
         Some(r) => {
@@ -482,6 +514,7 @@ pub fn load_from(
         log_format,
         trust_forwarded_for,
         max_upload_mb,
+        job_lease_secs,
         secret_key,
         bootstrap_owner_email,
         file,

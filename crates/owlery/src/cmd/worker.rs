@@ -30,6 +30,9 @@ pub fn spawn(
     let publisher =
         Publisher::new(store.clone()).connected(Arc::new(super::connectors()?), vault.clone());
     let mut worker = Worker::new(store.clone(), default_worker_id())
+        .with_lease(std::time::Duration::from_secs(u64::from(
+            config.job_lease_secs,
+        )))
         .with_handler(publisher)
         .with_handler(CampaignReleaser::new(store.clone()))
         .with_handler(housekeeping::Escalator::new(store.clone()));
