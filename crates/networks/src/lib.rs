@@ -18,6 +18,8 @@
 //!   against documented fixtures only).
 //! - [`tiktok`]: TikTok's Content Posting API (videos, photo posts) and Display API (fixture-tested).
 //! - [`youtube`]: the YouTube Data API v3 (videos, Shorts, first comments; fixture-tested).
+//! - [`webhook`]: verifying what networks push (Meta's `X-Hub-Signature-256` and subscription
+//!   challenge, X's CRC and `x-twitter-webhooks-signature`), constant-time.
 //! - [`registry`]: [`Connectors`], one connector per network with a shared budget book.
 //! - [`http`]: the shared HTTP client and how HTTP outcomes become a [`ConnectorError`].
 //!
@@ -73,6 +75,7 @@ pub mod registry;
 pub mod sandbox;
 pub mod threads;
 pub mod tiktok;
+pub mod webhook;
 pub mod x;
 pub mod youtube;
 
