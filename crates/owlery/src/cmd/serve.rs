@@ -2,7 +2,7 @@
 //! process. Migrates at start; on SIGINT or SIGTERM stops taking connections, finishes the
 //! requests and jobs in hand, then exits 0.
 
-use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
 use anyhow::Context as _;
 use owlery_domain::{
@@ -10,7 +10,7 @@ use owlery_domain::{
     audit::Actor,
     user::{DisplayName, UserStatus},
 };
-use owlery_store::{Store, sessions::LinkPurpose, users::NewUser, vault::Vault};
+use owlery_store::{Store, sessions::LinkPurpose, users::NewUser};
 use owlery_web::{AppState, WebConfig};
 use secrecy::ExposeSecret;
 
@@ -23,18 +23,7 @@ const JOBS_DRAIN: Duration = Duration::from_secs(60);
 
 pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result<ExitCode> {
     let store = super::open_and_migrate(&config).await?;
-    let vault = Vault::load(
-        config.secret_key.as_ref().map(|k| k.expose_secret()),
-        &config.key_file(),
-    )
-    .context("cannot load the secret key")?;
-    if !config.database.is_sqlite() && config.secret_key.is_none() {
-        tracing::warn!(
-            key_file = %config.key_file().display(),
-            "PostgreSQL without OWLERY_SECRET_KEY: this node keeps its own key file; every node \
-             must use the same key, so set OWLERY_SECRET_KEY on all of them"
-        );
-    }
+    let vault = super::open_vault(&config, &store).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -50,7 +39,7 @@ pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result
             .saturating_mul(1_000_000),
         ..WebConfig::default()
     };
-    let mut state = AppState::new(store.clone(), Arc::new(vault), web_config);
+    let mut state = AppState::new(store.clone(), vault, web_config);
     state.metrics = owlery_web::ops::install_metrics();
     if state.metrics.is_none() {
         tracing::warn!("the metrics recorder could not be installed; /metrics is off");

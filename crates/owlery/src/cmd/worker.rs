@@ -99,6 +99,9 @@ pub async fn join(tasks: Vec<JoinHandle<()>>, limit: std::time::Duration) {
 
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let store = super::open_and_migrate(&config).await?;
+    // Opened at start, as `serve` does, so that a worker with the wrong secret key stops here
+    // rather than at its first job; the publishing engine's connectors take it from here.
+    let _vault = super::open_vault(&config, &store).await?;
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let tasks = spawn(&store, &config, config.public_url.clone(), &shutdown)?;
     tracing::info!(database = %config.database.describe(), "workers running; stop with Ctrl-C or SIGTERM");
