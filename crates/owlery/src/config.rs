@@ -60,16 +60,19 @@ pub struct Config {
     /// default 100 (room for short videos). Images are further held to the media limits
     /// (100 megapixels, 16,384 pixels a side) whatever this says.
     pub max_upload_mb: u32,
-    /// The key that encrypts secrets at rest (second-factor secrets, later network tokens):
-    /// 32 bytes, base64. `secret_key` / `OWLERY_SECRET_KEY`; default: read from
-    /// `<data_dir>/secret.key`, created on first start. Every node of a multi-node installation
-    /// needs the same key. Secret.
+    /// The key-encryption key of the vault (it wraps the keys that seal second-factor secrets
+    /// and channel credentials): 32 bytes, base64. `secret_key` / `OWLERY_SECRET_KEY`; default:
+    /// read from `<data_dir>/secret.key`, created on first start. Every node of a multi-node
+    /// installation needs the same key; `owlery admin rotate-key` changes it. Secret.
     pub secret_key: Option<SecretString>,
     /// How long a claimed job belongs to its worker, in seconds (10–3600): a worker that dies
     /// mid-job (a crash, `kill -9`, a lost machine) leaves it for others once this runs out.
     /// `job_lease_secs` / `OWLERY_JOB_LEASE_SECS`; default 300. Shorter means faster recovery;
     /// it must stay longer than the slowest job (a video upload).
     pub job_lease_secs: u32,
+    /// Where `secret_key` was set (`OWLERY_SECRET_KEY`, or `secret_key in ./owlery.toml`), for
+    /// telling people what to change after a key rotation.
+    pub secret_key_origin: Option<String>,
     /// On a start with no users, create this person as the first owner (invited) and print a
     /// one-time setup link. `bootstrap_owner_email` / `OWLERY_BOOTSTRAP_OWNER_EMAIL`; default none.
     pub bootstrap_owner_email: Option<Email>,
@@ -147,6 +150,7 @@ impl fmt::Debug for Config {
             .field("max_upload_mb", &self.max_upload_mb)
             .field("job_lease_secs", &self.job_lease_secs)
             .field("secret_key", &redacted(&self.secret_key))
+            .field("secret_key_origin", &self.secret_key_origin)
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
             .field("file", &self.file)
             .finish()
@@ -487,10 +491,11 @@ pub fn load_from(
                 )
             })?,
     };
+    let secret_key_origin = raw.get("secret_key").map(|r| r.origin_text("secret_key"));
     let secret_key = match raw.get("secret_key") {
         None => None,
         Some(r) => {
-            owlery_store::vault::Vault::from_base64(&r.value).map_err(|e| {
+            owlery_store::vault::Kek::from_base64(&r.value).map_err(|e| {
                 r.invalid(
                     "secret_key",
                     format!("{e}; make one with `head -c 32 /dev/urandom | base64`"),
@@ -516,6 +521,7 @@ pub fn load_from(
         max_upload_mb,
         job_lease_secs,
         secret_key,
+        secret_key_origin,
         bootstrap_owner_email,
         file,
     })
@@ -845,6 +851,7 @@ log_format = "json"
             )
             .load()
             .unwrap();
+        assert_eq!(c.secret_key_origin.as_deref(), Some("OWLERY_SECRET_KEY"));
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("AAAAAAAA"), "{shown}");

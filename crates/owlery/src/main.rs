@@ -61,7 +61,8 @@ Settings without a flag (environment variable, or the key in owlery.toml):
   OWLERY_TRUST_FORWARDED_FOR   trust_forwarded_for: take client addresses from X-Forwarded-For
                                (only behind a reverse proxy) [default: false]
   OWLERY_MAX_UPLOAD_MB         max_upload_mb: the largest media upload, in MB [default: 100]
-  OWLERY_SECRET_KEY            secret_key: 32 bytes, base64, encrypting secrets at rest
+  OWLERY_SECRET_KEY            secret_key: 32 bytes, base64, the key that wraps the keys of
+                               secrets at rest (change it with `owlery admin rotate-key`)
                                [default: <data-dir>/secret.key, created on first start]
   OWLERY_BOOTSTRAP_OWNER_EMAIL bootstrap_owner_email: with no users yet, invite this person as
                                owner and print a one-time setup link
@@ -76,7 +77,7 @@ enum Command {
     Serve(ServeArgs),
     /// Run only the background workers (more of them, next to `serve --no-workers` nodes)
     Worker(DataArgs),
-    /// Create users and API tokens, list users
+    /// Create users and API tokens, list users, rotate the secret key
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Bring the database schema up to date, then exit
@@ -142,6 +143,9 @@ enum AdminCommand {
     /// Personal API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Move the vault to a new secret key (OWLERY_SECRET_KEY or secret.key) without downtime
+    #[command(name = "rotate-key")]
+    RotateKey(cmd::admin::rotate_key::RotateKeyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,6 +205,7 @@ fn main() -> ExitCode {
         | Command::Admin(AdminCommand::ListUsers(d))
         | Command::Audit(AuditCommand::Verify(d)) => (cli.flags(Some(d)), false),
         Command::Admin(AdminCommand::CreateUser(a)) => (cli.flags(Some(&a.data)), false),
+        Command::Admin(AdminCommand::RotateKey(a)) => (cli.flags(Some(&a.data)), false),
         Command::Admin(AdminCommand::Token(TokenCommand::Create(a))) => {
             (cli.flags(Some(&a.data)), false)
         }
@@ -236,6 +241,9 @@ fn main() -> ExitCode {
                 cmd::admin::create_user::run(config, a).await
             }
             Command::Admin(AdminCommand::ListUsers(_)) => cmd::admin::list_users::run(config).await,
+            Command::Admin(AdminCommand::RotateKey(a)) => {
+                cmd::admin::rotate_key::run(config, a).await
+            }
             Command::Admin(AdminCommand::Token(TokenCommand::Create(a))) => {
                 cmd::admin::token::create(config, a).await
             }

@@ -41,7 +41,7 @@ pub async fn run(config: Config, to: &Path) -> anyhow::Result<ExitCode> {
         size.div_ceil(1024)
     ));
     out::line(format!(
-        "Keep {} (or OWLERY_SECRET_KEY) with it: second-factor secrets in the backup open only with that key.",
+        "Keep {} (or OWLERY_SECRET_KEY) with it: the secrets in the backup (second-factor secrets, channel credentials) open only with the key of today, even after `owlery admin rotate-key`.",
         config.key_file().display()
     ));
     Ok(ExitCode::SUCCESS)

@@ -2,7 +2,7 @@
 //! process. Migrates at start; on SIGINT or SIGTERM stops taking connections, finishes the
 //! requests and jobs in hand, then exits 0.
 
-use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
 use anyhow::Context as _;
 use owlery_domain::{
@@ -23,14 +23,7 @@ const JOBS_DRAIN: Duration = Duration::from_secs(60);
 
 pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result<ExitCode> {
     let store = super::open_and_migrate(&config).await?;
-    let vault = Arc::new(super::load_vault(&config)?);
-    if !config.database.is_sqlite() && config.secret_key.is_none() {
-        tracing::warn!(
-            key_file = %config.key_file().display(),
-            "PostgreSQL without OWLERY_SECRET_KEY: this node keeps its own key file; every node \
-             must use the same key, so set OWLERY_SECRET_KEY on all of them"
-        );
-    }
+    let vault = super::open_vault(&config, &store).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -106,7 +106,9 @@ pub async fn join(tasks: Vec<JoinHandle<()>>, limit: std::time::Duration) {
 
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let store = super::open_and_migrate(&config).await?;
-    let vault = Arc::new(super::load_vault(&config)?);
+    // Opened at start, as `serve` does, so that a worker with the wrong secret key stops here
+    // rather than at its first job.
+    let vault = super::open_vault(&config, &store).await?;
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let tasks = spawn(
         &store,

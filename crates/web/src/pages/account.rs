@@ -225,7 +225,7 @@ async fn enrol_form(State(state): State<AppState>, p: PagePrincipal) -> Result<R
     rand::rngs::OsRng.fill(&mut secret);
     let sealed = state
         .vault
-        .seal("totp", &secret)
+        .seal(owlery_store::vault::TOTP_PURPOSE, &secret)
         .map_err(AppError::internal)?;
     state.store.set_pending_totp(p.0.user.id, &sealed).await?;
     let issuer = state
@@ -282,7 +282,7 @@ async fn enrol(
     };
     let secret = state
         .vault
-        .open("totp", &sealed)
+        .open(owlery_store::vault::TOTP_PURPOSE, &sealed)
         .map_err(AppError::internal)?;
     let step = match totp::verify(&secret, &form.get("code"), state.store.now(), None) {
         Ok(step) => step,

@@ -357,7 +357,7 @@ async fn second_factor(
         };
         let plain = state
             .vault
-            .open("totp", sealed)
+            .open(owlery_store::vault::TOTP_PURPOSE, sealed)
             .map_err(AppError::internal)?;
         match totp::verify(&plain, &code, now, creds.totp_last_step) {
             Ok(step) if state.store.consume_totp_step(creds.user.id, step).await? => {

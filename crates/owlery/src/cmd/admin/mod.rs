@@ -1,8 +1,10 @@
-//! `owlery admin …`: people and tokens from the command line, for the first owner, for
-//! automation, and for when nobody can sign in. Every change is audited with the actor `cli`.
+//! `owlery admin …`: people, tokens and the secret key from the command line, for the first
+//! owner, for automation, and for when nobody can sign in. Every change is audited with the
+//! actor `cli`.
 
 pub mod create_user;
 pub mod list_users;
+pub mod rotate_key;
 pub mod token;
 
 use owlery_domain::{ChannelId, Scope, WorkspaceId};
