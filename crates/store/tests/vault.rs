@@ -13,7 +13,7 @@ use owlery_domain::{
 use owlery_store::{
     Store,
     audit::AuditFilter,
-    org::{ChannelCredential, channel_credential_purpose},
+    org::{ChannelCredential, channel_credential_purpose, channel_refresh_purpose},
     testing::all_backends,
     users::NewUser,
     vault::{Kek, TOTP_PURPOSE, Vault, VaultError},
@@ -74,6 +74,8 @@ async fn channel(store: &Store, handle: &str, seal: impl Fn(&str) -> Vec<u8>) ->
         service: Some("https://bsky.example".into()),
         account_id: format!("did:plc:{handle}"),
         sealed: seal(&channel_credential_purpose(id)),
+        refresh_sealed: Some(seal(&channel_refresh_purpose(id))),
+        expires_at: None,
     };
     store
         .create_connected_channel(
@@ -213,7 +215,8 @@ async fn rotation_rewraps_reseals_and_keeps_running_vaults_working() {
         let old = Kek::generate();
         let new = Kek::generate();
 
-        // Secrets from before envelope encryption: a TOTP secret and a channel credential.
+        // Secrets from before envelope encryption: a TOTP secret and a channel credential (its
+        // secret and refresh token).
         let ana = user(s, "ana@example.test").await;
         s.set_pending_totp(ana, &old.seal_v1_for_tests(TOTP_PURPOSE, b"ana-totp"))
             .await
@@ -236,7 +239,10 @@ async fn rotation_rewraps_reseals_and_keeps_running_vaults_working() {
         assert_eq!(r.new_fingerprint, new.fingerprint());
         assert_eq!(r.keys_rewrapped, 1);
         assert_eq!(r.keys_already_new, 0);
-        assert_eq!(r.values_resealed, 2, "the two old-format values");
+        assert_eq!(
+            r.values_resealed, 3,
+            "the old-format values: a TOTP secret, a channel secret and its refresh token"
+        );
 
         // Nothing is left in the old format.
         for sealed in [
@@ -306,7 +312,7 @@ async fn rotation_rewraps_reseals_and_keeps_running_vaults_working() {
             e.after.as_deref().unwrap()
         );
         assert!(text.contains(old.fingerprint()) && text.contains(new.fingerprint()));
-        assert!(text.contains("\"values_resealed\":2"), "{text}");
+        assert!(text.contains("\"values_resealed\":3"), "{text}");
         assert_eq!(s.verify_audit_chain().await.unwrap().result, Ok(()));
 
         // Running it again (say, after the key file could not be replaced) changes nothing.
