@@ -77,6 +77,50 @@ impl Network {
             Network::Sandbox => "the sandbox",
         }
     }
+
+    /// The public page of the account with this handle on the network, where a person can check
+    /// what was posted; `None` for the sandbox (nothing leaves the machine) or a handle that makes
+    /// no address (a Mastodon handle without its server).
+    pub fn profile_url(self, handle: &str) -> Option<String> {
+        let h = handle.trim().trim_start_matches('@');
+        if h.is_empty() {
+            return None;
+        }
+        let seg = |s: &str| -> String {
+            url::form_urlencoded::byte_serialize(s.as_bytes())
+                .collect::<String>()
+                .replace("%40", "@")
+        };
+        let url = match self {
+            Network::X => format!("https://x.com/{}", seg(h)),
+            Network::FacebookPage => format!("https://www.facebook.com/{}", seg(h)),
+            Network::Instagram => format!("https://www.instagram.com/{}/", seg(h)),
+            Network::Threads => format!("https://www.threads.com/@{}", seg(h)),
+            Network::Linkedin => format!("https://www.linkedin.com/company/{}/", seg(h)),
+            Network::Tiktok => format!("https://www.tiktok.com/@{}", seg(h)),
+            Network::Youtube if h.starts_with("UC") && h.len() == 24 => {
+                format!("https://www.youtube.com/channel/{}", seg(h))
+            }
+            Network::Youtube => format!("https://www.youtube.com/@{}", seg(h)),
+            Network::Pinterest => format!("https://www.pinterest.com/{}/", seg(h)),
+            Network::Bluesky => format!("https://bsky.app/profile/{}", seg(h)),
+            Network::Mastodon => {
+                let (name, server) = h.rsplit_once('@')?;
+                let server = server.trim();
+                if name.is_empty()
+                    || server.is_empty()
+                    || !server
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':')
+                {
+                    return None;
+                }
+                format!("https://{server}/@{}", seg(name))
+            }
+            Network::Sandbox => return None,
+        };
+        Some(url)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +217,32 @@ impl SecurityPolicy {
 mod tests {
     use super::*;
     use crate::{Grant, Scope, UserId};
+
+    #[test]
+    fn profiles_are_where_people_check_a_post() {
+        assert_eq!(
+            Network::X.profile_url("@owlery").as_deref(),
+            Some("https://x.com/owlery")
+        );
+        assert_eq!(
+            Network::Bluesky.profile_url("owl.bsky.social").as_deref(),
+            Some("https://bsky.app/profile/owl.bsky.social")
+        );
+        assert_eq!(
+            Network::Mastodon
+                .profile_url("owl@mastodon.social")
+                .as_deref(),
+            Some("https://mastodon.social/@owl")
+        );
+        assert_eq!(Network::Mastodon.profile_url("owl"), None);
+        assert_eq!(Network::Mastodon.profile_url("owl@evil/x"), None);
+        assert_eq!(Network::Sandbox.profile_url("owl"), None);
+        assert_eq!(Network::X.profile_url("  "), None);
+        assert_eq!(
+            Network::Instagram.profile_url("a/b?c").as_deref(),
+            Some("https://www.instagram.com/a%2Fb%3Fc/")
+        );
+    }
 
     #[test]
     fn two_factor_requirement_follows_roles() {

@@ -251,4 +251,71 @@ mod tests {
         assert_eq!(MailLang::of("bg-BG"), MailLang::Bg);
         assert_eq!(MailLang::of("de"), MailLang::En);
     }
+
+    /// The kinds the publishing engine writes have their own texts in both languages: no generic
+    /// fallback, every argument filled in.
+    #[test]
+    fn engine_notifications_have_their_own_texts_in_both_languages() {
+        let kinds = [
+            (
+                "publish_unconfirmed",
+                "Check the network",
+                "Проверете в мрежата",
+            ),
+            ("publish_paused", "Waiting for a person", "Чака човек"),
+            (
+                "channel_needs_reconnect",
+                "Reconnect Acme on X",
+                "Свържете отново Acme on X",
+            ),
+            ("publish_failed", "Not published", "Не е публикувано"),
+        ];
+        for (kind, en_subject, bg_subject) in kinds {
+            for (language, subject) in [("en", en_subject), ("bg", bg_subject)] {
+                let n = Notification {
+                    id: Uuid::now_v7(),
+                    user_id: owlery_domain::UserId::new(),
+                    kind: kind.into(),
+                    params: serde_json::json!({
+                        "title": "Autumn menu",
+                        "channel": "Acme on X",
+                        "error": "The network said: try later.",
+                    }),
+                    link: Some("/posts/1".into()),
+                    created_at: Utc::now(),
+                    read_at: None,
+                };
+                let user = User {
+                    id: n.user_id,
+                    org_id: owlery_domain::OrgId::new(),
+                    email: "maria@example.test".into(),
+                    name: "Maria".into(),
+                    status: UserStatus::Active,
+                    language: language.into(),
+                    time_zone: "Europe/Sofia".into(),
+                    totp_enabled: false,
+                    created_at: Utc::now(),
+                    last_signin_at: None,
+                };
+                let mail = render(&n, &user, Some("https://owlery.example.com"));
+                let lang = MailLang::of(language);
+                let generic = message(lang, "notification-other-subject", &FluentArgs::new());
+                assert_ne!(Some(mail.subject.clone()), generic, "{kind} in {language}");
+                assert!(
+                    mail.subject.starts_with(subject),
+                    "{kind} in {language}: {}",
+                    mail.subject
+                );
+                assert!(mail.text.contains("Acme on X"), "{kind}: {}", mail.text);
+                assert!(mail.text.contains("try later"), "{kind}: {}", mail.text);
+                assert!(
+                    mail.text.contains("https://owlery.example.com/posts/1"),
+                    "{kind}: {}",
+                    mail.text
+                );
+                assert!(!mail.text.contains("{ $"), "{kind}: {}", mail.text);
+                assert!(!mail.text.contains("{$"), "{kind}: {}", mail.text);
+            }
+        }
+    }
 }

@@ -58,6 +58,7 @@ pub struct Pause {
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub lifted_at: Option<DateTime<Utc>>,
+    pub lifted_by: Option<UserId>,
 }
 
 /// A variant that waits for a person: paused, held late, unconfirmed or failed.
@@ -66,9 +67,14 @@ pub struct Attention {
     pub variant_id: VariantId,
     pub post_id: Uuid,
     pub title: String,
+    pub workspace_id: WorkspaceId,
     pub channel_id: ChannelId,
     pub channel_name: String,
     pub network: String,
+    /// The account's handle on its network (for a link to check it there).
+    pub handle: String,
+    /// Practice or sandbox channel: nothing is on a real network.
+    pub simulated: bool,
     pub status: VariantStatus,
     pub held_by: Option<HeldBy>,
     pub scheduled_at: Option<DateTime<Utc>>,
@@ -156,6 +162,34 @@ fn part_from(r: PartRow) -> Result<PartRecord> {
 
 fn cut(s: &str) -> String {
     s.chars().take(1000).collect()
+}
+
+const PAUSE_COLUMNS: &str =
+    "id, scope, scope_id, reason, created_by, created_at, lifted_at, lifted_by";
+
+type PauseRow = (
+    Uuid,
+    String,
+    Uuid,
+    String,
+    Option<Uuid>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<Uuid>,
+);
+
+fn pause_from(r: PauseRow) -> Result<Pause> {
+    Ok(Pause {
+        id: r.0,
+        scope: PauseScope::parse(&r.1)
+            .ok_or_else(|| StoreError::Corrupt(format!("pause scope '{}'", r.1)))?,
+        scope_id: r.2,
+        reason: r.3,
+        created_by: r.4.map(UserId),
+        created_at: r.5,
+        lifted_at: r.6,
+        lifted_by: r.7.map(UserId),
+    })
 }
 
 impl Store {
@@ -522,6 +556,7 @@ impl Store {
             created_by: actor.user_id,
             created_at: now,
             lifted_at: None,
+            lifted_by: None,
         })
     }
 
@@ -562,39 +597,51 @@ impl Store {
 
     /// The organisation's pauses: the active ones, or all (newest first).
     pub async fn pauses(&self, org: OrgId, active_only: bool) -> Result<Vec<Pause>> {
-        type Row = (
-            Uuid,
-            String,
-            Uuid,
-            String,
-            Option<Uuid>,
-            DateTime<Utc>,
-            Option<DateTime<Utc>>,
-        );
-        let rows: Vec<Row> = with_pool!(self, |pool, _pg| {
-            sqlx::query_as(
-                "SELECT id, scope, scope_id, reason, created_by, created_at, lifted_at FROM publishing_pauses \
-                 WHERE org_id = $1 AND ($2 = FALSE OR lifted_at IS NULL) ORDER BY created_at DESC LIMIT 200",
-            )
+        let rows: Vec<PauseRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {PAUSE_COLUMNS} FROM publishing_pauses \
+                 WHERE org_id = $1 AND ($2 = FALSE OR lifted_at IS NULL) ORDER BY created_at DESC LIMIT 200"
+            )))
             .bind(org.0)
             .bind(active_only)
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|r| {
-                Ok(Pause {
-                    id: r.0,
-                    scope: PauseScope::parse(&r.1)
-                        .ok_or_else(|| StoreError::Corrupt(format!("pause scope '{}'", r.1)))?,
-                    scope_id: r.2,
-                    reason: r.3,
-                    created_by: r.4.map(UserId),
-                    created_at: r.5,
-                    lifted_at: r.6,
-                })
-            })
-            .collect()
+        rows.into_iter().map(pause_from).collect()
+    }
+
+    /// One pause of the organisation, active or lifted.
+    pub async fn pause(&self, org: OrgId, id: Uuid) -> Result<Option<Pause>> {
+        let row: Option<PauseRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {PAUSE_COLUMNS} FROM publishing_pauses WHERE id = $1 AND org_id = $2"
+            )))
+            .bind(id)
+            .bind(org.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(pause_from).transpose()
+    }
+
+    /// The active pauses that cover a channel (by itself, its workspace or its organisation),
+    /// oldest first: what holds its posts back.
+    pub async fn pauses_covering(&self, channel: ChannelId) -> Result<Vec<Pause>> {
+        let rows: Vec<PauseRow> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(
+                "SELECT p.id, p.scope, p.scope_id, p.reason, p.created_by, p.created_at, p.lifted_at, p.lifted_by \
+                 FROM publishing_pauses p, channels c JOIN workspaces w ON w.id = c.workspace_id \
+                 WHERE c.id = $1 AND p.lifted_at IS NULL AND ( \
+                   (p.scope = 'channel' AND p.scope_id = c.id) OR \
+                   (p.scope = 'workspace' AND p.scope_id = w.id) OR \
+                   (p.scope = 'organisation' AND p.scope_id = w.org_id)) \
+                 ORDER BY p.created_at",
+            )
+            .bind(channel.0)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(pause_from).collect()
     }
 
     // ------------------------------------------------------------------ late policy
@@ -680,13 +727,16 @@ impl Store {
             Option<String>,
             i64,
             Option<String>,
+            Uuid,
+            String,
+            bool,
         );
         let rows: Vec<Row> = with_pool!(self, |pool, _pg| {
             sqlx::query_as(
                 "SELECT v.id, p.id, p.title, c.id, c.name, c.network, v.status, v.held_by, v.scheduled_at, \
                  v.late_by_s, v.error, \
                  (SELECT COUNT(*) FROM variant_parts vp WHERE vp.variant_id = v.id AND vp.status = 'published'), \
-                 v.remote_url \
+                 v.remote_url, w.id, c.handle, c.simulated \
                  FROM variants v JOIN posts p ON p.id = v.post_id JOIN channels c ON c.id = v.channel_id \
                  JOIN workspaces w ON w.id = c.workspace_id \
                  WHERE w.org_id = $1 AND ($2 IS NULL OR w.id = $2) AND p.deleted_at IS NULL \
@@ -704,9 +754,12 @@ impl Store {
                     variant_id: VariantId(r.0),
                     post_id: r.1,
                     title: r.2,
+                    workspace_id: WorkspaceId(r.13),
                     channel_id: ChannelId(r.3),
                     channel_name: r.4,
                     network: r.5,
+                    handle: r.14,
+                    simulated: r.15,
                     status: crate::posts::parse_status(&r.6)?,
                     held_by: r.7.as_deref().and_then(HeldBy::parse),
                     scheduled_at: r.8,

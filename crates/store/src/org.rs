@@ -41,6 +41,8 @@ pub struct Channel {
     /// Posts never leave this server: the sandbox network, or a practice channel that looks like
     /// a real network (for training and drills).
     pub simulated: bool,
+    /// Why the channel is not connected (what the network said), when it needs reconnecting.
+    pub status_reason: Option<String>,
 }
 
 /// A channel's secret as stored: sealed, with where it is valid and whose it is. Its `Debug`
@@ -102,6 +104,7 @@ struct ChannelRow {
     status: String,
     created_at: DateTime<Utc>,
     simulated: bool,
+    status_reason: Option<String>,
 }
 
 impl ChannelRow {
@@ -117,12 +120,13 @@ impl ChannelRow {
                 .ok_or_else(|| StoreError::Corrupt(format!("channel status '{}'", self.status)))?,
             created_at: self.created_at,
             simulated: self.simulated,
+            status_reason: self.status_reason,
         })
     }
 }
 
 const CHANNEL_COLUMNS: &str =
-    "id, workspace_id, network, name, handle, status, created_at, simulated";
+    "id, workspace_id, network, name, handle, status, created_at, simulated, status_reason";
 
 impl Store {
     /// The organisation of this installation, if it has been set up.
@@ -451,6 +455,7 @@ impl Store {
             status: ChannelStatus::Connected,
             created_at: now,
             simulated,
+            status_reason: None,
         };
         with_tx!(self, |tx, pg| {
             sqlx::query(

@@ -9,6 +9,7 @@ use owlery_domain::{
     CampaignId, ChannelId, PostId, UserId, VariantId, WorkspaceId,
     audit::Actor,
     post::{self, ApprovalNeed, Content, GateError, Overrides, VariantStatus},
+    publishing::engine::HeldBy,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -73,6 +74,10 @@ pub struct Variant {
     pub error: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// How late it went out (seconds after its time), when it was late; kept while it waits.
+    pub late_by_s: Option<i64>,
+    /// Why it waits, when it is `paused`: a pause covered it, or it was too late.
+    pub held_by: Option<HeldBy>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -212,11 +217,13 @@ pub(crate) struct VariantRow {
     error: Option<String>,
     published_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    late_by_s: Option<i64>,
+    held_by: Option<String>,
 }
 
 pub(crate) const VARIANT_COLUMNS: &str = "id, post_id, channel_id, placement, overrides, status, scheduled_at, \
      schedule_tz, review_id, campaign_offset, findings, has_errors, spec_version, remote_id, \
-     remote_url, error, published_at, updated_at";
+     remote_url, error, published_at, updated_at, late_by_s, held_by";
 
 pub(crate) fn json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
@@ -251,6 +258,8 @@ impl VariantRow {
             error: self.error,
             published_at: self.published_at,
             updated_at: self.updated_at,
+            late_by_s: self.late_by_s,
+            held_by: self.held_by.as_deref().and_then(HeldBy::parse),
         })
     }
 }
@@ -408,7 +417,8 @@ macro_rules! schedule_in_tx {
                 break 'gate Err(e);
             }
             sqlx::query(
-                "UPDATE variants SET status = 'scheduled', scheduled_at = $1, schedule_tz = $2, error = NULL, updated_at = $3 WHERE id = $4",
+                "UPDATE variants SET status = 'scheduled', scheduled_at = $1, schedule_tz = $2, error = NULL, \
+                 held_by = NULL, late_by_s = NULL, updated_at = $3 WHERE id = $4",
             )
             .bind(at)
             .bind(time_zone)
@@ -1011,7 +1021,10 @@ impl Store {
         }
         match (v.status, at) {
             (
-                VariantStatus::Approved | VariantStatus::Scheduled | VariantStatus::Failed,
+                VariantStatus::Approved
+                | VariantStatus::Scheduled
+                | VariantStatus::Failed
+                | VariantStatus::Paused,
                 Some(at),
             ) => self.schedule_variant(actor, id, at, time_zone).await,
             _ => {
@@ -1081,14 +1094,15 @@ impl Store {
         }
         let status = if cancel {
             VariantStatus::Cancelled
-        } else if v.status == VariantStatus::Scheduled {
+        } else if matches!(v.status, VariantStatus::Scheduled | VariantStatus::Paused) {
+            // A held variant taken off the schedule waits, approved, for a new time.
             VariantStatus::Approved
         } else {
             v.status
         };
         with_tx!(self, |tx, pg| {
             let n = sqlx::query(
-                "UPDATE variants SET status = $1, scheduled_at = CASE WHEN $2 THEN scheduled_at ELSE NULL END, updated_at = $3 \
+                "UPDATE variants SET status = $1, scheduled_at = CASE WHEN $2 THEN scheduled_at ELSE NULL END, held_by = NULL, updated_at = $3 \
                  WHERE id = $4 AND status NOT IN ('publishing', 'published', 'unconfirmed')",
             )
             .bind(status.code())

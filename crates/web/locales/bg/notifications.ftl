@@ -13,6 +13,15 @@ notification-review_backup-body = Вие сте резервният прегл�
 notification-publish_failed-subject = Не е публикувано: { $title }
 notification-publish_failed-body = „{ $title }“ не можа да бъде публикувано в { $channel }. { $error }
 
+notification-publish_unconfirmed-subject = Проверете в мрежата: { $title }
+notification-publish_unconfirmed-body = „{ $title }“ беше изпратено до { $channel }, но мрежата не потвърди, че е пристигнало. { $error } Проверете канала в мрежата и отбележете в „Изисква внимание“ дали е там: нищо не се изпраща отново, докато някой не го направи.
+
+notification-publish_paused-subject = Чака човек: { $title }
+notification-publish_paused-body = „{ $title }“ не беше публикувано в { $channel } в определеното време и чака човек. { $error } Изпратете го сега, насрочете го отново или го отменете в „Изисква внимание“.
+
+notification-channel_needs_reconnect-subject = Свържете отново { $channel }
+notification-channel_needs_reconnect-body = Мрежата вече не приема връзката на Owlery с { $channel }: { $error } Публикациите му са неуспешни, докато някой не го свърже отново в Настройки → Работни пространства и канали.
+
 notification-publish_held-subject = Задържано: { $title }
 notification-publish_held-body = „{ $title }“ не беше публикувано в { $channel } в определеното време: { $reason ->
         [approval_required] все още му липсват одобрения.

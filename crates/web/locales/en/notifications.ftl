@@ -16,6 +16,15 @@ notification-review_backup-body = You are the backup reviewer for the step "{ $s
 notification-publish_failed-subject = Not published: { $title }
 notification-publish_failed-body = "{ $title }" could not be published to { $channel }. { $error }
 
+notification-publish_unconfirmed-subject = Check the network: { $title }
+notification-publish_unconfirmed-body = "{ $title }" was sent to { $channel }, but the network did not confirm that it arrived. { $error } Look at the channel on the network, then tell Owlery under Needs attention whether it is there: nothing is sent again until someone does.
+
+notification-publish_paused-subject = Waiting for a person: { $title }
+notification-publish_paused-body = "{ $title }" was not published to { $channel } at its time and waits for a person. { $error } Send it now, reschedule it or cancel it under Needs attention.
+
+notification-channel_needs_reconnect-subject = Reconnect { $channel }
+notification-channel_needs_reconnect-body = The network no longer accepts Owlery's connection to { $channel }: { $error } Its posts fail until someone reconnects it under Settings → Workspaces & channels.
+
 notification-publish_held-subject = Held back: { $title }
 notification-publish_held-body = "{ $title }" was not published to { $channel } at its time: { $reason ->
         [approval_required] it still needs its approvals.

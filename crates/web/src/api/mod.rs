@@ -42,6 +42,7 @@ pub mod calendar;
 pub mod campaigns;
 pub mod channels;
 pub mod comments;
+pub mod engine;
 pub mod extract;
 pub mod grants;
 pub mod link_preview;
@@ -142,6 +143,14 @@ fn endpoints() -> Endpoints {
         .add::<posts_csv::__path_import_posts, _, _>(posts_csv::import_posts)
         .add::<posts_csv::__path_export_posts, _, _>(posts_csv::export_posts)
         .add::<link_preview::__path_link_preview, _, _>(link_preview::link_preview)
+        .add::<engine::__path_list_pauses, _, _>(engine::list_pauses)
+        .add::<engine::__path_create_pause, _, _>(engine::create_pause)
+        .add::<engine::__path_lift_pause, _, _>(engine::lift_pause)
+        .add::<engine::__path_get_publishing_settings, _, _>(engine::get_publishing_settings)
+        .add::<engine::__path_set_publishing_settings, _, _>(engine::set_publishing_settings)
+        .add::<engine::__path_list_attention, _, _>(engine::list_attention)
+        .add::<engine::__path_resume_variant, _, _>(engine::resume_variant)
+        .add::<engine::__path_resolve_variant, _, _>(engine::resolve_variant)
 }
 
 /// Routes and the operations they serve, built together.
@@ -285,6 +294,14 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         posts_csv::import_posts,
         posts_csv::export_posts,
         link_preview::link_preview,
+        engine::list_pauses,
+        engine::create_pause,
+        engine::lift_pause,
+        engine::get_publishing_settings,
+        engine::set_publishing_settings,
+        engine::list_attention,
+        engine::resume_variant,
+        engine::resolve_variant,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -304,6 +321,7 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         (name = "media", description = "The media library: uploads, their metadata and their renditions per network placement"),
         (name = "campaigns", description = "Posts released together, at one instant or staggered"),
         (name = "queues", description = "Per-channel posting queues: weekly slots, and adding a variant to the next free one"),
+        (name = "engine", description = "The publishing engine's controls: the pause switch, the late policy, and posts that wait for a person (paused, unconfirmed, failed)"),
     )
 )]
 pub struct ApiDoc;

@@ -255,9 +255,15 @@ pub struct VariantOut {
     /// The post's id on the network, once published.
     pub remote_id: Option<String>,
     pub remote_url: Option<String>,
-    /// Why publishing failed, in words a person understands.
+    /// Why publishing failed, or why it waits, in words a person understands.
     pub error: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
+    /// How late it went out (seconds after its time), when it was late.
+    pub late_by_s: Option<i64>,
+    /// Why a `paused` variant waits: `pause` (a publishing pause) or `late` (held by the late
+    /// policy).
+    #[schema(value_type = Option<String>, example = "pause")]
+    pub held_by: Option<owlery_domain::publishing::engine::HeldBy>,
 }
 
 impl VariantOut {
@@ -289,6 +295,8 @@ impl VariantOut {
             remote_url: v.remote_url.clone(),
             error: v.error.clone(),
             published_at: v.published_at,
+            late_by_s: v.late_by_s,
+            held_by: v.held_by,
         }
     }
 }

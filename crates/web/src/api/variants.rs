@@ -65,6 +65,21 @@ pub struct VariantState {
     pub status: String,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub time_zone: String,
+    /// Why a `paused` variant waits: `pause` or `late`.
+    #[schema(value_type = Option<String>, example = "pause")]
+    pub held_by: Option<owlery_domain::publishing::engine::HeldBy>,
+}
+
+impl VariantState {
+    fn of(v: Variant) -> VariantState {
+        VariantState {
+            id: v.id.0,
+            status: v.status.code().to_owned(),
+            scheduled_at: v.scheduled_at,
+            time_zone: v.schedule_tz,
+            held_by: v.held_by,
+        }
+    }
 }
 
 pub(crate) async fn state_of(
@@ -73,12 +88,18 @@ pub(crate) async fn state_of(
     id: VariantId,
 ) -> ApiResult<VariantState> {
     let (_, v) = load_variant(state, principal, id).await?;
-    Ok(VariantState {
-        id: v.id.0,
-        status: v.status.code().to_owned(),
-        scheduled_at: v.scheduled_at,
-        time_zone: v.schedule_tz,
-    })
+    Ok(VariantState::of(v))
+}
+
+/// A variant's state, for a caller whose permission was already checked.
+pub(crate) async fn state_of_variant(state: &AppState, id: VariantId) -> ApiResult<VariantState> {
+    let v = state
+        .store
+        .post_of_variant(id)
+        .await?
+        .and_then(|p| p.variant(id).cloned())
+        .ok_or_else(|| AppError::not_found("variant"))?;
+    Ok(VariantState::of(v))
 }
 
 /// Schedule or reschedule one variant. Refused (409 `approval_required`) without its approvals,

@@ -60,9 +60,14 @@ fn row(lang: Lang, n: &Notification) -> NotificationRow {
     } else {
         i18n::tr_args(lang, "notif-generic", &[("title", title.into())])
     };
+    // Why it happened: a refusal's reason code, or what the network (or the engine) said.
+    let detail = match param(n, "reason") {
+        r if r.is_empty() => param(n, "error"),
+        r => r,
+    };
     NotificationRow {
         message,
-        detail: param(n, "reason"),
+        detail,
         // Only a path inside Owlery is ever linked.
         link: n
             .link
@@ -166,4 +171,51 @@ async fn revoke_feed(
         .page
         .with_flash(Some(Flash::success(i18n::tr(lang_of(&p), "feed-revoked"))));
     Ok(render(&view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kinds the publishing engine writes read as themselves in both languages, with their
+    /// arguments and the network's message, never the generic "Update on …".
+    #[test]
+    fn engine_notifications_read_as_themselves_in_both_languages() {
+        for kind in [
+            "publish_unconfirmed",
+            "publish_paused",
+            "channel_needs_reconnect",
+            "publish_failed",
+        ] {
+            for lang in Lang::ALL {
+                let n = Notification {
+                    id: uuid::Uuid::now_v7(),
+                    user_id: owlery_domain::UserId::new(),
+                    kind: kind.into(),
+                    params: serde_json::json!({
+                        "title": "Autumn menu",
+                        "channel": "Acme on X",
+                        "error": "The network said: try later.",
+                    }),
+                    link: Some("/posts/5".into()),
+                    created_at: chrono::Utc::now(),
+                    read_at: None,
+                };
+                let key = format!("notif-{}", kind.replace('_', "-"));
+                assert!(i18n::has_key(lang, &key), "{key} in {lang}");
+                let r = row(lang, &n);
+                let generic =
+                    i18n::tr_args(lang, "notif-generic", &[("title", "Autumn menu".into())]);
+                assert_ne!(r.message, generic, "{kind} in {lang}");
+                assert!(
+                    r.message.contains("Acme on X"),
+                    "{kind} in {lang}: {}",
+                    r.message
+                );
+                assert!(!r.message.contains('{'), "{kind} in {lang}: {}", r.message);
+                assert_eq!(r.detail, "The network said: try later.");
+                assert_eq!(r.link.as_deref(), Some("/posts/5"));
+            }
+        }
+    }
 }

@@ -154,6 +154,7 @@ async fn list(State(state): State<AppState>, p: PagePrincipal) -> Result<Respons
                             .or(v.scheduled_at)
                             .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
                             .unwrap_or_default(),
+                        late: super::engine::late_of(page.lang, v),
                     }
                 })
                 .collect(),
@@ -288,6 +289,9 @@ async fn composer_view(
             },
             status: st.status,
             check: CheckView::empty(ch.id.to_string()),
+            late: String::new(),
+            reconnect: (ch.status == owlery_domain::org::ChannelStatus::NeedsReconnect)
+                .then(|| ch.status_reason.clone().unwrap_or_default()),
         });
     }
     if !draft_channels.is_empty()
@@ -435,6 +439,9 @@ async fn composer_view(
         reviews,
         comments,
         assignees,
+        attention: Vec::new(),
+        attention_back: path.clone(),
+        viewer_tz: p.0.user.time_zone.clone(),
     })
 }
 
@@ -505,6 +512,8 @@ async fn new_post(
 #[derive(Debug, Deserialize)]
 struct DoneParams {
     done: Option<String>,
+    /// What an action on a held variant did (see `pages/engine.rs`).
+    engine: Option<String>,
 }
 
 async fn load_post(state: &AppState, p: &Principal, raw: &str) -> Result<Post, AppError> {
@@ -576,9 +585,15 @@ async fn edit_post(
     let flash = done
         .done
         .as_deref()
-        .map(|d| outcome_flash(lang(&p.0), d, &post));
+        .map(|d| outcome_flash(lang(&p.0), d, &post))
+        .or_else(|| {
+            done.engine
+                .as_deref()
+                .and_then(|e| super::engine::done_flash(lang(&p.0), e))
+        });
     let mut view = view;
     view.page = view.page.with_flash(flash);
+    super::engine::fill_composer(&state, &p.0, &post, &mut view).await?;
     Ok(render(&view))
 }
 

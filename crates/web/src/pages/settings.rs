@@ -67,7 +67,11 @@ pub fn routes() -> Router<AppState> {
             "/settings/workspaces",
             get(workspaces).post(create_workspace),
         )
-        .route("/settings/channels", post(create_channel))
+        // Notifications about a channel link here.
+        .route(
+            "/settings/channels",
+            get(|| async { Redirect::to("/settings/workspaces") }).post(create_channel),
+        )
         .route("/settings/audit", get(audit))
         .route("/settings/audit.csv", get(audit_csv))
 }
@@ -820,6 +824,7 @@ async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<Workspac
                     handle: c.handle.clone(),
                     status: view_channel_status(c.status),
                     simulated: c.simulated,
+                    status_reason: c.status_reason.clone().unwrap_or_default(),
                 })
                 .collect();
             let sees_workspace =

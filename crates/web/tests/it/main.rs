@@ -7,6 +7,7 @@
 mod api;
 mod composer;
 mod connect;
+mod engine;
 mod matrix;
 mod media;
 mod pages;

@@ -68,6 +68,34 @@ struct Fx {
     queue_variant: VariantId,
     /// A Contributor who may be assigned `post` (not `target`, whom another row disables).
     assignee: UserId,
+    /// An active pause of a spare channel in `post_ws`, to lift.
+    pause: uuid::Uuid,
+    /// A variant on `channel` that failed (to send again) and one left unconfirmed (to resolve).
+    failed: VariantId,
+    unconfirmed: VariantId,
+}
+
+/// A variant of a new draft on `channel`, scheduled and claimed by the publish job (`publishing`):
+/// ready to be recorded failed or unconfirmed.
+async fn dispatched(
+    app: &TestApp,
+    author: UserId,
+    workspace: WorkspaceId,
+    channel: ChannelId,
+) -> VariantId {
+    let post = draft(app, author, workspace, channel).await;
+    let v = app.store().post(post).await.unwrap().unwrap().variants[0].id;
+    let at = app.store().now() + Duration::days(1);
+    app.store()
+        .schedule_variant(&Actor::cli(), v, at, "UTC")
+        .await
+        .unwrap();
+    let claim = app.store().claim_for_publishing(v, at).await.unwrap();
+    assert!(
+        matches!(claim, owlery_store::publishing::Claim::Go(_)),
+        "{claim:?}"
+    );
+    v
 }
 
 /// A draft by `author` in `workspace` for `channel`.
@@ -230,7 +258,33 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .unwrap()
         .variants[0]
         .id;
+    let paused_channel = app.channel(&post_ws, &format!("paused_{n}")).await.id;
+    let pause = app
+        .store()
+        .create_pause(
+            &Actor::cli(),
+            app.org().id,
+            owlery_domain::publishing::engine::PauseScope::Channel,
+            paused_channel.0,
+            "Fixture pause",
+        )
+        .await
+        .unwrap()
+        .id;
+    let failed = dispatched(app, target.id, post_ws.id, channel).await;
+    app.store()
+        .record_failed_for_owners(failed, "Fixture failure")
+        .await
+        .unwrap();
+    let unconfirmed = dispatched(app, target.id, post_ws.id, channel).await;
+    app.store()
+        .record_unconfirmed(unconfirmed, "Fixture: no answer")
+        .await
+        .unwrap();
     Fx {
+        pause,
+        failed,
+        unconfirmed,
         n: n.to_owned(),
         grant,
         team,
@@ -822,6 +876,73 @@ fn table() -> Vec<Row> {
             200,
             |f| format!("/posts/export.csv?workspace_id={}", f.post_ws),
             None,
+        ),
+        row(
+            M::GET,
+            "/pauses",
+            &[OrgRead],
+            200,
+            |_| "/pauses?active=true".into(),
+            None,
+        ),
+        // A workspace of its own (posts elsewhere are not held by it).
+        row(
+            M::POST,
+            "/pauses",
+            &[CrisisManage],
+            201,
+            |_| "/pauses".into(),
+            Some(
+                |f| json!({"scope": "workspace", "scope_id": f.workspace, "reason": format!("Matrix {}", f.n)}),
+            ),
+        ),
+        row(
+            M::DELETE,
+            "/pauses/{id}",
+            &[CrisisManage],
+            204,
+            |f| format!("/pauses/{}", f.pause),
+            None,
+        ),
+        row(
+            M::GET,
+            "/organisation/publishing",
+            &[OrgManage],
+            200,
+            |_| "/organisation/publishing".into(),
+            None,
+        ),
+        row(
+            M::PUT,
+            "/organisation/publishing",
+            &[OrgManage],
+            200,
+            |_| "/organisation/publishing".into(),
+            Some(|_| json!({"late_policy": "hold", "late_grace_minutes": 30})),
+        ),
+        row_any(
+            M::GET,
+            "/attention",
+            &[PostsDraft, PostsPublish, PostsApprove],
+            200,
+            |f| format!("/attention?workspace_id={}", f.post_ws),
+            None,
+        ),
+        row(
+            M::POST,
+            "/variants/{id}/resume",
+            &[PostsPublish],
+            200,
+            |f| format!("/variants/{}/resume", f.failed),
+            None,
+        ),
+        row(
+            M::POST,
+            "/variants/{id}/resolve",
+            &[PostsPublish],
+            200,
+            |f| format!("/variants/{}/resolve", f.unconfirmed),
+            Some(|_| json!({"outcome": "not_there"})),
         ),
         // Allowed callers get as far as the fetch, which refuses a loopback address.
         row(

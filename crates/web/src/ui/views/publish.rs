@@ -42,6 +42,8 @@ pub struct VariantChip {
     pub channel: String,
     pub status: String,
     pub when: String,
+    /// "late by 2 h 5 min" for a post that went out late; empty otherwise.
+    pub late: String,
 }
 
 /// `GET /publish/new` and `GET /publish/posts/{id}`.
@@ -75,6 +77,12 @@ pub struct ComposerView {
     pub media: Vec<MediaPick>,
     /// Who the post is assigned to: the choices, the current one selected.
     pub assignees: Vec<SelectOption>,
+    /// The post's channels that wait for a person (paused, unconfirmed, failed), with actions.
+    pub attention: Vec<super::engine::AttentionItem>,
+    /// Where those actions come back to (this post).
+    pub attention_back: String,
+    /// The viewer's time zone (the reschedule field of those actions).
+    pub viewer_tz: String,
 }
 
 /// `GET /publish/link-preview?link=`: what the linked page says about itself.
@@ -128,6 +136,10 @@ pub struct ChannelBox {
     /// The variant's status code, once saved.
     pub status: String,
     pub check: CheckView,
+    /// "late by 2 h 5 min" when it went out late; empty otherwise.
+    pub late: String,
+    /// The channel needs reconnecting (with what the network said, possibly empty).
+    pub reconnect: Option<String>,
 }
 
 /// A channel's meter and findings.

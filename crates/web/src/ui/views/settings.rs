@@ -191,6 +191,8 @@ pub struct ChannelRow {
     pub status: ChannelStatus,
     /// Posts never leave this server (a sandbox or a practice channel).
     pub simulated: bool,
+    /// Why it needs reconnecting (what the network said); may be empty.
+    pub status_reason: String,
 }
 
 impl ChannelRow {
@@ -607,6 +609,7 @@ mod tests {
                                     handle: "@acme".into(),
                                     status: ChannelStatus::Active,
                                     simulated: true,
+                                    status_reason: String::new(),
                                 },
                                 ChannelRow {
                                     id: "c3".into(),
@@ -615,6 +618,7 @@ mod tests {
                                     handle: "@acme_practice".into(),
                                     status: ChannelStatus::Active,
                                     simulated: true,
+                                    status_reason: String::new(),
                                 },
                                 ChannelRow {
                                     id: "c2".into(),
@@ -623,6 +627,7 @@ mod tests {
                                     handle: "@acme@mastodon.social".into(),
                                     status: ChannelStatus::NeedsAttention,
                                     simulated: false,
+                                    status_reason: "The server revoked the token.".into(),
                                 },
                             ],
                         },
@@ -648,6 +653,8 @@ mod tests {
             assert!(html.contains("name=\"workspace_id\""));
             assert!(html.contains("<option value=\"w2\" selected>"));
             assert!(html.contains("Mastodon"));
+            assert!(html.contains(&tr(lang, "channel-needs-reconnect")));
+            assert!(html.contains("The server revoked the token."));
         }
     }
 
