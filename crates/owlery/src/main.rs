@@ -61,6 +61,8 @@ Settings without a flag (environment variable, or the key in owlery.toml):
   OWLERY_TRUST_FORWARDED_FOR   trust_forwarded_for: take client addresses from X-Forwarded-For
                                (only behind a reverse proxy) [default: false]
   OWLERY_MAX_UPLOAD_MB         max_upload_mb: the largest media upload, in MB [default: 100]
+  OWLERY_WORKER_CONCURRENCY    worker_concurrency: jobs a worker process runs at once, 1-256
+                               [default: 8]
   OWLERY_SECRET_KEY            secret_key: 32 bytes, base64, encrypting secrets at rest
                                [default: <data-dir>/secret.key, created on first start]
   OWLERY_BOOTSTRAP_OWNER_EMAIL bootstrap_owner_email: with no users yet, invite this person as

@@ -30,6 +30,7 @@ pub fn spawn(
     let publisher =
         Publisher::new(store.clone()).connected(Arc::new(super::connectors()?), vault.clone());
     let mut worker = Worker::new(store.clone(), default_worker_id())
+        .with_concurrency(config.worker_concurrency)
         .with_handler(publisher)
         .with_handler(CampaignReleaser::new(store.clone()))
         .with_handler(housekeeping::Escalator::new(store.clone()));
