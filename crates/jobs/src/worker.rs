@@ -1,14 +1,18 @@
 //! The job loop: claim, run, record the outcome; sleep when there is nothing to do.
 //!
-//! One [`Worker`] runs the job kinds it has handlers for, one job at a time. Run several (in one
-//! process or many) for more throughput: the store's claim guarantees that two workers never hold
-//! the same job at once. A claim carries a lease; a job whose worker died is claimed again once
-//! the lease has run out, which is why handlers must be idempotent.
+//! One [`Worker`] runs the job kinds it has handlers for, up to its concurrency at a time (one by
+//! default; [`Worker::with_concurrency`]): while one job waits on a network, others run. Each job
+//! is claimed on its own, in its own committed transaction, exactly as with one at a time, so the
+//! store's claim still guarantees that no two jobs in flight — in this worker or any other, in this
+//! process or another — are the same job. Run several workers (in one process or many) for more
+//! throughput still. A claim carries a lease; a job whose worker died is claimed again once the
+//! lease has run out, which is why handlers must be idempotent.
 
 use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use owlery_store::{Store, jobs::Job};
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::Shutdown;
@@ -158,6 +162,7 @@ pub struct Worker {
     handlers: BTreeMap<&'static str, Arc<dyn JobHandler>>,
     lease: Duration,
     max_idle: Duration,
+    concurrency: usize,
 }
 
 impl std::fmt::Debug for Worker {
@@ -167,13 +172,14 @@ impl std::fmt::Debug for Worker {
             .field("kinds", &self.kinds())
             .field("lease", &self.lease)
             .field("max_idle", &self.max_idle)
+            .field("concurrency", &self.concurrency)
             .finish()
     }
 }
 
 impl Worker {
-    /// A worker with no handlers yet. Defaults: a 5-minute lease, and a look at the queue at
-    /// least every 3 seconds when idle.
+    /// A worker with no handlers yet. Defaults: one job at a time, a 5-minute lease, and a look
+    /// at the queue at least every 3 seconds when idle.
     pub fn new(store: Store, id: impl Into<String>) -> Self {
         Self {
             store,
@@ -181,7 +187,21 @@ impl Worker {
             handlers: BTreeMap::new(),
             lease: Duration::from_secs(5 * 60),
             max_idle: Duration::from_secs(3),
+            concurrency: 1,
         }
+    }
+
+    /// Up to `n` jobs in flight at once (at least 1). Each is claimed as with one at a time (its
+    /// own committed claim, `FOR UPDATE SKIP LOCKED` on PostgreSQL); a free slot is filled as soon
+    /// as a job ends. What it buys: a worker with 100 posts due at 9:00 and half a second per
+    /// network call is done in about 50 s / n instead of 50 s.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
     pub fn with_handler(mut self, handler: impl JobHandler) -> Self {
@@ -214,16 +234,20 @@ impl Worker {
     /// Claim one due job and run it. `Ok(None)`: nothing was due. An error means the queue could
     /// not be reached or the outcome could not be recorded.
     pub async fn run_once(&self) -> anyhow::Result<Option<(Uuid, Outcome)>> {
-        let kinds = self.kinds();
-        if kinds.is_empty() {
-            return Ok(None);
-        }
-        let lease = chrono::Duration::from_std(self.lease)?;
-        let Some(job) = self.store.claim_job(&self.id, &kinds, lease).await? else {
+        let Some(job) = self.claim(&self.kinds()).await? else {
             return Ok(None);
         };
         let id = job.id;
         Ok(Some((id, self.execute(job).await?)))
+    }
+
+    /// Claim one due job of `kinds` (committed before this returns).
+    async fn claim(&self, kinds: &[&str]) -> anyhow::Result<Option<Job>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        let lease = chrono::Duration::from_std(self.lease)?;
+        Ok(self.store.claim_job(&self.id, kinds, lease).await?)
     }
 
     async fn execute(&self, job: Job) -> anyhow::Result<Outcome> {
@@ -333,7 +357,12 @@ impl Worker {
         }
     }
 
-    /// Run until shutdown is signalled. A job in hand is finished (or times out) first.
+    /// Run until shutdown is signalled. Jobs in hand are finished (or time out) first; no new
+    /// one is claimed once shutdown is signalled.
+    ///
+    /// The loop fills free slots with claims while jobs are due. When none is due it sleeps until
+    /// the next one is (at most `max_idle`), waking early when a job in flight ends (it may have
+    /// queued work that is due now) or on shutdown. With every slot taken it waits for one to free.
     pub async fn run(self, mut shutdown: Shutdown) {
         let kinds = self.kinds();
         if kinds.is_empty() {
@@ -341,37 +370,108 @@ impl Worker {
             while !sleep_or_shutdown(Duration::from_secs(3600), &mut shutdown).await {}
             return;
         }
-        tracing::info!(worker.id = %self.id, worker.kinds = ?kinds, "worker started");
+        tracing::info!(
+            worker.id = %self.id, worker.kinds = ?kinds, worker.concurrency = self.concurrency,
+            "worker started"
+        );
+        let me = Arc::new(self);
+        let mut in_flight: JoinSet<()> = JoinSet::new();
         let mut failures_in_row = 0u32;
         loop {
+            while let Some(done) = in_flight.try_join_next() {
+                me.reaped(done);
+            }
             if *shutdown.borrow() {
                 break;
             }
-            let wait = match self.run_once().await {
-                Ok(Some(_)) => {
-                    failures_in_row = 0;
-                    continue;
+            // Fill the free slots while jobs are due.
+            let mut wait = None;
+            while in_flight.len() < me.concurrency {
+                match me.claim(&kinds).await {
+                    Ok(Some(job)) => {
+                        failures_in_row = 0;
+                        let w = Arc::clone(&me);
+                        in_flight.spawn(async move {
+                            // Errors here are about recording the outcome; the job's lease runs
+                            // out and it is claimed again.
+                            if let Err(e) = w.execute(job).await {
+                                tracing::error!(
+                                    worker.id = %w.id, error = format!("{e:#}"),
+                                    "could not record a job's outcome; it runs again after its lease"
+                                );
+                            }
+                        });
+                    }
+                    Ok(None) => {
+                        failures_in_row = 0;
+                        wait = Some(me.idle_wait(&kinds).await);
+                        break;
+                    }
+                    Err(e) => {
+                        failures_in_row = failures_in_row.saturating_add(1);
+                        let d = Duration::from_secs(1u64 << failures_in_row.min(5))
+                            .min(Duration::from_secs(30));
+                        tracing::error!(
+                            worker.id = %me.id, error = format!("{e:#}"), retry_in_ms = d.as_millis() as u64,
+                            "the job queue is unavailable"
+                        );
+                        wait = Some(d);
+                        break;
+                    }
                 }
-                Ok(None) => {
-                    failures_in_row = 0;
-                    self.idle_wait(&kinds).await
+                if *shutdown.borrow() {
+                    break;
                 }
-                Err(e) => {
-                    failures_in_row = failures_in_row.saturating_add(1);
-                    let wait = Duration::from_secs(1u64 << failures_in_row.min(5))
-                        .min(Duration::from_secs(30));
-                    tracing::error!(
-                        worker.id = %self.id, error = format!("{e:#}"), retry_in_ms = wait.as_millis() as u64,
-                        "the job queue is unavailable"
-                    );
-                    wait
-                }
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+            // Every slot is taken: wait for one to free. Otherwise sleep, but wake when a job in
+            // flight ends.
+            let stop = match wait {
+                None => tokio::select! {
+                    done = in_flight.join_next() => {
+                        if let Some(done) = done {
+                            me.reaped(done);
+                        }
+                        false
+                    }
+                    changed = shutdown.changed() => changed.is_err() || *shutdown.borrow(),
+                },
+                Some(wait) if in_flight.is_empty() => sleep_or_shutdown(wait, &mut shutdown).await,
+                Some(wait) => tokio::select! {
+                    stop = sleep_or_shutdown(wait, &mut shutdown) => stop,
+                    Some(done) = in_flight.join_next() => {
+                        me.reaped(done);
+                        false
+                    }
+                },
             };
-            if sleep_or_shutdown(wait, &mut shutdown).await {
+            if stop {
                 break;
             }
         }
-        tracing::info!(worker.id = %self.id, "worker stopped");
+        if !in_flight.is_empty() {
+            tracing::info!(
+                worker.id = %me.id, jobs = in_flight.len(),
+                "stopping: finishing the jobs in hand"
+            );
+        }
+        while let Some(done) = in_flight.join_next().await {
+            me.reaped(done);
+        }
+        tracing::info!(worker.id = %me.id, "worker stopped");
+    }
+
+    /// A job's task ended: only a panic is news (the job stays `running` until its lease runs
+    /// out, then runs again).
+    fn reaped(&self, done: Result<(), tokio::task::JoinError>) {
+        if let Err(e) = done {
+            tracing::error!(
+                worker.id = %self.id, error = %e,
+                "a job's task panicked; the job runs again after its lease"
+            );
+        }
     }
 }
 

@@ -352,3 +352,210 @@ async fn housekeeping_deletes_expired_sessions_only() {
         .unwrap()
         .unwrap();
 }
+
+// ------------------------------------------------------------------ concurrency
+
+/// A handler for `test.concurrent` jobs that counts runs per job and can hold every run until a
+/// number of them are in flight at once (`gate`), or until released (`hold`).
+struct Probe {
+    runs: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, u32>>,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most_at_once: std::sync::atomic::AtomicUsize,
+    gate: Option<tokio::sync::Barrier>,
+    hold: tokio::sync::Semaphore,
+    holding: bool,
+}
+
+const PROBE_JOB: &str = "test.concurrent";
+
+impl Probe {
+    fn new(gate: Option<usize>, holding: bool) -> std::sync::Arc<Probe> {
+        std::sync::Arc::new(Probe {
+            runs: Default::default(),
+            in_flight: Default::default(),
+            most_at_once: Default::default(),
+            gate: gate.map(tokio::sync::Barrier::new),
+            hold: tokio::sync::Semaphore::new(0),
+            holding,
+        })
+    }
+
+    fn runs(&self) -> std::collections::HashMap<uuid::Uuid, u32> {
+        self.runs.lock().unwrap().clone()
+    }
+
+    fn in_flight(&self) -> usize {
+        self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+struct ProbeHandler(std::sync::Arc<Probe>);
+
+impl owlery_jobs::JobHandler for ProbeHandler {
+    fn kind(&self) -> &'static str {
+        PROBE_JOB
+    }
+
+    fn run<'a>(
+        &'a self,
+        job: &'a owlery_store::jobs::Job,
+    ) -> owlery_jobs::worker::BoxFuture<'a, Result<(), owlery_jobs::JobError>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        Box::pin(async move {
+            let p = &self.0;
+            *p.runs.lock().unwrap().entry(job.id).or_default() += 1;
+            let now = p.in_flight.fetch_add(1, SeqCst) + 1;
+            p.most_at_once.fetch_max(now, SeqCst);
+            if let Some(gate) = &p.gate {
+                gate.wait().await;
+            }
+            if p.holding {
+                p.hold.acquire().await.unwrap().forget();
+            } else {
+                // A little work, so that claims and runs interleave.
+                tokio::time::sleep(Duration::from_millis(u64::from(rand::random::<u8>() % 4)))
+                    .await;
+            }
+            p.in_flight.fetch_sub(1, SeqCst);
+            Ok(())
+        })
+    }
+}
+
+async fn enqueue_probes(store: &Store, n: usize) -> Vec<uuid::Uuid> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(
+            store
+                .enqueue(NewJob::new(PROBE_JOB, serde_json::json!({ "i": i })))
+                .await
+                .unwrap(),
+        );
+    }
+    ids
+}
+
+async fn wait_until(what: &str, secs: u64, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_runs_up_to_its_concurrency_at_once() {
+    for db in testing::all_backends().await.unwrap() {
+        let store = &db.store;
+        let n = 4;
+        // Every run waits at the barrier until n runs are in flight: a worker running fewer at
+        // once never gets past it.
+        let probe = Probe::new(Some(n), false);
+        let ids = enqueue_probes(store, n).await;
+        let worker = Worker::new(store.clone(), "concurrent")
+            .with_handler(ProbeHandler(probe.clone()))
+            .with_concurrency(n)
+            .with_max_idle(Duration::from_millis(100));
+        assert_eq!(worker.concurrency(), n);
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let running = tokio::spawn(worker.run(shutdown));
+        wait_until(
+            &format!("{n} jobs at once on {}", store.backend_name()),
+            20,
+            async || store.queue_depth().await.unwrap() == QueueDepth::default(),
+        )
+        .await;
+        assert_eq!(
+            probe.most_at_once.load(std::sync::atomic::Ordering::SeqCst),
+            n
+        );
+        let runs = probe.runs();
+        assert_eq!(runs.len(), n);
+        assert!(ids.iter().all(|id| runs.get(id) == Some(&1)), "{runs:?}");
+        stop.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), running)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_workers_never_run_a_job_twice() {
+    for db in testing::all_backends().await.unwrap() {
+        let store = &db.store;
+        let probe = Probe::new(None, false);
+        let ids = enqueue_probes(store, 150).await;
+        // Two workers on the same queue, eight jobs in flight each.
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let mut running = Vec::new();
+        for name in ["one", "two"] {
+            let worker = Worker::new(store.clone(), name)
+                .with_handler(ProbeHandler(probe.clone()))
+                .with_concurrency(8)
+                .with_max_idle(Duration::from_millis(100));
+            running.push(tokio::spawn(worker.run(shutdown.clone())));
+        }
+        wait_until(
+            &format!("150 jobs done on {}", store.backend_name()),
+            60,
+            async || store.queue_depth().await.unwrap() == QueueDepth::default(),
+        )
+        .await;
+        let runs = probe.runs();
+        assert_eq!(runs.len(), ids.len(), "{}", store.backend_name());
+        let twice: Vec<_> = runs.iter().filter(|(_, n)| **n != 1).collect();
+        assert!(twice.is_empty(), "ran more than once: {twice:?}");
+        assert!(probe.most_at_once.load(std::sync::atomic::Ordering::SeqCst) > 1);
+        stop.send(true).unwrap();
+        for r in running {
+            tokio::time::timeout(Duration::from_secs(5), r)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_jobs_in_hand_and_claims_no_more() {
+    for db in testing::all_backends().await.unwrap() {
+        let store = &db.store;
+        let probe = Probe::new(None, true);
+        // Four jobs, three slots: the fourth waits in the queue.
+        enqueue_probes(store, 4).await;
+        let worker = Worker::new(store.clone(), "stopping")
+            .with_handler(ProbeHandler(probe.clone()))
+            .with_concurrency(3)
+            .with_max_idle(Duration::from_millis(100));
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let running = tokio::spawn(worker.run(shutdown));
+        wait_until("three jobs in hand", 20, async || probe.in_flight() == 3).await;
+
+        stop.send(true).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !running.is_finished(),
+            "the worker must wait for its jobs in hand"
+        );
+        let depth = store.queue_depth().await.unwrap();
+        assert_eq!((depth.queued, depth.running), (1, 3));
+
+        probe.hold.add_permits(3);
+        tokio::time::timeout(Duration::from_secs(5), running)
+            .await
+            .expect("stops once its jobs are done")
+            .unwrap();
+        let depth = store.queue_depth().await.unwrap();
+        assert_eq!(
+            (depth.queued, depth.running, depth.failed),
+            (1, 0, 0),
+            "the three finished and were recorded; the fourth was not claimed after shutdown ({})",
+            store.backend_name()
+        );
+        assert_eq!(probe.runs().len(), 3);
+    }
+}

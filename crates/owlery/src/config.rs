@@ -60,6 +60,12 @@ pub struct Config {
     /// default 100 (room for short videos). Images are further held to the media limits
     /// (100 megapixels, 16,384 pixels a side) whatever this says.
     pub max_upload_mb: u32,
+    /// How many jobs a worker process runs at once (1–256): while one publish waits on a
+    /// network, others go. `worker_concurrency` / `OWLERY_WORKER_CONCURRENCY`; default 8. Each
+    /// job is claimed on its own, so any number is safe; more helps when network calls are slow
+    /// and many posts share a minute, and costs database connections (SQLite: 8 in the pool;
+    /// PostgreSQL: 16 per process).
+    pub worker_concurrency: usize,
     /// The key-encryption key of the vault (it wraps the keys that seal second-factor secrets
     /// and channel credentials): 32 bytes, base64. `secret_key` / `OWLERY_SECRET_KEY`; default:
     /// read from `<data_dir>/secret.key`, created on first start. Every node of a multi-node
@@ -135,6 +141,9 @@ pub const DEFAULT_JOB_LEASE_SECS: u32 = 300;
 /// The default of `max_upload_mb`.
 pub const DEFAULT_MAX_UPLOAD_MB: u32 = 100;
 
+/// The default of `worker_concurrency`.
+pub const DEFAULT_WORKER_CONCURRENCY: usize = 8;
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redacted = |s: &Option<SecretString>| s.as_ref().map(|_| "[redacted]");
@@ -149,6 +158,7 @@ impl fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_upload_mb", &self.max_upload_mb)
             .field("job_lease_secs", &self.job_lease_secs)
+            .field("worker_concurrency", &self.worker_concurrency)
             .field("secret_key", &redacted(&self.secret_key))
             .field("secret_key_origin", &self.secret_key_origin)
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
@@ -265,6 +275,11 @@ const KEYS: &[Key] = &[
     Key {
         name: "job_lease_secs",
         env: "OWLERY_JOB_LEASE_SECS",
+        flag: None,
+    },
+    Key {
+        name: "worker_concurrency",
+        env: "OWLERY_WORKER_CONCURRENCY",
         flag: None,
     },
     Key {
@@ -491,6 +506,24 @@ pub fn load_from(
                 )
             })?,
     };
+    let worker_concurrency = match raw.get("worker_concurrency") {
+        None => DEFAULT_WORKER_CONCURRENCY,
+        Some(r) => r
+            .value
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=256).contains(n))
+            .ok_or_else(|| {
+                r.invalid(
+                    "worker_concurrency",
+                    format!(
+                        "'{}' is not a number of jobs at once from 1 to 256",
+                        r.value.trim()
+                    ),
+                )
+            })?,
+    };
     let secret_key_origin = raw.get("secret_key").map(|r| r.origin_text("secret_key"));
     let secret_key = match raw.get("secret_key") {
         None => None,
@@ -520,6 +553,7 @@ pub fn load_from(
         trust_forwarded_for,
         max_upload_mb,
         job_lease_secs,
+        worker_concurrency,
         secret_key,
         secret_key_origin,
         bootstrap_owner_email,
@@ -698,6 +732,7 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Human);
         assert!(!c.trust_forwarded_for);
         assert_eq!(c.max_upload_mb, DEFAULT_MAX_UPLOAD_MB);
+        assert_eq!(c.worker_concurrency, DEFAULT_WORKER_CONCURRENCY);
         assert!(c.file.is_none());
     }
 
@@ -773,6 +808,18 @@ log_format = "json"
         );
         let s = Setup::new().env("OWLERY_MAX_UPLOAD_MB", "250");
         assert_eq!(s.load().unwrap().max_upload_mb, 250);
+        for bad in ["0", "257", "many", "-1"] {
+            assert_eq!(
+                Setup::new().env("OWLERY_WORKER_CONCURRENCY", bad).err(),
+                format!(
+                    "OWLERY_WORKER_CONCURRENCY: '{bad}' is not a number of jobs at once from 1 to 256"
+                )
+            );
+        }
+        let s = Setup::new().env("OWLERY_WORKER_CONCURRENCY", " 32 ");
+        assert_eq!(s.load().unwrap().worker_concurrency, 32);
+        let s = Setup::new().file("worker_concurrency = 2\n");
+        assert_eq!(s.load().unwrap().worker_concurrency, 2);
         assert!(
             Setup::new()
                 .env("OWLERY_TRUST_FORWARDED_FOR", "maybe")

@@ -61,6 +61,10 @@ Settings without a flag (environment variable, or the key in owlery.toml):
   OWLERY_TRUST_FORWARDED_FOR   trust_forwarded_for: take client addresses from X-Forwarded-For
                                (only behind a reverse proxy) [default: false]
   OWLERY_MAX_UPLOAD_MB         max_upload_mb: the largest media upload, in MB [default: 100]
+  OWLERY_WORKER_CONCURRENCY    worker_concurrency: jobs a worker process runs at once, 1-256
+                               [default: 8]
+  OWLERY_JOB_LEASE_SECS        job_lease_secs: how long a claimed job is its worker's before
+                               others may take it over (10-3600) [default: 300]
   OWLERY_SECRET_KEY            secret_key: 32 bytes, base64, the key that wraps the keys of
                                secrets at rest (change it with `owlery admin rotate-key`)
                                [default: <data-dir>/secret.key, created on first start]

@@ -33,6 +33,7 @@ pub fn spawn(
         .with_lease(std::time::Duration::from_secs(u64::from(
             config.job_lease_secs,
         )))
+        .with_concurrency(config.worker_concurrency)
         .with_handler(publisher)
         .with_handler(CampaignReleaser::new(store.clone()))
         .with_handler(housekeeping::Escalator::new(store.clone()));
