@@ -36,6 +36,8 @@ pub mod users;
 pub mod vault;
 
 #[cfg(any(test, feature = "test-support"))]
+pub mod bulk;
+#[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
 /// Errors from the store. `NotFound` and `Conflict` are about the caller's input and become 4xx at

@@ -110,7 +110,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    fn of(title: &str, content: &Content, variants: &[VariantInput]) -> Snapshot {
+    pub(crate) fn of(title: &str, content: &Content, variants: &[VariantInput]) -> Snapshot {
         Snapshot {
             title: title.to_owned(),
             content: content.clone(),

@@ -73,9 +73,21 @@ pub async fn postgres() -> anyhow_like::Result<Option<TestDb>> {
     let Some(url) = postgres_url() else {
         return Ok(None);
     };
-    let name = format!("owlery_t_{}", uuid::Uuid::now_v7().simple());
+    let (store, _) = fresh_postgres(&url, "owlery_t", 8).await?;
+    Ok(Some(TestDb { store, _dir: None }))
+}
+
+/// A new, migrated database named `<prefix>_<random>` on the server at `server_url` (any database
+/// URL on it): the store (with a pool of `max_connections`) and the new database's URL, for other
+/// processes. Nothing removes it; [`drop_postgres`] does.
+pub async fn fresh_postgres(
+    server_url: &str,
+    prefix: &str,
+    max_connections: u32,
+) -> anyhow_like::Result<(Store, String)> {
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
     let admin = Store::connect(&DatabaseConfig::Postgres {
-        url: url.clone(),
+        url: server_url.to_owned(),
         max_connections: 1,
     })
     .await?;
@@ -83,19 +95,42 @@ pub async fn postgres() -> anyhow_like::Result<Option<TestDb>> {
         .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
         .await?;
     admin.close().await;
-    let db_url = match url.rfind('/') {
+    let db_url = database_url(server_url, &name);
+    let store = Store::connect(&DatabaseConfig::Postgres {
+        url: db_url.clone(),
+        max_connections,
+    })
+    .await?;
+    store.migrate().await?;
+    Ok((store, db_url))
+}
+
+/// Remove a database made by [`fresh_postgres`] (its connections are ended first).
+pub async fn drop_postgres(server_url: &str, db_url: &str) -> anyhow_like::Result<()> {
+    let name = db_url.rsplit('/').next().unwrap_or_default();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("not a database made by fresh_postgres: {name}").into());
+    }
+    let admin = Store::connect(&DatabaseConfig::Postgres {
+        url: server_url.to_owned(),
+        max_connections: 1,
+    })
+    .await?;
+    admin
+        .execute_raw_for_tests(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await?;
+    admin.close().await;
+    Ok(())
+}
+
+/// The URL of database `name` on the server of `url`.
+fn database_url(url: &str, name: &str) -> String {
+    match url.rfind('/') {
         Some(i) if url[..i].contains("://") && url[i..].len() > 1 && !url[..i].ends_with('/') => {
             format!("{}/{name}", &url[..i])
         }
         _ => format!("{}/{name}", url.trim_end_matches('/')),
-    };
-    let store = Store::connect(&DatabaseConfig::Postgres {
-        url: db_url,
-        max_connections: 8,
-    })
-    .await?;
-    store.migrate().await?;
-    Ok(Some(TestDb { store, _dir: None }))
+    }
 }
 
 /// Both backends that are available: SQLite always, PostgreSQL when configured.

@@ -2185,3 +2185,218 @@ async fn concurrent_approvals_both_count() {
         assert!(s.pending_reviews().await.unwrap().is_empty(), "{b}");
     }
 }
+
+#[tokio::test]
+async fn bulk_rows_are_what_the_normal_path_writes() {
+    use owlery_store::{audit::AuditFilter, bulk::BulkPosts, posts::PUBLISH_JOB};
+    for fx in fixtures().await {
+        let s = fx.s();
+        let who = actor(fx.author);
+        let at = t0() + Duration::hours(2);
+        let mut np = new_post(&fx, &[fx.ch1, fx.ch2]);
+        np.scheduled_at = Some(at);
+        // The normal path: create, then submit (no workflow covers the channels: scheduled).
+        let normal = s.create_post(&who, fx.author, np.clone()).await.unwrap();
+        s.submit_post(&who, normal.id).await.unwrap();
+        let normal = s.post(normal.id).await.unwrap().unwrap();
+        let bulk_ids = s
+            .bulk_schedule(
+                &who,
+                &BulkPosts {
+                    workspace_id: fx.ws,
+                    author_id: fx.author,
+                    title: np.title.clone(),
+                    content: np.content.clone(),
+                    channels: vec![fx.ch1, fx.ch2],
+                    placement: "post".into(),
+                    validation: valid(),
+                    posts: 3,
+                    scheduled_at: at,
+                    schedule_tz: np.schedule_tz.clone(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(bulk_ids.len(), 6);
+        let mut bulk_posts = Vec::new();
+        for v in bulk_ids.chunks(2) {
+            let p = s.post_of_variant(v[0]).await.unwrap().unwrap();
+            assert_eq!(p.variants.iter().map(|x| x.id).collect::<Vec<_>>(), v);
+            bulk_posts.push(p);
+        }
+
+        let post_facts = |p: &owlery_store::posts::Post| {
+            (
+                p.workspace_id,
+                p.author_id,
+                p.assignee_id,
+                p.campaign_id,
+                p.title.clone(),
+                p.content.clone(),
+                p.version,
+            )
+        };
+        let variant_facts = |p: &owlery_store::posts::Post| {
+            let mut v: Vec<_> = p
+                .variants
+                .iter()
+                .map(|v| {
+                    (
+                        (
+                            v.channel_id,
+                            v.placement.clone(),
+                            v.overrides.clone(),
+                            v.status,
+                        ),
+                        (
+                            v.scheduled_at,
+                            v.schedule_tz.clone(),
+                            v.review_id,
+                            v.campaign_offset_minutes,
+                        ),
+                        (v.findings.clone(), v.has_errors, v.spec_version.clone()),
+                        (
+                            v.remote_id.clone(),
+                            v.remote_url.clone(),
+                            v.error.clone(),
+                            v.published_at,
+                        ),
+                    )
+                })
+                .collect();
+            v.sort_by_key(|x| x.0.0.0);
+            v
+        };
+        for b in &bulk_posts {
+            assert_eq!(post_facts(b), post_facts(&normal), "{}", s.backend_name());
+            assert_eq!(variant_facts(b), variant_facts(&normal));
+            assert_eq!(variant_facts(b)[0].0.3, VariantStatus::Scheduled);
+            let (bv, nv) = (
+                s.post_versions(b.id).await.unwrap(),
+                s.post_versions(normal.id).await.unwrap(),
+            );
+            assert_eq!(bv.len(), 1);
+            assert_eq!(
+                (bv[0].version, &bv[0].author_id),
+                (nv[0].version, &nv[0].author_id)
+            );
+            // The snapshot names the same channels, placements and overrides.
+            assert_eq!(bv[0].snapshot, nv[0].snapshot);
+
+            // The same audit events, with the same shapes.
+            let events = |id: String| async move {
+                let mut e = s
+                    .audit_events(
+                        &AuditFilter {
+                            target_id: Some(id),
+                            ..AuditFilter::default()
+                        },
+                        10,
+                    )
+                    .await
+                    .unwrap();
+                e.reverse();
+                e.into_iter()
+                    .map(|r| {
+                        let after: serde_json::Value = r
+                            .entry
+                            .after
+                            .as_deref()
+                            .map(|a| serde_json::from_str(a).unwrap())
+                            .unwrap_or_default();
+                        // Variant ids differ; what each became must not.
+                        let shape = match after {
+                            serde_json::Value::Array(items) => serde_json::Value::Array(
+                                items
+                                    .into_iter()
+                                    .map(|mut i| {
+                                        i["variant_id"] = serde_json::Value::Null;
+                                        i
+                                    })
+                                    .collect(),
+                            ),
+                            other => other,
+                        };
+                        (
+                            r.entry.action,
+                            r.entry.actor_label,
+                            r.entry.target_type,
+                            shape,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                events(b.id.to_string()).await,
+                events(normal.id.to_string()).await
+            );
+        }
+
+        // One publish job per variant, due at its time, with the same payload and attempts.
+        fx.clock.advance(Duration::hours(3));
+        let mut jobs = Vec::new();
+        while let Some(j) = s
+            .claim_job("t", &[PUBLISH_JOB], Duration::minutes(5))
+            .await
+            .unwrap()
+        {
+            jobs.push(j);
+        }
+        assert_eq!(jobs.len(), 8, "{}", s.backend_name());
+        let mut seen: Vec<VariantId> = jobs
+            .iter()
+            .map(|j| {
+                let v: VariantId = serde_json::from_value(j.payload["variant_id"].clone()).unwrap();
+                assert_eq!(
+                    j.payload,
+                    serde_json::json!({ "variant_id": v, "scheduled_at": at })
+                );
+                assert_eq!((j.kind.as_str(), j.run_at), (PUBLISH_JOB, at));
+                assert_eq!((j.attempts, j.max_attempts), (1, 8));
+                v
+            })
+            .collect();
+        let mut all: Vec<VariantId> = bulk_ids.clone();
+        all.extend(normal.variants.iter().map(|v| v.id));
+        seen.sort_by_key(|v| v.0);
+        all.sort_by_key(|v| v.0);
+        assert_eq!(seen, all);
+        chain_ok(s).await;
+
+        // What the normal path refuses, bulk refuses too.
+        let mut refused = BulkPosts {
+            workspace_id: fx.ws,
+            author_id: fx.author,
+            title: "x".into(),
+            content: text("x"),
+            channels: vec![fx.foreign],
+            placement: "post".into(),
+            validation: valid(),
+            posts: 1,
+            scheduled_at: at,
+            schedule_tz: "UTC".into(),
+        };
+        assert!(matches!(
+            s.bulk_schedule(&who, &refused).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        refused.channels = vec![fx.ch1];
+        refused.validation = invalid();
+        assert!(s.bulk_schedule(&who, &refused).await.is_err());
+        s.set_workflow(
+            &Actor::cli(),
+            fx.ws,
+            Some(fx.ch2),
+            "Legal",
+            &one_step(1, None, None),
+        )
+        .await
+        .unwrap();
+        refused.channels = vec![fx.ch2];
+        refused.validation = valid();
+        assert!(matches!(
+            s.bulk_schedule(&who, &refused).await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+}
