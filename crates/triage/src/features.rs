@@ -75,10 +75,10 @@ pub fn extract(tokens: &[Token], lang: Known, bits: u32, out: &mut Vec<Feature>)
                     break;
                 }
                 for s in 0..=chars - n {
-                    if let (Some(&a), Some(&b)) = (bounds.get(s), bounds.get(s + n)) {
-                        if let Some(gram) = padded.get(a..b) {
-                            out.push((index(hash(b'c', &[gram])), 0.5));
-                        }
+                    if let (Some(&a), Some(&b)) = (bounds.get(s), bounds.get(s + n))
+                        && let Some(gram) = padded.get(a..b)
+                    {
+                        out.push((index(hash(b'c', &[gram])), 0.5));
                     }
                 }
             }

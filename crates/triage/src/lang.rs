@@ -268,7 +268,7 @@ fn function_word_vote(text: &str) -> Option<&'static str> {
         .zip(FUNCTION_WORDS)
         .map(|(v, (code, _))| (*v, *code))
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     match ranked.as_slice() {
         [(first, code), (second, _), ..] if *first >= 2 && *first >= 2 * *second => Some(code),
         _ => None,
