@@ -76,7 +76,7 @@ use owlery_store::{
     posts::{PUBLISH_JOB, Validation},
     testing::{self, TempDir},
     users::NewUser,
-    vault::Vault,
+    vault::{Kek, Vault},
 };
 
 // ------------------------------------------------------------------ the sink
@@ -268,7 +268,9 @@ async fn child(args: Vec<String>) -> anyhow::Result<()> {
         }
     }
     let store = Store::connect(&database_config(&db)).await?;
-    let vault = Arc::new(Vault::load(None, &key_file)?);
+    let kek = Kek::read_file(&key_file)?
+        .ok_or_else(|| anyhow::anyhow!("child: no key file at {}", key_file.display()))?;
+    let vault = Arc::new(Vault::load(&store, &kek).await?);
     let sink = Arc::new(Sink::default());
     let connectors = Connectors::empty(Arc::new(BudgetBook::new())).with(sink.clone());
     let worker = Worker::new(store.clone(), name.clone())
@@ -449,7 +451,8 @@ async fn run(
         owlery_domain::audit::chain_time(Utc::now() + chrono::Duration::from_std(lead)?);
 
     let key_file = dir.join("secret.key");
-    let vault = Vault::load(None, &key_file)?;
+    let (kek, _) = Kek::read_or_create_file(&key_file)?;
+    let vault = Vault::load(store, &kek).await?;
     let (workspace, author, channels) = organisation(store, &vault, o.channels).await?;
 
     let mut running = Vec::new();
