@@ -128,7 +128,15 @@ test('pause everything with a reason, see a due post held, resume, send it now',
   assert.match(await page.locator('nav.subnav').innerText(), /Needs attention\s*1/);
   await both(page, 'engine-attention-held');
 
+  // The post itself says what happened, with the same actions.
+  await page.goto(`${server.url}/publish/posts/${post.id}`);
+  const onPost = page.locator('section.attn-post');
+  await onPost.waitFor();
+  assert.match(await onPost.innerText(), /Publishing was paused at its time: Storm damage/);
+  await both(page, 'engine-post-held');
+
   // Sending it is refused while the pause lasts.
+  await page.goto(`${server.url}/publish/attention`);
   await submit(page, page.locator(`form[action="/publish/attention/${variant}/resume"]`));
   assert.match(await page.locator('.flash').innerText(), /still paused/);
 
@@ -149,7 +157,7 @@ test('pause everything with a reason, see a due post held, resume, send it now',
   assert.match(await page.locator('.flash').innerText(), /възобновено/);
   await switchLanguage(page, 'en');
   await page.goto(`${server.url}/settings/publishing`);
-  await page.locator('text=Recently resumed').waitFor();
+  await page.locator('#lifted-heading').waitFor();
   await both(page, 'engine-settings-resumed');
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal((await api('GET', `/posts/${post.id}`)).variants[0].status, 'paused');

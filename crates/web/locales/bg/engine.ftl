@@ -50,6 +50,8 @@ attention-done-cancelled = Отменена: няма да бъде публик
 attention-done-resolved = Благодарим: Owlery поема оттук.
 attention-error-url = Посочете адреса на публикацията в мрежата (https://…).
 attention-error-when = Изберете дата и час в бъдещето.
+attention-held-pause = Публикуването беше спряно в нейния час: { $reason }
+attention-held-late = Задържана от правилото за закъснели: беше { $late }, когато Owlery можеше да я публикува.
 attention-heading-post = Изисква внимание
 attention-post-lead = Някои канали на тази публикация чакат човек.
 
@@ -72,6 +74,7 @@ pause-col-where = Къде
 pause-col-reason = Причина
 pause-col-by = Спряно от
 pause-col-since = От кога
+pause-col-paused = Спряно
 pause-col-lifted = Възобновено
 pause-where-org = Цялата организация
 pause-where-workspace = Работно пространство { $name }

@@ -50,6 +50,8 @@ attention-done-cancelled = Cancelled: it will not be published.
 attention-done-resolved = Thank you: Owlery takes it from here.
 attention-error-url = Give the post's address on the network (https://…).
 attention-error-when = Choose a date and time in the future.
+attention-held-pause = Publishing was paused at its time: { $reason }
+attention-held-late = Held by the late policy: it was { $late } when Owlery could publish it.
 attention-heading-post = Needs attention
 attention-post-lead = Some channels of this post wait for a person.
 
@@ -72,6 +74,7 @@ pause-col-where = Where
 pause-col-reason = Reason
 pause-col-by = Paused by
 pause-col-since = Since
+pause-col-paused = Paused
 pause-col-lifted = Resumed
 pause-where-org = The whole organisation
 pause-where-workspace = Workspace { $name }

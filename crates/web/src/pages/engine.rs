@@ -83,6 +83,27 @@ fn an_hour_ahead(state: &AppState, tz: chrono_tz::Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
 }
 
+/// Why it waits, in the viewer's language where Owlery itself held it (a pause, the late
+/// policy); what the network or the engine said otherwise.
+fn reason_of(lang: Lang, a: &Attention) -> String {
+    let error = a.error.clone().unwrap_or_default();
+    match (a.status, a.held_by) {
+        (VariantStatus::Paused, Some(HeldBy::Pause)) => {
+            let reason = error.strip_prefix("Paused: ").unwrap_or(&error);
+            i18n::tr_args(lang, "attention-held-pause", &[("reason", reason.into())])
+        }
+        (VariantStatus::Paused, Some(HeldBy::Late)) => i18n::tr_args(
+            lang,
+            "attention-held-late",
+            &[(
+                "late",
+                engine::late_text(lang, a.late_by_s.unwrap_or_default()).into(),
+            )],
+        ),
+        _ => error,
+    }
+}
+
 fn item_of(state: &AppState, p: &Principal, lang: Lang, a: &Attention) -> AttentionItem {
     let tz: chrono_tz::Tz = p.user.time_zone.parse().unwrap_or(chrono_tz::UTC);
     AttentionItem {
@@ -99,7 +120,7 @@ fn item_of(state: &AppState, p: &Principal, lang: Lang, a: &Attention) -> Attent
             .filter(|s| *s > 0)
             .map(|s| engine::late_text(lang, s))
             .unwrap_or_default(),
-        error: a.error.clone().unwrap_or_default(),
+        error: reason_of(lang, a),
         parts_published: a.parts_published,
         profile_url: crate::api::engine::profile_url(a).unwrap_or_default(),
         can_act: engine::may_publish(p, a.workspace_id, a.channel_id),
@@ -187,7 +208,6 @@ async fn attention_view(
         late: Vec::new(),
         unconfirmed: Vec::new(),
         failed: Vec::new(),
-        pauses: Vec::new(),
         back: ATTENTION.to_owned(),
         tz: p.0.user.time_zone.clone(),
     };
@@ -200,10 +220,6 @@ async fn attention_view(
             _ => view.failed.push(item),
         }
     }
-    let names = Names::load(state).await?;
-    let pauses = engine::visible_pauses(state, &p.0, &names, true).await?;
-    let names = names.with_people(state, &pauses).await;
-    view.pauses = pauses.iter().map(|x| pause_line(&p.0, &names, x)).collect();
     Ok(view)
 }
 
@@ -483,6 +499,9 @@ async fn settings_view(
         page,
         org_name: org.name.clone(),
         can_pause_org: engine::may_manage(&p.0, &names, PauseScope::Organisation, org.id.0),
+        org_paused: all
+            .iter()
+            .any(|x| x.lifted_at.is_none() && x.scope == PauseScope::Organisation),
         scopes,
         active: all
             .iter()

@@ -740,7 +740,10 @@ async fn needs_attention_lists_what_waits_and_its_actions_work() {
             html.contains("Held one") && html.contains("Held two"),
             "{html}"
         );
-        assert!(html.contains("Storm damage"));
+        assert!(
+            html.contains("Publishing was paused at its time: Storm damage"),
+            "{html}"
+        );
         assert!(html.contains(&format!(
             "action=\"/publish/attention/{}/resume\"",
             held[0].0

@@ -57,8 +57,6 @@ pub struct AttentionView {
     pub late: Vec<AttentionItem>,
     pub unconfirmed: Vec<AttentionItem>,
     pub failed: Vec<AttentionItem>,
-    /// Active pauses the viewer sees (why posts wait).
-    pub pauses: Vec<PauseLine>,
     /// The path the action forms come back to.
     pub back: String,
     /// The viewer's time zone name (for the reschedule field).
@@ -141,6 +139,8 @@ pub struct PublishingSettingsView {
     pub org_name: String,
     /// The viewer may pause the whole organisation.
     pub can_pause_org: bool,
+    /// The whole organisation is paused now (the big switch is not offered twice).
+    pub org_paused: bool,
     /// The workspaces and channels the viewer may pause (`workspace:<id>`, `channel:<id>`).
     pub scopes: Vec<SelectOption>,
     pub active: Vec<PauseLine>,
