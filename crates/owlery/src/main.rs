@@ -94,6 +94,9 @@ enum Command {
     /// Work with media files: render the renditions each placement needs
     #[command(subcommand)]
     Media(cmd::media::MediaCommand),
+    /// Triage messages: one per line on stdin, one JSON object per line on stdout
+    /// (language, sentiment, intent, urgency, scores)
+    Triage,
     /// Print the version
     Version,
 }
@@ -195,6 +198,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (flags, long_running) = match &cli.command {
         Command::Version => return cmd::version::run(),
+        Command::Triage => return finish(cmd::triage::run()),
         Command::Media(m) => return finish(cmd::media::run(m)),
         Command::Serve(a) => (
             Flags {
@@ -251,7 +255,7 @@ fn main() -> ExitCode {
             Command::Admin(AdminCommand::Token(TokenCommand::Create(a))) => {
                 cmd::admin::token::create(config, a).await
             }
-            Command::Version | Command::Media(_) => Ok(ExitCode::SUCCESS),
+            Command::Version | Command::Triage | Command::Media(_) => Ok(ExitCode::SUCCESS),
         }
     });
     finish(result)

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod media;
 pub mod migrate;
 pub mod serve;
+pub mod triage;
 pub mod version;
 pub mod worker;
 
