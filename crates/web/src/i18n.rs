@@ -132,6 +132,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ),
             ("media.ftl", include_str!("../locales/en/media.ftl")),
             ("campaigns.ftl", include_str!("../locales/en/campaigns.ftl")),
+            ("channels.ftl", include_str!("../locales/en/channels.ftl")),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -150,6 +151,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ),
             ("media.ftl", include_str!("../locales/bg/media.ftl")),
             ("campaigns.ftl", include_str!("../locales/bg/campaigns.ftl")),
+            ("channels.ftl", include_str!("../locales/bg/channels.ftl")),
         ],
     }
 }

@@ -46,7 +46,8 @@ pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result
             .saturating_mul(1_000_000),
         ..WebConfig::default()
     };
-    let mut state = AppState::new(store.clone(), vault.clone(), web_config);
+    let mut state = AppState::new(store.clone(), vault.clone(), web_config)
+        .with_connectors(Arc::new(super::connectors()?));
     state.metrics = owlery_web::ops::install_metrics();
     if state.metrics.is_none() {
         tracing::warn!("the metrics recorder could not be installed; /metrics is off");

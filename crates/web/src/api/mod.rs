@@ -48,6 +48,7 @@ pub mod link_preview;
 pub mod list;
 pub mod me;
 pub mod media;
+pub mod network_apps;
 pub mod networks;
 pub mod posts;
 pub mod posts_csv;
@@ -142,6 +143,9 @@ fn endpoints() -> Endpoints {
         .add::<posts_csv::__path_import_posts, _, _>(posts_csv::import_posts)
         .add::<posts_csv::__path_export_posts, _, _>(posts_csv::export_posts)
         .add::<link_preview::__path_link_preview, _, _>(link_preview::link_preview)
+        .add::<network_apps::__path_list_network_apps, _, _>(network_apps::list_network_apps)
+        .add::<network_apps::__path_set_network_app, _, _>(network_apps::set_network_app)
+        .add::<network_apps::__path_delete_network_app, _, _>(network_apps::delete_network_app)
 }
 
 /// Routes and the operations they serve, built together.
@@ -285,6 +289,9 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         posts_csv::import_posts,
         posts_csv::export_posts,
         link_preview::link_preview,
+        network_apps::list_network_apps,
+        network_apps::set_network_app,
+        network_apps::delete_network_app,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -304,6 +311,7 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         (name = "media", description = "The media library: uploads, their metadata and their renditions per network placement"),
         (name = "campaigns", description = "Posts released together, at one instant or staggered"),
         (name = "queues", description = "Per-channel posting queues: weekly slots, and adding a variant to the next free one"),
+        (name = "network-apps", description = "The organisation's apps (OAuth clients) on networks connected with OAuth 2.0"),
     )
 )]
 pub struct ApiDoc;

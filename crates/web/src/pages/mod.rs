@@ -21,6 +21,7 @@ mod approvals;
 mod auth;
 pub(crate) mod calendar;
 mod campaigns;
+mod channels;
 pub mod form;
 mod home;
 mod media;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .merge(review_link::routes())
         .merge(notifications::routes())
         .merge(media::routes())
+        .merge(channels::routes())
 }
 
 /// The page context for a signed-in person.

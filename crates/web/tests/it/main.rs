@@ -9,6 +9,7 @@ mod composer;
 mod connect;
 mod matrix;
 mod media;
+mod oauth;
 mod pages;
 mod posts;
 mod publish_pages2;
