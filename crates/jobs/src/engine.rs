@@ -27,13 +27,14 @@ use owlery_domain::{
 };
 pub use owlery_networks::Connectors;
 use owlery_networks::{
-    ConnectorError, Credentials, Lookup, MediaKind, MediaUpload, PublishPart, PublishRequest,
-    Published, RemoteRef, budget, oauth,
+    AppCredentials, ConnectorError, Credentials, Lookup, MediaKind, MediaUpload, PublishPart,
+    PublishRequest, Published, RemoteRef, budget, oauth,
 };
 use owlery_store::{
     Store,
     engine::{PartRecord, PartRemote, PartStatus},
     jobs::Job,
+    oauth::network_app_purpose,
     org::{channel_credential_purpose, channel_refresh_purpose},
     publishing::Dispatch,
     vault::Vault,
@@ -435,6 +436,9 @@ impl Engine<'_> {
             .refresh_sealed
             .as_deref()
             .and_then(|s| open(&channel_refresh_purpose(d.channel_id), s));
+        let app = self
+            .network_app(vault, d.network, stored.service.as_deref())
+            .await?;
         Ok(Ok(Credentials {
             handle: d.handle.clone(),
             service: stored.service.clone(),
@@ -442,7 +446,37 @@ impl Engine<'_> {
             secret,
             refresh,
             expires_at: stored.expires_at.map(Into::into),
-            app: None,
+            app,
+        }))
+    }
+
+    /// The organisation's app on the channel's network (its server, on Mastodon), opened: what
+    /// renewing a token needs. `None` when none is configured or it does not open with this
+    /// server's key (the connector then says the app is missing).
+    async fn network_app(
+        &self,
+        vault: &Vault,
+        network: owlery_domain::org::Network,
+        service: Option<&str>,
+    ) -> Result<Option<AppCredentials>, JobError> {
+        let Some(org) = self.store.organisation().await.map_err(JobError::retry)? else {
+            return Ok(None);
+        };
+        let Some(app) = self
+            .store
+            .network_app(org.id, network, service)
+            .await
+            .map_err(JobError::retry)?
+        else {
+            return Ok(None);
+        };
+        let secret = vault
+            .open(&network_app_purpose(network, service), &app.secret_sealed)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        Ok(secret.map(|s| AppCredentials {
+            client_id: app.client_id,
+            client_secret: SecretString::from(s),
         }))
     }
 

@@ -25,6 +25,7 @@ use owlery_networks::{
 use owlery_store::{
     Store,
     engine::{PartStatus, Resolution},
+    oauth::{NewNetworkApp, network_app_purpose},
     org::{ChannelCredential, channel_credential_purpose},
     posts::{NewPost, Validation, VariantInput},
     testing::{self, TestDb},
@@ -43,6 +44,8 @@ struct Call {
     reply_to: Option<String>,
     as_comment: bool,
     secret: String,
+    /// The organisation's app the call came with (its client id and secret).
+    app: Option<(String, String)>,
 }
 
 #[derive(Default)]
@@ -90,6 +93,12 @@ impl Scripted {
             reply_to: req.and_then(|r| r.reply_to.as_ref().map(|r| r.id.clone())),
             as_comment: req.is_some_and(|r| r.as_comment),
             secret: creds.secret.expose_secret().to_owned(),
+            app: creds.app.as_ref().map(|a| {
+                (
+                    a.client_id.clone(),
+                    a.client_secret.expose_secret().to_owned(),
+                )
+            }),
         });
     }
 }
@@ -736,6 +745,46 @@ async fn tokens_are_renewed_before_they_expire_and_a_passing_error_keeps_the_cha
             .unwrap();
         assert_eq!(opened, b"token-2", "the new token is kept, sealed");
         assert!(!String::from_utf8_lossy(&stored.sealed).contains("token-2"));
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_with_the_organisations_app() {
+    for w in worlds().await {
+        let sealed = w
+            .vault
+            .seal(&network_app_purpose(Network::X, None), b"x-app-secret")
+            .unwrap();
+        w.store
+            .set_network_app(
+                &Actor::cli(),
+                w.org,
+                &NewNetworkApp {
+                    network: Network::X,
+                    service: None,
+                    client_id: "x-app-id",
+                    secret_sealed: &sealed,
+                    registered: false,
+                },
+            )
+            .await
+            .unwrap();
+        let soon = w.store.now() + chrono::Duration::minutes(5);
+        let ch = w.connected("northwind", Some(soon)).await;
+        w.post(ch, None, w.store.now()).await;
+        w.net.on_refresh(Ok(Some(TokenGrant {
+            access: SecretString::from("token-2".to_owned()),
+            refresh: None,
+            expires_at: Some(SystemTime::now() + Duration::from_secs(7200)),
+            scopes: vec![],
+        })));
+        assert_eq!(w.drain().await, vec![Outcome::Completed]);
+        let refresh = &w.net.calls("refresh")[0];
+        assert_eq!(
+            refresh.app,
+            Some(("x-app-id".to_owned(), "x-app-secret".to_owned())),
+            "the app is opened for the refresh"
+        );
     }
 }
 

@@ -69,8 +69,9 @@ use crate::meta::{self, Call, Graph, GraphError, Listing, Visit};
 pub use crate::meta::{DEFAULT_API_BASE, DEFAULT_VIDEO_BASE, GRAPH_VERSION};
 use crate::oauth::OAuthSpec;
 use crate::{
-    AccountInfo, AppCredentials, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind,
-    MediaUpload, Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
+    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishRequest, Published,
+    RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// What Owlery asks a person to grant: publish, read and answer comments, read engagement, upload
@@ -851,6 +852,31 @@ impl Connector for FacebookPages {
 
     fn oauth(&self, _service: Option<&str>) -> Option<OAuthSpec> {
         Some(meta::oauth_spec(self.graph.base(), &SCOPES))
+    }
+
+    /// The Pages the person manages, each with its own token: the short-lived user token of the
+    /// code exchange is first exchanged for a long-lived one, whose Page tokens do not expire.
+    async fn granted_accounts(
+        &self,
+        app: &AppCredentials,
+        grant: TokenGrant,
+        _service: Option<&str>,
+    ) -> Result<Vec<GrantedAccount>, ConnectorError> {
+        let user = self.long_lived_token(app, &grant.access).await?;
+        Ok(self
+            .pages(&user.access)
+            .await?
+            .into_iter()
+            .map(|(id, name, token)| GrantedAccount {
+                kind: AccountKind::Page,
+                handle: id.clone(),
+                id,
+                name,
+                secret: token,
+                refresh: None,
+                expires_at: None,
+            })
+            .collect())
     }
 }
 

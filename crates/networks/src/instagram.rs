@@ -63,8 +63,9 @@ use crate::meta::{self, Call, Graph, GraphError, Listing, Visit};
 pub use crate::meta::{DEFAULT_API_BASE, GRAPH_VERSION};
 use crate::oauth::OAuthSpec;
 use crate::{
-    AccountInfo, AppCredentials, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind,
-    MediaUpload, Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
+    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishRequest, Published,
+    RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// What Owlery asks a person to grant: read the account, publish, answer comments, read insights,
@@ -860,6 +861,39 @@ impl Connector for Instagram {
 
     fn oauth(&self, _service: Option<&str>) -> Option<OAuthSpec> {
         Some(meta::oauth_spec(self.graph.base(), &SCOPES))
+    }
+
+    /// The professional accounts linked to the Pages the person manages, each with its Page's
+    /// token (from the long-lived user token, so they do not expire).
+    async fn granted_accounts(
+        &self,
+        app: &AppCredentials,
+        grant: TokenGrant,
+        _service: Option<&str>,
+    ) -> Result<Vec<GrantedAccount>, ConnectorError> {
+        let user = self.long_lived_token(app, &grant.access).await?;
+        Ok(self
+            .accounts(&user.access)
+            .await?
+            .into_iter()
+            .map(|(id, username, token)| GrantedAccount {
+                kind: AccountKind::Professional,
+                handle: if username.is_empty() {
+                    id.clone()
+                } else {
+                    username.clone()
+                },
+                name: if username.is_empty() {
+                    id.clone()
+                } else {
+                    username
+                },
+                id,
+                secret: token,
+                refresh: None,
+                expires_at: None,
+            })
+            .collect())
     }
 }
 

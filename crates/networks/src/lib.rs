@@ -206,6 +206,119 @@ pub struct AccountInfo {
     pub handle: String,
 }
 
+/// What kind of account a grant can post as, for a person choosing among several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountKind {
+    /// A person's own profile (X, Threads, TikTok, Mastodon, a LinkedIn member).
+    Profile,
+    /// A Facebook Page.
+    Page,
+    /// An Instagram professional account, linked to a Facebook Page.
+    Professional,
+    /// A LinkedIn organisation page.
+    Organization,
+    /// A Pinterest board.
+    Board,
+    /// A YouTube channel.
+    Channel,
+}
+
+impl AccountKind {
+    /// A stable code (`profile`, `page`, `professional`, `organization`, `board`, `channel`).
+    pub fn code(self) -> &'static str {
+        match self {
+            AccountKind::Profile => "profile",
+            AccountKind::Page => "page",
+            AccountKind::Professional => "professional",
+            AccountKind::Organization => "organization",
+            AccountKind::Board => "board",
+            AccountKind::Channel => "channel",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<AccountKind> {
+        [
+            AccountKind::Profile,
+            AccountKind::Page,
+            AccountKind::Professional,
+            AccountKind::Organization,
+            AccountKind::Board,
+            AccountKind::Channel,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
+    }
+}
+
+/// One account a fresh OAuth grant can post as, with the credentials to post as it (a Facebook
+/// Page's own token, a long-lived Threads token …). `Debug` never shows the secrets.
+pub struct GrantedAccount {
+    pub kind: AccountKind,
+    /// What the channel keeps as [`Credentials::account_id`]: the network's stable id of the
+    /// account (an X user id, a Page id, a LinkedIn URN, a Pinterest board id).
+    pub id: String,
+    /// A handle for the channel: no spaces, unique on its network (a username, `name@server` on
+    /// Mastodon, the id where the network has no handle).
+    pub handle: String,
+    /// A name for people ("Northwind Coffee", "Jane Doe").
+    pub name: String,
+    pub secret: SecretString,
+    pub refresh: Option<SecretString>,
+    pub expires_at: Option<SystemTime>,
+}
+
+impl GrantedAccount {
+    /// The account with `grant`'s own tokens.
+    pub fn with_grant(
+        kind: AccountKind,
+        id: impl Into<String>,
+        handle: impl Into<String>,
+        name: impl Into<String>,
+        grant: &TokenGrant,
+    ) -> GrantedAccount {
+        GrantedAccount {
+            kind,
+            id: id.into(),
+            handle: handle.into(),
+            name: name.into(),
+            secret: grant.access.clone(),
+            refresh: grant.refresh.clone(),
+            expires_at: grant.expires_at,
+        }
+    }
+}
+
+impl fmt::Debug for GrantedAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrantedAccount")
+            .field("kind", &self.kind)
+            .field("id", &self.id)
+            .field("handle", &self.handle)
+            .field("name", &self.name)
+            .field("secret", &format_args!("[redacted]"))
+            .field("refresh", &self.refresh.as_ref().map(|_| "[redacted]"))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Credentials made of a fresh grant, to call the network as the person who granted it.
+pub fn grant_credentials(
+    grant: &TokenGrant,
+    service: Option<&str>,
+    app: &AppCredentials,
+) -> Credentials {
+    Credentials {
+        handle: String::new(),
+        service: service.map(str::to_owned),
+        account_id: None,
+        secret: grant.access.clone(),
+        refresh: grant.refresh.clone(),
+        expires_at: grant.expires_at,
+        app: Some(app.clone()),
+    }
+}
+
 /// Image or video.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MediaKind {
@@ -493,6 +606,42 @@ pub trait Connector: Send + Sync {
         let _ = service;
         None
     }
+
+    /// After the code exchange: the accounts the new `grant` can post as, each with the
+    /// credentials to do it — after the network's own follow-up steps (Meta's long-lived tokens and
+    /// a Page's own token, LinkedIn's organisation roles, Pinterest's boards). An empty list: the
+    /// grant can post as nothing Owlery can use (a Facebook login that manages no Page).
+    /// Default: the one account [`Connector::verify`] names, with the grant's tokens.
+    fn granted_accounts(
+        &self,
+        app: &AppCredentials,
+        grant: TokenGrant,
+        service: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<GrantedAccount>, ConnectorError>> + Send {
+        async move {
+            let creds = grant_credentials(&grant, service, app);
+            let me = self.verify(&creds).await?;
+            Ok(vec![GrantedAccount::with_grant(
+                AccountKind::Profile,
+                me.id,
+                me.handle.clone(),
+                me.handle,
+                &grant,
+            )])
+        }
+    }
+
+    /// Registers Owlery as an OAuth client on `service`, for networks where every server has its
+    /// own apps (Mastodon). `Ok(None)`: this network's apps are made by people, in its developer
+    /// portal, and configured in Owlery.
+    fn register_client(
+        &self,
+        service: &str,
+        redirect_uri: &str,
+    ) -> impl Future<Output = Result<Option<AppCredentials>, ConnectorError>> + Send {
+        let _ = (service, redirect_uri);
+        async { Ok(None) }
+    }
 }
 
 /// A boxed, `Send` future.
@@ -533,6 +682,17 @@ pub trait DynConnector: Send + Sync {
         creds: &'a Credentials,
     ) -> BoxFuture<'a, Result<Option<TokenGrant>, ConnectorError>>;
     fn oauth(&self, service: Option<&str>) -> Option<oauth::OAuthSpec>;
+    fn granted_accounts<'a>(
+        &'a self,
+        app: &'a AppCredentials,
+        grant: TokenGrant,
+        service: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<GrantedAccount>, ConnectorError>>;
+    fn register_client<'a>(
+        &'a self,
+        service: &'a str,
+        redirect_uri: &'a str,
+    ) -> BoxFuture<'a, Result<Option<AppCredentials>, ConnectorError>>;
 }
 
 impl<C: Connector> DynConnector for C {
@@ -582,6 +742,21 @@ impl<C: Connector> DynConnector for C {
     }
     fn oauth(&self, service: Option<&str>) -> Option<oauth::OAuthSpec> {
         Connector::oauth(self, service)
+    }
+    fn granted_accounts<'a>(
+        &'a self,
+        app: &'a AppCredentials,
+        grant: TokenGrant,
+        service: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<GrantedAccount>, ConnectorError>> {
+        Box::pin(Connector::granted_accounts(self, app, grant, service))
+    }
+    fn register_client<'a>(
+        &'a self,
+        service: &'a str,
+        redirect_uri: &'a str,
+    ) -> BoxFuture<'a, Result<Option<AppCredentials>, ConnectorError>> {
+        Box::pin(Connector::register_client(self, service, redirect_uri))
     }
 }
 

@@ -75,8 +75,9 @@ use crate::budget::{BudgetBook, Scope};
 use crate::http::{self, Effect};
 use crate::oauth::{self, ClientAuth, OAuthSpec};
 use crate::{
-    AccountInfo, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind, Metrics, Network,
-    PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
+    GrantedAccount, Lookup, MediaKind, Metrics, Network, PublishRequest, Published, RemoteRef,
+    RemoteStatus, TokenGrant,
 };
 
 /// Where the REST API lives.
@@ -129,6 +130,20 @@ impl Default for Polling {
             attempts: 60,
         }
     }
+}
+
+/// Pages the connect flow lists at most for one member.
+pub const MAX_CONNECT_PAGES: usize = 50;
+
+/// An organisation page a member may post for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganizationPage {
+    /// `urn:li:organization:{id}`.
+    pub urn: String,
+    /// Its name (`localizedName`).
+    pub name: String,
+    /// Its address name (`vanityName`: `linkedin.com/company/{vanity}`), when it has one.
+    pub vanity: Option<String>,
 }
 
 /// The LinkedIn connector.
@@ -735,6 +750,96 @@ impl Linkedin {
             id: org.to_owned(),
             handle: name,
         })
+    }
+
+    /// The organisation pages the token's member may post for (a posting role in
+    /// `GET /rest/organizationAcls?q=roleAssignee&state=APPROVED`), each with its name from
+    /// `GET /rest/organizations/{id}`: the choice the connect flow offers besides the member.
+    /// At most [`MAX_CONNECT_PAGES`] pages.
+    pub async fn organizations(
+        &self,
+        creds: &Credentials,
+    ) -> Result<Vec<OrganizationPage>, ConnectorError> {
+        let result = async {
+            let mut urns: Vec<String> = Vec::new();
+            let count = 100usize;
+            let mut start = 0usize;
+            for _ in 0..10 {
+                let (s, c) = (start.to_string(), count.to_string());
+                let answer = self
+                    .call(
+                        creds,
+                        Method::GET,
+                        "/rest/organizationAcls",
+                        &[
+                            ("q", "roleAssignee"),
+                            ("state", "APPROVED"),
+                            ("start", &s),
+                            ("count", &c),
+                        ],
+                        Body::Restli("FINDER"),
+                        Effect::Read,
+                        "GET /rest/organizationAcls",
+                    )
+                    .await
+                    .map_err(|e| e.into_error(SystemTime::now()))?;
+                let elements = elements(&answer.body);
+                for e in elements {
+                    let role = e.get("role").and_then(Value::as_str).unwrap_or("");
+                    let target = e
+                        .get("organization")
+                        .or_else(|| e.get("organizationalTarget"))
+                        .and_then(Value::as_str);
+                    if let Some(org) = target
+                        && POSTING_ROLES.contains(&role)
+                        && Author::parse(org).is_ok()
+                        && !urns.iter().any(|u| u == org)
+                    {
+                        urns.push(org.to_owned());
+                    }
+                }
+                if elements.len() < count || urns.len() >= MAX_CONNECT_PAGES {
+                    break;
+                }
+                start += count;
+            }
+            urns.truncate(MAX_CONNECT_PAGES);
+            let mut pages = Vec::with_capacity(urns.len());
+            for urn in urns {
+                let id = urn.trim_start_matches("urn:li:organization:");
+                let answer = self
+                    .call(
+                        creds,
+                        Method::GET,
+                        &format!("/rest/organizations/{id}"),
+                        &[],
+                        Body::None,
+                        Effect::Read,
+                        "GET /rest/organizations",
+                    )
+                    .await
+                    .map_err(|e| e.into_error(SystemTime::now()))?;
+                let text = |k: &str| {
+                    answer
+                        .body
+                        .get(k)
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.trim().is_empty())
+                        .map(str::to_owned)
+                };
+                let vanity = text("vanityName");
+                pages.push(OrganizationPage {
+                    name: text("localizedName")
+                        .or_else(|| vanity.clone())
+                        .unwrap_or_else(|| urn.clone()),
+                    vanity,
+                    urn,
+                });
+            }
+            Ok(pages)
+        }
+        .await;
+        result.map_err(|e| scrub(e, creds))
     }
 
     /// Uploads one image: `initializeUpload`, then the bytes to `uploadUrl`. Returns its URN.
@@ -1527,6 +1632,35 @@ impl Connector for Linkedin {
 
     fn oauth(&self, _service: Option<&str>) -> Option<OAuthSpec> {
         Some(self.spec())
+    }
+
+    /// The member (`/v2/userinfo`) and the organisation pages they may post for
+    /// ([`Linkedin::organizations`]), all with the grant's token.
+    async fn granted_accounts(
+        &self,
+        app: &AppCredentials,
+        grant: TokenGrant,
+        _service: Option<&str>,
+    ) -> Result<Vec<GrantedAccount>, ConnectorError> {
+        let creds = crate::grant_credentials(&grant, None, app);
+        let me = self.member(&creds).await.map_err(|e| scrub(e, &creds))?;
+        let mut accounts = vec![GrantedAccount::with_grant(
+            AccountKind::Profile,
+            me.id.clone(),
+            me.id,
+            me.handle,
+            &grant,
+        )];
+        for page in self.organizations(&creds).await? {
+            accounts.push(GrantedAccount::with_grant(
+                AccountKind::Organization,
+                page.urn.clone(),
+                page.vanity.unwrap_or_else(|| page.urn.clone()),
+                page.name,
+                &grant,
+            ));
+        }
+        Ok(accounts)
     }
 }
 

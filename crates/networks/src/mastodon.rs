@@ -74,8 +74,9 @@ use crate::budget::{BudgetBook, Scope};
 use crate::http::{self, Effect};
 use crate::oauth::OAuthSpec;
 use crate::{
-    AccountInfo, AppCredentials, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind,
-    MediaUpload, Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
+    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishRequest, Published,
+    RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// The only placement: a status.
@@ -792,6 +793,58 @@ impl Connector for Mastodon {
             &SCOPES,
         ))
     }
+
+    /// The grant's own account, its handle written `user@server` (see [`account_handle`]) so that
+    /// accounts of the same name on different servers stay apart.
+    async fn granted_accounts(
+        &self,
+        app: &AppCredentials,
+        grant: TokenGrant,
+        service: Option<&str>,
+    ) -> Result<Vec<GrantedAccount>, ConnectorError> {
+        let creds = crate::grant_credentials(&grant, service, app);
+        let instance = self.instance(&creds)?;
+        let me = self.verify(&creds).await?;
+        let handle = account_handle(&me.handle, &instance);
+        Ok(vec![GrantedAccount::with_grant(
+            AccountKind::Profile,
+            me.id,
+            handle.clone(),
+            handle,
+            &grant,
+        )])
+    }
+
+    /// Every server has its own apps: [`Mastodon::register_app`].
+    async fn register_client(
+        &self,
+        service: &str,
+        redirect_uri: &str,
+    ) -> Result<Option<AppCredentials>, ConnectorError> {
+        Mastodon::register_app(self, service, redirect_uri)
+            .await
+            .map(Some)
+    }
+}
+
+/// An account's handle with its server: `acct` as Mastodon gives it (`user` for the server's own
+/// accounts), with `@host` (and `:port` when the address has one) added when it has none.
+pub fn account_handle(acct: &str, instance: &str) -> String {
+    let acct = acct.trim().trim_start_matches('@');
+    if acct.contains('@') {
+        return acct.to_owned();
+    }
+    let server = url::Url::parse(instance)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_ascii_lowercase();
+            Some(match u.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| instance.to_owned());
+    format!("{acct}@{server}")
 }
 
 /// Checks what Mastodon cannot do, before anything is sent.
@@ -1217,6 +1270,22 @@ fn decode_entities(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::PublishPart;
+
+    #[test]
+    fn account_handles_carry_their_server() {
+        assert_eq!(
+            account_handle("brand", "https://Mastodon.Social"),
+            "brand@mastodon.social"
+        );
+        assert_eq!(
+            account_handle("@brand", "http://127.0.0.1:53000"),
+            "brand@127.0.0.1:53000"
+        );
+        assert_eq!(
+            account_handle("brand@hachyderm.io", "https://mastodon.social"),
+            "brand@hachyderm.io"
+        );
+    }
 
     #[test]
     fn html_content_becomes_the_text_it_shows() {

@@ -58,8 +58,9 @@ use crate::budget::{BudgetBook, Scope};
 use crate::http::{self, Effect};
 use crate::oauth::{self, ClientAuth, OAuthSpec};
 use crate::{
-    AccountInfo, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind, MediaUpload,
-    Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
+    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishRequest, Published,
+    RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// Where the API lives (paths start with `/v5`).
@@ -435,6 +436,16 @@ pub fn metrics_of(pin: &Value) -> Metrics {
     }
 }
 
+/// Boards the connect flow lists at most.
+pub const MAX_CONNECT_BOARDS: usize = 200;
+
+/// One of the account's boards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Board {
+    pub id: String,
+    pub name: String,
+}
+
 impl Pinterest {
     pub fn new(env: Env) -> Result<Pinterest, ConnectorError> {
         Ok(Pinterest {
@@ -463,6 +474,63 @@ impl Pinterest {
             client_id_param: "client_id",
             extra_authorize: Vec::new(),
         }
+    }
+
+    /// The account's boards, for the connect flow's choice: `GET /v5/boards?page_size=100`,
+    /// following `bookmark`, at most [`MAX_CONNECT_BOARDS`]
+    /// (<https://developers.pinterest.com/docs/api/v5/boards-list/>).
+    pub async fn boards(&self, creds: &Credentials) -> Result<Vec<Board>, ConnectorError> {
+        let result = async {
+            let mut boards: Vec<Board> = Vec::new();
+            let mut bookmark: Option<String> = None;
+            while boards.len() < MAX_CONNECT_BOARDS {
+                let mut query = vec![("page_size", "100")];
+                if let Some(b) = bookmark.as_deref() {
+                    query.push(("bookmark", b));
+                }
+                let answer = self
+                    .call(
+                        creds,
+                        Method::GET,
+                        "/v5/boards",
+                        &query,
+                        None,
+                        Effect::Read,
+                        "GET /v5/boards",
+                    )
+                    .await
+                    .map_err(Failure::into_error)?;
+                let items = answer
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                for item in items {
+                    let Ok(id) = str_at(item, "id", "a board") else {
+                        continue;
+                    };
+                    let name = item
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .filter(|n| !n.trim().is_empty())
+                        .unwrap_or(&id)
+                        .to_owned();
+                    boards.push(Board { id, name });
+                }
+                bookmark = answer
+                    .get("bookmark")
+                    .and_then(Value::as_str)
+                    .filter(|b| !b.is_empty())
+                    .map(str::to_owned);
+                if bookmark.is_none() || items.is_empty() {
+                    break;
+                }
+            }
+            boards.truncate(MAX_CONNECT_BOARDS);
+            Ok(boards)
+        }
+        .await;
+        result.map_err(|e| scrub(e, creds))
     }
 
     /// Files what an answer says about the account's budget (or that it is spent).
@@ -1008,6 +1076,42 @@ impl Connector for Pinterest {
     fn oauth(&self, _service: Option<&str>) -> Option<OAuthSpec> {
         Some(self.spec())
     }
+
+    /// One channel per board ([`Pinterest::boards`]): a pin always goes to a board. The handle is
+    /// `username/board-name` (the board's address on pinterest.com).
+    async fn granted_accounts(
+        &self,
+        app: &AppCredentials,
+        grant: TokenGrant,
+        _service: Option<&str>,
+    ) -> Result<Vec<GrantedAccount>, ConnectorError> {
+        let creds = crate::grant_credentials(&grant, None, app);
+        let me = self.verify(&creds).await?;
+        Ok(self
+            .boards(&creds)
+            .await?
+            .into_iter()
+            .map(|board| {
+                let slug = board_slug(&board.name);
+                let handle = if slug.is_empty() {
+                    format!("{}/{}", me.handle, board.id)
+                } else {
+                    format!("{}/{slug}", me.handle)
+                };
+                GrantedAccount::with_grant(AccountKind::Board, board.id, handle, board.name, &grant)
+            })
+            .collect())
+    }
+}
+
+/// A board's name as pinterest.com writes it in the board's address: lower case, words joined by
+/// `-`.
+pub fn board_slug(name: &str) -> String {
+    name.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 #[cfg(test)]

@@ -66,8 +66,9 @@ use crate::budget::{self, BudgetBook, Scope};
 use crate::http::{self, Effect};
 use crate::oauth::{self, ClientAuth, OAuthSpec};
 use crate::{
-    AccountInfo, AppCredentials, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind,
-    MediaUpload, Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
+    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishRequest, Published,
+    RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// The API host.
@@ -973,6 +974,26 @@ impl Connector for Threads {
 
     fn oauth(&self, _service: Option<&str>) -> Option<OAuthSpec> {
         Some(self.spec())
+    }
+
+    /// The one-hour token of the code exchange becomes a 60-day one
+    /// ([`Threads::exchange_long_lived`]); the account is the token's own (`/me`).
+    async fn granted_accounts(
+        &self,
+        app: &AppCredentials,
+        grant: TokenGrant,
+        _service: Option<&str>,
+    ) -> Result<Vec<GrantedAccount>, ConnectorError> {
+        let long = self.exchange_long_lived(app, &grant.access).await?;
+        let creds = crate::grant_credentials(&long, None, app);
+        let me = self.me(&creds).await?;
+        Ok(vec![GrantedAccount::with_grant(
+            AccountKind::Profile,
+            me.id,
+            me.handle.clone(),
+            me.handle,
+            &long,
+        )])
     }
 }
 

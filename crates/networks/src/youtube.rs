@@ -81,8 +81,9 @@ use crate::budget::{BudgetBook, Scope};
 use crate::http::{self, Effect};
 use crate::oauth::{self, OAuthSpec};
 use crate::{
-    AccountInfo, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind, MediaUpload,
-    Metrics, Network, PublishPart, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
+    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishPart, PublishRequest,
+    Published, RemoteRef, RemoteStatus, TokenGrant,
 };
 
 pub mod pacific;
@@ -545,6 +546,15 @@ fn comment_published(video: &RemoteRef, comment_id: &str) -> Published {
     }
 }
 
+/// A channel the token may upload to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YoutubeChannel {
+    pub id: String,
+    /// `@handle`, else the id.
+    pub handle: String,
+    pub title: String,
+}
+
 impl Youtube {
     pub fn new(env: Env) -> Result<Youtube, ConnectorError> {
         Ok(Youtube {
@@ -576,6 +586,50 @@ impl Youtube {
             ("prompt".into(), "consent".into()),
         ];
         spec
+    }
+
+    /// The channels the token may upload to, for the connect flow's choice:
+    /// `GET /youtube/v3/channels?part=snippet&mine=true&maxResults=50`
+    /// (<https://developers.google.com/youtube/v3/docs/channels/list>). The handle is the
+    /// channel's `@handle` (`snippet.customUrl`), else its id.
+    pub async fn channels(
+        &self,
+        creds: &Credentials,
+    ) -> Result<Vec<YoutubeChannel>, ConnectorError> {
+        let answer = self
+            .call(
+                creds,
+                Method::GET,
+                "/youtube/v3/channels",
+                &[("part", "snippet"), ("mine", "true"), ("maxResults", "50")],
+                None,
+                "channels.list",
+                Effect::Read,
+            )
+            .await?;
+        let items = answer
+            .body
+            .get("items")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let text = |p: &str| {
+                    item.pointer(p)
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.trim().is_empty())
+                        .map(str::to_owned)
+                };
+                let id = text("/id")?;
+                Some(YoutubeChannel {
+                    handle: text("/snippet/customUrl").unwrap_or_else(|| id.clone()),
+                    title: text("/snippet/title").unwrap_or_else(|| id.clone()),
+                    id,
+                })
+            })
+            .collect())
     }
 
     /// Whether `url` is on the API's own origin (where the token may go).
@@ -1275,6 +1329,25 @@ impl Connector for Youtube {
 
     fn oauth(&self, _service: Option<&str>) -> Option<OAuthSpec> {
         Some(self.spec())
+    }
+
+    /// The YouTube channels of the Google account (or brand account) that granted access
+    /// ([`Youtube::channels`]), all with the grant's tokens.
+    async fn granted_accounts(
+        &self,
+        app: &AppCredentials,
+        grant: TokenGrant,
+        _service: Option<&str>,
+    ) -> Result<Vec<GrantedAccount>, ConnectorError> {
+        let creds = crate::grant_credentials(&grant, None, app);
+        Ok(self
+            .channels(&creds)
+            .await?
+            .into_iter()
+            .map(|c| {
+                GrantedAccount::with_grant(AccountKind::Channel, c.id, c.handle, c.title, &grant)
+            })
+            .collect())
     }
 }
 

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod jobs;
 pub mod media;
 pub mod notifications;
+pub mod oauth;
 pub mod org;
 pub mod posts;
 pub mod publishing;

@@ -133,6 +133,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("media.ftl", include_str!("../locales/en/media.ftl")),
             ("campaigns.ftl", include_str!("../locales/en/campaigns.ftl")),
             ("engine.ftl", include_str!("../locales/en/engine.ftl")),
+            ("channels.ftl", include_str!("../locales/en/channels.ftl")),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -152,6 +153,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("media.ftl", include_str!("../locales/bg/media.ftl")),
             ("campaigns.ftl", include_str!("../locales/bg/campaigns.ftl")),
             ("engine.ftl", include_str!("../locales/bg/engine.ftl")),
+            ("channels.ftl", include_str!("../locales/bg/channels.ftl")),
         ],
     }
 }

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod compose;
+pub mod connect;
 pub mod engine;
 pub mod error;
 pub mod i18n;

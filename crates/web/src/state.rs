@@ -1,4 +1,5 @@
-//! What every handler shares: the store, the vault, configuration and metrics.
+//! What every handler shares: the store, the vault, the network connectors, configuration and
+//! metrics.
 
 use std::sync::Arc;
 
@@ -52,6 +53,9 @@ pub struct AppState {
     pub lockout: LockoutPolicy,
     /// The Prometheus recorder's handle, when metrics are on.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// One connector per network: connecting channels (Bluesky app passwords, OAuth) goes through
+    /// them. The binary builds the standard set; tests put in fixtures.
+    pub connectors: Arc<owlery_networks::Connectors>,
 }
 
 impl AppState {
@@ -62,6 +66,25 @@ impl AppState {
             config: Arc::new(config),
             lockout: LockoutPolicy::default(),
             metrics: None,
+            connectors: Arc::new(standard_connectors()),
+        }
+    }
+
+    /// The same with these connectors (tests: fixtures instead of the real networks).
+    pub fn with_connectors(mut self, connectors: Arc<owlery_networks::Connectors>) -> Self {
+        self.connectors = connectors;
+        self
+    }
+}
+
+/// Every network's connector with default settings; none if the HTTP client cannot be built
+/// (connecting then says the network is not available, nothing else is affected).
+fn standard_connectors() -> owlery_networks::Connectors {
+    match owlery_networks::Connectors::standard(owlery_networks::Env::default()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the network connectors could not be built");
+            owlery_networks::Connectors::empty(Default::default())
         }
     }
 }

@@ -2,7 +2,7 @@
 //! process. Migrates at start; on SIGINT or SIGTERM stops taking connections, finishes the
 //! requests and jobs in hand, then exits 0.
 
-use std::{net::SocketAddr, process::ExitCode, time::Duration};
+use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use owlery_domain::{
@@ -39,7 +39,8 @@ pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result
             .saturating_mul(1_000_000),
         ..WebConfig::default()
     };
-    let mut state = AppState::new(store.clone(), vault.clone(), web_config);
+    let mut state = AppState::new(store.clone(), vault.clone(), web_config)
+        .with_connectors(Arc::new(super::connectors()?));
     state.metrics = owlery_web::ops::install_metrics();
     if state.metrics.is_none() {
         tracing::warn!("the metrics recorder could not be installed; /metrics is off");

@@ -254,7 +254,7 @@ async fn connect_bluesky(
     handle: &str,
     body: &CreateChannel,
 ) -> ApiResult<owlery_store::org::Channel> {
-    use owlery_networks::{Connector, ConnectorError, Credentials, bluesky::Bluesky};
+    use owlery_networks::{ConnectorError, Credentials};
     let service = body
         .service_url
         .as_deref()
@@ -282,7 +282,13 @@ async fn connect_bluesky(
         .into());
     }
     let creds = Credentials::new(handle, password).with_service(service.trim_end_matches('/'));
-    let connector = Bluesky::new().map_err(AppError::internal)?;
+    let connector = state.connectors.get(Network::Bluesky).ok_or_else(|| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "network_unavailable",
+            "This server has no Bluesky connector.",
+        )
+    })?;
     let account = match connector.verify(&creds).await {
         Ok(account) => account,
         Err(ConnectorError::Auth { .. }) => {

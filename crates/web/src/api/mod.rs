@@ -49,6 +49,7 @@ pub mod link_preview;
 pub mod list;
 pub mod me;
 pub mod media;
+pub mod network_apps;
 pub mod networks;
 pub mod posts;
 pub mod posts_csv;
@@ -151,6 +152,9 @@ fn endpoints() -> Endpoints {
         .add::<engine::__path_list_attention, _, _>(engine::list_attention)
         .add::<engine::__path_resume_variant, _, _>(engine::resume_variant)
         .add::<engine::__path_resolve_variant, _, _>(engine::resolve_variant)
+        .add::<network_apps::__path_list_network_apps, _, _>(network_apps::list_network_apps)
+        .add::<network_apps::__path_set_network_app, _, _>(network_apps::set_network_app)
+        .add::<network_apps::__path_delete_network_app, _, _>(network_apps::delete_network_app)
 }
 
 /// Routes and the operations they serve, built together.
@@ -302,6 +306,9 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         engine::list_attention,
         engine::resume_variant,
         engine::resolve_variant,
+        network_apps::list_network_apps,
+        network_apps::set_network_app,
+        network_apps::delete_network_app,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -322,6 +329,7 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         (name = "campaigns", description = "Posts released together, at one instant or staggered"),
         (name = "queues", description = "Per-channel posting queues: weekly slots, and adding a variant to the next free one"),
         (name = "engine", description = "The publishing engine's controls: the pause switch, the late policy, and posts that wait for a person (paused, unconfirmed, failed)"),
+        (name = "network-apps", description = "The organisation's apps (OAuth clients) on networks connected with OAuth 2.0"),
     )
 )]
 pub struct ApiDoc;

@@ -21,6 +21,7 @@ mod approvals;
 mod auth;
 pub(crate) mod calendar;
 mod campaigns;
+mod channels;
 mod engine;
 pub mod form;
 mod home;
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(media::routes())
         .merge(engine::routes())
+        .merge(channels::routes())
 }
 
 /// The page context for a signed-in person.

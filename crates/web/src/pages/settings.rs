@@ -846,12 +846,40 @@ async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<Workspac
         channel_form_workspace_id: String::new(),
         channel_form_network: String::new(),
         channel_errors: FormErrors::new(),
+        can_connect: p.0.access.can_anywhere(Permission::ChannelsManage),
     })
 }
 
-async fn workspaces(State(state): State<AppState>, p: PagePrincipal) -> Result<Response, AppError> {
+/// `?connected=N` and `?reconnected=<channel id>`: where the connect flow lands.
+#[derive(Deserialize, Default)]
+struct WorkspacesQuery {
+    #[serde(default)]
+    connected: String,
+    #[serde(default)]
+    reconnected: String,
+}
+
+async fn workspaces(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Query(q): Query<WorkspacesQuery>,
+) -> Result<Response, AppError> {
     p.0.require_anywhere(Permission::ChannelsRead)?;
-    Ok(render(&workspaces_view(&state, &p).await?))
+    let lang = lang_of(&p);
+    let mut view = workspaces_view(&state, &p).await?;
+    let flash = if let Ok(n) = q.connected.parse::<i64>() {
+        Some(if n > 0 {
+            Flash::success(i18n::tr_args(lang, "connect-done", &[("count", n.into())]))
+        } else {
+            Flash::info(i18n::tr(lang, "connect-done-none"))
+        })
+    } else if ChannelId::parse(&q.reconnected).is_some() {
+        Some(Flash::success(i18n::tr(lang, "connect-reconnected")))
+    } else {
+        None
+    };
+    view.page = view.page.with_flash(flash);
+    Ok(render(&view))
 }
 
 async fn create_workspace(

@@ -10,6 +10,7 @@ mod connect;
 mod engine;
 mod matrix;
 mod media;
+mod oauth;
 mod pages;
 mod posts;
 mod publish_pages2;

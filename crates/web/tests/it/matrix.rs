@@ -953,6 +953,31 @@ fn table() -> Vec<Row> {
             |_| "/link-preview".into(),
             Some(|_| json!({"url": "http://127.0.0.1/"})),
         ),
+        row(
+            M::GET,
+            "/network-apps",
+            &[OrgManage],
+            200,
+            |_| "/network-apps".into(),
+            None,
+        ),
+        // Set, then (the next row) removed again: the app exists when it is removed.
+        row(
+            M::PUT,
+            "/network-apps/{network}",
+            &[OrgManage],
+            200,
+            |_| "/network-apps/x".into(),
+            Some(|f| json!({"client_id": format!("cid-{}", f.n), "client_secret": "s3cret"})),
+        ),
+        row(
+            M::DELETE,
+            "/network-apps/{network}",
+            &[OrgManage],
+            204,
+            |_| "/network-apps/x".into(),
+            None,
+        ),
     ]
 }
 

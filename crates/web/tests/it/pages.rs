@@ -859,6 +859,8 @@ async fn page_matrix_every_role_every_route() {
         (format!("/settings/users/{t}"), Some(P::UsersRead)),
         ("/settings/teams".into(), Some(P::UsersRead)),
         ("/settings/workspaces".into(), Some(P::ChannelsRead)),
+        ("/settings/network-apps".into(), Some(P::OrgManage)),
+        ("/settings/channels/connect".into(), Some(P::ChannelsManage)),
         ("/settings/audit".into(), Some(P::AuditRead)),
         ("/settings/audit.csv".into(), Some(P::AuditRead)),
     ];
@@ -925,6 +927,22 @@ async fn page_matrix_every_role_every_route() {
         (
             "/settings/channels".into(),
             vec![("workspace_id", w.clone()), ("name", String::new())],
+            P::ChannelsManage,
+        ),
+        (
+            "/settings/network-apps/x".into(),
+            vec![("client_id", String::new())],
+            P::OrgManage,
+        ),
+        (
+            "/settings/network-apps/x/remove".into(),
+            vec![],
+            P::OrgManage,
+        ),
+        // Allowed callers learn that the X app is not set up.
+        (
+            "/settings/channels/connect/x".into(),
+            vec![("workspace_id", w.clone())],
             P::ChannelsManage,
         ),
     ];

@@ -187,6 +187,13 @@ impl TestApp {
         &self.state.store
     }
 
+    /// The same app with these network connectors (fixtures instead of the real networks).
+    pub fn with_connectors(mut self, connectors: Arc<owlery_networks::Connectors>) -> TestApp {
+        self.state = self.state.clone().with_connectors(connectors);
+        self.router = owlery_web::router(self.state.clone());
+        self
+    }
+
     pub fn backend(&self) -> &'static str {
         self.state.store.backend_name()
     }

@@ -11,6 +11,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod channels;
 pub mod engine;
 pub mod media;
 pub mod publish;

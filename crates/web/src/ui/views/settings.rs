@@ -203,6 +203,17 @@ impl ChannelRow {
     pub fn is_practice(&self) -> bool {
         self.simulated && !self.is_sandbox()
     }
+    /// A real channel whose connection must be renewed, on a network connected with OAuth: it
+    /// gets a "Reconnect" link.
+    pub fn can_reconnect(&self) -> bool {
+        !self.simulated
+            && matches!(
+                self.status,
+                ChannelStatus::NeedsAttention | ChannelStatus::Disconnected
+            )
+            && owlery_domain::org::Network::parse(&self.network)
+                .is_some_and(crate::connect::is_oauth)
+    }
 }
 
 /// The networks a practice channel can imitate, in the order the form offers them.
@@ -240,6 +251,8 @@ pub struct WorkspacesView {
     /// The network chosen there: `sandbox` or a practice network code.
     pub channel_form_network: String,
     pub channel_errors: FormErrors,
+    /// May connect accounts with OAuth somewhere: the page links to the connect page.
+    pub can_connect: bool,
 }
 
 impl WorkspacesView {
@@ -643,6 +656,7 @@ mod tests {
                     channel_form_workspace_id: "w2".into(),
                     channel_form_network: "instagram".into(),
                     channel_errors: FormErrors::new(),
+                    can_connect: true,
                 },
                 lang,
             );

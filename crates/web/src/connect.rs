@@ -1,0 +1,931 @@
+//! Connecting channels with OAuth 2.0 (authorization code, PKCE where the network takes it), shared
+//! by the settings pages and the network-apps API.
+//!
+//! 1. [`start`]: a person with `channels:manage` on a workspace picks a network (and, on Mastodon,
+//!    a server: Owlery registers its app there the first time). A pending attempt is stored —
+//!    the SHA-256 of `state`, the PKCE verifier sealed, who, where, ten minutes, one use — and the
+//!    person is sent to the network's authorization address.
+//! 2. [`finish`]: the network sends them back to `/oauth/callback/{network}`. The attempt is used
+//!    up whatever happens next; it must be the same person's, for the same network. The code is
+//!    exchanged for tokens, the connector lists the accounts the grant can post as (its own
+//!    follow-up steps: long-lived tokens, Page tokens, organisation roles, boards), and then
+//!    either one channel is made, or the accounts wait (sealed) for [`choose`], or — when the
+//!    attempt reconnects a channel — that channel's credentials are replaced.
+//!
+//! Secrets (client secrets, verifiers, tokens) are sealed by the vault before they are stored,
+//! opened only here on the way to the network, and never logged, audited or shown. Errors are
+//! [`AppError`]s with stable codes (`app_not_configured`, `unknown_state` …); the pages translate
+//! them by code.
+
+use std::time::SystemTime;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use owlery_domain::{
+    ChannelId, InvalidInput, Permission, Target, WorkspaceId,
+    org::{Network, parse_handle},
+    user::DisplayName,
+};
+use owlery_networks::{
+    AccountKind, AppCredentials, ConnectorError, DynConnector, GrantedAccount, mastodon, oauth,
+};
+use owlery_store::{
+    StoreError,
+    oauth::{
+        Attempt, NetworkApp, NewAttempt, NewNetworkApp, Taken, attempt_accounts_purpose,
+        attempt_verifier_purpose, network_app_purpose,
+    },
+    org::{Channel, ChannelCredential, channel_credential_purpose, channel_refresh_purpose},
+    sessions::hash_secret,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{auth::Principal, error::AppError, state::AppState};
+
+/// The networks connected with OAuth 2.0, in the order the pages show them.
+pub const OAUTH_NETWORKS: [Network; 9] = [
+    Network::X,
+    Network::FacebookPage,
+    Network::Instagram,
+    Network::Threads,
+    Network::Linkedin,
+    Network::Tiktok,
+    Network::Youtube,
+    Network::Pinterest,
+    Network::Mastodon,
+];
+
+/// Whether `network` is connected through OAuth (and has an app to configure or register).
+pub fn is_oauth(network: Network) -> bool {
+    OAUTH_NETWORKS.contains(&network)
+}
+
+/// Whether the network's apps are registered by Owlery on each server (Mastodon) rather than
+/// configured by a person.
+pub fn registers_itself(network: Network) -> bool {
+    network == Network::Mastodon
+}
+
+/// The address the network sends people back to: register exactly this at the network.
+pub fn redirect_uri(state: &AppState, network: Network) -> String {
+    state
+        .config
+        .link(&format!("/oauth/callback/{}", network.code()))
+}
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::new(status, code, message)
+}
+
+fn connector_for(
+    state: &AppState,
+    network: Network,
+) -> Result<std::sync::Arc<dyn DynConnector>, AppError> {
+    if !is_oauth(network) {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_oauth",
+            format!(
+                "{} is not connected with OAuth: {}",
+                network.label(),
+                match network {
+                    Network::Bluesky => "connect it with the account's app password.",
+                    _ => "it needs no app.",
+                }
+            ),
+        ));
+    }
+    state.connectors.get(network).ok_or_else(|| {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "network_unavailable",
+            format!("This server has no {} connector.", network.label()),
+        )
+    })
+}
+
+/// What a network error means for the person connecting.
+fn network_error(network: Network, e: &ConnectorError) -> AppError {
+    match e {
+        ConnectorError::Auth { reason } | ConnectorError::Permanent { reason } => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "network_refused",
+            format!("{} refused the connection: {reason}", network.label()),
+        ),
+        other => error(
+            StatusCode::BAD_GATEWAY,
+            "network_unreachable",
+            format!(
+                "{} could not be reached to finish connecting ({other}). Try again in a moment.",
+                network.label()
+            ),
+        ),
+    }
+}
+
+/// An app's secret, opened.
+fn open_app(state: &AppState, app: &NetworkApp) -> Result<AppCredentials, AppError> {
+    let secret = state
+        .vault
+        .open(
+            &network_app_purpose(app.network, app.service.as_deref()),
+            &app.secret_sealed,
+        )
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "app_unreadable",
+                format!(
+                    "The {} app's secret cannot be opened with this server's key: enter it again \
+                     under Settings → Network apps.",
+                    app.network.label()
+                ),
+            )
+        })?;
+    Ok(AppCredentials {
+        client_id: app.client_id.clone(),
+        client_secret: SecretString::from(secret),
+    })
+}
+
+/// A Mastodon server address as Owlery keeps it (`https://host[:port]`), or a 422 about `server`.
+pub fn mastodon_server(raw: &str) -> Result<String, AppError> {
+    if raw.trim().is_empty() {
+        return Err(InvalidInput::new(
+            "server",
+            "required",
+            "Enter the Mastodon server's address, such as mastodon.social.",
+        )
+        .into());
+    }
+    mastodon::instance_url(raw).map_err(|_| {
+        InvalidInput::new(
+            "server",
+            "invalid_server",
+            "This is not a server address: enter one such as mastodon.social or https://hachyderm.io.",
+        )
+        .into()
+    })
+}
+
+/// Check and tidy an app's client id and secret as a person typed them.
+pub fn parse_app(client_id: &str, client_secret: &str) -> Result<(String, String), AppError> {
+    let id = client_id.trim();
+    if id.is_empty() {
+        return Err(
+            InvalidInput::new("client_id", "required", "Enter the app's client id.").into(),
+        );
+    }
+    if id.chars().count() > 300 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(InvalidInput::new(
+            "client_id",
+            "invalid_client_id",
+            "A client id has no spaces and is 300 characters at most.",
+        )
+        .into());
+    }
+    let secret = client_secret.trim();
+    if secret.is_empty() {
+        return Err(InvalidInput::new(
+            "client_secret",
+            "required",
+            "Enter the app's client secret.",
+        )
+        .into());
+    }
+    if secret.chars().count() > 1000 || secret.chars().any(char::is_control) {
+        return Err(InvalidInput::new(
+            "client_secret",
+            "invalid_client_secret",
+            "A client secret is one line of 1,000 characters at most.",
+        )
+        .into());
+    }
+    Ok((id.to_owned(), secret.to_owned()))
+}
+
+/// Set the organisation's app on `network` (sealing the secret). Needs `org:manage`.
+pub async fn set_app(
+    state: &AppState,
+    principal: &Principal,
+    network: Network,
+    service: Option<&str>,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<NetworkApp, AppError> {
+    principal.require(Permission::OrgManage, Target::Organisation)?;
+    connector_for(state, network)?;
+    let service = match (registers_itself(network), service.map(str::trim)) {
+        (true, Some(raw)) if !raw.is_empty() => Some(mastodon_server(raw)?),
+        (true, _) => {
+            return Err(InvalidInput::new(
+                "service",
+                "required",
+                "Mastodon apps belong to one server: give its address as `service`.",
+            )
+            .into());
+        }
+        (false, _) => None,
+    };
+    let (client_id, client_secret) = parse_app(client_id, client_secret)?;
+    let org = crate::pages::load_organisation(state).await?;
+    let sealed = state
+        .vault
+        .seal(
+            &network_app_purpose(network, service.as_deref()),
+            client_secret.as_bytes(),
+        )
+        .map_err(AppError::internal)?;
+    Ok(state
+        .store
+        .set_network_app(
+            &principal.actor(),
+            org.id,
+            &NewNetworkApp {
+                network,
+                service: service.as_deref(),
+                client_id: &client_id,
+                secret_sealed: &sealed,
+                registered: false,
+            },
+        )
+        .await?)
+}
+
+/// What [`start`] needs to know.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub workspace: Option<WorkspaceId>,
+    /// Reconnect this channel (its workspace and network win).
+    pub channel: Option<ChannelId>,
+    /// Mastodon: the server, as typed.
+    pub server: Option<String>,
+}
+
+/// Begin connecting: returns the network's authorization address to send the person to.
+pub async fn start(
+    state: &AppState,
+    principal: &Principal,
+    network: Network,
+    req: StartRequest,
+) -> Result<String, AppError> {
+    let connector = connector_for(state, network)?;
+    // Reconnecting: the channel says where, and which server.
+    let (workspace, channel, stored_service) = match req.channel {
+        Some(id) => {
+            let channel = state.store.channel(id).await?;
+            principal.require(
+                Permission::ChannelsManage,
+                Target::Channel {
+                    workspace: channel.workspace_id,
+                    channel: id,
+                },
+            )?;
+            if channel.network != network || channel.simulated {
+                return Err(error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "not_reconnectable",
+                    format!(
+                        "This channel is not a {} account Owlery can reconnect.",
+                        network.label()
+                    ),
+                ));
+            }
+            let service = state.store.channel_account(id).await?.and_then(|(_, s)| s);
+            (channel.workspace_id, Some(id), service)
+        }
+        None => {
+            let workspace = req.workspace.ok_or_else(|| {
+                AppError::from(InvalidInput::new(
+                    "workspace_id",
+                    "required",
+                    "Choose the workspace the channel belongs to.",
+                ))
+            })?;
+            principal.require(Permission::ChannelsManage, Target::Workspace(workspace))?;
+            match state.store.workspace(workspace).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound(_)) => {
+                    return Err(InvalidInput::new(
+                        "workspace_id",
+                        "unknown_workspace",
+                        "There is no workspace with this id.",
+                    )
+                    .into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+            (workspace, None, None)
+        }
+    };
+    let org = crate::pages::load_organisation(state).await?;
+    let redirect = redirect_uri(state, network);
+    let service = if registers_itself(network) {
+        Some(match stored_service {
+            Some(s) => s,
+            None => mastodon_server(req.server.as_deref().unwrap_or_default())?,
+        })
+    } else {
+        None
+    };
+    let app = match state
+        .store
+        .network_app(org.id, network, service.as_deref())
+        .await?
+    {
+        Some(app) => open_app(state, &app)?,
+        None => match service.as_deref() {
+            Some(server) => {
+                register(state, principal, &*connector, org.id, server, &redirect).await?
+            }
+            None => {
+                return Err(error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "app_not_configured",
+                    format!(
+                        "The organisation's {} app is not set up yet: an administrator adds its \
+                         client id and secret under Settings → Network apps.",
+                        network.label()
+                    ),
+                ));
+            }
+        },
+    };
+    let spec = connector.oauth(service.as_deref()).ok_or_else(|| {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "network_unavailable",
+            format!("{} cannot be connected with OAuth here.", network.label()),
+        )
+    })?;
+    let pending = oauth::Pending::new();
+    let id = Uuid::now_v7();
+    let verifier_sealed = state
+        .vault
+        .seal(
+            &attempt_verifier_purpose(id),
+            pending.verifier.expose_secret().as_bytes(),
+        )
+        .map_err(AppError::internal)?;
+    let address = oauth::authorize_url(&spec, &app.client_id, &redirect, &pending)
+        .map_err(|e| network_error(network, &e))?;
+    state
+        .store
+        .start_oauth_attempt(&NewAttempt {
+            id,
+            state_hash: hash_secret(&pending.state),
+            user_id: principal.user.id,
+            workspace_id: workspace,
+            channel_id: channel,
+            network,
+            service,
+            verifier_sealed,
+        })
+        .await?;
+    tracing::info!(
+        channel.network = network.code(),
+        workspace.id = %workspace,
+        reconnect = channel.is_some(),
+        "sending a person to the network to connect a channel"
+    );
+    Ok(address)
+}
+
+/// Register Owlery on a Mastodon server and keep the app (sealed, audited as registered).
+async fn register(
+    state: &AppState,
+    principal: &Principal,
+    connector: &dyn DynConnector,
+    org: owlery_domain::OrgId,
+    server: &str,
+    redirect: &str,
+) -> Result<AppCredentials, AppError> {
+    let network = connector.network();
+    let app = connector
+        .register_client(server, redirect)
+        .await
+        .map_err(|e| match e {
+            ConnectorError::Auth { reason } | ConnectorError::Permanent { reason } => {
+                AppError::from(InvalidInput::new(
+                    "server",
+                    "registration_refused",
+                    format!("The server {server} did not let Owlery register: {reason}"),
+                ))
+            }
+            other => error(
+                StatusCode::BAD_GATEWAY,
+                "network_unreachable",
+                format!("The server {server} could not be reached ({other}). Check the address."),
+            ),
+        })?
+        .ok_or_else(|| {
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "app_not_configured",
+                format!("{} apps are not registered automatically.", network.label()),
+            )
+        })?;
+    let sealed = state
+        .vault
+        .seal(
+            &network_app_purpose(network, Some(server)),
+            app.client_secret.expose_secret().as_bytes(),
+        )
+        .map_err(AppError::internal)?;
+    state
+        .store
+        .set_network_app(
+            &principal.actor(),
+            org,
+            &NewNetworkApp {
+                network,
+                service: Some(server),
+                client_id: &app.client_id,
+                secret_sealed: &sealed,
+                registered: true,
+            },
+        )
+        .await?;
+    tracing::info!(
+        channel.network = network.code(),
+        network.server = server,
+        "registered Owlery's app on the server"
+    );
+    Ok(app)
+}
+
+/// The query of `/oauth/callback/{network}`: the code and state, or the network's error.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// How a callback ended.
+#[derive(Debug)]
+pub enum Finished {
+    /// New channels.
+    Connected(Vec<Channel>),
+    /// The channel being reconnected, connected again.
+    Reconnected(Channel),
+    /// Several accounts: the person chooses ([`choices`], [`choose`]).
+    Choose(Uuid),
+    /// The person (or the network) said no; `error` is the network's code.
+    Declined {
+        error: String,
+        description: Option<String>,
+    },
+}
+
+/// One account as it waits for a choice, tokens included (sealed as a whole).
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    kind: String,
+    id: String,
+    handle: String,
+    name: String,
+    secret: String,
+    refresh: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<&GrantedAccount> for Stored {
+    fn from(a: &GrantedAccount) -> Stored {
+        Stored {
+            kind: a.kind.code().to_owned(),
+            id: a.id.clone(),
+            handle: a.handle.clone(),
+            name: a.name.clone(),
+            secret: a.secret.expose_secret().to_owned(),
+            refresh: a.refresh.as_ref().map(|r| r.expose_secret().to_owned()),
+            expires_at: a.expires_at.map(Into::into),
+        }
+    }
+}
+
+impl Stored {
+    fn into_account(self) -> GrantedAccount {
+        GrantedAccount {
+            kind: AccountKind::parse(&self.kind).unwrap_or(AccountKind::Profile),
+            id: self.id,
+            handle: self.handle,
+            name: self.name,
+            secret: SecretString::from(self.secret),
+            refresh: self.refresh.map(SecretString::from),
+            expires_at: self.expires_at.map(Into::into),
+        }
+    }
+}
+
+/// Finish connecting, where the network sent the person back.
+pub async fn finish(
+    state: &AppState,
+    principal: &Principal,
+    network: Network,
+    query: Callback,
+) -> Result<Finished, AppError> {
+    let nonempty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let state_param = nonempty(&query.state);
+    if let Some(code) = nonempty(&query.error) {
+        // Use the attempt up, whoever's it is: the same state never works again.
+        if let Some(s) = &state_param {
+            state.store.take_oauth_attempt(&hash_secret(s)).await?;
+        }
+        return Ok(Finished::Declined {
+            error: code.chars().take(100).collect(),
+            description: nonempty(&query.error_description).map(|d| d.chars().take(300).collect()),
+        });
+    }
+    let Some(state_param) = state_param else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "missing_state",
+            "The network sent you back without the connection's state: start connecting again.",
+        ));
+    };
+    let attempt = match state
+        .store
+        .take_oauth_attempt(&hash_secret(&state_param))
+        .await?
+    {
+        Taken::Attempt(a) => a,
+        Taken::Expired => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "expired_state",
+                "Connecting took longer than 10 minutes, so this link no longer works: start again.",
+            ));
+        }
+        Taken::Unknown => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "unknown_state",
+                "This connection link was already used or is not one Owlery made: start connecting again.",
+            ));
+        }
+    };
+    if attempt.network != network {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "wrong_network",
+            "This connection was started for another network: start connecting again.",
+        ));
+    }
+    if attempt.user_id != principal.user.id {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "not_your_connection",
+            "Someone else started this connection; only they can finish it.",
+        ));
+    }
+    let Some(code) = nonempty(&query.code) else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "missing_code",
+            "The network sent you back without an authorization code: start connecting again.",
+        ));
+    };
+    let target = match attempt.channel_id {
+        Some(channel) => Target::Channel {
+            workspace: attempt.workspace_id,
+            channel,
+        },
+        None => Target::Workspace(attempt.workspace_id),
+    };
+    principal.require(Permission::ChannelsManage, target)?;
+
+    let connector = connector_for(state, network)?;
+    let service = attempt.service.as_deref();
+    let org = crate::pages::load_organisation(state).await?;
+    let app = match state.store.network_app(org.id, network, service).await? {
+        Some(app) => open_app(state, &app)?,
+        None => {
+            return Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "app_not_configured",
+                format!(
+                    "The organisation's {} app was removed while you were connecting.",
+                    network.label()
+                ),
+            ));
+        }
+    };
+    let verifier = state
+        .vault
+        .open(
+            &attempt_verifier_purpose(attempt.id),
+            &attempt.verifier_sealed,
+        )
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(SecretString::from)
+        .ok_or_else(|| AppError::internal("an attempt's verifier does not open"))?;
+    let spec = connector
+        .oauth(service)
+        .ok_or_else(|| AppError::internal("the connector lost its OAuth spec"))?;
+    let http = owlery_networks::http::client(Default::default()).map_err(AppError::internal)?;
+    let grant = oauth::exchange_code(
+        &http,
+        &spec,
+        &app,
+        &code,
+        &redirect_uri(state, network),
+        Some(&verifier),
+        SystemTime::now(),
+    )
+    .await
+    .map_err(|e| network_error(network, &e))?;
+    let accounts = connector
+        .granted_accounts(&app, grant, service)
+        .await
+        .map_err(|e| network_error(network, &e))?;
+    if accounts.is_empty() {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_accounts",
+            no_accounts_message(network),
+        ));
+    }
+    if let Some(channel) = attempt.channel_id {
+        return reconnect(state, principal, &attempt, channel, accounts).await;
+    }
+    if let [only] = accounts.as_slice() {
+        let channel = create(state, principal, &attempt, only).await?;
+        return Ok(Finished::Connected(vec![channel]));
+    }
+    let stored: Vec<Stored> = accounts.iter().map(Stored::from).collect();
+    let json = serde_json::to_vec(&stored).map_err(AppError::internal)?;
+    let sealed = state
+        .vault
+        .seal(&attempt_accounts_purpose(attempt.id), &json)
+        .map_err(AppError::internal)?;
+    state.store.keep_oauth_choices(attempt.id, &sealed).await?;
+    Ok(Finished::Choose(attempt.id))
+}
+
+fn no_accounts_message(network: Network) -> String {
+    match network {
+        Network::FacebookPage => {
+            "This Facebook login manages no Page Owlery may post to: sign in as a Page's admin, and \
+             allow every Page when Facebook asks."
+                .into()
+        }
+        Network::Instagram => {
+            "No Instagram professional account is linked to a Page this login manages: link the \
+             Instagram account to a Facebook Page first."
+                .into()
+        }
+        Network::Pinterest => "This Pinterest account has no board yet: create one first.".into(),
+        Network::Youtube => {
+            "This Google account has no YouTube channel: create one, then connect again.".into()
+        }
+        other => format!("{} named no account Owlery can post as.", other.label()),
+    }
+}
+
+/// Seal an account's tokens under a channel's id.
+fn credential_for(
+    state: &AppState,
+    id: ChannelId,
+    account: &GrantedAccount,
+    service: Option<&str>,
+) -> Result<ChannelCredential, AppError> {
+    let sealed = state
+        .vault
+        .seal(
+            &channel_credential_purpose(id),
+            account.secret.expose_secret().as_bytes(),
+        )
+        .map_err(AppError::internal)?;
+    let refresh_sealed = account
+        .refresh
+        .as_ref()
+        .map(|r| {
+            state
+                .vault
+                .seal(&channel_refresh_purpose(id), r.expose_secret().as_bytes())
+                .map_err(AppError::internal)
+        })
+        .transpose()?;
+    Ok(ChannelCredential {
+        service: service.map(str::to_owned),
+        account_id: account.id.clone(),
+        sealed,
+        refresh_sealed,
+        expires_at: account.expires_at.map(Into::into),
+    })
+}
+
+/// Make the channel of one account in the attempt's workspace.
+async fn create(
+    state: &AppState,
+    principal: &Principal,
+    attempt: &Attempt,
+    account: &GrantedAccount,
+) -> Result<Channel, AppError> {
+    let handle = parse_handle(&account.handle)
+        .or_else(|_| parse_handle(&account.id))
+        .map_err(|_| AppError::internal("the network named an account without a usable handle"))?;
+    let name = DisplayName::parse("name", &account.name)
+        .or_else(|_| DisplayName::parse("name", &handle))
+        .map_err(AppError::from)?;
+    let id = ChannelId::new();
+    let credential = credential_for(state, id, account, attempt.service.as_deref())?;
+    let channel = state
+        .store
+        .create_connected_channel(
+            &principal.actor(),
+            attempt.workspace_id,
+            attempt.network,
+            &name,
+            &handle,
+            id,
+            &credential,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { .. } => error(
+                StatusCode::CONFLICT,
+                "already_connected",
+                format!(
+                    "@{handle} is already a channel. To renew its connection, use Reconnect on \
+                     that channel."
+                ),
+            ),
+            other => other.into(),
+        })?;
+    tracing::info!(channel.id = %channel.id, channel.network = attempt.network.code(), "connected a channel");
+    Ok(channel)
+}
+
+/// Replace a channel's credentials with the grant's for the same account.
+async fn reconnect(
+    state: &AppState,
+    principal: &Principal,
+    attempt: &Attempt,
+    channel: ChannelId,
+    accounts: Vec<GrantedAccount>,
+) -> Result<Finished, AppError> {
+    let current = state.store.channel(channel).await?;
+    let known = state
+        .store
+        .channel_account(channel)
+        .await?
+        .map(|(id, _)| id);
+    let account = accounts.into_iter().find(|a| match &known {
+        Some(id) => a.id == *id,
+        None => parse_handle(&a.handle).is_ok_and(|h| h == current.handle),
+    });
+    let Some(account) = account else {
+        return Err(error(
+            StatusCode::CONFLICT,
+            "different_account",
+            format!(
+                "You signed in to {} as another account than @{}'s. Sign in as @{} (sign out of {} \
+                 first if needed), then reconnect again.",
+                attempt.network.label(),
+                current.handle,
+                current.handle,
+                attempt.network.label()
+            ),
+        ));
+    };
+    let credential = credential_for(state, channel, &account, attempt.service.as_deref())?;
+    let channel = state
+        .store
+        .reconnect_channel(&principal.actor(), channel, &credential)
+        .await?;
+    tracing::info!(channel.id = %channel.id, channel.network = attempt.network.code(), "reconnected a channel");
+    Ok(Finished::Reconnected(channel))
+}
+
+/// An account to choose, as the chooser shows it (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub kind: AccountKind,
+    pub id: String,
+    pub handle: String,
+    pub name: String,
+    /// Already a channel (on this network, with this handle).
+    pub connected: bool,
+}
+
+/// The attempt waiting for the person's choice, and its accounts.
+pub async fn choices(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(Attempt, Vec<Choice>), AppError> {
+    let (attempt, accounts) = waiting(state, principal, id).await?;
+    let existing: Vec<String> = state
+        .store
+        .list_channels(None)
+        .await?
+        .into_iter()
+        .filter(|c| c.network == attempt.network)
+        .map(|c| c.handle)
+        .collect();
+    let choices = accounts
+        .into_iter()
+        .map(|a| {
+            let handle = parse_handle(&a.handle).unwrap_or_else(|_| a.id.clone());
+            Choice {
+                connected: existing.contains(&handle),
+                kind: a.kind,
+                id: a.id,
+                handle,
+                name: a.name,
+            }
+        })
+        .collect();
+    Ok((attempt, choices))
+}
+
+async fn waiting(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(Attempt, Vec<GrantedAccount>), AppError> {
+    let attempt = state.store.oauth_choices(id).await?.ok_or_else(|| {
+        error(
+            StatusCode::GONE,
+            "choice_expired",
+            "This choice is no longer open (it was made, or 10 minutes passed): connect again.",
+        )
+    })?;
+    if attempt.user_id != principal.user.id {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "not_your_connection",
+            "Someone else started this connection; only they can finish it.",
+        ));
+    }
+    principal.require(
+        Permission::ChannelsManage,
+        Target::Workspace(attempt.workspace_id),
+    )?;
+    let sealed = attempt
+        .accounts_sealed
+        .as_deref()
+        .ok_or_else(|| AppError::internal("a waiting attempt without accounts"))?;
+    let opened = state
+        .vault
+        .open(&attempt_accounts_purpose(attempt.id), sealed)
+        .map_err(AppError::internal)?;
+    let stored: Vec<Stored> = serde_json::from_slice(&opened).map_err(AppError::internal)?;
+    Ok((
+        attempt,
+        stored.into_iter().map(Stored::into_account).collect(),
+    ))
+}
+
+/// Connect the accounts chosen (by their ids). The choice is made once; accounts that are
+/// already channels are skipped and named.
+pub async fn choose(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    chosen: &[String],
+) -> Result<(Vec<Channel>, Vec<String>), AppError> {
+    let (attempt, accounts) = waiting(state, principal, id).await?;
+    let picked: Vec<GrantedAccount> = accounts
+        .into_iter()
+        .filter(|a| chosen.contains(&a.id))
+        .collect();
+    if picked.is_empty() {
+        return Err(InvalidInput::new(
+            "account",
+            "choose_one",
+            "Choose at least one account to connect.",
+        )
+        .into());
+    }
+    if !state.store.finish_oauth_attempt(attempt.id).await? {
+        return Err(error(
+            StatusCode::GONE,
+            "choice_expired",
+            "This choice was already made: look for the channels under Workspaces & channels.",
+        ));
+    }
+    let mut created = Vec::new();
+    let mut skipped = Vec::new();
+    for account in &picked {
+        match create(state, principal, &attempt, account).await {
+            Ok(c) => created.push(c),
+            Err(e) if e.code == "already_connected" => skipped.push(account.handle.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((created, skipped))
+}

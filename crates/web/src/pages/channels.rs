@@ -1,0 +1,555 @@
+//! Connecting channels with OAuth, as pages: Settings → Network apps (the organisation's OAuth
+//! clients, `org:manage`), the connect page and the network's way back (`channels:manage` on the
+//! workspace), and the account chooser. The flow itself is [`crate::connect`].
+
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use owlery_domain::{ChannelId, Permission, Target, WorkspaceId, org::Network};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{form::FormData, lang_of, load_organisation, page_for, render, unprocessable};
+use crate::{
+    auth::PagePrincipal,
+    connect::{self, Finished, OAUTH_NETWORKS, StartRequest},
+    error::AppError,
+    i18n::{self, Lang},
+    state::AppState,
+    ui::views::{
+        FieldError, Flash, FormErrors, Section, SelectOption,
+        channels::{
+            ChoiceRow, ChooseView, ConnectNetwork, ConnectResultView, ConnectView, NetworkAppRow,
+            NetworkAppsView, ReconnectTarget, ServerAppRow,
+        },
+    },
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/settings/network-apps", get(network_apps))
+        .route("/settings/network-apps/{network}", post(save_app))
+        .route("/settings/network-apps/{network}/remove", post(remove_app))
+        .route("/settings/channels/connect", get(connect_page))
+        .route("/settings/channels/connect/{network}", post(start))
+        .route("/oauth/callback/{network}", get(callback))
+        .route(
+            "/settings/channels/choose/{attempt}",
+            get(choose_page).post(choose),
+        )
+}
+
+fn settings_page(p: &PagePrincipal, path: &str) -> crate::ui::views::Page {
+    page_for(p, path).with_section(Section::Settings)
+}
+
+fn network_of(code: &str) -> Result<Network, AppError> {
+    Network::parse(code)
+        .filter(|n| connect::is_oauth(*n))
+        .ok_or_else(|| AppError::not_found("network"))
+}
+
+/// A flow error in the reader's language: `connect-error-<field>-<code>` or
+/// `connect-error-<code>` where there is a translation, else the English message.
+fn message_of(lang: Lang, e: &AppError, network: Option<Network>) -> String {
+    let code = e.code.replace('_', "-");
+    let mut keys: Vec<String> = e
+        .field
+        .iter()
+        .map(|f| format!("connect-error-{}-{code}", f.replace('_', "-")))
+        .collect();
+    keys.push(format!("connect-error-{code}"));
+    let name = network.map(Network::label).unwrap_or("");
+    keys.into_iter()
+        .find(|k| i18n::has_key(lang, k))
+        .map(|k| i18n::tr_args(lang, &k, &[("network", i18n::Arg::Str(name.to_owned()))]))
+        .unwrap_or_else(|| e.message.clone())
+}
+
+/// Errors whose English message carries the network's own words, shown beside the translation.
+fn carries_detail(e: &AppError) -> bool {
+    matches!(
+        e.code,
+        "network_refused" | "network_unreachable" | "registration_refused"
+    )
+}
+
+/// Where each network's apps are made.
+fn portal(network: Network) -> &'static str {
+    match network {
+        Network::X => "https://developer.x.com/en/portal/dashboard",
+        Network::FacebookPage | Network::Instagram | Network::Threads => {
+            "https://developers.facebook.com/apps/"
+        }
+        Network::Linkedin => "https://www.linkedin.com/developers/apps",
+        Network::Tiktok => "https://developers.tiktok.com/apps/",
+        Network::Youtube => "https://console.cloud.google.com/apis/credentials",
+        Network::Pinterest => "https://developers.pinterest.com/apps/",
+        Network::Mastodon | Network::Bluesky | Network::Sandbox => "",
+    }
+}
+
+// ---- network apps ----
+
+#[derive(Deserialize, Default)]
+struct AppsQuery {
+    #[serde(default)]
+    saved: String,
+    #[serde(default)]
+    removed: String,
+}
+
+async fn apps_view(state: &AppState, p: &PagePrincipal) -> Result<NetworkAppsView, AppError> {
+    let org = load_organisation(state).await?;
+    let stored = state.store.network_apps(org.id).await?;
+    let apps = OAUTH_NETWORKS
+        .into_iter()
+        .map(|network| {
+            let own = stored
+                .iter()
+                .find(|a| a.network == network && a.service.is_none());
+            let scopes = state
+                .connectors
+                .get(network)
+                .and_then(|c| c.oauth(Some("https://mastodon.example")))
+                .map(|spec| spec.scopes)
+                .unwrap_or_default();
+            NetworkAppRow {
+                network: network.code().to_owned(),
+                automatic: connect::registers_itself(network),
+                configured: own.is_some() || connect::registers_itself(network),
+                client_id: own.map(|a| a.client_id.clone()).unwrap_or_default(),
+                redirect_uri: connect::redirect_uri(state, network),
+                portal: portal(network).to_owned(),
+                scopes,
+                updated_at: own.map(|a| a.updated_at),
+            }
+        })
+        .collect();
+    let servers = stored
+        .iter()
+        .filter_map(|a| {
+            Some(ServerAppRow {
+                server: a.service.clone()?,
+                client_id: a.client_id.clone(),
+                updated_at: a.updated_at,
+            })
+        })
+        .collect();
+    Ok(NetworkAppsView {
+        page: settings_page(p, "/settings/network-apps"),
+        apps,
+        servers,
+        form_network: String::new(),
+        form_client_id: String::new(),
+        errors: FormErrors::new(),
+    })
+}
+
+async fn network_apps(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Query(q): Query<AppsQuery>,
+) -> Result<Response, AppError> {
+    p.0.require(Permission::OrgManage, Target::Organisation)?;
+    let lang = lang_of(&p);
+    let mut view = apps_view(&state, &p).await?;
+    let done = [("napp-saved", &q.saved), ("napp-removed", &q.removed)]
+        .into_iter()
+        .find_map(|(key, code)| Some((key, Network::parse(code)?)));
+    let flash = done.map(|(key, n)| {
+        let network = view.page.network_name(n.code());
+        Flash::success(i18n::tr_args(lang, key, &[("network", network.into())]))
+    });
+    view.page = view.page.with_flash(flash);
+    Ok(render(&view))
+}
+
+async fn save_app(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(code): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    p.0.require(Permission::OrgManage, Target::Organisation)?;
+    let network = network_of(&code)?;
+    let lang = lang_of(&p);
+    match connect::set_app(
+        &state,
+        &p.0,
+        network,
+        None,
+        &form.get("client_id"),
+        &form.raw("client_secret"),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/settings/network-apps?saved={}#napp-{}",
+            network.code(),
+            network.code()
+        ))
+        .into_response()),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let mut view = apps_view(&state, &p).await?;
+            view.form_network = network.code().to_owned();
+            view.form_client_id = form.get("client_id");
+            let field = e.field.clone().unwrap_or_default();
+            let key = format!("napp-error-{}", field.replace('_', "-"));
+            view.errors = FormErrors(vec![FieldError::new(
+                field,
+                i18n::tr_or(lang, &key, &e.message),
+            )]);
+            Ok(unprocessable(render(&view)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn remove_app(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(code): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    p.0.require(Permission::OrgManage, Target::Organisation)?;
+    let network = network_of(&code)?;
+    let service = match form.get("service") {
+        s if s.is_empty() => None,
+        s => Some(connect::mastodon_server(&s)?),
+    };
+    let org = load_organisation(&state).await?;
+    state
+        .store
+        .delete_network_app(&p.0.actor(), org.id, network, service.as_deref())
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/settings/network-apps?removed={}",
+        network.code()
+    ))
+    .into_response())
+}
+
+// ---- connecting ----
+
+#[derive(Deserialize, Default)]
+struct ConnectQuery {
+    #[serde(default)]
+    workspace: String,
+    #[serde(default)]
+    channel: String,
+}
+
+/// The connect page sends people to the networks' own sites: its forms may go there (a form's
+/// redirect is held to the page's `form-action`). Everything else stays as strict as elsewhere.
+fn with_connect_csp(state: &AppState, mut res: Response) -> Response {
+    let plain_http = if state.config.public_url.starts_with("http://") {
+        " http:"
+    } else {
+        ""
+    };
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         frame-ancestors 'none'; form-action 'self' https:{plain_http}; base-uri 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    res
+}
+
+async fn connect_view(
+    state: &AppState,
+    p: &PagePrincipal,
+    q: &ConnectQuery,
+) -> Result<ConnectView, AppError> {
+    let org = load_organisation(state).await?;
+    let apps = state.store.network_apps(org.id).await?;
+    let ready = |n: Network| {
+        state.connectors.get(n).is_some()
+            && (connect::registers_itself(n)
+                || apps.iter().any(|a| a.network == n && a.service.is_none()))
+    };
+    let reconnect = match ChannelId::parse(&q.channel) {
+        Some(id) => {
+            let channel = state.store.channel(id).await?;
+            p.0.require(
+                Permission::ChannelsManage,
+                Target::Channel {
+                    workspace: channel.workspace_id,
+                    channel: id,
+                },
+            )?;
+            if channel.simulated || !connect::is_oauth(channel.network) {
+                return Err(AppError::not_found("channel to reconnect"));
+            }
+            Some(ReconnectTarget {
+                channel_id: id.to_string(),
+                network: channel.network.code().to_owned(),
+                name: channel.name.clone(),
+                handle: channel.handle.clone(),
+                reason: state
+                    .store
+                    .channel_status_reason(id)
+                    .await?
+                    .unwrap_or_default(),
+                ready: ready(channel.network),
+            })
+        }
+        None => None,
+    };
+    let chosen = WorkspaceId::parse(&q.workspace);
+    let workspaces = state
+        .store
+        .list_workspaces()
+        .await?
+        .into_iter()
+        .filter(|w| {
+            p.0.access
+                .can(Permission::ChannelsManage, Target::Workspace(w.id))
+        })
+        .map(|w| SelectOption::new(w.id.to_string(), w.name, Some(w.id) == chosen))
+        .collect();
+    Ok(ConnectView {
+        page: settings_page(p, "/settings/channels/connect"),
+        workspaces,
+        networks: OAUTH_NETWORKS
+            .into_iter()
+            .map(|n| ConnectNetwork {
+                code: n.code().to_owned(),
+                ready: ready(n),
+                needs_server: connect::registers_itself(n),
+            })
+            .collect(),
+        reconnect,
+        can_configure: p.0.access.can(Permission::OrgManage, Target::Organisation),
+        server: String::new(),
+        errors: FormErrors::new(),
+    })
+}
+
+async fn connect_page(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Query(q): Query<ConnectQuery>,
+) -> Result<Response, AppError> {
+    p.0.require_anywhere(Permission::ChannelsManage)?;
+    let view = connect_view(&state, &p, &q).await?;
+    Ok(with_connect_csp(&state, render(&view)))
+}
+
+async fn start(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(code): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let network = network_of(&code)?;
+    let channel = match form.get("channel_id") {
+        s if s.is_empty() => None,
+        s => Some(ChannelId::parse(&s).ok_or_else(|| AppError::not_found("channel"))?),
+    };
+    let workspace = WorkspaceId::parse(&form.get("workspace_id"));
+    match workspace {
+        Some(ws) if channel.is_none() => {
+            p.0.require(Permission::ChannelsManage, Target::Workspace(ws))?;
+        }
+        _ => p.0.require_anywhere(Permission::ChannelsManage)?,
+    }
+    let server = form.get("server");
+    let request = StartRequest {
+        workspace,
+        channel,
+        server: Some(server.clone()).filter(|s| !s.is_empty()),
+    };
+    match connect::start(&state, &p.0, network, request).await {
+        Ok(address) => Ok(Redirect::to(&address).into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
+            let lang = lang_of(&p);
+            let q = ConnectQuery {
+                workspace: form.get("workspace_id"),
+                channel: form.get("channel_id"),
+            };
+            // The page cannot be shown again (a channel that cannot be reconnected): the error
+            // on a page of its own.
+            let Ok(mut view) = connect_view(&state, &p, &q).await else {
+                return Ok(result_page(&p, Some(network), &e));
+            };
+            view.server = server;
+            let field = match e.field.as_deref() {
+                Some("server") => "server",
+                Some("workspace_id") => "workspace_id",
+                _ => "",
+            };
+            let mut message = message_of(lang, &e, Some(network));
+            if carries_detail(&e) {
+                message = format!("{message} ({})", e.message);
+            }
+            view.errors = FormErrors(vec![FieldError::new(field, message)]);
+            let mut res = unprocessable(render(&view));
+            *res.status_mut() = e.status;
+            Ok(with_connect_csp(&state, res))
+        }
+        Err(e) if e.status.is_server_error() && e.code == "network_unreachable" => {
+            Ok(result_page(&p, Some(network), &e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A flow error as a page: what happened and what to do, in the reader's language.
+fn result_page(p: &PagePrincipal, network: Option<Network>, e: &AppError) -> Response {
+    let view = ConnectResultView {
+        page: settings_page(p, "/settings/channels/connect"),
+        network: network.map(|n| n.code().to_owned()).unwrap_or_default(),
+        declined: false,
+        message: message_of(lang_of(p), e, network),
+        detail: if carries_detail(e) {
+            e.message.clone()
+        } else {
+            String::new()
+        },
+    };
+    let mut res = render(&view);
+    *res.status_mut() = e.status;
+    res
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(code): Path<String>,
+    Query(q): Query<connect::Callback>,
+) -> Result<Response, AppError> {
+    p.0.require_anywhere(Permission::ChannelsManage)?;
+    let network = network_of(&code)?;
+    match connect::finish(&state, &p.0, network, q).await {
+        Ok(Finished::Connected(channels)) => Ok(Redirect::to(&format!(
+            "/settings/workspaces?connected={}",
+            channels.len()
+        ))
+        .into_response()),
+        Ok(Finished::Reconnected(channel)) => Ok(Redirect::to(&format!(
+            "/settings/workspaces?reconnected={}",
+            channel.id
+        ))
+        .into_response()),
+        Ok(Finished::Choose(id)) => {
+            Ok(Redirect::to(&format!("/settings/channels/choose/{id}")).into_response())
+        }
+        Ok(Finished::Declined { error, description }) => {
+            let lang = lang_of(&p);
+            let key = if error == "access_denied" {
+                "connect-declined-access-denied"
+            } else {
+                "connect-declined"
+            };
+            let view = ConnectResultView {
+                page: settings_page(&p, "/settings/channels/connect"),
+                network: network.code().to_owned(),
+                declined: true,
+                message: i18n::tr_args(
+                    lang,
+                    key,
+                    &[("network", crate::i18n::Arg::Str(network.label().to_owned()))],
+                ),
+                // A bare `access_denied` says nothing the message does not.
+                detail: description.unwrap_or_else(|| {
+                    if error == "access_denied" {
+                        String::new()
+                    } else {
+                        error
+                    }
+                }),
+            };
+            Ok(render(&view))
+        }
+        Err(e) if e.status != StatusCode::INTERNAL_SERVER_ERROR => {
+            Ok(result_page(&p, Some(network), &e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn attempt_of(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::not_found("connection"))
+}
+
+async fn choose_view(
+    state: &AppState,
+    p: &PagePrincipal,
+    id: Uuid,
+) -> Result<ChooseView, AppError> {
+    let (attempt, choices) = connect::choices(state, &p.0, id).await?;
+    let workspace = state.store.workspace(attempt.workspace_id).await?.name;
+    Ok(ChooseView {
+        page: settings_page(p, "/settings/channels/connect"),
+        attempt_id: id.to_string(),
+        network: attempt.network.code().to_owned(),
+        workspace,
+        choices: choices
+            .into_iter()
+            .map(|c| ChoiceRow {
+                id: c.id,
+                kind: c.kind.code().to_owned(),
+                name: c.name,
+                handle: c.handle,
+                connected: c.connected,
+            })
+            .collect(),
+        errors: FormErrors::new(),
+    })
+}
+
+async fn choose_page(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    p.0.require_anywhere(Permission::ChannelsManage)?;
+    let id = attempt_of(&raw)?;
+    match choose_view(&state, &p, id).await {
+        Ok(view) => Ok(render(&view)),
+        Err(e) if e.code == "choice_expired" => Ok(result_page(&p, None, &e)),
+        Err(e) => Err(e),
+    }
+}
+
+async fn choose(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(raw): Path<String>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    p.0.require_anywhere(Permission::ChannelsManage)?;
+    let id = attempt_of(&raw)?;
+    let chosen = form.all("account");
+    match connect::choose(&state, &p.0, id, &chosen).await {
+        Ok((created, _skipped)) => Ok(Redirect::to(&format!(
+            "/settings/workspaces?connected={}",
+            created.len()
+        ))
+        .into_response()),
+        Err(e) if e.code == "choose_one" => {
+            let mut view = choose_view(&state, &p, id).await?;
+            view.errors = FormErrors(vec![FieldError::new(
+                "account",
+                message_of(lang_of(&p), &e, None),
+            )]);
+            Ok(unprocessable(render(&view)))
+        }
+        Err(e) if e.code == "choice_expired" => Ok(result_page(&p, None, &e)),
+        Err(e)
+            if e.status != StatusCode::INTERNAL_SERVER_ERROR
+                && e.status != StatusCode::FORBIDDEN =>
+        {
+            Ok(result_page(&p, None, &e))
+        }
+        Err(e) => Err(e),
+    }
+}

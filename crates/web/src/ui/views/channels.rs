@@ -1,0 +1,152 @@
+//! Connecting channels with OAuth: the organisation's network apps, the connect page, the account
+//! chooser and the result of a connection (see [`crate::connect`]).
+//!
+//! Form actions, each with `csrf_token`:
+//! - `POST /settings/network-apps/{network}` — `client_id`, `client_secret`
+//! - `POST /settings/network-apps/{network}/remove` — `service` (Mastodon servers)
+//! - `POST /settings/channels/connect/{network}` — `workspace_id`, `server` (Mastodon),
+//!   `channel_id` (reconnecting); answers with a redirect to the network
+//! - `POST /settings/channels/choose/{attempt}` — `account` (repeated account ids)
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::{FormErrors, Page, SelectOption};
+
+/// One network's app, as the network-apps page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkAppRow {
+    /// The network code.
+    pub network: String,
+    /// Owlery registers its own app on each server (Mastodon): nothing to configure.
+    pub automatic: bool,
+    pub configured: bool,
+    pub client_id: String,
+    /// What to register at the network as the redirect URI.
+    pub redirect_uri: String,
+    /// Where the network's apps are made.
+    pub portal: String,
+    /// The scopes (permissions) Owlery asks for.
+    pub scopes: Vec<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// An app Owlery registered on a Mastodon server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerAppRow {
+    pub server: String,
+    pub client_id: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /settings/network-apps`.
+#[derive(Template)]
+#[template(path = "settings/network_apps.html")]
+pub struct NetworkAppsView {
+    pub page: Page,
+    pub apps: Vec<NetworkAppRow>,
+    pub servers: Vec<ServerAppRow>,
+    /// The network whose form came back with errors, and what was typed in it.
+    pub form_network: String,
+    pub form_client_id: String,
+    pub errors: FormErrors,
+}
+
+impl NetworkAppsView {
+    fn errors_for(&self, network: &str) -> FormErrors {
+        if self.form_network == network {
+            self.errors.clone()
+        } else {
+            FormErrors::new()
+        }
+    }
+
+    fn client_id_value(&self, app: &NetworkAppRow) -> String {
+        if self.form_network == app.network {
+            self.form_client_id.clone()
+        } else {
+            app.client_id.clone()
+        }
+    }
+}
+
+/// A network on the connect page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectNetwork {
+    pub code: String,
+    /// An app is set up (or registers itself): the button works.
+    pub ready: bool,
+    /// Needs a server address (Mastodon).
+    pub needs_server: bool,
+}
+
+/// The channel being reconnected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconnectTarget {
+    pub channel_id: String,
+    pub network: String,
+    pub name: String,
+    pub handle: String,
+    /// Why it needs reconnecting, as the network said.
+    pub reason: String,
+    pub ready: bool,
+}
+
+/// `GET /settings/channels/connect`.
+#[derive(Template)]
+#[template(path = "settings/connect.html")]
+pub struct ConnectView {
+    pub page: Page,
+    /// Workspaces the person may connect channels in.
+    pub workspaces: Vec<SelectOption>,
+    pub networks: Vec<ConnectNetwork>,
+    pub reconnect: Option<ReconnectTarget>,
+    /// The person may set up network apps (shown a link where one is missing).
+    pub can_configure: bool,
+    /// What was typed as the Mastodon server.
+    pub server: String,
+    pub errors: FormErrors,
+}
+
+/// One account to choose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChoiceRow {
+    pub id: String,
+    /// `profile`, `page`, `professional`, `organization`, `board`, `channel`.
+    pub kind: String,
+    pub name: String,
+    pub handle: String,
+    /// Already a channel: not offered again.
+    pub connected: bool,
+}
+
+/// `GET /settings/channels/choose/{attempt}`.
+#[derive(Template)]
+#[template(path = "settings/connect_choose.html")]
+pub struct ChooseView {
+    pub page: Page,
+    pub attempt_id: String,
+    pub network: String,
+    pub workspace: String,
+    pub choices: Vec<ChoiceRow>,
+    pub errors: FormErrors,
+}
+
+impl ChooseView {
+    fn any_open(&self) -> bool {
+        self.choices.iter().any(|c| !c.connected)
+    }
+}
+
+/// A connection that did not go through (or was cancelled), explained.
+#[derive(Template)]
+#[template(path = "settings/connect_result.html")]
+pub struct ConnectResultView {
+    pub page: Page,
+    pub network: String,
+    /// The person (or the network) said no: a calm note rather than an error.
+    pub declined: bool,
+    pub message: String,
+    /// The network's own words, when it sent any.
+    pub detail: String,
+}
