@@ -22,6 +22,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod comments;
 pub mod engine;
+pub mod inbox;
 pub mod jobs;
 pub mod media;
 pub mod notifications;
