@@ -65,6 +65,8 @@ Settings without a flag (environment variable, or the key in owlery.toml):
                                [default: 8]
   OWLERY_JOB_LEASE_SECS        job_lease_secs: how long a claimed job is its worker's before
                                others may take it over (10-3600) [default: 300]
+  OWLERY_INBOX_POLL_SECS       inbox_poll_secs: how often channels' inboxes are read on networks
+                               that do not push (5-3600) [default: 60]
   OWLERY_SECRET_KEY            secret_key: 32 bytes, base64, the key that wraps the keys of
                                secrets at rest (change it with `owlery admin rotate-key`)
                                [default: <data-dir>/secret.key, created on first start]

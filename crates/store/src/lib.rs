@@ -23,6 +23,7 @@ pub mod campaigns;
 pub mod comments;
 pub mod engine;
 pub mod inbox;
+pub mod inbox_polls;
 pub mod jobs;
 pub mod media;
 pub mod notifications;

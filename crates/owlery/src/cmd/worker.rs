@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use owlery_jobs::{
     Shutdown, Worker, housekeeping,
+    inbox_poll::Poller,
     mail::Mailer,
     notify_mail::NotificationMailer,
     publish::{CampaignReleaser, Publisher},
@@ -18,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 
-/// Start the job loop and housekeeping; they stop when `shutdown` turns true.
+/// Start the job loop, the inbox poller and housekeeping; they stop when `shutdown` turns true.
 /// `public_url` is where people reach Owlery, for links in notification e-mails.
 pub fn spawn(
     store: &Store,
@@ -27,8 +28,19 @@ pub fn spawn(
     public_url: Option<String>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-    let publisher =
-        Publisher::new(store.clone()).connected(Arc::new(super::connectors()?), vault.clone());
+    let connectors = Arc::new(super::connectors()?);
+    let publisher = Publisher::new(store.clone()).connected(connectors.clone(), vault.clone());
+    let classifier = owlery_triage::BuiltIn::new()
+        .map_err(|e| anyhow::anyhow!("the built-in inbox classifier: {e}"))?;
+    let poller = Poller::new(
+        store.clone(),
+        connectors,
+        Some(vault.clone()),
+        Arc::new(classifier),
+    )
+    .with_interval(std::time::Duration::from_secs(u64::from(
+        config.inbox_poll_secs,
+    )));
     let mut worker = Worker::new(store.clone(), default_worker_id())
         .with_lease(std::time::Duration::from_secs(u64::from(
             config.job_lease_secs,
@@ -56,6 +68,7 @@ pub fn spawn(
     }
     Ok(vec![
         tokio::spawn(worker.run(shutdown.clone())),
+        tokio::spawn(poller.run(shutdown.clone())),
         tokio::spawn(housekeeping::run(
             store.clone(),
             housekeeping::EVERY,
