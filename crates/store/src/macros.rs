@@ -60,30 +60,41 @@ macro_rules! append_audit {
         };
         let head: (i64, String) = sqlx::query_as(head_sql).fetch_one(&mut *$tx).await?;
         let record = owlery_domain::audit::chain($entry, $now, Some((head.0, head.1.as_str())));
-        sqlx::query(
+        // The head's row lock is held until the transaction commits, and every audited write
+        // waits for it: on PostgreSQL the event and the new head go in one statement (one round
+        // trip under the lock instead of two).
+        let append_sql = if $pg {
+            "WITH appended AS (INSERT INTO audit_events (seq, at, actor_id, actor_label, action, \
+             target_type, target_id, ip, before, after, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)) \
+             UPDATE audit_head SET seq = $1, hash = $12 WHERE id = 1"
+        } else {
             "INSERT INTO audit_events (seq, at, actor_id, actor_label, action, target_type, \
              target_id, ip, before, after, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(record.seq)
-        .bind(record.at)
-        .bind(&record.entry.actor_id)
-        .bind(&record.entry.actor_label)
-        .bind(&record.entry.action)
-        .bind(&record.entry.target_type)
-        .bind(&record.entry.target_id)
-        .bind(&record.entry.ip)
-        .bind(&record.entry.before)
-        .bind(&record.entry.after)
-        .bind(&record.prev_hash)
-        .bind(&record.hash)
-        .execute(&mut *$tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        };
+        sqlx::query(append_sql)
             .bind(record.seq)
+            .bind(record.at)
+            .bind(&record.entry.actor_id)
+            .bind(&record.entry.actor_label)
+            .bind(&record.entry.action)
+            .bind(&record.entry.target_type)
+            .bind(&record.entry.target_id)
+            .bind(&record.entry.ip)
+            .bind(&record.entry.before)
+            .bind(&record.entry.after)
+            .bind(&record.prev_hash)
             .bind(&record.hash)
             .execute(&mut *$tx)
             .await?;
+        if !$pg {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(record.seq)
+                .bind(&record.hash)
+                .execute(&mut *$tx)
+                .await?;
+        }
         record
     }};
 }
