@@ -380,6 +380,18 @@ struct Figures {
     cpu_ms: u64,
     raw: Option<Duration>,
     setup: Duration,
+    /// The machine's load average (1, 5, 15 min) at T0 and when the last job was done: the
+    /// figures mean little without it on a shared machine.
+    load: (String, String),
+}
+
+/// The load average (1, 5, 15 min) from /proc/loadavg (Linux), or "?".
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "?".into())
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -525,6 +537,7 @@ async fn run(
         );
     }
     tokio::time::sleep(ahead).await;
+    let load_at_t0 = loadavg();
 
     // Wait until no publish job is left queued or running.
     let deadline = Instant::now() + o.timeout;
@@ -541,6 +554,7 @@ async fn run(
             break;
         }
     }
+    let load_at_end = loadavg();
     let mut reports = Vec::new();
     for w in running {
         reports.push(tokio::task::spawn_blocking(move || stop_worker(w)).await??);
@@ -596,6 +610,7 @@ async fn run(
         cpu_ms: reports.iter().map(|r| r.cpu_ms).sum(),
         raw,
         setup,
+        load: (load_at_t0, load_at_end),
     })
 }
 
@@ -642,6 +657,10 @@ fn print_figures(f: &Figures) {
         "  worker CPU {:.0} µs per variant (all worker processes, idle wait included); set-up (rows, copy) {:.1} s",
         f.cpu_ms as f64 * 1000.0 / f.variants as f64,
         f.setup.as_secs_f64()
+    );
+    println!(
+        "  machine load average (1/5/15 min): {} at T0, {} at the end",
+        f.load.0, f.load.1
     );
 }
 

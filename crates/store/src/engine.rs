@@ -220,7 +220,7 @@ impl Store {
         // `FOR UPDATE`, so a cancel or pause either commits first and nothing is inserted, or
         // waits for this; SQLite: the statement holds the write lock) and the part is written
         // only while the variant is `publishing`.
-        let n = with_pool!(self, |pool, pg| {
+        let n = with_writer!(self, |pool, pg| {
             let lock = if pg { " FOR UPDATE" } else { "" };
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO variant_parts (variant_id, idx, status, attempted_at, updated_at) \
@@ -246,7 +246,7 @@ impl Store {
         remote: &PartRemote,
     ) -> Result<bool> {
         let now = self.now();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             let n = sqlx::query(
                 "UPDATE variant_parts SET status = 'published', remote_id = $1, remote_cid = $2, remote_url = $3, \
                  root_id = $4, root_cid = $5, updated_at = $6 WHERE variant_id = $7 AND idx = $8 AND status = 'sending'",
@@ -269,7 +269,7 @@ impl Store {
     /// Forget an attempt the network confirmed never arrived (lookup said absent), so it is sent
     /// again.
     pub async fn forget_part_attempt(&self, id: VariantId, idx: i64) -> Result<()> {
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             sqlx::query(
                 "DELETE FROM variant_parts WHERE variant_id = $1 AND idx = $2 AND status = 'sending'",
             )

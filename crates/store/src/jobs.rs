@@ -71,7 +71,7 @@ impl Store {
     pub async fn enqueue(&self, job: NewJob) -> Result<Uuid> {
         let now = self.now();
         let id = Uuid::now_v7();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             sqlx::query(
                 "INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
                  VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $6)",
@@ -108,7 +108,7 @@ impl Store {
         let now = self.now();
         let kinds_json =
             serde_json::to_string(kinds).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let row: Option<JobRow> = with_pool!(self, |pool, pg| {
+        let row: Option<JobRow> = with_writer!(self, |pool, pg| {
             let (kind_in, lock) = if pg {
                 (
                     "kind IN (SELECT jsonb_array_elements_text($1::jsonb))",
@@ -145,7 +145,7 @@ impl Store {
     /// The job succeeded. Its payload is cleared: it may have held a one-time link.
     pub async fn complete_job(&self, id: Uuid) -> Result<()> {
         let now = self.now();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             sqlx::query(
                 "UPDATE jobs SET status = 'done', payload = '{}', locked_by = NULL, locked_until = NULL, \
                  updated_at = $1 WHERE id = $2",
@@ -168,7 +168,7 @@ impl Store {
     ) -> Result<()> {
         let now = self.now();
         let error: String = error.chars().take(2000).collect();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             match retry_at {
                 Some(at) => sqlx::query(
                     "UPDATE jobs SET status = 'queued', run_at = $1, last_error = $2, locked_by = NULL, \
@@ -201,7 +201,7 @@ impl Store {
     pub async fn defer_job(&self, id: Uuid, note: &str, at: DateTime<Utc>) -> Result<()> {
         let now = self.now();
         let note: String = note.chars().take(2000).collect();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             sqlx::query(
                 "UPDATE jobs SET status = 'queued', run_at = $1, last_error = $2, attempts = attempts - 1, \
                  locked_by = NULL, locked_until = NULL, updated_at = $3 WHERE id = $4",

@@ -20,13 +20,36 @@ macro_rules! with_pool {
     };
 }
 
+/// Like `with_pool!`, for a body that writes (one statement, its own transaction): on SQLite it
+/// first takes this process's turn to write (`Store::write_gate`).
+macro_rules! with_writer {
+    ($store:expr, |$pool:ident, $pg:ident| $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite($pool) => {
+                let _turn = $store.write_gate.lock().await;
+                #[allow(unused_variables)]
+                let $pg = false;
+                $body
+            }
+            $crate::Db::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                $body
+            }
+        }
+    };
+}
+
 /// Run `$body` (an expression yielding `Result<T, StoreError>`) in a transaction: committed when it
-/// returns `Ok`, rolled back otherwise. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so
-/// that two writers queue on the busy timeout instead of failing with SQLITE_BUSY.
+/// returns `Ok`, rolled back otherwise. SQLite takes the write lock up front (`BEGIN IMMEDIATE`)
+/// after this process's turn to write (`Store::write_gate`), so that writers queue instead of
+/// failing with SQLITE_BUSY (writers of other processes: on the busy timeout).
 macro_rules! with_tx {
     ($store:expr, |$tx:ident, $pg:ident| $body:expr) => {
         match &$store.db {
             $crate::Db::Sqlite(pool) => {
+                // This process's turn to write first (`Store::write_gate`), then SQLite's lock.
+                let _turn = $store.write_gate.lock().await;
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 #[allow(unused_variables)]
                 let $pg = false;
