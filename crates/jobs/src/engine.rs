@@ -140,6 +140,11 @@ impl Engine<'_> {
         // Renew an access token that is about to expire.
         let now = self.store.now();
         if oauth::due_for_refresh(creds.expires_at, now.into()) {
+            if let Some(vault) = self.vault {
+                creds.app = self
+                    .network_app(vault, d.network, creds.service.as_deref())
+                    .await?;
+            }
             match connector.refresh(&creds).await {
                 Ok(Some(grant)) => self.save_grant(d, &mut creds, grant).await?,
                 Ok(None) => {}
@@ -436,9 +441,9 @@ impl Engine<'_> {
             .refresh_sealed
             .as_deref()
             .and_then(|s| open(&channel_refresh_purpose(d.channel_id), s));
-        let app = self
-            .network_app(vault, d.network, stored.service.as_deref())
-            .await?;
+        // The organisation's app is what renewing a token needs, and nothing else: it is read
+        // (two queries and an opening) only when a renewal is due, in `run`.
+        let app = None;
         Ok(Ok(Credentials {
             handle: d.handle.clone(),
             service: stored.service.clone(),
