@@ -272,6 +272,10 @@ mod tests {
                 "Pésimo servicio, es una vergüenza, horrible.",
                 Sentiment::Negative,
             ),
+            // Emoji speak through the word lists' scores, in any language.
+            ("Danke für die Lieferung 😍😍", Sentiment::Positive),
+            ("Поръчка 1234 😡😡", Sentiment::Negative),
+            ("order 1234 😡😡😡", Sentiment::Negative),
         ];
         for (text, expected) in cases {
             assert_eq!(c.classify(text).sentiment, expected, "{text}");
