@@ -19,7 +19,8 @@ let api;
 
 before(async () => {
   browser = await launchBrowser();
-  server = await startServer();
+  // The Mastodon mock runs on loopback over http: a server address Owlery refuses unless allowed.
+  server = await startServer({ env: { OWLERY_ALLOW_PRIVATE_SERVERS: 'true' } });
   const out = await runOwlery(['admin', 'token', 'create', '--data-dir', server.dataDir, '--user', server.owner.email, '--name', 'browser test']);
   const token = out.stdout.match(/owl_[A-Za-z0-9_-]+/)?.[0];
   assert.ok(token, `a token in: ${out.stdout}`);

@@ -111,4 +111,7 @@ connect-error-workspace-id-required = Изберете работното про
 connect-error-workspace-id-unknown-workspace = Изберете едно от изброените работни пространства.
 connect-error-server-required = Въведете адреса на сървъра на Mastodon, например mastodon.social.
 connect-error-server-invalid-server = Това не е адрес на сървър: въведете например mastodon.social.
+connect-error-server-server-not-https = Сървърът трябва да се достъпва през https:// (ключовете за достъп никога не се пращат некриптирани).
+connect-error-server-server-not-public = Този адрес е на същата машина или в частна мрежа, към които Owlery не се свързва. Въведете публичния адрес на сървъра.
+connect-error-server-server-not-found = Няма сървър с това име: проверете адреса.
 connect-error-server-registration-refused = Сървърът не позволи на Owlery да се регистрира.

@@ -111,4 +111,7 @@ connect-error-workspace-id-required = Choose the workspace the channel belongs t
 connect-error-workspace-id-unknown-workspace = Choose one of the workspaces listed.
 connect-error-server-required = Enter the Mastodon server's address, such as mastodon.social.
 connect-error-server-invalid-server = This is not a server address: enter one such as mastodon.social.
+connect-error-server-server-not-https = The server must be reached over https:// (tokens never travel unencrypted).
+connect-error-server-server-not-public = This address is on this machine or a private network, which Owlery does not connect to. Enter the server's public address.
+connect-error-server-server-not-found = No server answers to this name: check the address.
 connect-error-server-registration-refused = The server did not let Owlery register.

@@ -1075,6 +1075,42 @@ async fn the_connect_page_lists_networks_in_both_languages() {
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().contains("This is not a server address"));
 
+        // A server on Owlery's own network is refused before anything is fetched from it (SSRF),
+        // and nothing is registered there.
+        for (server, says) in [
+            ("127.0.0.1:3000", "on this machine or a private network"),
+            ("localhost", "on this machine or a private network"),
+            (
+                "https://169.254.169.254",
+                "on this machine or a private network",
+            ),
+            ("https://[::1]", "on this machine or a private network"),
+            ("http://mastodon.social", "https://"),
+        ] {
+            let res = app
+                .post_form(
+                    "/settings/channels/connect/mastodon",
+                    &mut o.jar,
+                    &[
+                        ("csrf_token", &o.csrf),
+                        ("workspace_id", &ws),
+                        ("server", server),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{server}");
+            assert!(res.text().contains(says), "{server}: {}", res.text());
+        }
+        assert!(
+            app.store()
+                .network_apps(app.org().id)
+                .await
+                .unwrap()
+                .iter()
+                .all(|a| a.network != Network::Mastodon)
+        );
+        assert!(_server.requests().is_empty(), "nothing was fetched");
+
         to_bulgarian(&app, &o).await;
         let html = app
             .get_page("/settings/channels/connect", &mut o.jar)
@@ -1126,7 +1162,12 @@ async fn json_of(res: reqwest::Response) -> Value {
 #[tokio::test]
 async fn a_mastodon_account_connects_by_its_server_and_publishes_through_the_engine() {
     let Some(mock) = mastodon_mock() else { return };
-    for app in TestApp::all_backends().await {
+    // The mock runs on loopback, over http: allowed explicitly, as for a fediverse on a LAN.
+    for app in TestApp::builder()
+        .config(|c| c.allow_private_servers = true)
+        .all_backends()
+        .await
+    {
         let mut o = owner(&app).await;
         // Nothing configured: the server is entered, Owlery registers itself there.
         let q = start(&app, &mut o, "mastodon", &[("server", &mock)]).await;
