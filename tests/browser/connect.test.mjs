@@ -84,6 +84,10 @@ test('set up a network app, then connect a Mastodon account through its server',
   const redirect = await page.locator('#napp-x-redirect').inputValue();
   assert.equal(redirect, `${server.url}/oauth/callback/x`);
   await look(page, 'oauth-network-apps');
+  // Networks that download media say this (loopback) address is out of their reach.
+  assert.match(await page.locator('#napp-instagram .napp-media').textContent(), /Public address needed/);
+  assert.match(await page.locator('#napp-tiktok .napp-media').textContent(), /TikTok downloads photos/);
+  assert.equal(await page.locator('#napp-x .napp-media').count(), 0);
 
   await page.click('#napp-x summary');
   const x = page.locator('form[action="/settings/network-apps/x"]');

@@ -24,6 +24,9 @@ pub struct WebConfig {
     /// Connect accounts on servers at private addresses, and over plain http (`server_guard`):
     /// a self-hosted fediverse on a LAN, tests against local servers.
     pub allow_private_servers: bool,
+    /// Networks that download media get addresses under `public_url` even when it is private
+    /// (tests, development): shown on the Network apps page as the engine will judge it.
+    pub media_urls_allow_private: bool,
 }
 
 impl WebConfig {
@@ -45,6 +48,7 @@ impl Default for WebConfig {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 100 * 1_000_000,
             allow_private_servers: false,
+            media_urls_allow_private: false,
         }
     }
 }

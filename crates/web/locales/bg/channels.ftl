@@ -13,6 +13,20 @@ napp-client-secret = Тайна на клиента (client secret)
 napp-client-secret-hint = Пази се шифрован; въведете го отново, за да го смените.
 napp-redirect-uri = Адрес за връщане (redirect URI)
 napp-scopes = Искани разрешения
+napp-media = Медия
+napp-media-reachable = Изтегля се от този Owlery
+napp-media-reachable-help = { $network } изтегля { $what ->
+        [photos] снимките
+       *[all] снимките и видеата
+    } от публичния адрес на Owlery чрез връзки, които изтичат след час.
+napp-media-unreachable = Нужен е публичен адрес
+napp-media-unreachable-help = { $network } изтегля { $what ->
+        [photos] снимките
+       *[all] снимките и видеата
+    } от публичния адрес на Owlery и не може да стигне до този: публикациите { $what ->
+        [photos] със снимки
+       *[all] с медия
+    } ще се провалят, докато OWLERY_PUBLIC_URL не бъде зададен като адрес, достъпен от интернет.
 napp-updated = Последна промяна
 napp-setup = Настройване на приложението
 napp-change = Промяна на приложението

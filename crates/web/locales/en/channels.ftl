@@ -13,6 +13,20 @@ napp-client-secret = Client secret
 napp-client-secret-hint = Stored encrypted; enter it again to change it.
 napp-redirect-uri = Redirect URI
 napp-scopes = Permissions asked for
+napp-media = Media
+napp-media-reachable = Downloaded from this Owlery
+napp-media-reachable-help = { $network } downloads { $what ->
+        [photos] photos
+       *[all] images and videos
+    } from Owlery's public address, through links that expire after an hour.
+napp-media-unreachable = Public address needed
+napp-media-unreachable-help = { $network } downloads { $what ->
+        [photos] photos
+       *[all] images and videos
+    } from Owlery's public address, and cannot reach this one: posts with { $what ->
+        [photos] photos
+       *[all] media
+    } will fail until OWLERY_PUBLIC_URL is set to an address reachable from the internet.
 napp-updated = Last changed
 napp-setup = Set up the app
 napp-change = Change the app

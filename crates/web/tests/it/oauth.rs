@@ -347,6 +347,59 @@ async fn the_network_apps_page_explains_each_network_and_keeps_the_secret() {
     }
 }
 
+/// The section of the Network apps page about `network`.
+fn napp_section<'a>(html: &'a str, network: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"napp-{network}\""))
+        .unwrap_or_else(|| panic!("no section for {network}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn the_network_apps_page_says_which_networks_download_media_and_whether_they_can() {
+    // The default public address (http://127.0.0.1:8080) is not reachable from the internet.
+    let app = TestApp::sqlite().await;
+    let mut o = owner(&app).await;
+    let html = app
+        .get_page("/settings/network-apps", &mut o.jar)
+        .await
+        .text();
+    for network in ["instagram", "threads", "tiktok"] {
+        let section = napp_section(&html, network);
+        assert!(section.contains("Public address needed"), "{network}");
+        assert!(section.contains("OWLERY_PUBLIC_URL"), "{network}");
+    }
+    assert!(napp_section(&html, "tiktok").contains("TikTok downloads photos from"));
+    assert!(napp_section(&html, "instagram").contains("downloads images and videos from"));
+    // Pinterest takes the bytes when it cannot download them: nothing to warn about.
+    for network in ["x", "linkedin", "youtube", "facebook_page", "pinterest"] {
+        assert!(
+            !napp_section(&html, network).contains("napp-media"),
+            "{network}"
+        );
+    }
+    to_bulgarian(&app, &o).await;
+    let html = app
+        .get_page("/settings/network-apps", &mut o.jar)
+        .await
+        .text();
+    assert!(napp_section(&html, "instagram").contains("Нужен е публичен адрес"));
+
+    let app = TestApp::builder()
+        .config(|c| c.public_url = "https://owlery.example.com".into())
+        .sqlite()
+        .await;
+    let mut o = owner(&app).await;
+    let html = app
+        .get_page("/settings/network-apps", &mut o.jar)
+        .await
+        .text();
+    let section = napp_section(&html, "instagram");
+    assert!(section.contains("Downloaded from this Owlery"), "{section}");
+    assert!(!section.contains("Public address needed"));
+}
+
 async fn to_bulgarian(app: &TestApp, o: &Owner) {
     app.store()
         .update_profile(
