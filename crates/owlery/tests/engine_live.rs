@@ -35,6 +35,8 @@ const CONFIG_ENV: &[&str] = &[
     "OWLERY_SMTP_URL",
     "OWLERY_SECRET_KEY",
     "OWLERY_JOB_LEASE_SECS",
+    "OWLERY_ALLOW_PRIVATE_SERVERS",
+    "OWLERY_MEDIA_URLS_ALLOW_PRIVATE",
     "RUST_LOG",
 ];
 
@@ -71,6 +73,9 @@ fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     for k in CONFIG_ENV {
         c.env_remove(k);
     }
+    // The dev-env PDS runs on loopback over http, which Owlery refuses as a server address unless
+    // allowed (SSRF guard).
+    c.env("OWLERY_ALLOW_PRIVATE_SERVERS", "true");
     for (k, v) in env {
         c.env(k, v);
     }

@@ -32,6 +32,7 @@ pub mod publishing;
 pub mod queues;
 pub mod reviews;
 pub mod sessions;
+pub mod signing;
 pub mod tokens;
 pub mod users;
 pub mod vault;

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use owlery_jobs::{
     Shutdown, Worker, housekeeping,
     mail::Mailer,
+    media_urls::MediaUrls,
     notify_mail::NotificationMailer,
     publish::{CampaignReleaser, Publisher},
     revalidate,
@@ -27,8 +28,24 @@ pub fn spawn(
     public_url: Option<String>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-    let publisher =
-        Publisher::new(store.clone()).connected(Arc::new(super::connectors()?), vault.clone());
+    // Media addresses point at the configured public address; in development (allowed
+    // explicitly) at the server's own when none is configured.
+    let media_base = match &config.public_url {
+        Some(u) => Some(u.clone()),
+        None if config.media_urls_allow_private => public_url.clone(),
+        None => None,
+    };
+    let media_urls = MediaUrls::new(media_base, config.media_urls_allow_private);
+    if let Err(why) = media_urls.base() {
+        tracing::info!(
+            reason = %why,
+            "networks that download media (Instagram, Threads, TikTok photos) cannot reach this \
+             Owlery: their posts with media fail until OWLERY_PUBLIC_URL is reachable from the internet"
+        );
+    }
+    let publisher = Publisher::new(store.clone())
+        .connected(Arc::new(super::connectors()?), vault.clone())
+        .with_media_urls(media_urls);
     let mut worker = Worker::new(store.clone(), default_worker_id())
         .with_lease(std::time::Duration::from_secs(u64::from(
             config.job_lease_secs,

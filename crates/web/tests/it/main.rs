@@ -10,6 +10,7 @@ mod connect;
 mod engine;
 mod matrix;
 mod media;
+mod media_urls;
 mod oauth;
 mod pages;
 mod posts;
