@@ -19,7 +19,8 @@ let api;
 
 before(async () => {
   browser = await launchBrowser();
-  server = await startServer();
+  // The Mastodon mock runs on loopback over http: a server address Owlery refuses unless allowed.
+  server = await startServer({ env: { OWLERY_ALLOW_PRIVATE_SERVERS: 'true' } });
   const out = await runOwlery(['admin', 'token', 'create', '--data-dir', server.dataDir, '--user', server.owner.email, '--name', 'browser test']);
   const token = out.stdout.match(/owl_[A-Za-z0-9_-]+/)?.[0];
   assert.ok(token, `a token in: ${out.stdout}`);
@@ -83,6 +84,10 @@ test('set up a network app, then connect a Mastodon account through its server',
   const redirect = await page.locator('#napp-x-redirect').inputValue();
   assert.equal(redirect, `${server.url}/oauth/callback/x`);
   await look(page, 'oauth-network-apps');
+  // Networks that download media say this (loopback) address is out of their reach.
+  assert.match(await page.locator('#napp-instagram .napp-media').textContent(), /Public address needed/);
+  assert.match(await page.locator('#napp-tiktok .napp-media').textContent(), /TikTok downloads photos/);
+  assert.equal(await page.locator('#napp-x .napp-media').count(), 0);
 
   await page.click('#napp-x summary');
   const x = page.locator('form[action="/settings/network-apps/x"]');

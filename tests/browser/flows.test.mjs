@@ -159,6 +159,17 @@ test('create a user, grant a role, read the audit log, switch to Bulgarian', asy
   assert.equal(await page.locator('html').getAttribute('lang'), 'bg');
   assert.match(await page.locator('nav').first().innerText(), /Входяща кутия|Настройки/);
   await look(page, 'audit-bg');
+  // The longer Bulgarian labels must never push the top bar past the window's edge.
+  for (const width of [1600, 1440, 1280, 1240, 1239, 1100, 1024, 800]) {
+    await page.setViewportSize({ width, height: 900 });
+    const [bar, end] = await page.evaluate(() => {
+      const inner = document.querySelector('.topbar-inner');
+      const last = [...inner.querySelectorAll('.topbar-end > *')].filter((e) => e.offsetParent).pop();
+      return [inner.scrollWidth, last.getBoundingClientRect().right];
+    });
+    assert.ok(bar <= width && end <= width, `top bar fits at ${width}px: content ${bar}, last control ends at ${end}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(`${server.url}/settings/users`);
   await look(page, 'users-bg');
   await page.setViewportSize({ width: 360, height: 780 });

@@ -14,6 +14,7 @@ pub mod org;
 pub mod post;
 pub mod publishing;
 pub mod role;
+pub mod sla;
 pub mod spec;
 pub mod text;
 pub mod token;

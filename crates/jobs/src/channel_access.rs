@@ -45,7 +45,6 @@ impl ChannelAccess<'_> {
     pub async fn open(
         &self,
         channel: ChannelId,
-        network: Network,
         handle: &str,
     ) -> Result<Result<Credentials, Unusable>, JobError> {
         let Some(stored) = self
@@ -75,9 +74,8 @@ impl ChannelAccess<'_> {
             .refresh_sealed
             .as_deref()
             .and_then(|s| open(&channel_refresh_purpose(channel), s));
-        let app = self
-            .network_app(vault, network, stored.service.as_deref())
-            .await?;
+        // The organisation's app is what renewing a token needs, and nothing else: it is read
+        // (two queries and an opening) only when a renewal is due, in `renew_if_due`.
         Ok(Ok(Credentials {
             handle: handle.to_owned(),
             service: stored.service.clone(),
@@ -85,7 +83,7 @@ impl ChannelAccess<'_> {
             secret,
             refresh,
             expires_at: stored.expires_at.map(Into::into),
-            app,
+            app: None,
         }))
     }
 
@@ -95,11 +93,17 @@ impl ChannelAccess<'_> {
         &self,
         connector: &dyn DynConnector,
         channel: ChannelId,
+        network: Network,
         creds: &mut Credentials,
     ) -> Result<Renewal, JobError> {
         let now = self.store.now();
         if !oauth::due_for_refresh(creds.expires_at, now.into()) {
             return Ok(Renewal::Ready);
+        }
+        if let Some(vault) = self.vault {
+            creds.app = self
+                .network_app(vault, network, creds.service.as_deref())
+                .await?;
         }
         match connector.refresh(creds).await {
             Ok(Some(grant)) => {

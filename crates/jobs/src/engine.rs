@@ -27,8 +27,8 @@ use owlery_domain::{
 };
 pub use owlery_networks::Connectors;
 use owlery_networks::{
-    ConnectorError, Credentials, Lookup, MediaKind, MediaUpload, PublishPart, PublishRequest,
-    Published, RemoteRef, budget,
+    ConnectorError, Credentials, DynConnector, Lookup, MediaKind, MediaSource, MediaUpload,
+    PublishPart, PublishRequest, Published, RemoteRef, budget,
 };
 use owlery_store::{
     Store,
@@ -40,8 +40,10 @@ use owlery_store::{
 
 use crate::{
     channel_access::{ChannelAccess, Renewal, Unusable},
+    media_urls::{MediaUrls, unreachable_message},
     worker::JobError,
 };
+use owlery_domain::publishing::media_url::{Rendition, extension};
 
 /// What the engine decides after an error from the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +115,8 @@ pub struct Engine<'a> {
     pub connectors: &'a Connectors,
     pub vault: Option<&'a Vault>,
     pub specs: &'a Specs,
+    /// Public addresses of media, for networks that download it ([`MediaSource::Url`]).
+    pub media_urls: &'a MediaUrls,
 }
 
 impl Engine<'_> {
@@ -129,11 +133,17 @@ impl Engine<'_> {
             .await?;
             return Ok(());
         };
+        // A network that downloads media needs a public address it can reach: say so before any
+        // call, rather than let the network fail to fetch.
+        if let Some(message) = self.unreachable_media(d, &*connector).await? {
+            self.fail(d, &message).await?;
+            return Ok(());
+        }
         let access = ChannelAccess {
             store: self.store,
             vault: self.vault,
         };
-        let mut creds = match access.open(d.channel_id, d.network, &d.handle).await? {
+        let mut creds = match access.open(d.channel_id, &d.handle).await? {
             Ok(c) => c,
             Err(Unusable::NotConnected) => {
                 self.fail(
@@ -155,7 +165,7 @@ impl Engine<'_> {
 
         // Renew an access token that is about to expire.
         if let Renewal::DeadGrant(reason) = access
-            .renew_if_due(&*connector, d.channel_id, &mut creds)
+            .renew_if_due(&*connector, d.channel_id, d.network, &mut creds)
             .await?
         {
             self.store
@@ -202,7 +212,7 @@ impl Engine<'_> {
                 continue;
             }
             let req = self
-                .request(d, idx, part, first.as_ref(), prev.as_ref())
+                .request(d, &*connector, idx, part, first.as_ref(), prev.as_ref())
                 .await?;
 
             // An earlier attempt of this part has no recorded outcome: reconcile first.
@@ -442,13 +452,14 @@ impl Engine<'_> {
     async fn request(
         &self,
         d: &Dispatch,
+        connector: &dyn DynConnector,
         idx: usize,
         part: &PartPlan,
         first: Option<&Published>,
         prev: Option<&RemoteRef>,
     ) -> Result<PublishRequest, JobError> {
         let media = if part.with_media {
-            self.media(d).await?
+            self.media(d, connector).await?
         } else {
             Vec::new()
         };
@@ -475,7 +486,11 @@ impl Engine<'_> {
 
     /// The variant's media as the network gets them: images as their stored rendition for this
     /// placement (made now if missing), videos as uploaded.
-    async fn media(&self, d: &Dispatch) -> Result<Vec<MediaUpload>, JobError> {
+    async fn media(
+        &self,
+        d: &Dispatch,
+        connector: &dyn DynConnector,
+    ) -> Result<Vec<MediaUpload>, JobError> {
         let mut out = Vec::new();
         for m in &d.content.media {
             let Some(item) = self
@@ -500,6 +515,14 @@ impl Engine<'_> {
                     .media_bytes(&item)
                     .await
                     .map_err(JobError::retry)?;
+                let url = if self.wants_url(connector, MediaKind::Video) {
+                    let original = Rendition::Original {
+                        ext: extension(&item.format).to_owned(),
+                    };
+                    self.sign(item.id, &original).await?
+                } else {
+                    None
+                };
                 out.push(MediaUpload {
                     kind: MediaKind::Video,
                     bytes,
@@ -508,10 +531,11 @@ impl Engine<'_> {
                     width: u32::try_from(item.width).unwrap_or(0),
                     height: u32::try_from(item.height).unwrap_or(0),
                     duration_ms: item.duration_ms.and_then(|v| u64::try_from(v).ok()),
-                    url: None,
+                    url,
                 });
                 continue;
             }
+            let want_url = self.wants_url(connector, MediaKind::Image);
             let stored = self
                 .store
                 .renditions(item.id)
@@ -519,17 +543,32 @@ impl Engine<'_> {
                 .map_err(JobError::retry)?
                 .into_iter()
                 .find(|r| r.network == d.network.code() && r.placement == d.placement);
-            let (bytes, mime, width, height) = match stored {
-                Some(r) => match self
+            let found = match stored {
+                Some(r) => self
                     .store
                     .blob(&r.blob_key)
                     .await
                     .map_err(JobError::retry)?
-                {
-                    Some(b) => (b, mime_of(&r.format), r.width, r.height),
-                    None => self.render_now(d, &item).await?,
-                },
-                None => self.render_now(d, &item).await?,
+                    .map(|b| (b, r)),
+                None => None,
+            };
+            let (bytes, format, width, height) = match found {
+                Some((b, r)) => (b, r.format, r.width, r.height),
+                // Served at an address, a rendition must be stored; else it is only sent.
+                None => self.render_now(d, &item, want_url).await?,
+            };
+            let mime = mime_of(&format);
+            let url = if want_url {
+                let rendition = Rendition::Placement {
+                    network: d.network.code().to_owned(),
+                    placement: d.placement.clone(),
+                    width,
+                    height,
+                    ext: extension(&format).to_owned(),
+                };
+                self.sign(item.id, &rendition).await?
+            } else {
+                None
             };
             out.push(MediaUpload {
                 kind: MediaKind::Image,
@@ -539,18 +578,76 @@ impl Engine<'_> {
                 width: u32::try_from(width).unwrap_or(0),
                 height: u32::try_from(height).unwrap_or(0),
                 duration_ms: None,
-                url: None,
+                url,
             });
         }
         Ok(out)
     }
 
-    /// Render an image for this placement now (its rendition was not prepared in advance).
+    /// Whether the network gets media of `kind` by address, and an address it can reach exists.
+    fn wants_url(&self, connector: &dyn DynConnector, kind: MediaKind) -> bool {
+        match connector.media_source(kind) {
+            MediaSource::Bytes => false,
+            MediaSource::Url | MediaSource::UrlIfPublic => self.media_urls.base().is_ok(),
+        }
+    }
+
+    async fn sign(
+        &self,
+        media: owlery_domain::MediaId,
+        rendition: &Rendition,
+    ) -> Result<Option<String>, JobError> {
+        let Some(vault) = self.vault else {
+            return Err(JobError::retry(anyhow::anyhow!(
+                "this worker has no vault to sign media addresses with"
+            )));
+        };
+        self.media_urls
+            .sign(self.store, vault, media, rendition)
+            .await
+            .map_err(JobError::retry)
+    }
+
+    /// When the variant has media this network only downloads from an address, and the public
+    /// address is not one it can reach: what to tell people.
+    async fn unreachable_media(
+        &self,
+        d: &Dispatch,
+        connector: &dyn DynConnector,
+    ) -> Result<Option<String>, JobError> {
+        let Err(why) = self.media_urls.base() else {
+            return Ok(None);
+        };
+        for m in &d.content.media {
+            let Some(item) = self
+                .store
+                .media(m.media_id)
+                .await
+                .map_err(JobError::retry)?
+            else {
+                continue;
+            };
+            let kind = if item.kind == "video" {
+                MediaKind::Video
+            } else {
+                MediaKind::Image
+            };
+            if connector.media_source(kind) == MediaSource::Url {
+                return Ok(Some(unreachable_message(d.network.label(), &why)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Render an image for this placement now (its rendition was not prepared in advance); kept
+    /// as a stored rendition when `keep` (it is then served at a signed address). Returns the
+    /// bytes, the format code, and the size.
     async fn render_now(
         &self,
         d: &Dispatch,
         item: &owlery_store::media::Media,
-    ) -> Result<(Vec<u8>, &'static str, i64, i64), JobError> {
+        keep: bool,
+    ) -> Result<(Vec<u8>, String, i64, i64), JobError> {
         let target = owlery_media::targets(self.specs, &[d.network.code()])
             .into_iter()
             .find(|t| t.placement == d.placement)
@@ -567,7 +664,7 @@ impl Engine<'_> {
             .await
             .map_err(JobError::retry)?;
         let focal = item.focal;
-        let rendered = tokio::task::spawn_blocking(move || {
+        let (point, rendered) = tokio::task::spawn_blocking(move || {
             let decoded = owlery_media::decode(&bytes, &owlery_media::Limits::default())?;
             let point = match focal {
                 Some(f) => owlery_media::FocalPoint::new(f.x as f32, f.y as f32)?,
@@ -580,21 +677,47 @@ impl Engine<'_> {
                 .unwrap_or(Err(owlery_media::MediaError::NotRenderable {
                     format: owlery_media::Format::Jpeg,
                 }))
+                .map(|r| (point, r))
         })
         .await
         .map_err(|e| JobError::retry(anyhow::anyhow!("rendering an image: {e}")))?
         .map_err(|e| JobError::permanent(anyhow::anyhow!("the image cannot be rendered: {e}")))?;
-        let mime = if rendered.target.format.code() == "png" {
-            "image/png"
+        let format = if rendered.target.format.code() == "png" {
+            "png"
         } else {
-            "image/jpeg"
+            "jpeg"
         };
-        Ok((
-            rendered.bytes,
-            mime,
-            i64::from(rendered.width),
-            i64::from(rendered.height),
-        ))
+        let (width, height) = (i64::from(rendered.width), i64::from(rendered.height));
+        if keep {
+            let used = item.focal.unwrap_or(owlery_store::media::Focal {
+                x: f64::from(point.x),
+                y: f64::from(point.y),
+            });
+            self.store
+                .store_renditions(
+                    item.id,
+                    item.focal,
+                    used,
+                    vec![owlery_store::media::NewRendition {
+                        network: d.network.code().to_owned(),
+                        placement: d.placement.clone(),
+                        width,
+                        height,
+                        format: format.to_owned(),
+                        quality: rendered.quality.map(i64::from),
+                        crop: owlery_store::media::Crop {
+                            x: i64::from(rendered.crop.x),
+                            y: i64::from(rendered.crop.y),
+                            width: i64::from(rendered.crop.width),
+                            height: i64::from(rendered.crop.height),
+                        },
+                        bytes: rendered.bytes.clone(),
+                    }],
+                )
+                .await
+                .map_err(JobError::retry)?;
+        }
+        Ok((rendered.bytes, format.to_owned(), width, height))
     }
 }
 

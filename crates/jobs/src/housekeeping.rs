@@ -1,4 +1,5 @@
-//! Periodic work that no request triggers: expired browser sessions (hourly) and overdue reviews
+//! Periodic work that no request triggers: expired browser sessions and OAuth connection attempts
+//! (hourly; an attempt holds a sealed PKCE verifier, and maybe sealed tokens) and overdue reviews
 //! (every few minutes: [`owlery_store::Store::escalate_due_reviews`] tells the author and the
 //! step's backup). Old finished jobs and sign-in failures belong here later.
 //!
@@ -22,7 +23,7 @@ pub const EVERY: Duration = Duration::from_secs(60 * 60);
 /// on time.
 pub const ESCALATE_EVERY: Duration = Duration::from_secs(5 * 60);
 
-/// One round: delete expired sessions. Returns how many went.
+/// One round: delete expired sessions and expired OAuth attempts. Returns how many sessions went.
 pub async fn run_once(store: &Store) -> anyhow::Result<u64> {
     let deleted = store.delete_expired_sessions().await?;
     if deleted > 0 {
@@ -31,6 +32,14 @@ pub async fn run_once(store: &Store) -> anyhow::Result<u64> {
         tracing::debug!("no expired sessions to delete");
     }
     metrics::counter!("owlery_sessions_expired_deleted_total").increment(deleted);
+    let attempts = store.delete_expired_oauth_attempts().await?;
+    if attempts > 0 {
+        tracing::info!(
+            oauth_attempts.deleted = attempts,
+            "deleted expired OAuth connection attempts"
+        );
+    }
+    metrics::counter!("owlery_oauth_attempts_expired_deleted_total").increment(attempts);
     Ok(deleted)
 }
 

@@ -145,7 +145,7 @@ impl Poller {
             vault: self.vault.as_deref(),
         };
         let mut creds = match access
-            .open(claim.channel_id, claim.network, &claim.handle)
+            .open(claim.channel_id, &claim.handle)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
         {
@@ -162,7 +162,7 @@ impl Poller {
             }
         };
         if let Renewal::DeadGrant(reason) = access
-            .renew_if_due(&*connector, claim.channel_id, &mut creds)
+            .renew_if_due(&*connector, claim.channel_id, claim.network, &mut creds)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
         {

@@ -27,6 +27,7 @@ pub mod engine;
 pub mod housekeeping;
 pub mod inbox_poll;
 pub mod mail;
+pub mod media_urls;
 pub mod notify_mail;
 pub mod publish;
 pub mod revalidate;

@@ -71,6 +71,7 @@ pub struct Publisher {
     connectors: Arc<Connectors>,
     vault: Option<Arc<Vault>>,
     specs: Arc<Specs>,
+    media_urls: Arc<crate::media_urls::MediaUrls>,
 }
 
 impl std::fmt::Debug for Publisher {
@@ -93,6 +94,7 @@ impl Publisher {
             sandbox,
             connectors: Arc::new(Connectors::empty(Arc::default())),
             vault: None,
+            media_urls: Arc::default(),
             specs: Arc::new(Specs::embedded().unwrap_or_else(|_| Specs {
                 version: String::new(),
                 networks: Vec::new(),
@@ -104,6 +106,14 @@ impl Publisher {
     pub fn connected(mut self, connectors: Arc<Connectors>, vault: Arc<Vault>) -> Publisher {
         self.connectors = connectors;
         self.vault = Some(vault);
+        self
+    }
+
+    /// Where media addresses for networks that download media point
+    /// ([`crate::media_urls::MediaUrls`]); without it such networks' posts with media fail,
+    /// saying to set `OWLERY_PUBLIC_URL`.
+    pub fn with_media_urls(mut self, urls: crate::media_urls::MediaUrls) -> Publisher {
+        self.media_urls = Arc::new(urls);
         self
     }
 
@@ -149,6 +159,7 @@ impl Publisher {
                     connectors: &self.connectors,
                     vault: self.vault.as_deref(),
                     specs: &self.specs,
+                    media_urls: &self.media_urls,
                 }
                 .run(job, &d)
                 .await

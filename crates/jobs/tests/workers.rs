@@ -559,3 +559,76 @@ async fn shutdown_finishes_the_jobs_in_hand_and_claims_no_more() {
         assert_eq!(probe.runs().len(), 3);
     }
 }
+
+/// A clock that reads the wall clock plus an offset a test moves.
+#[derive(Debug, Default)]
+struct Later(std::sync::Mutex<chrono::Duration>);
+
+impl owlery_domain::Clock for Later {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *self.0.lock().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn housekeeping_deletes_expired_oauth_attempts_only() {
+    for db in testing::all_backends().await.unwrap() {
+        let clock = std::sync::Arc::new(Later::default());
+        let store = db.store.clone().with_clock(clock.clone());
+        let org = store
+            .ensure_organisation(&Actor::system(), "Test org")
+            .await
+            .unwrap();
+        let user = store
+            .create_user(
+                &Actor::system(),
+                org.id,
+                NewUser {
+                    email: Email::parse("ana@example.test").unwrap(),
+                    name: DisplayName::parse("name", "Ana").unwrap(),
+                    password_hash: None,
+                    language: "en".into(),
+                    time_zone: "UTC".into(),
+                },
+                &[],
+            )
+            .await
+            .unwrap();
+        let ws = store
+            .create_workspace(
+                &Actor::system(),
+                org.id,
+                &DisplayName::parse("name", "Brand").unwrap(),
+            )
+            .await
+            .unwrap();
+        let attempt = |state: &str| owlery_store::oauth::NewAttempt {
+            id: uuid::Uuid::now_v7(),
+            state_hash: state.to_owned(),
+            user_id: user.id,
+            workspace_id: ws.id,
+            channel_id: None,
+            network: owlery_domain::org::Network::X,
+            service: None,
+            verifier_sealed: vec![1, 2, 3],
+        };
+        store.start_oauth_attempt(&attempt("old")).await.unwrap();
+        // Eleven minutes later the first has run out (ten minutes); a new one has not.
+        *clock.0.lock().unwrap() = chrono::Duration::minutes(11);
+        store.start_oauth_attempt(&attempt("new")).await.unwrap();
+        housekeeping::run_once(&store).await.unwrap();
+        // Deleted, not merely expired: taking it finds nothing at all.
+        assert!(
+            matches!(
+                store.take_oauth_attempt("old").await.unwrap(),
+                owlery_store::oauth::Taken::Unknown
+            ),
+            "{}",
+            store.backend_name()
+        );
+        assert!(matches!(
+            store.take_oauth_attempt("new").await.unwrap(),
+            owlery_store::oauth::Taken::Attempt(_)
+        ));
+    }
+}

@@ -14,6 +14,11 @@
 //!
 //! Unscripted requests get `404 {"error":"no fixture for METHOD PATH"}` and are recorded too. A
 //! reply may be [`Reply::hang`]: the server reads the request and never answers (timeouts).
+//!
+//! Networks that download media from an address (Meta's `image_url`, TikTok's `photo_images`) are
+//! played by [`Fixture::download_on`]: before answering such a request, the fixture `GET`s every
+//! address in the named fields (form, query or JSON body, at any depth) as the network would, and
+//! keeps what came back ([`Fixture::fetched`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -120,11 +125,25 @@ impl Received {
     }
 }
 
+/// What the fixture downloaded from an address it was given ([`Fixture::download_on`]).
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    pub url: String,
+    /// The HTTP status, or 0 when the address could not be reached at all.
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub content_length: Option<u64>,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Default)]
 struct Script {
     /// (METHOD, path) → replies in order; the last one repeats.
     replies: HashMap<(String, String), VecDeque<Reply>>,
     received: Vec<Received>,
+    /// (METHOD, path) → the fields whose addresses are downloaded before answering.
+    downloads: HashMap<(String, String), Vec<String>>,
+    fetched: Vec<Fetched>,
 }
 
 /// The running server. Dropping it stops it.
@@ -174,6 +193,20 @@ impl Fixture {
             .push_back(reply);
     }
 
+    /// Before answering `method path`, download every address in `fields` (form, query or JSON
+    /// body) as a network that fetches media would.
+    pub fn download_on(&self, method: &str, path: &str, fields: &[&str]) {
+        self.lock().downloads.insert(
+            (method.to_ascii_uppercase(), path.to_owned()),
+            fields.iter().map(|f| (*f).to_owned()).collect(),
+        );
+    }
+
+    /// What was downloaded so far, in order.
+    pub fn fetched(&self) -> Vec<Fetched> {
+        self.lock().fetched.clone()
+    }
+
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<Received> {
         self.lock().received.clone()
@@ -195,15 +228,33 @@ async fn answer(State(script): State<Arc<Mutex<Script>>>, req: Request) -> Respo
         .unwrap_or_default();
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
+    let received = Received {
+        method: method.clone(),
+        path: path.clone(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        headers: parts.headers.clone(),
+        body: body.to_vec(),
+    };
+    let fields = {
+        let s = script.lock().unwrap_or_else(|p| p.into_inner());
+        s.downloads
+            .get(&(method.clone(), path.clone()))
+            .cloned()
+            .unwrap_or_default()
+    };
+    if !fields.is_empty() {
+        for url in addresses_in(&received, &fields) {
+            let fetched = download(&url).await;
+            script
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .fetched
+                .push(fetched);
+        }
+    }
     let reply = {
         let mut s = script.lock().unwrap_or_else(|p| p.into_inner());
-        s.received.push(Received {
-            method: method.clone(),
-            path: path.clone(),
-            query: parts.uri.query().unwrap_or("").to_owned(),
-            headers: parts.headers.clone(),
-            body: body.to_vec(),
-        });
+        s.received.push(received);
         match s.replies.get_mut(&(method.clone(), path.clone())) {
             Some(q) if q.len() > 1 => q.pop_front(),
             Some(q) => q.front().cloned(),
@@ -228,4 +279,77 @@ async fn answer(State(script): State<Arc<Mutex<Script>>>, req: Request) -> Respo
         }
     }
     response
+}
+
+/// The addresses in `fields` of a request: form pairs, query pairs, and JSON members at any depth
+/// (a string, or an array of strings).
+fn addresses_in(r: &Received, fields: &[String]) -> Vec<String> {
+    fn walk(v: &serde_json::Value, fields: &[String], out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    if fields.contains(k) {
+                        match v {
+                            serde_json::Value::String(s) => out.push(s.clone()),
+                            serde_json::Value::Array(items) => out
+                                .extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned))),
+                            _ => {}
+                        }
+                    }
+                    walk(v, fields, out);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, fields, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(&r.json(), fields, &mut out);
+    let pairs = url::form_urlencoded::parse(&r.body)
+        .into_owned()
+        .chain(url::form_urlencoded::parse(r.query.as_bytes()).into_owned());
+    if !r.body.starts_with(b"{") {
+        out.extend(pairs.filter(|(k, _)| fields.contains(k)).map(|(_, v)| v));
+    } else {
+        out.extend(
+            url::form_urlencoded::parse(r.query.as_bytes())
+                .into_owned()
+                .filter(|(k, _)| fields.contains(k))
+                .map(|(_, v)| v),
+        );
+    }
+    out
+}
+
+async fn download(url: &str) -> Fetched {
+    let failed = || Fetched {
+        url: url.to_owned(),
+        status: 0,
+        content_type: None,
+        content_length: None,
+        bytes: Vec::new(),
+    };
+    let Ok(client) = crate::http::client(crate::http::HttpConfig::default()) else {
+        return failed();
+    };
+    let Ok(res) = client.get(url).send().await else {
+        return failed();
+    };
+    let status = res.status().as_u16();
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header("content-type");
+    let content_length = header("content-length").and_then(|v| v.parse().ok());
+    let bytes = res.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    Fetched {
+        url: url.to_owned(),
+        status,
+        content_type,
+        content_length,
+        bytes,
+    }
 }

@@ -18,8 +18,11 @@
 //!   `Permanent` with Meta's status, `EXPIRED` or still `IN_PROGRESS` is `Temporary`: nothing was
 //!   published). (3) `POST /{ig-user-id}/media_publish` with `creation_id`; then
 //!   `GET /{media-id}?fields=permalink`.
-//! - Media is fetched by Meta from a public address ([`MediaUpload::url`]): a part with media
-//!   without one is refused before anything is sent, as are text-only parts (Instagram has none).
+//! - Media is fetched by Meta from a public address ([`MediaUpload::url`]; the connector declares
+//!   [`MediaSource::Url`], so the engine signs an address under `OWLERY_PUBLIC_URL` for each
+//!   image rendition and video, valid for an hour, and fails the variant before any call when that
+//!   address cannot be reached from the internet): a part with media without one is refused
+//!   before anything is sent, as are text-only parts (Instagram has none).
 //! - **placements** (`networks.toml`): `feed` (one image; several make a carousel; one video is
 //!   published as a Reel, as Meta does with every single feed video since 2023), `carousel`,
 //!   `reel` (one video, `share_to_feed=true`), `story` (one image or video, no caption).
@@ -46,7 +49,9 @@
 //!   hiccups → `Temporary`).
 //!
 //! Tested against local fixtures that reproduce the documented requests and responses
-//! (`tests/instagram_fixture.rs`); not verified against the live network. Not implemented: the
+//! (`tests/instagram_fixture.rs`); not verified against the live network. That Meta can download
+//! Owlery's signed media addresses is shown only by a fixture standing in for Meta, fetching them
+//! from a running Owlery (`owlery-web` tests, `media_urls.rs`). Not implemented: the
 //! Instagram API with Instagram Login (`graph.instagram.com`), resumable video uploads
 //! (`upload_type=resumable`), user and product tags, collaborators, Reel covers, alt text on
 //! Stories (the API takes none).
@@ -64,8 +69,8 @@ pub use crate::meta::{DEFAULT_API_BASE, GRAPH_VERSION};
 use crate::oauth::OAuthSpec;
 use crate::{
     AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
-    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishRequest, Published,
-    RemoteRef, RemoteStatus, TokenGrant,
+    GrantedAccount, Lookup, MediaKind, MediaSource, MediaUpload, Metrics, Network, PublishRequest,
+    Published, RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// What Owlery asks a person to grant: read the account, publish, answer comments, read insights,
@@ -191,7 +196,8 @@ fn plan(req: &PublishRequest) -> Result<Plan<'_>, ConnectorError> {
         if !media.url.as_deref().is_some_and(is_public_url) {
             return Err(refuse(format!(
                 "Instagram fetches every image and video from a public address, and attachment \
-                 {} has none: set up Owlery's public media address, then publish again",
+                 {} has none: set OWLERY_PUBLIC_URL to an address reachable from the internet, \
+                 then publish again",
                 i + 1
             )));
         }
@@ -603,6 +609,11 @@ impl Instagram {
 impl Connector for Instagram {
     fn network(&self) -> Network {
         NETWORK
+    }
+
+    /// Meta downloads every image and video from a public address (`image_url`, `video_url`).
+    fn media_source(&self, _kind: MediaKind) -> MediaSource {
+        MediaSource::Url
     }
 
     async fn verify(&self, creds: &Credentials) -> Result<AccountInfo, ConnectorError> {

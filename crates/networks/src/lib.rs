@@ -328,6 +328,20 @@ pub enum MediaKind {
     Video,
 }
 
+/// How a network takes a kind of media ([`Connector::media_source`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MediaSource {
+    /// The bytes, uploaded by the connector ([`MediaUpload::bytes`]).
+    #[default]
+    Bytes,
+    /// Only from a public address the network downloads ([`MediaUpload::url`]): without one the
+    /// engine fails the variant before any call, saying what to set.
+    Url,
+    /// A public address when the installation has one the network can reach, else the bytes
+    /// (Pinterest images: `image_url` or `image_base64`).
+    UrlIfPublic,
+}
+
 /// One image or video to attach, already rendered for the placement.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct MediaUpload {
@@ -340,10 +354,11 @@ pub struct MediaUpload {
     pub height: u32,
     /// Videos: the length.
     pub duration_ms: Option<u64>,
-    /// A public, time-limited address of the same bytes, for networks that fetch media
-    /// themselves instead of receiving it (Instagram, Threads, TikTok's `PULL_FROM_URL`,
-    /// Pinterest video). `None` when the installation has no public address: such networks then
-    /// refuse the part with a clear `Permanent` error.
+    /// A public, time-limited address of the same bytes (`/m/…?e=…&s=…`, signed by the engine,
+    /// an hour), for networks that download media themselves instead of receiving it
+    /// ([`Connector::media_source`]: Instagram, Threads, TikTok photos, Pinterest images). `None`
+    /// when the connector takes bytes, or the installation has no public address: a connector
+    /// that needs one then refuses the part with a clear `Permanent` error.
     pub url: Option<String>,
 }
 
@@ -543,6 +558,14 @@ impl ConnectorError {
 pub trait Connector: Send + Sync {
     fn network(&self) -> Network;
 
+    /// How this network takes media of `kind`: uploaded bytes (the default), or downloaded from a
+    /// public address the engine signs ([`MediaUpload::url`]). One place, so the engine knows
+    /// before any call whether the installation's public address must be reachable.
+    fn media_source(&self, kind: MediaKind) -> MediaSource {
+        let _ = kind;
+        MediaSource::Bytes
+    }
+
     /// Checks the credentials and says whose they are.
     fn verify(
         &self,
@@ -675,6 +698,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// so import one of the two traits per module (or call `Connector::publish(&c, …)`).
 pub trait DynConnector: Send + Sync {
     fn network(&self) -> Network;
+    fn media_source(&self, kind: MediaKind) -> MediaSource;
     fn verify<'a>(
         &'a self,
         creds: &'a Credentials,
@@ -727,6 +751,9 @@ pub trait DynConnector: Send + Sync {
 impl<C: Connector> DynConnector for C {
     fn network(&self) -> Network {
         Connector::network(self)
+    }
+    fn media_source(&self, kind: MediaKind) -> MediaSource {
+        Connector::media_source(self, kind)
     }
     fn verify<'a>(
         &'a self,

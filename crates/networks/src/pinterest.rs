@@ -11,7 +11,9 @@
 //! - **publish**: `POST /v5/pins` with `board_id`, `title` (`part.title`, else the text's first
 //!   line, at most 100 characters), `description` (the text, at most 500), `link` (`part.link`, at
 //!   most 2,048), `alt_text` (at most 500) and `media_source`:
-//!   - one image: `image_url` when [`crate::MediaUpload::url`] is set, else `image_base64`
+//!   - one image: `image_url` when [`crate::MediaUpload::url`] is set (the engine signs one when
+//!     `OWLERY_PUBLIC_URL` is reachable from the internet: [`MediaSource::UrlIfPublic`]), else
+//!     `image_base64`
 //!     (`content_type`, `data`); JPEG or PNG;
 //!   - 2–5 images: a carousel, `multiple_image_urls` when every image has a URL, else
 //!     `multiple_image_base64`. The carousel items take no alt text, so the pin's `alt_text` is the
@@ -39,7 +41,8 @@
 //!   (<https://developers.pinterest.com/docs/getting-started/authentication/>).
 //!
 //! Tested against local fixtures that reproduce the documented requests and responses
-//! (`tests/pinterest_fixture.rs`); not verified against the live network.
+//! (`tests/pinterest_fixture.rs`); not verified against the live network, nor is Pinterest's
+//! downloading of Owlery's signed media addresses.
 //!
 //! Not implemented: replies and comments (the API has none: `reply_to` is refused), board
 //! sections, private notes, per-image titles and links in carousels, GIF/WebP images (the API
@@ -59,8 +62,8 @@ use crate::http::{self, Effect};
 use crate::oauth::{self, ClientAuth, OAuthSpec};
 use crate::{
     AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
-    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishRequest, Published,
-    RemoteRef, RemoteStatus, TokenGrant,
+    GrantedAccount, Lookup, MediaKind, MediaSource, MediaUpload, Metrics, Network, PublishRequest,
+    Published, RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// Where the API lives (paths start with `/v5`).
@@ -738,6 +741,15 @@ impl Pinterest {
 impl Connector for Pinterest {
     fn network(&self) -> Network {
         Network::Pinterest
+    }
+
+    /// Images by address (`image_url`, `multiple_image_urls`) when the installation has a public
+    /// one, else as base64; videos are always uploaded (Pinterest's media upload).
+    fn media_source(&self, kind: MediaKind) -> MediaSource {
+        match kind {
+            MediaKind::Image => MediaSource::UrlIfPublic,
+            MediaKind::Video => MediaSource::Bytes,
+        }
     }
 
     async fn verify(&self, creds: &Credentials) -> Result<AccountInfo, ConnectorError> {

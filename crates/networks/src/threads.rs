@@ -5,10 +5,10 @@
 //! - **publish** (<https://developers.facebook.com/documentation/threads/posts>): a media container
 //!   `POST /v1.0/{threads-user-id}/threads` — `media_type=TEXT` with `text` (and
 //!   `link_attachment` when the part has a link), `IMAGE`/`VIDEO` with `image_url`/`video_url` taken
-//!   from [`MediaUpload::url`] (Threads fetches media from a public address; media without one is
-//!   refused) and `alt_text`, or for 2–20 items one container per item with
-//!   `is_carousel_item=true` and then `media_type=CAROUSEL` with `children` — with `reply_to_id` for
-//!   the next part of a thread or a first comment (Threads has no separate comment: both are
+//!   from [`MediaUpload::url`] (Threads fetches media from a public address — the engine signs one
+//!   under `OWLERY_PUBLIC_URL` per file, [`MediaSource::Url`]; media without one is refused) and
+//!   `alt_text`, or for 2–20 items one container per item with `is_carousel_item=true` and then
+//!   `media_type=CAROUSEL` with `children` — with `reply_to_id` for the next part of a thread or a first comment (Threads has no separate comment: both are
 //!   replies; <https://developers.facebook.com/docs/threads/reply-management>). Each container is
 //!   polled with `GET /v1.0/{container-id}?fields=status,error_message` until `FINISHED`, at most
 //!   [`DEFAULT_MAX_POLLS`] times [`DEFAULT_POLL_EVERY`] apart (Meta: once a minute, no more than
@@ -48,7 +48,9 @@
 //!   `observe_meta`.
 //!
 //! Tested against local fixtures that reproduce the documented requests and responses
-//! (`tests/threads_fixture.rs`); not verified against the live network.
+//! (`tests/threads_fixture.rs`); not verified against the live network, nor is Threads'
+//! downloading of Owlery's signed media addresses (shown for Instagram, the same Meta fetcher, by
+//! a fixture downloading from a running Owlery).
 //!
 //! Not implemented: polls, quote posts and reposts, topic tags as a separate field, reply
 //! controls, location tags, text length checks (the composer counts with Threads' rule), and
@@ -67,8 +69,8 @@ use crate::http::{self, Effect};
 use crate::oauth::{self, ClientAuth, OAuthSpec};
 use crate::{
     AccountInfo, AccountKind, AppCredentials, Connector, ConnectorError, Credentials, Env,
-    GrantedAccount, Lookup, MediaKind, MediaUpload, Metrics, Network, PublishRequest, Published,
-    RemoteRef, RemoteStatus, TokenGrant,
+    GrantedAccount, Lookup, MediaKind, MediaSource, MediaUpload, Metrics, Network, PublishRequest,
+    Published, RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// The API host.
@@ -768,6 +770,11 @@ impl Connector for Threads {
         Network::Threads
     }
 
+    /// Threads downloads every image and video from a public address (`image_url`, `video_url`).
+    fn media_source(&self, _kind: MediaKind) -> MediaSource {
+        MediaSource::Url
+    }
+
     async fn verify(&self, creds: &Credentials) -> Result<AccountInfo, ConnectorError> {
         self.me(creds).await
     }
@@ -1066,8 +1073,9 @@ fn check_request(req: &PublishRequest) -> Result<(), ConnectorError> {
             _ => {
                 return refuse(format!(
                     "attachment {n} has no public address: Threads fetches media from the \
-                     internet, and this installation has no public address for its files \
-                     (configure one, or post without media)"
+                     internet, and this installation has no public address for its files (set \
+                     OWLERY_PUBLIC_URL to an address reachable from the internet, or post without \
+                     media)"
                 ));
             }
         }

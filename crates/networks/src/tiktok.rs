@@ -11,15 +11,18 @@
 //!   - a **video** (placement `video`): `POST /v2/post/publish/video/init/` with `post_info`
 //!     (`title` = the caption, ≤ 2,200 UTF-16 units; `privacy_level`; `disable_comment`,
 //!     `disable_duet`, `disable_stitch` as the creator's settings require) and `source_info`:
-//!     `PULL_FROM_URL` with `video_url` when the media has a public address
-//!     ([`MediaUpload::url`]), else `FILE_UPLOAD` with `video_size`, `chunk_size` and
-//!     `total_chunk_count` per the chunk rules ([`chunks_for`]), then each chunk `PUT` to the
+//!     always `FILE_UPLOAD` with `video_size`, `chunk_size` and `total_chunk_count` per the chunk
+//!     rules ([`chunks_for`]) — `PULL_FROM_URL` would need Owlery's domain verified for the app
+//!     (`url_ownership_unverified`), so a video's [`MediaUpload::url`] is not used — then each
+//!     chunk `PUT` to the
 //!     returned `upload_url` with `Content-Range` and the video's `Content-Type`
 //!     (<https://developers.tiktok.com/doc/content-posting-api-reference-direct-post>,
 //!     <https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide>);
 //!   - **photos** (placement `photo`, 1–35 JPEG/WebP images): `POST /v2/post/publish/content/init/`
 //!     with `media_type: PHOTO`, `post_mode: DIRECT_POST` and `photo_images` — TikTok only pulls
-//!     photos from public addresses, so images without [`MediaUpload::url`] are refused
+//!     photos from public addresses, so images without [`MediaUpload::url`] are refused (the
+//!     engine signs one per photo, [`Connector::media_source`]; TikTok also wants that address's
+//!     domain or URL prefix verified for the app, else `url_ownership_unverified`)
 //!     (<https://developers.tiktok.com/doc/content-posting-api-reference-photo-post>). TikTok takes
 //!     no alt text for photos.
 //!
@@ -51,7 +54,10 @@
 //!   `RateLimited`; `spam_risk_user_banned_from_posting`,
 //!   `unaudited_client_can_only_post_to_private_accounts`, `url_ownership_unverified`,
 //!   `privacy_level_option_mismatch`, `invalid_params` → `Permanent` with a readable reason; 5xx
-//!   and `internal_error` → `Temporary` ([`classify`]). TikTok documents per-token limits (6 inits
+//!   and `internal_error` → `Temporary` ([`classify`]). TikTok sometimes sends such an error with
+//!   HTTP 200: any `error.code` other than `"ok"` is an error whatever the status, classified by
+//!   its code (an unknown `spam_risk_*` waits like the daily cap; any other unknown code is
+//!   `Permanent`, with TikTok's message and log id). TikTok documents per-token limits (6 inits
 //!   a minute, 30 status calls a minute) but no rate-limit headers; standard ones are filed if
 //!   present, and every `RateLimited` empties the account's budget.
 //! - **OAuth v2**: authorize at `https://www.tiktok.com/v2/auth/authorize/` (`client_key`, scopes
@@ -69,7 +75,9 @@
 //! `/v2/post/publish/inbox/video/init/`), music and branded-content flags, cover frames.
 //!
 //! Tested against local fixtures that reproduce the documented requests and responses
-//! (`tests/tiktok_fixture.rs`); not verified against the live network.
+//! (`tests/tiktok_fixture.rs`), including errors TikTok answers with HTTP 200; not verified against
+//! the live network, nor is TikTok's pulling of Owlery's signed photo addresses (which also needs
+//! the domain verified in TikTok's developer portal).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -84,8 +92,8 @@ use crate::budget::{BudgetBook, Scope};
 use crate::http::{self, Effect};
 use crate::oauth::{self, ClientAuth, OAuthSpec};
 use crate::{
-    AccountInfo, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind, MediaUpload,
-    Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind, MediaSource,
+    MediaUpload, Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
 };
 
 /// The API host (`Env::base_url` replaces it in tests).
@@ -408,12 +416,41 @@ pub fn classify(
         "invalid_params" | "invalid_file_upload" => ConnectorError::Permanent {
             reason: format!("TikTok rejected the post: {said}"),
         },
+        "spam_risk_too_many_pending_share" => ConnectorError::RateLimited {
+            retry_after: Some(TOO_MANY_POSTS_WAIT),
+        },
         "internal_error" => ConnectorError::Temporary {
             reason: format!("TikTok had an internal error: {said}"),
             retry_after: http::retry_after(headers, now),
         },
+        // TikTok sometimes answers an error with HTTP 200 and the code in the body: such an answer
+        // is never a success. Classified by the status the code is documented with, else by its
+        // kind; an unknown code is permanent (repeating the same request will not change it).
+        _ if status.is_success() => match documented_status(code) {
+            Some(documented) => http::classify_status(documented, headers, &said, now),
+            None if code.starts_with("spam_risk") => ConnectorError::RateLimited {
+                retry_after: Some(TOO_MANY_POSTS_WAIT),
+            },
+            None => ConnectorError::Permanent {
+                reason: format!("TikTok refused the request: {said}"),
+            },
+        },
         _ => http::classify_status(status, headers, &said, now),
     }
+}
+
+/// The HTTP status TikTok documents for an error code it may also send with HTTP 200 (the v2
+/// Error Handling reference and the Content Posting references' error tables).
+fn documented_status(code: &str) -> Option<StatusCode> {
+    let status = match code {
+        "access_token_invalid" | "scope_not_authorized" | "scope_permission_missed" => 401,
+        "invalid_params" | "invalid_file_upload" | "invalid_publish_id" => 400,
+        "token_not_authorized_for_specified_publish_id" => 403,
+        "rate_limit_exceeded" => 429,
+        "internal_error" => 500,
+        _ => return None,
+    };
+    StatusCode::from_u16(status).ok()
 }
 
 /// A `fail_reason` of `status/fetch` in words.
@@ -522,16 +559,14 @@ fn plan(req: &PublishRequest) -> Result<Plan<'_>, ConnectorError> {
                 "the video is {mime}; TikTok takes MP4, MOV or WebM"
             )));
         }
-        if media.url.is_none() {
-            let size = media.bytes.len() as u64;
-            if size == 0 {
-                return Err(refuse("the video is empty"));
-            }
-            if size > MAX_VIDEO_BYTES || chunks_for(size).count > MAX_CHUNKS {
-                return Err(refuse(format!(
-                    "the video has {size} bytes; TikTok takes at most 4 GB: make it smaller"
-                )));
-            }
+        let size = media.bytes.len() as u64;
+        if size == 0 {
+            return Err(refuse("the video is empty"));
+        }
+        if size > MAX_VIDEO_BYTES || chunks_for(size).count > MAX_CHUNKS {
+            return Err(refuse(format!(
+                "the video has {size} bytes; TikTok takes at most 4 GB: make it smaller"
+            )));
         }
         return Ok(Plan::Video {
             media,
@@ -908,19 +943,16 @@ impl Tiktok {
         media: &MediaUpload,
         caption: &str,
     ) -> Result<(String, Option<String>), ConnectorError> {
-        let source = match media.url.as_deref().filter(|u| !u.is_empty()) {
-            Some(url) => json!({ "source": "PULL_FROM_URL", "video_url": url }),
-            None => {
-                let size = media.bytes.len() as u64;
-                let chunks = chunks_for(size);
-                json!({
-                    "source": "FILE_UPLOAD",
-                    "video_size": size,
-                    "chunk_size": chunks.chunk_size,
-                    "total_chunk_count": chunks.count,
-                })
-            }
-        };
+        // Always FILE_UPLOAD: a video's PULL_FROM_URL needs the address's domain verified for
+        // the TikTok app (`url_ownership_unverified` otherwise), which Owlery cannot assume.
+        let size = media.bytes.len() as u64;
+        let chunks = chunks_for(size);
+        let source = json!({
+            "source": "FILE_UPLOAD",
+            "video_size": size,
+            "chunk_size": chunks.chunk_size,
+            "total_chunk_count": chunks.count,
+        });
         let body = json!({
             "post_info": {
                 "title": caption,
@@ -1030,6 +1062,16 @@ impl Connector for Tiktok {
         Network::Tiktok
     }
 
+    /// Photos only from public addresses (`PULL_FROM_URL` is the photo post's only source).
+    /// Videos are uploaded (`FILE_UPLOAD`): `PULL_FROM_URL` for a video needs the address's
+    /// domain verified for the TikTok app, which Owlery cannot assume.
+    fn media_source(&self, kind: MediaKind) -> MediaSource {
+        match kind {
+            MediaKind::Image => MediaSource::Url,
+            MediaKind::Video => MediaSource::Bytes,
+        }
+    }
+
     async fn verify(&self, creds: &Credentials) -> Result<AccountInfo, ConnectorError> {
         let answer = self
             .api(
@@ -1114,7 +1156,7 @@ impl Connector for Tiktok {
                     username,
                 };
                 self.publishes().insert(key.clone(), pending.clone());
-                if media.url.as_deref().is_none_or(str::is_empty) {
+                {
                     let Some(upload_url) = upload_url else {
                         self.publishes().remove(&key);
                         return Err(ConnectorError::Temporary {

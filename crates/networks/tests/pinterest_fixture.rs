@@ -288,6 +288,49 @@ async fn publish_a_carousel() {
 }
 
 #[tokio::test]
+async fn a_carousel_from_public_addresses_is_downloaded_by_pinterest() {
+    // Pins API v5, `media_source` of `source_type: multiple_image_urls`: `items` of `{url}` (and
+    // optional title, description, link per item, which Owlery does not use).
+    let (server, pinterest, _) = setup().await;
+    server.on(
+        "POST",
+        "/v5/pins",
+        Reply::json(201, pin(PIN, "x", "2024-05-01T10:00:00-00:00")),
+    );
+    let at = |n: u8| MediaUpload {
+        url: Some(format!(
+            "https://owlery.example.com/m/0193/pinterest.pin.1000x1500.jpg?e=1&s={n}"
+        )),
+        ..jpeg(n)
+    };
+    pinterest
+        .publish(
+            &creds(),
+            &pin_request("Three views", vec![at(1), at(2), at(3)]),
+        )
+        .await
+        .unwrap();
+    let body = server.requests_to("POST", "/v5/pins")[0].json();
+    assert_eq!(
+        body["media_source"],
+        json!({
+            "source_type": "multiple_image_urls",
+            "items": [
+                { "url": "https://owlery.example.com/m/0193/pinterest.pin.1000x1500.jpg?e=1&s=1" },
+                { "url": "https://owlery.example.com/m/0193/pinterest.pin.1000x1500.jpg?e=1&s=2" },
+                { "url": "https://owlery.example.com/m/0193/pinterest.pin.1000x1500.jpg?e=1&s=3" }
+            ]
+        })
+    );
+    assert!(
+        !server.requests_to("POST", "/v5/pins")[0]
+            .text()
+            .contains("image_base64"),
+        "no bytes are sent when Pinterest downloads them"
+    );
+}
+
+#[tokio::test]
 async fn publish_a_video_pin() {
     let (server, pinterest, _) = setup().await;
     let upload_url = format!("{}/pinterest-media-upload/", server.url());

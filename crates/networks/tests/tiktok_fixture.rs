@@ -310,30 +310,110 @@ async fn a_large_video_goes_in_chunks_with_the_trailing_bytes_in_the_last() {
 }
 
 #[tokio::test]
-async fn a_video_with_a_public_address_is_pulled_by_tiktok() {
+async fn a_video_is_uploaded_even_when_it_has_a_public_address() {
+    // PULL_FROM_URL for a video needs the address's domain verified for the TikTok app
+    // (`url_ownership_unverified` otherwise): Owlery always uploads the file.
     let (server, tiktok, _) = setup().await;
+    let upload = format!("{}/video/upload/?upload_id=1&upload_token=t", server.url());
     server.on("POST", CREATOR, creator_public());
-    server.on(
-        "POST",
-        VIDEO_INIT,
-        Reply::json(
-            200,
-            json!({"data": {"publish_id": "v_pub_url~v2.123456789"}, "error": ok()}),
-        ),
-    );
+    server.on("POST", VIDEO_INIT, init_answer(&upload));
+    server.on("PUT", "/video/upload/", Reply::empty(201));
     server.on("POST", STATUS, complete(json!([POST_ID])));
     let mut media = video(10);
-    media.url = Some("https://media.owlery.example/v/abc.mp4".into());
+    media.url = Some("https://media.owlery.example/m/abc/original.mp4?e=1&s=00".into());
     tiktok
-        .publish(&creds(), &video_req("v3:0", media))
+        .publish(&creds(), &video_req("v3:0", media.clone()))
         .await
         .unwrap();
     let body = server.requests_to("POST", VIDEO_INIT)[0].json();
     assert_eq!(
         body["source_info"],
-        json!({"source": "PULL_FROM_URL", "video_url": "https://media.owlery.example/v/abc.mp4"})
+        json!({"source": "FILE_UPLOAD", "video_size": 10, "chunk_size": 10, "total_chunk_count": 1})
     );
-    assert!(server.requests_to("PUT", "/video/").is_empty());
+    assert!(!body.to_string().contains("media.owlery.example"));
+    let puts = server.requests_to("PUT", "/video/upload/");
+    assert_eq!(puts.len(), 1);
+    assert_eq!(puts[0].body, media.bytes);
+}
+
+#[tokio::test]
+async fn errors_answered_with_http_200_are_errors_classified_by_their_code() {
+    let req = video_req("e200:0", video(100));
+    // (code, what it must become) — each answered with HTTP 200 and TikTok's error envelope.
+    type Expect = fn(&ConnectorError) -> bool;
+    let cases: [(&str, Expect); 7] = [
+        ("access_token_invalid", |e| {
+            matches!(e, ConnectorError::Auth { .. })
+        }),
+        ("scope_permission_missed", |e| {
+            matches!(e, ConnectorError::Auth { .. })
+        }),
+        ("rate_limit_exceeded", |e| {
+            matches!(e, ConnectorError::RateLimited { .. })
+        }),
+        ("internal_error", |e| {
+            matches!(e, ConnectorError::Temporary { .. })
+        }),
+        ("invalid_params", |e| {
+            matches!(e, ConnectorError::Permanent { .. })
+        }),
+        ("spam_risk_too_many_pending_share", |e| {
+            matches!(
+                e,
+                ConnectorError::RateLimited {
+                    retry_after: Some(_)
+                }
+            )
+        }),
+        ("a_code_tiktok_adds_later", |e| {
+            matches!(e, ConnectorError::Permanent { reason }
+                if reason.contains("Something unexpected [a_code_tiktok_adds_later]")
+                    && reason.contains("TikTok log id"))
+        }),
+    ];
+    for (code, expected) in cases {
+        // On the first call (creator info) …
+        let (server, tiktok, _) = setup().await;
+        server.on("POST", CREATOR, error(200, code, "Something unexpected"));
+        let err = tiktok.publish(&creds(), &req).await.unwrap_err();
+        assert!(expected(&err), "{code} on creator_info: {err:?}");
+        assert!(!err.to_string().contains("HTTP 200"), "{err}");
+        no_secret(&err);
+        // … and on the write (video init): nothing was posted, nothing is remembered.
+        let (server, tiktok, _) = setup().await;
+        server.on("POST", CREATOR, creator_public());
+        server.on("POST", VIDEO_INIT, error(200, code, "Something unexpected"));
+        let err = tiktok.publish(&creds(), &req).await.unwrap_err();
+        assert!(expected(&err), "{code} on init: {err:?}");
+        assert!(server.requests_to("POST", STATUS).is_empty());
+        let looked = tiktok
+            .lookup(&creds(), &req, SystemTime::now())
+            .await
+            .unwrap();
+        assert!(
+            matches!(looked, Lookup::CannotTell { .. }),
+            "{code}: {looked:?}"
+        );
+    }
+    // A status poll answered with HTTP 200 and an error is not "still processing".
+    let (server, tiktok, _) = setup().await;
+    let upload = format!("{}/video/upload/?upload_id=1&upload_token=t", server.url());
+    server.on("POST", CREATOR, creator_public());
+    server.on("POST", VIDEO_INIT, init_answer(&upload));
+    server.on("PUT", "/video/upload/", Reply::empty(201));
+    server.on(
+        "POST",
+        STATUS,
+        error(200, "access_token_invalid", "The access token is invalid."),
+    );
+    let err = tiktok.publish(&creds(), &req).await.unwrap_err();
+    assert!(
+        !matches!(
+            err,
+            ConnectorError::Temporary { .. } | ConnectorError::RateLimited { .. }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

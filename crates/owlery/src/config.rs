@@ -56,6 +56,21 @@ pub struct Config {
     /// `OWLERY_TRUST_FORWARDED_FOR`; default `false`. Only behind a reverse proxy that sets it:
     /// otherwise anyone can pick the address sign-in throttling and the audit log see.
     pub trust_forwarded_for: bool,
+    /// Give networks that download media (Instagram, Threads, TikTok photos, Pinterest images)
+    /// media addresses under `public_url` even when it is on this machine or a private network
+    /// (`localhost`, 127.0.0.1, 10.x, 192.168.x …). `media_urls_allow_private` /
+    /// `OWLERY_MEDIA_URLS_ALLOW_PRIVATE`; default `false`: such posts then fail before any call,
+    /// saying to set `OWLERY_PUBLIC_URL` to an address reachable from the internet. For tests and
+    /// development against local fixtures only: a real network cannot download from there. With it
+    /// and no `public_url`, `serve` uses its own address.
+    pub media_urls_allow_private: bool,
+    /// Let people connect accounts on servers at private addresses: a Mastodon server, a Bluesky
+    /// PDS (`service_url`) on loopback, a private network (10.x, 172.16–31.x, 192.168.x, fc00::/7),
+    /// link-local (169.254.x, cloud metadata) or another reserved address, and over plain `http`.
+    /// `allow_private_servers` / `OWLERY_ALLOW_PRIVATE_SERVERS`; default `false`: such addresses
+    /// are refused (a typed-in server address must not make Owlery reach into its own network).
+    /// Set it for a self-hosted fediverse on a LAN, or for tests against local servers.
+    pub allow_private_servers: bool,
     /// The largest media upload, in MB (1–10000). `max_upload_mb` / `OWLERY_MAX_UPLOAD_MB`;
     /// default 100 (room for short videos). Images are further held to the media limits
     /// (100 megapixels, 16,384 pixels a side) whatever this says.
@@ -162,6 +177,8 @@ impl fmt::Debug for Config {
             .field("mail_from", &self.mail_from)
             .field("log_format", &self.log_format)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("media_urls_allow_private", &self.media_urls_allow_private)
+            .field("allow_private_servers", &self.allow_private_servers)
             .field("max_upload_mb", &self.max_upload_mb)
             .field("job_lease_secs", &self.job_lease_secs)
             .field("worker_concurrency", &self.worker_concurrency)
@@ -272,6 +289,16 @@ const KEYS: &[Key] = &[
     Key {
         name: "trust_forwarded_for",
         env: "OWLERY_TRUST_FORWARDED_FOR",
+        flag: None,
+    },
+    Key {
+        name: "media_urls_allow_private",
+        env: "OWLERY_MEDIA_URLS_ALLOW_PRIVATE",
+        flag: None,
+    },
+    Key {
+        name: "allow_private_servers",
+        env: "OWLERY_ALLOW_PRIVATE_SERVERS",
         flag: None,
     },
     Key {
@@ -485,6 +512,16 @@ pub fn load_from(
             )
         })?,
     };
+    let flag = |name: &'static str| -> Result<bool, ConfigError> {
+        match raw.get(name) {
+            None => Ok(false),
+            Some(r) => parse_bool(&r.value).ok_or_else(|| {
+                r.invalid(name, format!("'{}' is not true or false", r.value.trim()))
+            }),
+        }
+    };
+    let media_urls_allow_private = flag("media_urls_allow_private")?;
+    let allow_private_servers = flag("allow_private_servers")?;
     let max_upload_mb = match raw.get("max_upload_mb") {
         None => DEFAULT_MAX_UPLOAD_MB,
         Some(r) => r
@@ -581,6 +618,8 @@ pub fn load_from(
         mail_from,
         log_format,
         trust_forwarded_for,
+        media_urls_allow_private,
+        allow_private_servers,
         max_upload_mb,
         job_lease_secs,
         worker_concurrency,
@@ -762,9 +801,29 @@ mod tests {
         assert_eq!(c.mail_from, "Owlery <owlery@localhost>");
         assert_eq!(c.log_format, LogFormat::Human);
         assert!(!c.trust_forwarded_for);
+        assert!(!c.media_urls_allow_private);
+        assert!(!c.allow_private_servers);
         assert_eq!(c.max_upload_mb, DEFAULT_MAX_UPLOAD_MB);
         assert_eq!(c.worker_concurrency, DEFAULT_WORKER_CONCURRENCY);
         assert!(c.file.is_none());
+    }
+
+    #[test]
+    fn private_addresses_are_allowed_only_when_asked() {
+        let c = Setup::new()
+            .file("allow_private_servers = true\n")
+            .env("OWLERY_MEDIA_URLS_ALLOW_PRIVATE", "yes")
+            .load()
+            .unwrap();
+        assert!(c.media_urls_allow_private);
+        assert!(c.allow_private_servers);
+        let e = Setup::new()
+            .env("OWLERY_ALLOW_PRIVATE_SERVERS", "maybe")
+            .err();
+        assert_eq!(
+            e,
+            "OWLERY_ALLOW_PRIVATE_SERVERS: 'maybe' is not true or false"
+        );
     }
 
     #[test]

@@ -115,21 +115,25 @@ macro_rules! channel_owners {
 /// organisation), inside the caller's transaction.
 macro_rules! active_pause {
     ($tx:ident, $channel:expr) => {{
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT p.reason FROM publishing_pauses p, channels c JOIN workspaces w ON w.id = c.workspace_id \
-             WHERE c.id = $1 AND p.lifted_at IS NULL AND ( \
-               (p.scope = 'channel' AND p.scope_id = c.id) OR \
-               (p.scope = 'workspace' AND p.scope_id = w.id) OR \
-               (p.scope = 'organisation' AND p.scope_id = w.org_id)) \
-             ORDER BY p.created_at LIMIT 1",
-        )
+        let row: Option<(Option<String>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM channels c JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = $1",
+            $crate::engine::ACTIVE_PAUSE_REASON
+        )))
         .bind($channel)
         .fetch_optional(&mut *$tx)
         .await?;
-        row.map(|(r,)| r)
+        row.and_then(|(r,)| r)
     }};
 }
-pub(crate) use active_pause;
+
+/// The reason of the earliest active pause covering a channel — by itself, its workspace or its
+/// organisation — as a scalar subquery over `c` (the channel's row) and `w` (its workspace's).
+pub(crate) const ACTIVE_PAUSE_REASON: &str = "(SELECT p.reason FROM publishing_pauses p \
+     WHERE p.lifted_at IS NULL AND ( \
+       (p.scope = 'channel' AND p.scope_id = c.id) OR \
+       (p.scope = 'workspace' AND p.scope_id = w.id) OR \
+       (p.scope = 'organisation' AND p.scope_id = w.org_id)) \
+     ORDER BY p.created_at LIMIT 1)";
 
 type PartRow = (
     i64,
@@ -212,31 +216,26 @@ impl Store {
     /// meanwhile: do not send). A part already published is left alone (returns false).
     pub async fn mark_part_sending(&self, id: VariantId, idx: i64) -> Result<bool> {
         let now = self.now();
-        with_tx!(self, |tx, pg| {
+        // One statement, its own transaction: the variant's row is read and locked (PostgreSQL:
+        // `FOR UPDATE`, so a cancel or pause either commits first and nothing is inserted, or
+        // waits for this; SQLite: the statement holds the write lock) and the part is written
+        // only while the variant is `publishing`.
+        let n = with_writer!(self, |pool, pg| {
             let lock = if pg { " FOR UPDATE" } else { "" };
-            let status: Option<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT status FROM variants WHERE id = $1{lock}"
-            )))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if status.map(|(s,)| s).as_deref() != Some("publishing") {
-                return Ok(false);
-            }
-            let n = sqlx::query(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO variant_parts (variant_id, idx, status, attempted_at, updated_at) \
-                 VALUES ($1, $2, 'sending', $3, $3) \
+                 SELECT id, $2, 'sending', $3, $3 FROM variants WHERE id = $1 AND status = 'publishing'{lock} \
                  ON CONFLICT (variant_id, idx) DO UPDATE SET status = 'sending', attempted_at = $3, updated_at = $3 \
-                 WHERE variant_parts.status = 'sending'",
-            )
+                 WHERE variant_parts.status = 'sending'"
+            )))
             .bind(id.0)
             .bind(idx)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(pool)
             .await?
-            .rows_affected();
-            Ok(n > 0)
-        })
+            .rows_affected()
+        });
+        Ok(n > 0)
     }
 
     /// Part `idx` is on the network. Returns whether this call recorded it.
@@ -247,7 +246,7 @@ impl Store {
         remote: &PartRemote,
     ) -> Result<bool> {
         let now = self.now();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             let n = sqlx::query(
                 "UPDATE variant_parts SET status = 'published', remote_id = $1, remote_cid = $2, remote_url = $3, \
                  root_id = $4, root_cid = $5, updated_at = $6 WHERE variant_id = $7 AND idx = $8 AND status = 'sending'",
@@ -270,7 +269,7 @@ impl Store {
     /// Forget an attempt the network confirmed never arrived (lookup said absent), so it is sent
     /// again.
     pub async fn forget_part_attempt(&self, id: VariantId, idx: i64) -> Result<()> {
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             sqlx::query(
                 "DELETE FROM variant_parts WHERE variant_id = $1 AND idx = $2 AND status = 'sending'",
             )

@@ -3,9 +3,10 @@
 //! A claim is its own committed transaction that marks the job `running` with a lease
 //! (`locked_until`); the job's side effects happen after that commit, never inside it. A worker that
 //! dies leaves a lease that runs out, and the job becomes claimable again — so jobs must be
-//! idempotent or reconcile (the publishing engine does the latter). On PostgreSQL, claims use
-//! `FOR UPDATE SKIP LOCKED` so many workers never take the same job; on SQLite the single writer
-//! (`BEGIN IMMEDIATE`) gives the same guarantee.
+//! idempotent or reconcile (the publishing engine does the latter). A claim is one `UPDATE`
+//! statement: on PostgreSQL its probes use `FOR UPDATE SKIP LOCKED` so many workers never take the
+//! same job; on SQLite the statement holds the single writer's lock from its first read, which
+//! gives the same guarantee.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -70,7 +71,7 @@ impl Store {
     pub async fn enqueue(&self, job: NewJob) -> Result<Uuid> {
         let now = self.now();
         let id = Uuid::now_v7();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             sqlx::query(
                 "INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
                  VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $6)",
@@ -90,6 +91,14 @@ impl Store {
 
     /// Claim the most overdue job of one of `kinds` (queued and due, or running with a lapsed lease).
     /// The claim is committed before this returns.
+    ///
+    /// One `UPDATE … RETURNING` statement, a transaction by itself. Its two probes are each an
+    /// ordered walk of the `(status, run_at)` index that stops at the first match — running jobs
+    /// whose lease lapsed (a handful at most), then due queued jobs — and the earlier of the two
+    /// is taken. On PostgreSQL each probe skips rows other workers hold (`FOR UPDATE SKIP
+    /// LOCKED`); on SQLite the statement holds the write lock from its first read. (A single probe
+    /// with `OR` between the two cases cannot walk the index in order: both databases then read
+    /// and sort every due job for each claim, which made a burst of due jobs quadratic.)
     pub async fn claim_job(
         &self,
         worker: &str,
@@ -99,42 +108,44 @@ impl Store {
         let now = self.now();
         let kinds_json =
             serde_json::to_string(kinds).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let row: Option<JobRow> = with_tx!(self, |tx, pg| {
-            let pick = if pg {
-                "SELECT id FROM jobs WHERE kind IN (SELECT jsonb_array_elements_text($1::jsonb)) \
-                 AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)) \
-                 ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+        let row: Option<JobRow> = with_writer!(self, |pool, pg| {
+            let (kind_in, lock) = if pg {
+                (
+                    "kind IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                    " FOR UPDATE SKIP LOCKED",
+                )
             } else {
-                "SELECT id FROM jobs WHERE kind IN (SELECT value FROM json_each($1)) \
-                 AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)) \
-                 ORDER BY run_at LIMIT 1"
+                ("kind IN (SELECT value FROM json_each($1))", "")
             };
-            let id: Option<Uuid> = sqlx::query_scalar(pick)
+            let probe = |due: &str| {
+                format!(
+                    "SELECT id, run_at FROM (SELECT id, run_at FROM jobs WHERE {due} AND {kind_in} \
+                     ORDER BY run_at LIMIT 1{lock}) AS p"
+                )
+            };
+            let sql = format!(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $3, \
+                 locked_until = $4, updated_at = $2 \
+                 WHERE id = (SELECT id FROM ({} UNION ALL {}) AS due ORDER BY run_at LIMIT 1) \
+                 RETURNING id, kind, payload, attempts, max_attempts, run_at",
+                probe("status = 'running' AND locked_until < $2"),
+                probe("status = 'queued' AND run_at <= $2"),
+            );
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(&kinds_json)
                 .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(id) = id else { return Ok(None) };
-            let row: JobRow = sqlx::query_as(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
-                 locked_until = $2, updated_at = $3 WHERE id = $4 \
-                 RETURNING id, kind, payload, attempts, max_attempts, run_at",
-            )
-            .bind(worker)
-            .bind(now + lease)
-            .bind(now)
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            Ok(Some(row))
-        })?;
+                .bind(worker)
+                .bind(now + lease)
+                .fetch_optional(pool)
+                .await?
+        });
         row.map(into_job).transpose()
     }
 
     /// The job succeeded. Its payload is cleared: it may have held a one-time link.
     pub async fn complete_job(&self, id: Uuid) -> Result<()> {
         let now = self.now();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             sqlx::query(
                 "UPDATE jobs SET status = 'done', payload = '{}', locked_by = NULL, locked_until = NULL, \
                  updated_at = $1 WHERE id = $2",
@@ -157,7 +168,7 @@ impl Store {
     ) -> Result<()> {
         let now = self.now();
         let error: String = error.chars().take(2000).collect();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             match retry_at {
                 Some(at) => sqlx::query(
                     "UPDATE jobs SET status = 'queued', run_at = $1, last_error = $2, locked_by = NULL, \
@@ -190,7 +201,7 @@ impl Store {
     pub async fn defer_job(&self, id: Uuid, note: &str, at: DateTime<Utc>) -> Result<()> {
         let now = self.now();
         let note: String = note.chars().take(2000).collect();
-        with_pool!(self, |pool, _pg| {
+        with_writer!(self, |pool, _pg| {
             sqlx::query(
                 "UPDATE jobs SET status = 'queued', run_at = $1, last_error = $2, attempts = attempts - 1, \
                  locked_by = NULL, locked_until = NULL, updated_at = $3 WHERE id = $4",
@@ -225,20 +236,23 @@ impl Store {
         Ok(d)
     }
 
-    /// The next time any queued job of these kinds is due, so a worker can sleep until then.
+    /// The next time any queued job of these kinds is due, so a worker can sleep until then. (The
+    /// first in `run_at` order, not `MIN(run_at)`: with the kind filter, `MIN` reads every queued
+    /// job, and months of scheduled posts are queued jobs.)
     pub async fn next_job_due(&self, kinds: &[&str]) -> Result<Option<DateTime<Utc>>> {
         let kinds_json =
             serde_json::to_string(kinds).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(with_pool!(self, |pool, pg| {
             let sql = if pg {
-                "SELECT MIN(run_at) FROM jobs WHERE status = 'queued' \
-                 AND kind IN (SELECT jsonb_array_elements_text($1::jsonb))"
+                "SELECT run_at FROM jobs WHERE status = 'queued' \
+                 AND kind IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY run_at LIMIT 1"
             } else {
-                "SELECT MIN(run_at) FROM jobs WHERE status = 'queued' AND kind IN (SELECT value FROM json_each($1))"
+                "SELECT run_at FROM jobs WHERE status = 'queued' \
+                 AND kind IN (SELECT value FROM json_each($1)) ORDER BY run_at LIMIT 1"
             };
             sqlx::query_scalar(sql)
                 .bind(&kinds_json)
-                .fetch_one(pool)
+                .fetch_optional(pool)
                 .await?
         }))
     }

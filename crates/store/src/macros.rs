@@ -20,13 +20,36 @@ macro_rules! with_pool {
     };
 }
 
+/// Like `with_pool!`, for a body that writes (one statement, its own transaction): on SQLite it
+/// first takes this process's turn to write (`Store::write_gate`).
+macro_rules! with_writer {
+    ($store:expr, |$pool:ident, $pg:ident| $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite($pool) => {
+                let _turn = $store.write_gate.lock().await;
+                #[allow(unused_variables)]
+                let $pg = false;
+                $body
+            }
+            $crate::Db::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                $body
+            }
+        }
+    };
+}
+
 /// Run `$body` (an expression yielding `Result<T, StoreError>`) in a transaction: committed when it
-/// returns `Ok`, rolled back otherwise. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so
-/// that two writers queue on the busy timeout instead of failing with SQLITE_BUSY.
+/// returns `Ok`, rolled back otherwise. SQLite takes the write lock up front (`BEGIN IMMEDIATE`)
+/// after this process's turn to write (`Store::write_gate`), so that writers queue instead of
+/// failing with SQLITE_BUSY (writers of other processes: on the busy timeout).
 macro_rules! with_tx {
     ($store:expr, |$tx:ident, $pg:ident| $body:expr) => {
         match &$store.db {
             $crate::Db::Sqlite(pool) => {
+                // This process's turn to write first (`Store::write_gate`), then SQLite's lock.
+                let _turn = $store.write_gate.lock().await;
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 #[allow(unused_variables)]
                 let $pg = false;
@@ -60,30 +83,41 @@ macro_rules! append_audit {
         };
         let head: (i64, String) = sqlx::query_as(head_sql).fetch_one(&mut *$tx).await?;
         let record = owlery_domain::audit::chain($entry, $now, Some((head.0, head.1.as_str())));
-        sqlx::query(
+        // The head's row lock is held until the transaction commits, and every audited write
+        // waits for it: on PostgreSQL the event and the new head go in one statement (one round
+        // trip under the lock instead of two).
+        let append_sql = if $pg {
+            "WITH appended AS (INSERT INTO audit_events (seq, at, actor_id, actor_label, action, \
+             target_type, target_id, ip, before, after, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)) \
+             UPDATE audit_head SET seq = $1, hash = $12 WHERE id = 1"
+        } else {
             "INSERT INTO audit_events (seq, at, actor_id, actor_label, action, target_type, \
              target_id, ip, before, after, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(record.seq)
-        .bind(record.at)
-        .bind(&record.entry.actor_id)
-        .bind(&record.entry.actor_label)
-        .bind(&record.entry.action)
-        .bind(&record.entry.target_type)
-        .bind(&record.entry.target_id)
-        .bind(&record.entry.ip)
-        .bind(&record.entry.before)
-        .bind(&record.entry.after)
-        .bind(&record.prev_hash)
-        .bind(&record.hash)
-        .execute(&mut *$tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        };
+        sqlx::query(append_sql)
             .bind(record.seq)
+            .bind(record.at)
+            .bind(&record.entry.actor_id)
+            .bind(&record.entry.actor_label)
+            .bind(&record.entry.action)
+            .bind(&record.entry.target_type)
+            .bind(&record.entry.target_id)
+            .bind(&record.entry.ip)
+            .bind(&record.entry.before)
+            .bind(&record.entry.after)
+            .bind(&record.prev_hash)
             .bind(&record.hash)
             .execute(&mut *$tx)
             .await?;
+        if !$pg {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(record.seq)
+                .bind(&record.hash)
+                .execute(&mut *$tx)
+                .await?;
+        }
         record
     }};
 }

@@ -367,6 +367,21 @@ impl Store {
         })
     }
 
+    /// Delete attempts that ran out (housekeeping): a person who never came back from the network
+    /// leaves a sealed PKCE verifier (and maybe sealed tokens of accounts to choose from) that no
+    /// one can use any more. Returns how many went.
+    pub async fn delete_expired_oauth_attempts(&self) -> Result<u64> {
+        let now = self.now();
+        let n = with_pool!(self, |pool, _pg| {
+            sqlx::query("DELETE FROM oauth_attempts WHERE expires_at < $1")
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
     /// Use the attempt whose state hashes to `state_hash`: once, whoever asks (a replayed or
     /// expired state is used up all the same).
     pub async fn take_oauth_attempt(&self, state_hash: &str) -> Result<Taken> {

@@ -342,6 +342,22 @@ macro_rules! enqueue_publish {
 }
 pub(crate) use enqueue_publish;
 
+/// A variant's approval need from what the database holds: with a review, whether that review
+/// (`review_state`) is approved; without one, whether a workflow now covers its channel (a
+/// workflow added after scheduling still holds the post back).
+pub(crate) fn approval_need_of(
+    review_id: Option<Uuid>,
+    review_state: Option<&str>,
+    covering_workflow: bool,
+) -> ApprovalNeed {
+    match review_id {
+        Some(_) if review_state == Some("approved") => ApprovalNeed::Approved,
+        Some(_) => ApprovalNeed::Pending,
+        None if covering_workflow => ApprovalNeed::Pending,
+        None => ApprovalNeed::NotRequired,
+    }
+}
+
 /// Load a variant's approval need inside a transaction: its review's state, or whether a workflow
 /// now covers its channel (a workflow added after scheduling still holds the post back).
 macro_rules! approval_need {
@@ -354,10 +370,11 @@ macro_rules! approval_need {
                         .bind(review_id)
                         .fetch_optional(&mut *$tx)
                         .await?;
-                match state {
-                    Some((s, _)) if s == "approved" => owlery_domain::post::ApprovalNeed::Approved,
-                    _ => owlery_domain::post::ApprovalNeed::Pending,
-                }
+                $crate::posts::approval_need_of(
+                    Some(review_id),
+                    state.as_ref().map(|(s, _)| s.as_str()),
+                    false,
+                )
             }
             None => {
                 let covered: Option<(uuid::Uuid,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -367,11 +384,7 @@ macro_rules! approval_need {
                 .bind(v.channel_id.0)
                 .fetch_optional(&mut *$tx)
                 .await?;
-                if covered.is_some() {
-                    owlery_domain::post::ApprovalNeed::Pending
-                } else {
-                    owlery_domain::post::ApprovalNeed::NotRequired
-                }
+                $crate::posts::approval_need_of(None, None, covered.is_some())
             }
         }
     }};

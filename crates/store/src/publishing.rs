@@ -20,9 +20,12 @@ use uuid::Uuid;
 
 use crate::{
     Result, Store, StoreError,
-    engine::active_pause,
+    engine::ACTIVE_PAUSE_REASON,
     notifications::NewNotification,
-    posts::{VARIANT_COLUMNS, Validation, Variant, VariantRow, approval_need, json, parse_status},
+    posts::{
+        COVERING_WORKFLOW, VARIANT_COLUMNS, Validation, Variant, VariantRow, approval_need_of,
+        json, parse_status,
+    },
 };
 
 /// The longest error kept on a variant (what people read; the job keeps the full one).
@@ -194,6 +197,27 @@ macro_rules! hold {
     }};
 }
 
+/// What a claim reads besides the variant (one row; the post's columns are `None` when the post is
+/// gone).
+#[derive(sqlx::FromRow)]
+struct DispatchContext {
+    author_id: Option<Uuid>,
+    title: Option<String>,
+    content: Option<String>,
+    campaign_id: Option<Uuid>,
+    network: String,
+    channel_name: String,
+    handle: String,
+    simulated: bool,
+    channel_status: String,
+    workspace_id: Uuid,
+    late_policy: String,
+    late_grace_minutes: i64,
+    pause_reason: Option<String>,
+    review_state: Option<String>,
+    workflow_id: Option<Uuid>,
+}
+
 /// A media file's expiry and deletion times.
 type MediaTimes = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
@@ -273,15 +297,31 @@ impl Store {
             {
                 return Ok(Claim::Stale);
             }
-            let post: Option<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
-                "SELECT author_id, title, content, campaign_id FROM posts WHERE id = $1 AND deleted_at IS NULL",
-            )
+            // Everything else the decision reads, in one statement after the variant's lock (so
+            // on PostgreSQL it sees whatever a transaction holding that lock committed): the post,
+            // the channel, the organisation's late policy, an active pause covering the channel,
+            // the variant's review state and a workflow covering the channel.
+            let ctx: DispatchContext = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT p.author_id, p.title, p.content, p.campaign_id, c.network, c.name AS channel_name, \
+                 c.handle, c.simulated, c.status AS channel_status, c.workspace_id, o.late_policy, \
+                 o.late_grace_minutes, {ACTIVE_PAUSE_REASON} AS pause_reason, \
+                 (SELECT r.state FROM reviews r WHERE r.id = $3) AS review_state, \
+                 (SELECT w.id {COVERING_WORKFLOW}) AS workflow_id \
+                 FROM channels c JOIN workspaces w ON w.id = c.workspace_id \
+                 JOIN organisations o ON o.id = w.org_id \
+                 LEFT JOIN posts p ON p.id = $2 AND p.deleted_at IS NULL WHERE c.id = $1"
+            )))
+            .bind(v.channel_id.0)
             .bind(v.post_id.0)
-            .fetch_optional(&mut *tx)
+            .bind(v.review_id)
+            .fetch_one(&mut *tx)
             .await?;
-            let Some((author, title, content, campaign_id)) = post else {
+            let (Some(author), Some(title), Some(content)) =
+                (ctx.author_id, ctx.title, ctx.content)
+            else {
                 return Ok(Claim::Stale);
             };
+            let campaign_id = ctx.campaign_id;
             let author = UserId(author);
             if let Some(c) = campaign_id {
                 let camp: Option<(bool, String)> =
@@ -295,19 +335,15 @@ impl Store {
                     return Ok(Claim::Stale);
                 }
             }
-            let (network, channel_name, handle, simulated, channel_status, workspace_id): (
-                String,
-                String,
-                String,
-                bool,
-                String,
-                Uuid,
-            ) = sqlx::query_as(
-                    "SELECT network, name, handle, simulated, status, workspace_id FROM channels WHERE id = $1",
-                )
-                .bind(v.channel_id.0)
-                .fetch_one(&mut *tx)
-                .await?;
+            let DispatchContext {
+                network,
+                channel_name,
+                handle,
+                simulated,
+                channel_status,
+                workspace_id,
+                ..
+            } = ctx;
             let network = Network::parse(&network)
                 .ok_or_else(|| StoreError::Corrupt(format!("network '{network}'")))?;
             let master: Content = json("post content", &content)?;
@@ -323,7 +359,7 @@ impl Store {
 
             let mut late_by_s = None;
             // A person (or the crisis playbook) paused publishing here: wait, visibly.
-            if let Some(reason) = active_pause!(tx, v.channel_id.0) {
+            if let Some(reason) = ctx.pause_reason {
                 let message = format!("Paused: {reason}");
                 hold!(
                     tx,
@@ -375,7 +411,11 @@ impl Store {
                 return Ok(Claim::NotConnected);
             }
             if v.status == VariantStatus::Scheduled {
-                let need = approval_need!(tx, &v);
+                let need = approval_need_of(
+                    v.review_id,
+                    ctx.review_state.as_deref(),
+                    ctx.workflow_id.is_some(),
+                );
                 let refusal = match post::gate(v.status, need, v.has_errors) {
                     Err(post::GateError::NeedsApproval) => Some(Refusal::NeedsApproval),
                     Err(post::GateError::Invalid) => Some(Refusal::Invalid),
@@ -438,15 +478,9 @@ impl Store {
                     return Ok(Claim::Refused(refusal));
                 }
                 // The organisation's late policy: sent at once (flagged), or held for a person.
-                let (policy, grace): (String, i64) = sqlx::query_as(
-                    "SELECT o.late_policy, o.late_grace_minutes FROM organisations o \
-                     JOIN workspaces w ON w.org_id = o.id JOIN channels c ON c.workspace_id = w.id WHERE c.id = $1",
-                )
-                .bind(v.channel_id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-                let policy = LatePolicy::parse(&policy).unwrap_or_default();
-                match engine::timing(scheduled_at, now, policy, chrono::Duration::minutes(grace)) {
+                let policy = LatePolicy::parse(&ctx.late_policy).unwrap_or_default();
+                let grace = chrono::Duration::minutes(ctx.late_grace_minutes);
+                match engine::timing(scheduled_at, now, policy, grace) {
                     Timing::OnTime => {}
                     Timing::Late { by_s } => late_by_s = Some(by_s),
                     Timing::Hold { by_s } => {

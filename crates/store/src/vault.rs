@@ -116,6 +116,12 @@ pub const SEALED: &[SealedColumn] = &[
         column: "accounts_sealed",
         purpose: Purpose::PerRow(crate::oauth::attempt_accounts_purpose),
     },
+    SealedColumn {
+        table: "signing_keys",
+        id_column: "id",
+        column: "key_sealed",
+        purpose: Purpose::PerRow(crate::signing::signing_key_purpose),
+    },
     // `network_apps.secret_sealed` is keyed by (organisation, network, server), not by one UUID,
     // so it cannot be listed here; the table came after envelope encryption, so every value in
     // it is sealed under a data key and rotation covers it by re-wrapping the data keys.

@@ -669,6 +669,64 @@ async fn jobs_are_claimed_once_and_leases_expire() {
 }
 
 #[tokio::test]
+async fn claims_take_the_most_overdue_job_whether_queued_or_lapsed() {
+    for (db, clock) in backends().await {
+        let s = db.store.clone();
+        let at = |mins: i64| {
+            let mut j = NewJob::new("mail", serde_json::json!({ "m": mins }));
+            j.run_at = Some(s.now() + Duration::minutes(mins));
+            j
+        };
+        let lease = Duration::minutes(5);
+        // A (due 10 min ago) is claimed; its worker dies. B is due 5 min ago; C in 3 min.
+        let a = s.enqueue(at(-10)).await.unwrap();
+        assert_eq!(
+            s.claim_job("w1", &["mail"], lease)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            a
+        );
+        let b = s.enqueue(at(-5)).await.unwrap();
+        let c = s.enqueue(at(3)).await.unwrap();
+        assert_eq!(
+            s.next_job_due(&["mail"])
+                .await
+                .unwrap()
+                .map(|t| t < s.now()),
+            Some(true)
+        );
+        clock.advance(Duration::minutes(6));
+        // A's lease lapsed and it is the most overdue: it goes first, then B, then C.
+        let order: Vec<_> = [
+            s.claim_job("w2", &["mail"], lease).await.unwrap().unwrap(),
+            s.claim_job("w2", &["mail"], lease).await.unwrap().unwrap(),
+            s.claim_job("w2", &["mail"], lease).await.unwrap().unwrap(),
+        ]
+        .into_iter()
+        .map(|j| (j.id, j.attempts))
+        .collect();
+        assert_eq!(order, vec![(a, 2), (b, 1), (c, 1)], "{}", s.backend_name());
+        assert!(s.claim_job("w2", &["mail"], lease).await.unwrap().is_none());
+        assert_eq!(s.next_job_due(&["mail"]).await.unwrap(), None);
+
+        // A queued job more overdue than a lapsed one goes first.
+        clock.advance(Duration::minutes(6));
+        let d = s.enqueue(at(-60)).await.unwrap();
+        let next = s.claim_job("w3", &["mail"], lease).await.unwrap().unwrap();
+        assert_eq!(next.id, d, "{}", s.backend_name());
+        // Only the kinds asked for.
+        assert!(
+            s.claim_job("w3", &["other"], lease)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_grant_is_found_by_its_id() {
     for (db, _) in backends().await {
         let s = &db.store;

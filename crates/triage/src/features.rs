@@ -43,12 +43,13 @@ pub fn extract(tokens: &[Token], lang: Known, bits: u32, out: &mut Vec<Feature>)
 
     let mut previous: Option<&str> = None;
     let mut padded = String::new();
+    let mut bounds: Vec<usize> = Vec::new();
     for t in tokens {
         if t.kind == Kind::Break {
             previous = None;
             continue;
         }
-        let word = t.text.as_str();
+        let word: &str = &t.text;
         let unigram = if t.negated {
             hash(b'n', &[word])
         } else {
@@ -64,11 +65,9 @@ pub fn extract(tokens: &[Token], lang: Known, bits: u32, out: &mut Vec<Feature>)
             padded.push('^');
             padded.push_str(word);
             padded.push('$');
-            let bounds: Vec<usize> = padded
-                .char_indices()
-                .map(|(i, _)| i)
-                .chain([padded.len()])
-                .collect();
+            bounds.clear();
+            bounds.extend(padded.char_indices().map(|(i, _)| i));
+            bounds.push(padded.len());
             let chars = bounds.len() - 1;
             for n in 3..=5 {
                 if chars < n {

@@ -17,6 +17,9 @@
 //! Scores are evidence / total. The winner is the highest score; ties go to the order above.
 //! Urgency starts from the intent and rises with strong negative sentiment and urgency words.
 
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::lang::Known;
@@ -457,43 +460,187 @@ const ES: Cues = Cues {
     ],
 };
 
-fn cues(lang: Known) -> Option<&'static Cues> {
-    match lang {
-        Known::Bg => Some(&BG),
-        Known::De => Some(&DE),
-        Known::Es => Some(&ES),
-        Known::En | Known::Other => None,
-    }
+/// The cue lists in matcher order: English (always on) first, then each language's own.
+const LISTS: [(Option<Known>, &Cues); 4] = [
+    (None, &EN),
+    (Some(Known::Bg), &BG),
+    (Some(Known::De), &DE),
+    (Some(Known::Es), &ES),
+];
+
+/// What a cue is evidence of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Category {
+    Abuse,
+    Promo,
+    Lead,
+    Complaint,
+    Praise,
+    Interrogative,
+    Urgent,
 }
 
-/// The words of a message, for cue matching.
-struct Words<'a> {
-    words: Vec<&'a str>,
+const CATEGORIES: usize = 7;
+
+/// One word of a cue: the word itself, or a stem (`refund*`) that any word it begins matches.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Exact(&'static str),
+    Stem(&'static str),
 }
 
-impl Words<'_> {
-    /// How many of `list` occur. A cue of several words matches consecutive words; a trailing
-    /// `*` makes its last word a prefix.
-    fn count(&self, list: &[&str]) -> u32 {
-        list.iter().filter(|cue| self.has(cue)).count() as u32
-    }
-
-    fn has(&self, cue: &str) -> bool {
-        let matches = |word: &str, part: &str| match part.strip_suffix('*') {
-            Some(stem) => word.starts_with(stem),
-            None => word == part,
-        };
-        if !cue.contains(' ') {
-            return self.words.iter().any(|w| matches(w, cue));
+impl Part {
+    fn parse(part: &'static str) -> Part {
+        match part.strip_suffix('*') {
+            Some(stem) => Part::Stem(stem),
+            None => Part::Exact(part),
         }
-        let n = cue.split(' ').count();
-        self.words.len() >= n
-            && self.words.windows(n).any(|window| {
-                window
-                    .iter()
-                    .zip(cue.split(' '))
-                    .all(|(w, p)| matches(w, p))
+    }
+
+    fn matches(self, word: &str) -> bool {
+        match self {
+            Part::Exact(p) => word == p,
+            Part::Stem(stem) => word.starts_with(stem),
+        }
+    }
+}
+
+struct Cue {
+    /// Index into [`LISTS`].
+    list: u8,
+    category: Category,
+    parts: Vec<Part>,
+}
+
+/// Every cue of every list, indexed by its first word: exact first words in a hash table, stems
+/// by their first character. Matching a message is then one lookup (plus a few stems) per word
+/// instead of a scan of every list.
+struct Matcher {
+    cues: Vec<Cue>,
+    exact: FxHashMap<&'static str, Vec<u16>>,
+    stems: FxHashMap<char, Vec<u16>>,
+}
+
+/// Room for this many cues in the per-message "found" set.
+const MAX_CUES: usize = 1024;
+
+static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
+    let mut m = Matcher {
+        cues: Vec::new(),
+        exact: FxHashMap::default(),
+        stems: FxHashMap::default(),
+    };
+    for (list, (_, c)) in (0u8..).zip(LISTS) {
+        for (category, cues) in [
+            (Category::Abuse, c.abuse),
+            (Category::Promo, c.promo),
+            (Category::Lead, c.lead),
+            (Category::Complaint, c.complaint),
+            (Category::Praise, c.praise),
+            (Category::Interrogative, c.interrogative),
+            (Category::Urgent, c.urgent),
+        ] {
+            for cue in cues {
+                let parts: Vec<Part> = cue.split(' ').map(Part::parse).collect();
+                let id = m.cues.len() as u16;
+                match parts.first() {
+                    Some(Part::Exact(w)) => m.exact.entry(w).or_default().push(id),
+                    Some(Part::Stem(stem)) => {
+                        // An empty stem would match every word: not a cue anyone writes.
+                        if let Some(first) = stem.chars().next() {
+                            m.stems.entry(first).or_default().push(id);
+                        }
+                    }
+                    None => {}
+                }
+                m.cues.push(Cue {
+                    list,
+                    category,
+                    parts,
+                });
+            }
+        }
+    }
+    m
+});
+
+impl Matcher {
+    /// How many cues of each category occur in `words` (a cue of several words matches
+    /// consecutive words), counting the English list and `lang`'s own; and whether one of them
+    /// is an interrogative of several words.
+    fn count(&self, words: &[&str], lang: Known) -> ([u32; CATEGORIES], bool) {
+        let active = |list: u8| {
+            LISTS
+                .get(usize::from(list))
+                .is_some_and(|(l, _)| l.is_none() || *l == Some(lang))
+        };
+        let mut found = [0u64; MAX_CUES / 64];
+        let mut check = |id: u16, at: usize| {
+            let Some(cue) = self.cues.get(usize::from(id)) else {
+                return;
+            };
+            if !active(cue.list) {
+                return;
+            }
+            let Some(rest) = words.get(at + 1..at + cue.parts.len()) else {
+                return;
+            };
+            let tail = cue.parts.get(1..).unwrap_or_default();
+            if rest.iter().zip(tail).all(|(w, p)| p.matches(w))
+                && let Some(bits) = found.get_mut(usize::from(id) / 64)
+            {
+                *bits |= 1 << (id % 64);
+            }
+        };
+        for (at, word) in words.iter().enumerate() {
+            if let Some(ids) = self.exact.get(word) {
+                for &id in ids {
+                    check(id, at);
+                }
+            }
+            if let Some(ids) = word.chars().next().and_then(|c| self.stems.get(&c)) {
+                for &id in ids {
+                    let stem_matches = self
+                        .cues
+                        .get(usize::from(id))
+                        .and_then(|c| c.parts.first())
+                        .is_some_and(|p| p.matches(word));
+                    if stem_matches {
+                        check(id, at);
+                    }
+                }
+            }
+        }
+        let mut counts = [0u32; CATEGORIES];
+        let mut interrogative_phrase = false;
+        for (block, bits) in found.iter().enumerate() {
+            let mut bits = *bits;
+            while bits != 0 {
+                let id = block * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(cue) = self.cues.get(id) {
+                    counts[cue.category as usize] += 1;
+                    interrogative_phrase |=
+                        cue.category == Category::Interrogative && cue.parts.len() > 1;
+                }
+            }
+        }
+        (counts, interrogative_phrase)
+    }
+
+    /// `word` is, exactly, a single-word interrogative of an active list.
+    fn is_interrogative(&self, word: &str, lang: Known) -> bool {
+        self.exact.get(word).is_some_and(|ids| {
+            ids.iter().any(|&id| {
+                self.cues.get(usize::from(id)).is_some_and(|c| {
+                    c.category == Category::Interrogative
+                        && c.parts.len() == 1
+                        && LISTS
+                            .get(usize::from(c.list))
+                            .is_some_and(|(l, _)| l.is_none() || *l == Some(lang))
+                })
             })
+        })
     }
 }
 
@@ -504,33 +651,24 @@ pub(crate) fn classify(
     sentiment: Sentiment,
     scores: &SentimentScores,
 ) -> (Intent, IntentScores, Urgency) {
-    let words = Words {
-        words: tokens
-            .iter()
-            .filter(|t| matches!(t.kind, Kind::Word | Kind::Symbol))
-            .map(|t| t.text.as_str())
-            .collect(),
-    };
-    let mut lists: Vec<&Cues> = vec![&EN];
-    lists.extend(cues(lang));
-    let count = |pick: fn(&Cues) -> &'static [&'static str]| -> u32 {
-        lists.iter().map(|c| words.count(pick(c))).sum()
-    };
+    let words: Vec<&str> = tokens
+        .iter()
+        .filter(|t| matches!(t.kind, Kind::Word | Kind::Symbol))
+        .map(|t| &*t.text)
+        .collect();
+    let matcher = &*MATCHER;
+    let (counts, interrogative_phrase) = matcher.count(&words, lang);
+    let count = |c: Category| counts[c as usize];
 
     let has_link = tokens.iter().any(|t| t.kind == Kind::Url);
     let question_mark = tokens.iter().any(|t| t.kind == Kind::Mark && t.text == "?");
     let opens_with_question = words
-        .words
         .first()
-        .is_some_and(|first| lists.iter().any(|c| c.interrogative.contains(first)))
-        || lists.iter().any(|c| {
-            c.interrogative
-                .iter()
-                .any(|q| q.contains(' ') && words.has(q))
-        });
+        .is_some_and(|first| matcher.is_interrogative(first, lang))
+        || interrogative_phrase;
 
-    let abuse = 2.0 * count(|c| c.abuse) as f32;
-    let promo = count(|c| c.promo) as f32;
+    let abuse = 2.0 * count(Category::Abuse) as f32;
+    let promo = count(Category::Promo) as f32;
     let spam = if promo == 0.0 {
         0.0
     } else if has_link {
@@ -538,14 +676,14 @@ pub(crate) fn classify(
     } else {
         promo / 2.0
     };
-    let lead = 1.5 * count(|c| c.lead) as f32;
-    let complaint = count(|c| c.complaint) as f32 + 2.0 * (scores.negative - 0.5).max(0.0);
+    let lead = 1.5 * count(Category::Lead) as f32;
+    let complaint = count(Category::Complaint) as f32 + 2.0 * (scores.negative - 0.5).max(0.0);
     let question = if question_mark || opens_with_question {
         1.0
     } else {
         0.0
     };
-    let praise = count(|c| c.praise) as f32 + 2.0 * (scores.positive - 0.5).max(0.0);
+    let praise = count(Category::Praise) as f32 + 2.0 * (scores.positive - 0.5).max(0.0);
     let other = 0.5;
 
     let total = abuse + spam + lead + complaint + question + praise + other;
@@ -575,7 +713,7 @@ pub(crate) fn classify(
     if sentiment == Sentiment::Negative && scores.negative > 0.5 && urgency < Urgency::Normal {
         urgency = Urgency::Normal;
     }
-    if count(|c| c.urgent) > 0 && intent != Intent::Spam {
+    if count(Category::Urgent) > 0 && intent != Intent::Spam {
         urgency = match urgency {
             Urgency::Low => Urgency::Normal,
             Urgency::Normal => Urgency::High,
@@ -610,6 +748,11 @@ mod tests {
             neutral: 0.05,
             positive: 0.9,
         }
+    }
+
+    #[test]
+    fn every_cue_has_room_in_the_found_set() {
+        assert!(MATCHER.cues.len() <= MAX_CUES, "{}", MATCHER.cues.len());
     }
 
     fn run(text: &str, lang: Known, s: SentimentScores) -> (Intent, Urgency) {

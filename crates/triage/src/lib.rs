@@ -4,7 +4,8 @@
 //!
 //! Pure: no IO beyond the model and word lists embedded in the binary, no async, no SQL.
 //! [`Classifier`] is the seam for a stronger model later; [`BuiltIn`] is the one that ships:
-//! - language: `whatlang` (see [`lang`]);
+//! - language: function words, then trigram profiles or letters by script, `whatlang` for the
+//!   other scripts (see [`lang`]);
 //! - sentiment: a logistic regression over hashed words, word pairs, character n-grams and
 //!   lexicon features, trained offline by `src/bin/train.rs` on labelled corpora and embedded
 //!   from `data/sentiment.model` (see [`model`], [`features`]);
@@ -27,7 +28,7 @@ use serde::Serialize;
 
 pub use intent::{Intent, IntentScores, Urgency};
 pub use lang::{Known, Language};
-pub use model::{LinearModel, ModelError};
+pub use model::{CompactModel, LinearModel, ModelError};
 
 /// The sentiment of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -108,21 +109,26 @@ pub trait Classifier: Send + Sync {
 /// The embedded sentiment model.
 const MODEL: &[u8] = include_bytes!("../data/sentiment.model");
 
-/// The classifier that ships: no network, no files, ~µs per message.
+/// The classifier that ships: no network, no files, a few µs per message. `Send + Sync` with
+/// no locks inside (its tables are immutable after start-up): share one between threads.
 pub struct BuiltIn {
     featurizer: training::Featurizer,
-    model: LinearModel,
+    model: CompactModel,
 }
 
 impl BuiltIn {
     /// Loads the embedded model. Fails only if the build embedded a model of other features
     /// (a test guards against that).
     pub fn new() -> Result<BuiltIn, ModelError> {
-        Ok(BuiltIn::with_model(LinearModel::from_bytes(MODEL)?))
+        Ok(BuiltIn::with_compact(CompactModel::from_bytes(MODEL)?))
     }
 
-    /// With another sentiment model (training, cross-validation).
+    /// With another sentiment model (training, cross-validation), quantized as it would ship.
     pub fn with_model(model: LinearModel) -> BuiltIn {
+        BuiltIn::with_compact(model.compact())
+    }
+
+    fn with_compact(model: CompactModel) -> BuiltIn {
         BuiltIn {
             featurizer: training::Featurizer::new(model.bits),
             model,
@@ -227,6 +233,21 @@ mod tests {
     }
 
     #[test]
+    fn shared_across_threads_without_locks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<BuiltIn>();
+        let c = BuiltIn::new().unwrap();
+        let text = "Thank you so much, it works perfectly!";
+        let alone = c.classify(text);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..2).map(|_| s.spawn(|| c.classify(text))).collect();
+            for h in handles {
+                assert_eq!(h.join().unwrap(), alone);
+            }
+        });
+    }
+
+    #[test]
     fn obvious_sentiment_in_each_language() {
         let c = BuiltIn::new().unwrap();
         let cases = [
@@ -251,6 +272,10 @@ mod tests {
                 "Pésimo servicio, es una vergüenza, horrible.",
                 Sentiment::Negative,
             ),
+            // Emoji speak through the word lists' scores, in any language.
+            ("Danke für die Lieferung 😍😍", Sentiment::Positive),
+            ("Поръчка 1234 😡😡", Sentiment::Negative),
+            ("order 1234 😡😡😡", Sentiment::Negative),
         ];
         for (text, expected) in cases {
             assert_eq!(c.classify(text).sentiment, expected, "{text}");

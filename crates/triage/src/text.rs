@@ -2,6 +2,11 @@
 //! links and mentions as placeholders, emoticons and emoji as their own tokens, and the `!`/`?`
 //! marks that end a clause. Language-independent; word lists are applied later.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashSet;
+
 /// Messages longer than this many bytes are classified on their first part: triage reads the
 /// opening of a message, the routing decision does not need a whole essay, and the cost of a
 /// message stays bounded.
@@ -27,7 +32,8 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     pub kind: Kind,
-    pub text: String,
+    /// The word (lower-cased), or the placeholder/mark/symbol (borrowed: no allocation).
+    pub text: Cow<'static, str>,
     /// The original was written in capitals (≥ 2 letters, all upper-case).
     pub shouted: bool,
     /// Inside the scope of a negation word (up to three words after it, until a clause break).
@@ -87,8 +93,11 @@ const NEGATIONS: &[&str] = &[
     "без",
 ];
 
+static NEGATION_SET: LazyLock<FxHashSet<&'static str>> =
+    LazyLock::new(|| NEGATIONS.iter().copied().collect());
+
 pub fn is_negation(word: &str) -> bool {
-    NEGATIONS.contains(&word) || word.ends_with("n't")
+    NEGATION_SET.contains(word) || word.ends_with("n't")
 }
 
 /// Cuts `text` to at most [`MAX_BYTES`] on a char boundary.
@@ -121,7 +130,29 @@ fn push_word(out: &mut Vec<Token>, raw: &str) {
     let (mut last, mut run) = ('\0', 0);
     let mut upper = 0usize;
     let mut letters = 0usize;
+    let mut squeeze = |l: char, text: &mut String| {
+        if l == last {
+            run += 1;
+        } else {
+            last = l;
+            run = 1;
+        }
+        if run <= 2 {
+            text.push(l);
+        }
+    };
     for c in raw.chars() {
+        if c.is_ascii() {
+            // The common case, without the Unicode tables.
+            if c.is_ascii_alphabetic() {
+                letters += 1;
+                if c.is_ascii_uppercase() {
+                    upper += 1;
+                }
+            }
+            squeeze(c.to_ascii_lowercase(), &mut text);
+            continue;
+        }
         if c.is_alphabetic() {
             letters += 1;
             if c.is_uppercase() {
@@ -129,33 +160,55 @@ fn push_word(out: &mut Vec<Token>, raw: &str) {
             }
         }
         for l in c.to_lowercase() {
-            if l == last {
-                run += 1;
-            } else {
-                last = l;
-                run = 1;
-            }
-            if run <= 2 {
-                text.push(l);
-            }
+            squeeze(l, &mut text);
         }
     }
-    let text = text.trim_matches('\'').replace('’', "'");
+    // Apostrophes: trimmed at the ends, typographic ones inside made plain ("don’t" → "don't").
+    let trimmed = text.trim_matches('\'');
+    let text = if trimmed.contains('’') {
+        trimmed.replace('’', "'")
+    } else if trimmed.len() != text.len() {
+        trimmed.to_owned()
+    } else {
+        text
+    };
     if text.is_empty() {
         return;
     }
     out.push(Token {
         kind: Kind::Word,
-        text,
+        text: Cow::Owned(text),
         shouted: letters >= 2 && upper == letters,
         negated: false,
     });
 }
 
-fn push(out: &mut Vec<Token>, kind: Kind, text: &str) {
+/// `chunk` starts with `prefix` (ASCII), ignoring ASCII case.
+fn starts_with_ignore_case(chunk: &str, prefix: &str) -> bool {
+    chunk
+        .as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// The emoticon `chunk` is (compared lower-cased), if it is one. Emoticons are ASCII and at most
+/// four bytes, so nothing longer or non-ASCII is lower-cased at all.
+fn emoticon(chunk: &str) -> Option<&'static str> {
+    let trimmed = chunk.trim_matches(|c: char| c == '.' || c == ',' || c == '"');
+    if trimmed.is_empty() || trimmed.len() > 4 || !trimmed.is_ascii() {
+        return None;
+    }
+    let mut buf = [0u8; 4];
+    let lower = buf.get_mut(..trimmed.len())?;
+    lower.copy_from_slice(trimmed.as_bytes());
+    lower.make_ascii_lowercase();
+    EMOTICONS.iter().copied().find(|e| e.as_bytes() == &*lower)
+}
+
+fn push(out: &mut Vec<Token>, kind: Kind, text: &'static str) {
     out.push(Token {
         kind,
-        text: text.to_owned(),
+        text: Cow::Borrowed(text),
         shouted: false,
         negated: false,
     });
@@ -166,10 +219,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let text = clip(text);
     let mut out = Vec::with_capacity(text.len() / 4 + 1);
     for chunk in text.split_whitespace() {
-        let lower = chunk.to_lowercase();
-        if lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("www.")
+        if starts_with_ignore_case(chunk, "http://")
+            || starts_with_ignore_case(chunk, "https://")
+            || starts_with_ignore_case(chunk, "www.")
         {
             push(&mut out, Kind::Url, "<url>");
             continue;
@@ -178,9 +230,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             push(&mut out, Kind::User, "<user>");
             continue;
         }
-        let trimmed = lower.trim_matches(|c: char| c == '.' || c == ',' || c == '"');
-        if EMOTICONS.contains(&trimmed) {
-            push(&mut out, Kind::Symbol, trimmed);
+        if let Some(e) = emoticon(chunk) {
+            push(&mut out, Kind::Symbol, e);
             continue;
         }
         // Letter/digit runs (with inner apostrophes) are words; everything else is a mark,
@@ -220,8 +271,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                     last_mark = None;
                 }
                 c if is_pictograph(c) => {
-                    let mut buf = [0u8; 4];
-                    push(&mut out, Kind::Symbol, c.encode_utf8(&mut buf));
+                    out.push(Token {
+                        kind: Kind::Symbol,
+                        text: Cow::Owned(c.to_string()),
+                        shouted: false,
+                        negated: false,
+                    });
                     last_mark = None;
                 }
                 _ => last_mark = None,
@@ -256,7 +311,10 @@ mod tests {
     use super::*;
 
     fn texts(s: &str) -> Vec<String> {
-        tokenize(s).into_iter().map(|t| t.text).collect()
+        tokenize(s)
+            .into_iter()
+            .map(|t| t.text.into_owned())
+            .collect()
     }
 
     #[test]
@@ -272,11 +330,7 @@ mod tests {
     #[test]
     fn negation_scope_ends_at_a_break() {
         let t = tokenize("not good at all. great");
-        let negated: Vec<_> = t
-            .iter()
-            .filter(|t| t.negated)
-            .map(|t| t.text.as_str())
-            .collect();
+        let negated: Vec<_> = t.iter().filter(|t| t.negated).map(|t| &*t.text).collect();
         assert_eq!(negated, ["good", "at", "all"]);
         let t = tokenize("Не е добре");
         assert!(t.iter().any(|t| t.text == "добре" && t.negated));

@@ -35,12 +35,12 @@ impl Featurizer {
         let words: Vec<&str> = tokens
             .iter()
             .filter(|t| t.kind == Kind::Word)
-            .map(|t| t.text.as_str())
+            .map(|t| &*t.text)
             .collect();
         if words.iter().all(|w| !w.chars().any(char::is_alphabetic)) {
             return Language::UNDETERMINED;
         }
-        self.detector.detect(&words.join(" "))
+        self.detector.detect_words(&words)
     }
 
     pub fn features(&self, text: &str) -> Vec<Feature> {

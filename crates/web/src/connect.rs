@@ -231,6 +231,10 @@ pub async fn set_app(
         }
         (false, _) => None,
     };
+    if let Some(server) = &service {
+        crate::server_guard::check_field(server, state.config.allow_private_servers, "service")
+            .await?;
+    }
     let (client_id, client_secret) = parse_app(client_id, client_secret)?;
     let org = crate::pages::load_organisation(state).await?;
     let sealed = state
@@ -332,6 +336,11 @@ pub async fn start(
     } else {
         None
     };
+    // The server is fetched from here on (registration, the code exchange): never a private one.
+    if let Some(server) = &service {
+        crate::server_guard::check_field(server, state.config.allow_private_servers, "server")
+            .await?;
+    }
     let app = match state
         .store
         .network_app(org.id, network, service.as_deref())

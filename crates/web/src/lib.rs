@@ -16,8 +16,10 @@ pub mod i18n;
 pub mod inbox;
 pub mod link_preview;
 pub mod media;
+pub mod media_url;
 pub mod ops;
 pub mod pages;
+pub mod server_guard;
 pub mod state;
 pub mod ui;
 
@@ -36,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .merge(ui::assets::routes())
+        .merge(media_url::routes())
         // route_layer: only matched routes have a route template for the latency label.
         .route_layer(middleware::from_fn(ops::track))
         .fallback(pages::not_found)

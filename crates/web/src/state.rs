@@ -21,6 +21,12 @@ pub struct WebConfig {
     /// The largest media upload accepted, in bytes (images are further held to
     /// `owlery_media::Limits`).
     pub max_upload_bytes: usize,
+    /// Connect accounts on servers at private addresses, and over plain http (`server_guard`):
+    /// a self-hosted fediverse on a LAN, tests against local servers.
+    pub allow_private_servers: bool,
+    /// Networks that download media get addresses under `public_url` even when it is private
+    /// (tests, development): shown on the Network apps page as the engine will judge it.
+    pub media_urls_allow_private: bool,
 }
 
 impl WebConfig {
@@ -41,6 +47,8 @@ impl Default for WebConfig {
             trust_forwarded_for: false,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 100 * 1_000_000,
+            allow_private_servers: false,
+            media_urls_allow_private: false,
         }
     }
 }
@@ -56,6 +64,8 @@ pub struct AppState {
     /// One connector per network: connecting channels (Bluesky app passwords, OAuth) goes through
     /// them. The binary builds the standard set; tests put in fixtures.
     pub connectors: Arc<owlery_networks::Connectors>,
+    /// The key of signed media addresses (`media_url.rs`), opened on first use.
+    pub media_url_key: Arc<tokio::sync::OnceCell<owlery_domain::publishing::media_url::UrlKey>>,
 }
 
 impl AppState {
@@ -67,6 +77,7 @@ impl AppState {
             lockout: LockoutPolicy::default(),
             metrics: None,
             connectors: Arc::new(standard_connectors()),
+            media_url_key: Arc::default(),
         }
     }
 

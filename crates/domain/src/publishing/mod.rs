@@ -8,5 +8,6 @@ pub mod engine;
 pub mod history;
 pub mod ical;
 pub mod link_preview;
+pub mod media_url;
 pub mod schedule;
 pub mod utm;

@@ -34,6 +34,8 @@ pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result
         public_url: public_url.clone(),
         mail_enabled: config.smtp_url.is_some(),
         trust_forwarded_for: config.trust_forwarded_for,
+        allow_private_servers: config.allow_private_servers,
+        media_urls_allow_private: config.media_urls_allow_private,
         max_upload_bytes: usize::try_from(config.max_upload_mb)
             .unwrap_or(usize::MAX)
             .saturating_mul(1_000_000),

@@ -9,6 +9,7 @@ use owlery_jobs::{
     Shutdown, Worker, housekeeping,
     inbox_poll::Poller,
     mail::Mailer,
+    media_urls::MediaUrls,
     notify_mail::NotificationMailer,
     publish::{CampaignReleaser, Publisher},
     revalidate,
@@ -28,8 +29,25 @@ pub fn spawn(
     public_url: Option<String>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    // Media addresses point at the configured public address; in development (allowed
+    // explicitly) at the server's own when none is configured.
+    let media_base = match &config.public_url {
+        Some(u) => Some(u.clone()),
+        None if config.media_urls_allow_private => public_url.clone(),
+        None => None,
+    };
+    let media_urls = MediaUrls::new(media_base, config.media_urls_allow_private);
+    if let Err(why) = media_urls.base() {
+        tracing::info!(
+            reason = %why,
+            "networks that download media (Instagram, Threads, TikTok photos) cannot reach this \
+             Owlery: their posts with media fail until OWLERY_PUBLIC_URL is reachable from the internet"
+        );
+    }
     let connectors = Arc::new(super::connectors()?);
-    let publisher = Publisher::new(store.clone()).connected(connectors.clone(), vault.clone());
+    let publisher = Publisher::new(store.clone())
+        .connected(connectors.clone(), vault.clone())
+        .with_media_urls(media_urls);
     let classifier = owlery_triage::BuiltIn::new()
         .map_err(|e| anyhow::anyhow!("the built-in inbox classifier: {e}"))?;
     let poller = Poller::new(

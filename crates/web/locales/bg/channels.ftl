@@ -13,6 +13,20 @@ napp-client-secret = Тайна на клиента (client secret)
 napp-client-secret-hint = Пази се шифрован; въведете го отново, за да го смените.
 napp-redirect-uri = Адрес за връщане (redirect URI)
 napp-scopes = Искани разрешения
+napp-media = Медия
+napp-media-reachable = Изтегля се от този Owlery
+napp-media-reachable-help = { $network } изтегля { $what ->
+        [photos] снимките
+       *[all] снимките и видеата
+    } от публичния адрес на Owlery чрез връзки, които изтичат след час.
+napp-media-unreachable = Нужен е публичен адрес
+napp-media-unreachable-help = { $network } изтегля { $what ->
+        [photos] снимките
+       *[all] снимките и видеата
+    } от публичния адрес на Owlery и не може да стигне до този: публикациите { $what ->
+        [photos] със снимки
+       *[all] с медия
+    } ще се провалят, докато OWLERY_PUBLIC_URL не бъде зададен като адрес, достъпен от интернет.
 napp-updated = Последна промяна
 napp-setup = Настройване на приложението
 napp-change = Промяна на приложението
@@ -111,4 +125,7 @@ connect-error-workspace-id-required = Изберете работното про
 connect-error-workspace-id-unknown-workspace = Изберете едно от изброените работни пространства.
 connect-error-server-required = Въведете адреса на сървъра на Mastodon, например mastodon.social.
 connect-error-server-invalid-server = Това не е адрес на сървър: въведете например mastodon.social.
+connect-error-server-server-not-https = Сървърът трябва да се достъпва през https:// (ключовете за достъп никога не се пращат некриптирани).
+connect-error-server-server-not-public = Този адрес е на същата машина или в частна мрежа, към които Owlery не се свързва. Въведете публичния адрес на сървъра.
+connect-error-server-server-not-found = Няма сървър с това име: проверете адреса.
 connect-error-server-registration-refused = Сървърът не позволи на Owlery да се регистрира.

@@ -13,6 +13,20 @@ napp-client-secret = Client secret
 napp-client-secret-hint = Stored encrypted; enter it again to change it.
 napp-redirect-uri = Redirect URI
 napp-scopes = Permissions asked for
+napp-media = Media
+napp-media-reachable = Downloaded from this Owlery
+napp-media-reachable-help = { $network } downloads { $what ->
+        [photos] photos
+       *[all] images and videos
+    } from Owlery's public address, through links that expire after an hour.
+napp-media-unreachable = Public address needed
+napp-media-unreachable-help = { $network } downloads { $what ->
+        [photos] photos
+       *[all] images and videos
+    } from Owlery's public address, and cannot reach this one: posts with { $what ->
+        [photos] photos
+       *[all] media
+    } will fail until OWLERY_PUBLIC_URL is set to an address reachable from the internet.
 napp-updated = Last changed
 napp-setup = Set up the app
 napp-change = Change the app
@@ -111,4 +125,7 @@ connect-error-workspace-id-required = Choose the workspace the channel belongs t
 connect-error-workspace-id-unknown-workspace = Choose one of the workspaces listed.
 connect-error-server-required = Enter the Mastodon server's address, such as mastodon.social.
 connect-error-server-invalid-server = This is not a server address: enter one such as mastodon.social.
+connect-error-server-server-not-https = The server must be reached over https:// (tokens never travel unencrypted).
+connect-error-server-server-not-public = This address is on this machine or a private network, which Owlery does not connect to. Enter the server's public address.
+connect-error-server-server-not-found = No server answers to this name: check the address.
 connect-error-server-registration-refused = The server did not let Owlery register.

@@ -176,7 +176,7 @@ pub struct CreateChannel {
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Needs channels:manage on the workspace", body = ErrorBody),
         (status = 409, description = "This account is already a channel", body = ErrorBody),
-        (status = 422, description = "A field is not valid, the workspace does not exist, the network is not supported, or the server refused the app password", body = ErrorBody),
+        (status = 422, description = "A field is not valid, the workspace does not exist, the network is not supported, or the server refused the app password. A `service_url` that is not https or is (or resolves to) a loopback, private, link-local or reserved address is refused before anything is sent to it (`server_not_https`, `server_not_public`, `server_not_found`), unless the installation allows private servers", body = ErrorBody),
         (status = 502, description = "The network's server could not be reached to check the account", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -281,6 +281,9 @@ async fn connect_bluesky(
         )
         .into());
     }
+    // The password is sent to this server: never one on Owlery's own network.
+    crate::server_guard::check_field(service, state.config.allow_private_servers, "service_url")
+        .await?;
     let creds = Credentials::new(handle, password).with_service(service.trim_end_matches('/'));
     let connector = state.connectors.get(Network::Bluesky).ok_or_else(|| {
         AppError::new(

@@ -95,6 +95,29 @@ fn portal(network: Network) -> &'static str {
 
 // ---- network apps ----
 
+/// Whether `network` only takes media from Owlery's public address, and if so whether it can reach
+/// it (as the engine judges it: `domain::publishing::media_url::check_reachable`, or allowed
+/// explicitly), and what it downloads (`photos` or `all`). `None`: the network can receive bytes.
+fn media_reachable(state: &AppState, network: Network) -> (Option<bool>, &'static str) {
+    use owlery_networks::{MediaKind, MediaSource};
+    let Some(connector) = state.connectors.get(network) else {
+        return (None, "all");
+    };
+    let by_address = |k| connector.media_source(k) == MediaSource::Url;
+    let what = if by_address(MediaKind::Video) {
+        "all"
+    } else {
+        "photos"
+    };
+    let needed = by_address(MediaKind::Image) || by_address(MediaKind::Video);
+    let reachable = needed.then(|| {
+        state.config.media_urls_allow_private
+            || owlery_domain::publishing::media_url::check_reachable(Some(&state.config.public_url))
+                .is_ok()
+    });
+    (reachable, what)
+}
+
 #[derive(Deserialize, Default)]
 struct AppsQuery {
     #[serde(default)]
@@ -118,6 +141,7 @@ async fn apps_view(state: &AppState, p: &PagePrincipal) -> Result<NetworkAppsVie
                 .and_then(|c| c.oauth(Some("https://mastodon.example")))
                 .map(|spec| spec.scopes)
                 .unwrap_or_default();
+            let media = media_reachable(state, network);
             NetworkAppRow {
                 network: network.code().to_owned(),
                 automatic: connect::registers_itself(network),
@@ -127,6 +151,8 @@ async fn apps_view(state: &AppState, p: &PagePrincipal) -> Result<NetworkAppsVie
                 portal: portal(network).to_owned(),
                 scopes,
                 updated_at: own.map(|a| a.updated_at),
+                media_reachable: media.0,
+                media_what: media.1.to_owned(),
             }
         })
         .collect();

@@ -78,7 +78,36 @@ async fn a_bluesky_account_is_connected_only_with_a_password_its_server_accepts(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {res}");
         assert_eq!(res["error"]["code"], code, "{res}");
     }
-    // A server that cannot be reached: 502, nothing saved.
+    // A server on Owlery's own network, or over plain http, is never sent a password (SSRF).
+    for (service, code) in [
+        ("http://127.0.0.1:9", "server_not_https"),
+        ("https://127.0.0.1:9", "server_not_public"),
+        ("https://localhost:2583", "server_not_public"),
+        ("https://169.254.169.254", "server_not_public"),
+        ("https://10.0.0.7", "server_not_public"),
+        ("https://[::1]:2583", "server_not_public"),
+    ] {
+        let (status, res) = app
+            .post_json(
+                "/channels",
+                &token,
+                json!({"workspace_id": ws.id, "network": "bluesky", "handle": "a.test", "app_password": "abcd-efgh-ijkl-mnop", "service_url": service}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{service}: {res}");
+        assert_eq!(res["error"]["code"], code, "{service}: {res}");
+        assert_eq!(res["error"]["field"], "service_url");
+    }
+    assert_eq!(app.store().count_channels().await.unwrap(), 0);
+
+    // Allowed explicitly (a PDS on a LAN, the test servers): a server that cannot be reached is a
+    // 502, nothing saved.
+    let app = TestApp::builder()
+        .config(|c| c.allow_private_servers = true)
+        .sqlite()
+        .await;
+    let ws = app.workspace("Brand").await;
+    let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
     let (status, res) = app
         .post_json(
             "/channels",

@@ -11,6 +11,7 @@ mod engine;
 mod inbox;
 mod matrix;
 mod media;
+mod media_urls;
 mod oauth;
 mod pages;
 mod posts;

@@ -347,6 +347,59 @@ async fn the_network_apps_page_explains_each_network_and_keeps_the_secret() {
     }
 }
 
+/// The section of the Network apps page about `network`.
+fn napp_section<'a>(html: &'a str, network: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"napp-{network}\""))
+        .unwrap_or_else(|| panic!("no section for {network}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn the_network_apps_page_says_which_networks_download_media_and_whether_they_can() {
+    // The default public address (http://127.0.0.1:8080) is not reachable from the internet.
+    let app = TestApp::sqlite().await;
+    let mut o = owner(&app).await;
+    let html = app
+        .get_page("/settings/network-apps", &mut o.jar)
+        .await
+        .text();
+    for network in ["instagram", "threads", "tiktok"] {
+        let section = napp_section(&html, network);
+        assert!(section.contains("Public address needed"), "{network}");
+        assert!(section.contains("OWLERY_PUBLIC_URL"), "{network}");
+    }
+    assert!(napp_section(&html, "tiktok").contains("TikTok downloads photos from"));
+    assert!(napp_section(&html, "instagram").contains("downloads images and videos from"));
+    // Pinterest takes the bytes when it cannot download them: nothing to warn about.
+    for network in ["x", "linkedin", "youtube", "facebook_page", "pinterest"] {
+        assert!(
+            !napp_section(&html, network).contains("napp-media"),
+            "{network}"
+        );
+    }
+    to_bulgarian(&app, &o).await;
+    let html = app
+        .get_page("/settings/network-apps", &mut o.jar)
+        .await
+        .text();
+    assert!(napp_section(&html, "instagram").contains("Нужен е публичен адрес"));
+
+    let app = TestApp::builder()
+        .config(|c| c.public_url = "https://owlery.example.com".into())
+        .sqlite()
+        .await;
+    let mut o = owner(&app).await;
+    let html = app
+        .get_page("/settings/network-apps", &mut o.jar)
+        .await
+        .text();
+    let section = napp_section(&html, "instagram");
+    assert!(section.contains("Downloaded from this Owlery"), "{section}");
+    assert!(!section.contains("Public address needed"));
+}
+
 async fn to_bulgarian(app: &TestApp, o: &Owner) {
     app.store()
         .update_profile(
@@ -1075,6 +1128,42 @@ async fn the_connect_page_lists_networks_in_both_languages() {
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().contains("This is not a server address"));
 
+        // A server on Owlery's own network is refused before anything is fetched from it (SSRF),
+        // and nothing is registered there.
+        for (server, says) in [
+            ("127.0.0.1:3000", "on this machine or a private network"),
+            ("localhost", "on this machine or a private network"),
+            (
+                "https://169.254.169.254",
+                "on this machine or a private network",
+            ),
+            ("https://[::1]", "on this machine or a private network"),
+            ("http://mastodon.social", "https://"),
+        ] {
+            let res = app
+                .post_form(
+                    "/settings/channels/connect/mastodon",
+                    &mut o.jar,
+                    &[
+                        ("csrf_token", &o.csrf),
+                        ("workspace_id", &ws),
+                        ("server", server),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{server}");
+            assert!(res.text().contains(says), "{server}: {}", res.text());
+        }
+        assert!(
+            app.store()
+                .network_apps(app.org().id)
+                .await
+                .unwrap()
+                .iter()
+                .all(|a| a.network != Network::Mastodon)
+        );
+        assert!(_server.requests().is_empty(), "nothing was fetched");
+
         to_bulgarian(&app, &o).await;
         let html = app
             .get_page("/settings/channels/connect", &mut o.jar)
@@ -1126,7 +1215,12 @@ async fn json_of(res: reqwest::Response) -> Value {
 #[tokio::test]
 async fn a_mastodon_account_connects_by_its_server_and_publishes_through_the_engine() {
     let Some(mock) = mastodon_mock() else { return };
-    for app in TestApp::all_backends().await {
+    // The mock runs on loopback, over http: allowed explicitly, as for a fediverse on a LAN.
+    for app in TestApp::builder()
+        .config(|c| c.allow_private_servers = true)
+        .all_backends()
+        .await
+    {
         let mut o = owner(&app).await;
         // Nothing configured: the server is entered, Owlery registers itself there.
         let q = start(&app, &mut o, "mastodon", &[("server", &mock)]).await;

@@ -29,6 +29,12 @@ pub struct NetworkAppRow {
     /// The scopes (permissions) Owlery asks for.
     pub scopes: Vec<String>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// For networks that only download media from Owlery (Instagram, Threads, TikTok photos):
+    /// whether they can reach its public address. `None`: media is uploaded (or, Pinterest, sent as
+    /// bytes when there is no public address).
+    pub media_reachable: Option<bool>,
+    /// What such a network downloads: `photos` (TikTok) or `all` (images and videos).
+    pub media_what: String,
 }
 
 /// An app Owlery registered on a Mastodon server.
