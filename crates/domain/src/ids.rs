@@ -54,5 +54,8 @@ id_type!(
     CommentId,
     QueueSlotId,
     DecisionId,
-    NotificationId
+    NotificationId,
+    ContactId,
+    ConversationId,
+    MessageId
 );

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod ids;
+pub mod inbox;
 pub mod lockout;
 pub mod mail;
 pub mod org;

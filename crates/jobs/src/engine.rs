@@ -27,22 +27,22 @@ use owlery_domain::{
 };
 pub use owlery_networks::Connectors;
 use owlery_networks::{
-    AppCredentials, ConnectorError, Credentials, DynConnector, Lookup, MediaKind, MediaSource,
-    MediaUpload, PublishPart, PublishRequest, Published, RemoteRef, budget, oauth,
+    ConnectorError, Credentials, DynConnector, Lookup, MediaKind, MediaSource, MediaUpload,
+    PublishPart, PublishRequest, Published, RemoteRef, budget,
 };
 use owlery_store::{
     Store,
     engine::{PartRecord, PartRemote, PartStatus},
     jobs::Job,
-    oauth::network_app_purpose,
-    org::{channel_credential_purpose, channel_refresh_purpose},
     publishing::Dispatch,
     vault::Vault,
 };
-use secrecy::{ExposeSecret, SecretString};
 
-use crate::media_urls::{MediaUrls, unreachable_message};
-use crate::worker::JobError;
+use crate::{
+    channel_access::{ChannelAccess, Renewal, Unusable},
+    media_urls::{MediaUrls, unreachable_message},
+    worker::JobError,
+};
 use owlery_domain::publishing::media_url::{Rendition, extension};
 
 /// What the engine decides after an error from the network.
@@ -139,38 +139,40 @@ impl Engine<'_> {
             self.fail(d, &message).await?;
             return Ok(());
         }
-        let mut creds = match self.credentials(d).await? {
+        let access = ChannelAccess {
+            store: self.store,
+            vault: self.vault,
+        };
+        let mut creds = match access.open(d.channel_id, &d.handle).await? {
             Ok(c) => c,
-            Err(message) => {
-                self.fail(d, &message).await?;
+            Err(Unusable::NotConnected) => {
+                self.fail(
+                    d,
+                    "Not published: the channel has no connection to its account. Connect it, then retry.",
+                )
+                .await?;
+                return Ok(());
+            }
+            Err(Unusable::CannotOpen) => {
+                self.fail(
+                    d,
+                    "Not published: the channel's stored secret cannot be opened with this server's key. Reconnect the channel.",
+                )
+                .await?;
                 return Ok(());
             }
         };
 
         // Renew an access token that is about to expire.
-        let now = self.store.now();
-        if oauth::due_for_refresh(creds.expires_at, now.into()) {
-            if let Some(vault) = self.vault {
-                creds.app = self
-                    .network_app(vault, d.network, creds.service.as_deref())
-                    .await?;
-            }
-            match connector.refresh(&creds).await {
-                Ok(Some(grant)) => self.save_grant(d, &mut creds, grant).await?,
-                Ok(None) => {}
-                Err(ConnectorError::Auth { reason }) => {
-                    self.store
-                        .record_needs_reconnect(d.variant_id, d.channel_id, &reason)
-                        .await
-                        .map_err(JobError::retry)?;
-                    return Ok(());
-                }
-                Err(e) => {
-                    return Err(JobError::retry(anyhow::Error::new(e).context(
-                        "renewing the channel's token failed for now; the channel stays connected",
-                    )));
-                }
-            }
+        if let Renewal::DeadGrant(reason) = access
+            .renew_if_due(&*connector, d.channel_id, d.network, &mut creds)
+            .await?
+        {
+            self.store
+                .record_needs_reconnect(d.variant_id, d.channel_id, &reason)
+                .await
+                .map_err(JobError::retry)?;
+            return Ok(());
         }
 
         let has_link_field = self
@@ -412,128 +414,6 @@ impl Engine<'_> {
             .record_part_published(d.variant_id, idx, &part_remote(p))
             .await
             .map_err(JobError::retry)?;
-        Ok(())
-    }
-
-    /// The channel's credentials, opened from the vault. `Ok(Err(message))`: the channel cannot
-    /// publish, for people to read.
-    async fn credentials(&self, d: &Dispatch) -> Result<Result<Credentials, String>, JobError> {
-        let Some(stored) = self
-            .store
-            .channel_credential(d.channel_id)
-            .await
-            .map_err(JobError::retry)?
-        else {
-            return Ok(Err(
-                "Not published: the channel has no connection to its account. Connect it, then retry."
-                    .into(),
-            ));
-        };
-        let Some(vault) = self.vault else {
-            return Err(JobError::retry(anyhow::anyhow!(
-                "this worker has no vault to open channel secrets"
-            )));
-        };
-        let open = |purpose: &str, sealed: &[u8]| {
-            vault
-                .open(purpose, sealed)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .map(SecretString::from)
-        };
-        let Some(secret) = open(&channel_credential_purpose(d.channel_id), &stored.sealed) else {
-            return Ok(Err(
-                "Not published: the channel's stored secret cannot be opened with this server's key. Reconnect the channel."
-                    .into(),
-            ));
-        };
-        let refresh = stored
-            .refresh_sealed
-            .as_deref()
-            .and_then(|s| open(&channel_refresh_purpose(d.channel_id), s));
-        // The organisation's app is what renewing a token needs, and nothing else: it is read
-        // (two queries and an opening) only when a renewal is due, in `run`.
-        let app = None;
-        Ok(Ok(Credentials {
-            handle: d.handle.clone(),
-            service: stored.service.clone(),
-            account_id: Some(stored.account_id.clone()),
-            secret,
-            refresh,
-            expires_at: stored.expires_at.map(Into::into),
-            app,
-        }))
-    }
-
-    /// The organisation's app on the channel's network (its server, on Mastodon), opened: what
-    /// renewing a token needs. `None` when none is configured or it does not open with this
-    /// server's key (the connector then says the app is missing).
-    async fn network_app(
-        &self,
-        vault: &Vault,
-        network: owlery_domain::org::Network,
-        service: Option<&str>,
-    ) -> Result<Option<AppCredentials>, JobError> {
-        let Some(org) = self.store.organisation().await.map_err(JobError::retry)? else {
-            return Ok(None);
-        };
-        let Some(app) = self
-            .store
-            .network_app(org.id, network, service)
-            .await
-            .map_err(JobError::retry)?
-        else {
-            return Ok(None);
-        };
-        let secret = vault
-            .open(&network_app_purpose(network, service), &app.secret_sealed)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok());
-        Ok(secret.map(|s| AppCredentials {
-            client_id: app.client_id,
-            client_secret: SecretString::from(s),
-        }))
-    }
-
-    async fn save_grant(
-        &self,
-        d: &Dispatch,
-        creds: &mut Credentials,
-        grant: owlery_networks::TokenGrant,
-    ) -> Result<(), JobError> {
-        let Some(vault) = self.vault else {
-            return Ok(());
-        };
-        let sealed = vault
-            .seal(
-                &channel_credential_purpose(d.channel_id),
-                grant.access.expose_secret().as_bytes(),
-            )
-            .map_err(|e| JobError::retry(anyhow::anyhow!("sealing a renewed token: {e}")))?;
-        let refresh_sealed = match &grant.refresh {
-            Some(r) => Some(
-                vault
-                    .seal(
-                        &channel_refresh_purpose(d.channel_id),
-                        r.expose_secret().as_bytes(),
-                    )
-                    .map_err(|e| {
-                        JobError::retry(anyhow::anyhow!("sealing a renewed token: {e}"))
-                    })?,
-            ),
-            None => None,
-        };
-        let expires_at: Option<DateTime<Utc>> = grant.expires_at.map(Into::into);
-        self.store
-            .update_channel_tokens(d.channel_id, &sealed, refresh_sealed.as_deref(), expires_at)
-            .await
-            .map_err(JobError::retry)?;
-        creds.secret = grant.access;
-        if grant.refresh.is_some() {
-            creds.refresh = grant.refresh;
-        }
-        creds.expires_at = grant.expires_at;
-        tracing::info!(channel.id = %d.channel_id, "renewed the channel's access token");
         Ok(())
     }
 

@@ -11,6 +11,8 @@
 //! - [`engine`]: the publishing engine for connected channels (parts, reconciliation, budgets,
 //!   token refresh) and the connectors it uses.
 //! - [`revalidate`]: re-checking variants after the network spec changed.
+//! - [`inbox_poll`]: reading the inbox of channels on networks that do not push (cursor after
+//!   ingest, leases shared by every worker process).
 //! - [`housekeeping`]: periodic work (expired sessions, escalation of overdue reviews).
 //!
 //! What does not live here: deciding *that* something should happen (the web layer and the domain
@@ -20,8 +22,10 @@
 //! again could help ([`JobError::Retry`]) or not ([`JobError::Permanent`]), or whether the job
 //! only waits for a budget ([`JobError::Wait`], which uses up no attempt).
 
+pub mod channel_access;
 pub mod engine;
 pub mod housekeeping;
+pub mod inbox_poll;
 pub mod mail;
 pub mod media_urls;
 pub mod notify_mail;

@@ -46,6 +46,7 @@ use crate::{
 };
 
 pub mod facets;
+mod inbox;
 pub mod tid;
 
 /// Where accounts live when the credentials name no PDS.
@@ -802,6 +803,18 @@ impl Connector for Bluesky {
             exists: true,
             metrics,
         })
+    }
+
+    fn polls_inbox(&self) -> bool {
+        true
+    }
+
+    async fn poll_inbox(
+        &self,
+        creds: &Credentials,
+        cursor: Option<&str>,
+    ) -> Result<crate::inbox::InboxPoll, ConnectorError> {
+        self.poll(creds, cursor).await
     }
 
     async fn delete(&self, creds: &Credentials, remote: &RemoteRef) -> Result<(), ConnectorError> {

@@ -65,6 +65,7 @@ pub mod facebook;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod http;
+pub mod inbox;
 pub mod instagram;
 pub mod linkedin;
 pub mod mastodon;
@@ -665,6 +666,28 @@ pub trait Connector: Send + Sync {
         let _ = (service, redirect_uri);
         async { Ok(None) }
     }
+
+    /// Whether this network's inbox is read by polling ([`Connector::poll_inbox`]); networks that
+    /// push deliver through webhooks instead.
+    fn polls_inbox(&self) -> bool {
+        false
+    }
+
+    /// What people sent the account (comments on its posts, mentions, DMs where a poll can read
+    /// them) after `cursor`, oldest first, with the cursor for next time (see [`inbox`]). `None`:
+    /// the first poll of a channel, which starts from the newest page rather than years back.
+    fn poll_inbox(
+        &self,
+        creds: &Credentials,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<inbox::InboxPoll, ConnectorError>> + Send {
+        let _ = (creds, cursor);
+        async {
+            Err(ConnectorError::Permanent {
+                reason: "this network delivers its inbox through webhooks, not by polling".into(),
+            })
+        }
+    }
 }
 
 /// A boxed, `Send` future.
@@ -717,6 +740,12 @@ pub trait DynConnector: Send + Sync {
         service: &'a str,
         redirect_uri: &'a str,
     ) -> BoxFuture<'a, Result<Option<AppCredentials>, ConnectorError>>;
+    fn polls_inbox(&self) -> bool;
+    fn poll_inbox<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        cursor: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<inbox::InboxPoll, ConnectorError>>;
 }
 
 impl<C: Connector> DynConnector for C {
@@ -784,6 +813,16 @@ impl<C: Connector> DynConnector for C {
         redirect_uri: &'a str,
     ) -> BoxFuture<'a, Result<Option<AppCredentials>, ConnectorError>> {
         Box::pin(Connector::register_client(self, service, redirect_uri))
+    }
+    fn polls_inbox(&self) -> bool {
+        Connector::polls_inbox(self)
+    }
+    fn poll_inbox<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        cursor: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<inbox::InboxPoll, ConnectorError>> {
+        Box::pin(Connector::poll_inbox(self, creds, cursor))
     }
 }
 

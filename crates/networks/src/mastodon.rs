@@ -61,6 +61,8 @@
 //! imitation of Mastodon's API tested against Mastodon.py — it is not Mastodon, and it neither
 //! processes media asynchronously nor rate limits on its own.
 
+mod inbox;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -772,6 +774,18 @@ impl Connector for Mastodon {
             Err(f) if f.is_not_found() => Ok(RemoteStatus::default()),
             Err(f) => Err(f.into_error()),
         }
+    }
+
+    fn polls_inbox(&self) -> bool {
+        true
+    }
+
+    async fn poll_inbox(
+        &self,
+        creds: &Credentials,
+        cursor: Option<&str>,
+    ) -> Result<crate::inbox::InboxPoll, ConnectorError> {
+        self.poll(creds, cursor).await
     }
 
     /// Mastodon's access tokens do not expire and come without refresh tokens: nothing to do.

@@ -525,3 +525,169 @@ async fn a_post_the_lexicon_rejects_is_permanent_with_the_servers_reason() {
 fn key_only(key: String) -> PublishRequest {
     PublishRequest::new(key, "")
 }
+
+/// Poll until `want` items have arrived (the AppView indexes asynchronously), carrying the cursor.
+async fn poll_until(
+    bluesky: &Bluesky,
+    creds: &Credentials,
+    cursor: &mut Option<String>,
+    want: usize,
+) -> Vec<owlery_networks::inbox::InboxItem> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut items = Vec::new();
+    loop {
+        let poll = bluesky.poll_inbox(creds, cursor.as_deref()).await.unwrap();
+        items.extend(poll.items);
+        if poll.cursor.is_some() {
+            *cursor = poll.cursor;
+        }
+        if items.len() >= want {
+            return items;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {want} inbox items within 30 s: {items:?}",
+            items.len()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test]
+async fn replies_and_mentions_reach_the_inbox_poll_exactly_once() {
+    use owlery_domain::inbox::MessageKind;
+
+    let Some(s) = servers() else { return };
+    let (brand, _) = new_account(&s).await;
+    let (ana, ana_did) = new_account(&s).await;
+    let bluesky = Bluesky::new().unwrap();
+    assert!(bluesky.polls_inbox());
+
+    let key = || format!("{}:0", uuid::Uuid::now_v7());
+    let post = bluesky
+        .publish(
+            &brand,
+            &PublishRequest::new(key(), "New opening hours from Monday"),
+        )
+        .await
+        .unwrap();
+    // Ana answers the post, mentions the brand in a post of her own, and likes the post (a
+    // notification that is not a message).
+    let reply = bluesky
+        .publish(
+            &ana,
+            &PublishRequest {
+                reply_to: Some(post.remote.clone()),
+                ..PublishRequest::new(key(), "Does that include Sundays?")
+            },
+        )
+        .await
+        .unwrap();
+    let mention = bluesky
+        .publish(
+            &ana,
+            &PublishRequest::new(key(), format!("Great coffee at @{} today", brand.handle)),
+        )
+        .await
+        .unwrap();
+    let http = client();
+    let session = xrpc_post(
+        &http,
+        &s.pds,
+        "com.atproto.server.createSession",
+        None,
+        json!({ "identifier": ana.handle, "password": secrecy::ExposeSecret::expose_secret(&ana.secret) }),
+    )
+    .await;
+    xrpc_post(
+        &http,
+        &s.pds,
+        "com.atproto.repo.createRecord",
+        session["accessJwt"].as_str(),
+        json!({
+            "repo": ana_did,
+            "collection": "app.bsky.feed.like",
+            "record": {
+                "$type": "app.bsky.feed.like",
+                "subject": { "uri": post.remote.id, "cid": post.remote.cid },
+                "createdAt": chrono::Utc::now().to_rfc3339(),
+            }
+        }),
+    )
+    .await;
+
+    // The first poll of the channel reads the newest page.
+    let mut cursor = None;
+    let items = poll_until(&bluesky, &brand, &mut cursor, 2).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    let comment = items
+        .iter()
+        .find(|i| i.remote_id == reply.remote.id)
+        .unwrap();
+    assert_eq!(comment.kind, MessageKind::Comment);
+    assert_eq!(comment.text, "Does that include Sundays?");
+    assert_eq!(comment.author.remote_id, ana_did);
+    assert_eq!(comment.author.handle, ana.handle);
+    assert_eq!(comment.author.followers, Some(0));
+    assert_eq!(
+        comment.conversation_remote_id.as_deref(),
+        Some(post.remote.id.as_str())
+    );
+    assert_eq!(
+        comment.in_reply_to_remote_id.as_deref(),
+        Some(post.remote.id.as_str())
+    );
+    let (_, _, rkey) = owlery_networks::bluesky::parse_at_uri(&reply.remote.id).unwrap();
+    assert_eq!(
+        comment.url.as_deref(),
+        Some(post_url(&ana.handle, rkey).as_str())
+    );
+    let mentioned = items
+        .iter()
+        .find(|i| i.remote_id == mention.remote.id)
+        .unwrap();
+    assert_eq!(mentioned.kind, MessageKind::Mention);
+    assert_eq!(mentioned.conversation_remote_id, None);
+    assert!(cursor.is_some());
+
+    // Nothing new: nothing again, however often it is asked.
+    for _ in 0..2 {
+        let poll = bluesky.poll_inbox(&brand, cursor.as_deref()).await.unwrap();
+        assert!(poll.items.is_empty(), "repeated: {:?}", poll.items);
+        assert!(!poll.more);
+    }
+
+    // A follow-up in the thread (an answer to the brand's own reply) is a comment on the post.
+    let answer = bluesky
+        .publish(
+            &brand,
+            &PublishRequest {
+                reply_to: Some(reply.remote.clone()),
+                ..PublishRequest::new(key(), "Yes, 10:00 to 16:00")
+            },
+        )
+        .await
+        .unwrap();
+    let follow_up = bluesky
+        .publish(
+            &ana,
+            &PublishRequest {
+                reply_to: Some(answer.remote.clone()),
+                ..PublishRequest::new(key(), "Thanks!")
+            },
+        )
+        .await
+        .unwrap();
+    let items = poll_until(&bluesky, &brand, &mut cursor, 1).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].remote_id, follow_up.remote.id);
+    assert_eq!(items[0].kind, MessageKind::Comment);
+    assert_eq!(
+        items[0].conversation_remote_id.as_deref(),
+        Some(post.remote.id.as_str())
+    );
+    assert_eq!(
+        items[0].in_reply_to_remote_id.as_deref(),
+        Some(answer.remote.id.as_str())
+    );
+}

@@ -462,3 +462,120 @@ async fn injected_rate_limits_and_outages_on_one_status() {
     assert!(matches!(err, ConnectorError::Temporary { .. }), "{err:?}");
     assert!(mastodon.status(&creds, &remote).await.unwrap().exists);
 }
+
+#[tokio::test]
+async fn replies_mentions_and_direct_messages_reach_the_inbox_poll_exactly_once() {
+    use owlery_domain::inbox::MessageKind;
+
+    let Some(instance) = instance() else { return };
+    let mastodon = connector();
+    assert!(mastodon.polls_inbox());
+    let brand = connect_new_account(&instance).await;
+    let ana = connect_new_account(&instance).await;
+    let key = || uuid::Uuid::now_v7().to_string();
+    let post = mastodon
+        .publish(
+            &brand,
+            &PublishRequest::new(key(), "New opening hours from Monday"),
+        )
+        .await
+        .unwrap();
+    let reply = mastodon
+        .publish(
+            &ana,
+            &PublishRequest {
+                reply_to: Some(post.remote.clone()),
+                ..PublishRequest::new(
+                    key(),
+                    format!("@{} Does that include Sundays?", brand.handle),
+                )
+            },
+        )
+        .await
+        .unwrap();
+    let mention = mastodon
+        .publish(
+            &ana,
+            &PublishRequest::new(key(), format!("Great coffee at @{} today", brand.handle)),
+        )
+        .await
+        .unwrap();
+    let dm = json_of(
+        client()
+            .post(format!("{instance}/api/v1/statuses"))
+            .bearer_auth(ana.secret.expose_secret())
+            .form(&[
+                (
+                    "status",
+                    format!("@{} my order never came", brand.handle).as_str(),
+                ),
+                ("visibility", "direct"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+
+    let first = mastodon.poll_inbox(&brand, None).await.unwrap();
+    assert_eq!(first.items.len(), 3, "{:?}", first.items);
+    let by_id = |id: &str| first.items.iter().find(|i| i.remote_id == id).unwrap();
+    let comment = by_id(&reply.remote.id);
+    assert_eq!(comment.kind, MessageKind::Comment);
+    assert_eq!(
+        comment.text,
+        format!("@{} Does that include Sundays?", brand.handle)
+    );
+    assert_eq!(
+        comment.conversation_remote_id.as_deref(),
+        Some(post.remote.id.as_str())
+    );
+    assert_eq!(
+        comment.in_reply_to_remote_id.as_deref(),
+        Some(post.remote.id.as_str())
+    );
+    assert!(
+        comment
+            .author
+            .handle
+            .starts_with(&format!("{}@", ana.handle)),
+        "{}",
+        comment.author.handle
+    );
+    assert!(comment.url.is_some());
+    assert_eq!(by_id(&mention.remote.id).kind, MessageKind::Mention);
+    assert_eq!(by_id(dm["id"].as_str().unwrap()).kind, MessageKind::Dm);
+    let cursor = first.cursor.clone();
+    assert!(cursor.is_some());
+
+    let again = mastodon
+        .poll_inbox(&brand, cursor.as_deref())
+        .await
+        .unwrap();
+    assert!(again.items.is_empty(), "repeated: {:?}", again.items);
+    assert!(!again.more);
+
+    let follow_up = mastodon
+        .publish(
+            &ana,
+            &PublishRequest {
+                reply_to: Some(post.remote.clone()),
+                ..PublishRequest::new(key(), format!("@{} thanks!", brand.handle))
+            },
+        )
+        .await
+        .unwrap();
+    let next = mastodon
+        .poll_inbox(&brand, cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(next.items.len(), 1, "{:?}", next.items);
+    assert_eq!(next.items[0].remote_id, follow_up.remote.id);
+    assert!(next.cursor.is_some() && next.cursor != cursor);
+
+    // A cursor that is not a notification id is refused, not silently reset.
+    assert!(matches!(
+        mastodon.poll_inbox(&brand, Some("abc")).await,
+        Err(ConnectorError::Permanent { .. })
+    ));
+}

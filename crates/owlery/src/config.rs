@@ -81,6 +81,10 @@ pub struct Config {
     /// and many posts share a minute, and costs database connections (SQLite: 8 in the pool;
     /// PostgreSQL: 16 per process).
     pub worker_concurrency: usize,
+    /// How often each connected channel's inbox is read on networks that do not push (Bluesky,
+    /// Mastodon), in seconds (5–3600). `inbox_poll_secs` / `OWLERY_INBOX_POLL_SECS`; default 60.
+    /// A poll that finds more than one sweep's worth goes on at once; failures back off.
+    pub inbox_poll_secs: u32,
     /// The key-encryption key of the vault (it wraps the keys that seal second-factor secrets
     /// and channel credentials): 32 bytes, base64. `secret_key` / `OWLERY_SECRET_KEY`; default:
     /// read from `<data_dir>/secret.key`, created on first start. Every node of a multi-node
@@ -156,6 +160,8 @@ pub const DEFAULT_JOB_LEASE_SECS: u32 = 300;
 /// The default of `max_upload_mb`.
 pub const DEFAULT_MAX_UPLOAD_MB: u32 = 100;
 
+/// The default of `inbox_poll_secs`.
+pub const DEFAULT_INBOX_POLL_SECS: u32 = 60;
 /// The default of `worker_concurrency`.
 pub const DEFAULT_WORKER_CONCURRENCY: usize = 8;
 
@@ -176,6 +182,7 @@ impl fmt::Debug for Config {
             .field("max_upload_mb", &self.max_upload_mb)
             .field("job_lease_secs", &self.job_lease_secs)
             .field("worker_concurrency", &self.worker_concurrency)
+            .field("inbox_poll_secs", &self.inbox_poll_secs)
             .field("secret_key", &redacted(&self.secret_key))
             .field("secret_key_origin", &self.secret_key_origin)
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
@@ -307,6 +314,11 @@ const KEYS: &[Key] = &[
     Key {
         name: "worker_concurrency",
         env: "OWLERY_WORKER_CONCURRENCY",
+        flag: None,
+    },
+    Key {
+        name: "inbox_poll_secs",
+        env: "OWLERY_INBOX_POLL_SECS",
         flag: None,
     },
     Key {
@@ -561,6 +573,24 @@ pub fn load_from(
                 )
             })?,
     };
+    let inbox_poll_secs = match raw.get("inbox_poll_secs") {
+        None => DEFAULT_INBOX_POLL_SECS,
+        Some(r) => r
+            .value
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (5..=3600).contains(n))
+            .ok_or_else(|| {
+                r.invalid(
+                    "inbox_poll_secs",
+                    format!(
+                        "'{}' is not a number of seconds from 5 to 3600",
+                        r.value.trim()
+                    ),
+                )
+            })?,
+    };
     let secret_key_origin = raw.get("secret_key").map(|r| r.origin_text("secret_key"));
     let secret_key = match raw.get("secret_key") {
         None => None,
@@ -593,6 +623,7 @@ pub fn load_from(
         max_upload_mb,
         job_lease_secs,
         worker_concurrency,
+        inbox_poll_secs,
         secret_key,
         secret_key_origin,
         bootstrap_owner_email,

@@ -807,6 +807,9 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
             .await
             .with_context(|| format!("demo step {step:?}"))?;
     }
+    seed_inbox(store, &st, now)
+        .await
+        .context("demo inbox conversations")?;
     let owner_id = st.user(PEOPLE[0].email)?;
     Ok(Seeded {
         owner_id,
@@ -1418,6 +1421,405 @@ pub async fn prepare(store: &Store, public_url: &str) -> anyhow::Result<Vec<Stri
     ));
     lines.push(format!("    {public_url}/setup/{secret}"));
     Ok(lines)
+}
+
+/// The demo inbox: (channel handle, kind, author handle, author name, text, minutes ago, thread).
+/// Several languages, every intent, a few threads with follow-ups, some close to or past their
+/// 24-hour deadline.
+const INBOX: &[(&str, &str, &str, &str, &str, i64, &str)] = &[
+    (
+        "northwind_help",
+        "dm",
+        "maya_r",
+        "Maya Rodriguez",
+        "Hi! My order #4471 was supposed to arrive on Monday and the tracking hasn't moved since. Can you check?",
+        1430,
+        "",
+    ),
+    (
+        "northwind_help",
+        "dm",
+        "maya_r",
+        "Maya Rodriguez",
+        "Still nothing today. I need the beans for a café opening on Saturday.",
+        300,
+        "",
+    ),
+    (
+        "northwind_help",
+        "comment",
+        "jake.t",
+        "Jake Turner",
+        "Is the Ethiopia Yirgacheffe back in stock? Can't find it on the site.",
+        65,
+        "post-roast-week",
+    ),
+    (
+        "northwind_help",
+        "comment",
+        "coffeelover88",
+        "Sam Price",
+        "Best cold brew I've had all year, seriously.",
+        40,
+        "post-roast-week",
+    ),
+    (
+        "northwind_help",
+        "mention",
+        "baristabetty",
+        "Betty Lang",
+        "@northwind_help your new oat latte is amazing, thank you for the vegan options!",
+        20,
+        "",
+    ),
+    (
+        "northwind_help",
+        "comment",
+        "deals4u_now",
+        "Deals 4 U",
+        "Make $5000 a week from home!!! Click here bit.ly/xxxx",
+        12,
+        "post-roast-week",
+    ),
+    (
+        "northwind_us",
+        "dm",
+        "greg_h",
+        "Greg Holloway",
+        "I was charged twice for my subscription this month. Please refund one of the charges.",
+        1420,
+        "",
+    ),
+    (
+        "northwind_us",
+        "comment",
+        "lin.chen",
+        "Lin Chen",
+        "Do you offer wholesale pricing for offices? We're about 80 people.",
+        200,
+        "post-office-blend",
+    ),
+    (
+        "northwind_us",
+        "comment",
+        "lin.chen",
+        "Lin Chen",
+        "Also interested in a monthly delivery plan.",
+        190,
+        "post-office-blend",
+    ),
+    (
+        "northwind_us",
+        "mention",
+        "morningjoe",
+        "Joe Park",
+        "Honestly @northwind_us customer service has been terrible lately, 3 emails and no reply.",
+        95,
+        "",
+    ),
+    (
+        "northwind_help_us",
+        "dm",
+        "tina_k",
+        "Tina Kowalski",
+        "How do I change the delivery address on my next shipment?",
+        30,
+        "",
+    ),
+    (
+        "northwind_help_us",
+        "comment",
+        "angrydave",
+        "Dave Miller",
+        "You people are clowns. Worst company ever, idiots.",
+        8,
+        "post-holiday-hours",
+    ),
+    (
+        "northwind_bg",
+        "comment",
+        "ivan.p",
+        "Иван Петров",
+        "Кога ще пристигне поръчката ми? Чакам вече две седмици.",
+        1380,
+        "post-sofia-shop",
+    ),
+    (
+        "northwind_bg",
+        "comment",
+        "maria.g",
+        "Мария Георгиева",
+        "Страхотно кафе, благодаря! Ще дойда пак в събота.",
+        150,
+        "post-sofia-shop",
+    ),
+    (
+        "northwind_bg",
+        "dm",
+        "petar_s",
+        "Петър Стоянов",
+        "Здравейте, имате ли вегански сладкиши в магазина на Витошка?",
+        45,
+        "",
+    ),
+    (
+        "northwind_bg",
+        "mention",
+        "coffee_sofia",
+        "Кафе София",
+        "@northwind_bg ужасно обслужване днес, 30 минути чакане за едно еспресо.",
+        25,
+        "",
+    ),
+    (
+        "northwind_de",
+        "comment",
+        "lena_m",
+        "Lena Müller",
+        "Wann kommt die neue Espressomaschine wieder auf Lager?",
+        500,
+        "post-espresso",
+    ),
+    (
+        "northwind_de",
+        "dm",
+        "k_schmidt",
+        "Klaus Schmidt",
+        "Meine Lieferung war beschädigt, die Verpackung war komplett nass. Was jetzt?",
+        1400,
+        "",
+    ),
+    (
+        "northwind_de",
+        "mention",
+        "kaffeeklatsch",
+        "Anna Becker",
+        "Danke @northwind_de, der Service war heute super und das Personal sehr freundlich!",
+        60,
+        "",
+    ),
+    (
+        "northwind_es",
+        "comment",
+        "carlos_r",
+        "Carlos Ruiz",
+        "¿Dónde está mi pedido? Lo pedí hace diez días.",
+        1300,
+        "post-madrid",
+    ),
+    (
+        "northwind_es",
+        "dm",
+        "lucia.f",
+        "Lucía Fernández",
+        "¿Tenéis descuentos para estudiantes?",
+        80,
+        "",
+    ),
+    (
+        "northwind_es",
+        "comment",
+        "pablo_m",
+        "Pablo Martín",
+        "¡Me encanta el nuevo tueste! Enhorabuena al equipo.",
+        35,
+        "post-madrid",
+    ),
+    (
+        "northwind_fr",
+        "comment",
+        "claire_d",
+        "Claire Dubois",
+        "Est-ce que la boutique de Lyon est ouverte dimanche ?",
+        120,
+        "post-lyon",
+    ),
+    (
+        "northwind_fr",
+        "dm",
+        "julien_b",
+        "Julien Bernard",
+        "Ma commande est arrivée incomplète, il manque deux paquets.",
+        700,
+        "",
+    ),
+    (
+        "northwind_uk",
+        "comment",
+        "oliver_w",
+        "Oliver Wright",
+        "Any chance you'll stock decaf in the Manchester shop?",
+        240,
+        "post-manchester",
+    ),
+    (
+        "northwind_uk",
+        "mention",
+        "tea_or_coffee",
+        "Harriet Cole",
+        "Lovely flat white at @northwind_uk this morning, cheers!",
+        15,
+        "",
+    ),
+    (
+        "northwind_it",
+        "comment",
+        "giulia_r",
+        "Giulia Romano",
+        "Il caffè è arrivato freddo e il servizio è stato pessimo.",
+        600,
+        "post-milano",
+    ),
+    (
+        "northwind_nl",
+        "dm",
+        "daan_v",
+        "Daan de Vries",
+        "Kan ik mijn abonnement pauzeren tijdens de vakantie?",
+        180,
+        "",
+    ),
+    (
+        "northwind_pl",
+        "comment",
+        "kasia_n",
+        "Katarzyna Nowak",
+        "Kiedy otwieracie kawiarnię w Krakowie?",
+        400,
+        "post-krakow",
+    ),
+    (
+        "northwind_jp",
+        "mention",
+        "tokyo_beans",
+        "Haruto Sato",
+        "@northwind_jp thanks for the fast shipping to Osaka!",
+        50,
+        "",
+    ),
+    (
+        "northwind_au",
+        "dm",
+        "mia_j",
+        "Mia Johnson",
+        "What are your opening hours over Christmas in Sydney?",
+        90,
+        "",
+    ),
+    (
+        "northwind_ca",
+        "comment",
+        "ben_l",
+        "Ben Leblanc",
+        "Price for the 5 lb bag of house blend? Thinking of ordering for the team.",
+        130,
+        "post-toronto",
+    ),
+    (
+        "northwind_news",
+        "mention",
+        "jdoe_press",
+        "Jordan Doe",
+        "@northwind_news can we get a comment on the new fair-trade sourcing policy for our article?",
+        220,
+        "",
+    ),
+    (
+        "northwind_green",
+        "comment",
+        "eco_ella",
+        "Ella Green",
+        "Love that the cups are compostable now. More of this please!",
+        75,
+        "post-compostable",
+    ),
+    (
+        "northwind_rewards",
+        "dm",
+        "points_pete",
+        "Pete Harris",
+        "My reward points disappeared after the app update. I had 2,400.",
+        1000,
+        "",
+    ),
+    (
+        "northwind_help_apac",
+        "comment",
+        "raj_k",
+        "Raj Kumar",
+        "Does the Singapore store accept card payments?",
+        55,
+        "post-sg-launch",
+    ),
+    (
+        "northwind_mx",
+        "comment",
+        "sofia_h",
+        "Sofía Hernández",
+        "¿Cuándo abren la tienda en Guadalajara? ¡Los esperamos!",
+        160,
+        "post-mexico",
+    ),
+    (
+        "northwind_br",
+        "dm",
+        "joao_s",
+        "João Silva",
+        "Meu pedido chegou errado, pedi moído e veio em grãos.",
+        450,
+        "",
+    ),
+    (
+        "northwind_help",
+        "dm",
+        "maya_r",
+        "Maya Rodriguez",
+        "Update: it arrived! Thank you so much for chasing it.",
+        5,
+        "",
+    ),
+];
+
+/// A few dozen conversations in the inbox, classified and with their deadlines, as if they had
+/// arrived over the last day.
+async fn seed_inbox(store: &Store, st: &State, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use owlery_domain::inbox::{AroundTheClock, Author, InboundMessage, MessageKind};
+    use owlery_store::inbox::{Incoming, classification};
+    use owlery_triage::Classifier as _;
+
+    let classifier = owlery_triage::BuiltIn::new()
+        .map_err(|e| anyhow::anyhow!("cannot load the triage model: {e}"))?;
+    let mut items = Vec::new();
+    for (i, (handle, kind, author, name, text, ago, thread)) in INBOX.iter().enumerate() {
+        let Some(channel) = find(&st.channels, handle) else {
+            continue;
+        };
+        let kind = MessageKind::parse(kind).with_context(|| format!("kind {kind}"))?;
+        let message = InboundMessage {
+            channel,
+            remote_id: format!("demo-{i}"),
+            kind,
+            author: Author {
+                remote_id: format!("demo-user-{author}"),
+                handle: (*author).to_owned(),
+                name: (*name).to_owned(),
+                followers: Some(37 + (i as u64 * 7919) % 25_000),
+            },
+            text: (*text).to_owned(),
+            created_at: owlery_domain::audit::chain_time(now - Duration::minutes(*ago)),
+            conversation_remote_id: (!thread.is_empty()).then(|| (*thread).to_owned()),
+            in_reply_to_remote_id: None,
+            media: Vec::new(),
+            url: None,
+        };
+        let triage = classification(&classifier.classify(text));
+        items.push(Incoming { message, triage });
+    }
+    store
+        .ingest(&items, &AroundTheClock::default())
+        .await
+        .context("cannot store the demo messages")?;
+    Ok(())
 }
 
 #[cfg(test)]

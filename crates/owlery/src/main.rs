@@ -65,6 +65,8 @@ Settings without a flag (environment variable, or the key in owlery.toml):
                                [default: 8]
   OWLERY_JOB_LEASE_SECS        job_lease_secs: how long a claimed job is its worker's before
                                others may take it over (10-3600) [default: 300]
+  OWLERY_INBOX_POLL_SECS       inbox_poll_secs: how often channels' inboxes are read on networks
+                               that do not push (5-3600) [default: 60]
   OWLERY_SECRET_KEY            secret_key: 32 bytes, base64, the key that wraps the keys of
                                secrets at rest (change it with `owlery admin rotate-key`)
                                [default: <data-dir>/secret.key, created on first start]
@@ -94,6 +96,9 @@ enum Command {
     /// Work with media files: render the renditions each placement needs
     #[command(subcommand)]
     Media(cmd::media::MediaCommand),
+    /// The community inbox: import messages
+    #[command(subcommand)]
+    Inbox(InboxCommandArgs),
     /// Triage messages: one per line on stdin, one JSON object per line on stdout
     /// (language, sentiment, intent, urgency, scores)
     Triage,
@@ -161,6 +166,18 @@ enum TokenCommand {
     Create(cmd::admin::token::TokenCreateArgs),
 }
 
+#[derive(Debug, Subcommand)]
+enum InboxCommandArgs {
+    /// Import messages from a JSON Lines file (one message per line): bad lines are reported and
+    /// skipped; importing the same file again adds nothing
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        args: cmd::inbox::ImportArgs,
+    },
+}
+
 #[derive(Debug, Args)]
 struct BackupArgs {
     #[command(flatten)]
@@ -218,6 +235,7 @@ fn main() -> ExitCode {
             (cli.flags(Some(&a.data)), false)
         }
         Command::Backup(a) => (cli.flags(Some(&a.data)), false),
+        Command::Inbox(InboxCommandArgs::Import { data, .. }) => (cli.flags(Some(data)), false),
     };
     let config = match config::load(&flags) {
         Ok(c) => c,
@@ -244,6 +262,9 @@ fn main() -> ExitCode {
             Command::Worker(_) => cmd::worker::run(config).await,
             Command::Migrate(_) => cmd::migrate::run(config).await,
             Command::Backup(a) => cmd::backup::run(config, &a.to).await,
+            Command::Inbox(InboxCommandArgs::Import { args, .. }) => {
+                cmd::inbox::run(config, cmd::inbox::InboxCommand::Import(args)).await
+            }
             Command::Audit(AuditCommand::Verify(_)) => cmd::audit::verify(config).await,
             Command::Admin(AdminCommand::CreateUser(a)) => {
                 cmd::admin::create_user::run(config, a).await

@@ -8,6 +8,10 @@
 //!   once, `owlery worker` killed with SIGKILL at random moments several times, restarted, until
 //!   all are out; then every post must exist on the PDS exactly once (and its reply once).
 //!
+//! - `replies_and_mentions_reach_the_inbox_by_polling`: a post published through Owlery, then a
+//!   second account replies to it and mentions the channel; the server's poller brings both into
+//!   the inbox, threaded on the post, with the contact.
+//!
 //! Skipped with a note when `OWLERY_TEST_BLUESKY_PDS` is not set (a failure when `CI_SERVICES` is).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -35,6 +39,7 @@ const CONFIG_ENV: &[&str] = &[
     "OWLERY_SMTP_URL",
     "OWLERY_SECRET_KEY",
     "OWLERY_JOB_LEASE_SECS",
+    "OWLERY_INBOX_POLL_SECS",
     "OWLERY_ALLOW_PRIVATE_SERVERS",
     "OWLERY_MEDIA_URLS_ALLOW_PRIVATE",
     "RUST_LOG",
@@ -218,7 +223,14 @@ impl Owlery {
         if !with_workers {
             args.push("--no-workers");
         }
-        let mut server = Proc::start(&tmp.0, &args, &[("OWLERY_JOB_LEASE_SECS", "10")]);
+        let mut server = Proc::start(
+            &tmp.0,
+            &args,
+            &[
+                ("OWLERY_JOB_LEASE_SECS", "10"),
+                ("OWLERY_INBOX_POLL_SECS", "5"),
+            ],
+        );
         let line = server.wait_for_line("is running at http://", Duration::from_secs(60));
         let base = line
             .split_whitespace()
@@ -615,4 +627,116 @@ fn rand_byte() -> u8 {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     (nanos % 251) as u8
+}
+
+#[tokio::test]
+async fn replies_and_mentions_reach_the_inbox_by_polling() {
+    use owlery_networks::{Connector, Credentials, PublishRequest, RemoteRef, bluesky::Bluesky};
+
+    let Some(s) = servers() else { return };
+    let o = Owlery::start(true).await;
+    let (channel, handle, _) = o.connect(&s.pds).await;
+    let post = o
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/posts",
+            Some(
+                json!({"workspace_id": o.workspace, "text": "New opening hours from Monday",
+                "channel_ids": [channel], "scheduled_at": null}),
+            ),
+        )
+        .await;
+    let post = o
+        .settled(post["id"].as_str().unwrap(), Duration::from_secs(60))
+        .await;
+    let variant = &post["variants"][0];
+    assert_eq!(variant["status"], "published", "{post}");
+    let post_uri = variant["remote_id"].as_str().unwrap().to_owned();
+
+    // Someone else answers the post and mentions the channel in a post of their own.
+    let (fan, fan_password, fan_did) = account(&s.pds).await;
+    let fan_creds = Credentials::new(fan.clone(), fan_password).with_service(s.pds.clone());
+    let bluesky = Bluesky::new().unwrap();
+    let key = || format!("{}:0", uuid::Uuid::now_v7());
+    let reply = bluesky
+        .publish(
+            &fan_creds,
+            &PublishRequest {
+                reply_to: Some(RemoteRef {
+                    id: post_uri.clone(),
+                    cid: None,
+                    root: None,
+                }),
+                ..PublishRequest::new(key(), "Does that include Sundays? The shop was closed.")
+            },
+        )
+        .await
+        .unwrap();
+    bluesky
+        .publish(
+            &fan_creds,
+            &PublishRequest::new(key(), format!("Best coffee in town at @{handle}")),
+        )
+        .await
+        .unwrap();
+
+    // The poller (every 5 s here) brings both into the inbox.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let items = loop {
+        let list = o
+            .send(reqwest::Method::GET, "/api/v1/inbox/conversations", None)
+            .await;
+        let items = list["items"].as_array().unwrap().clone();
+        if items.len() >= 2 {
+            break items;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the inbox has {} of 2 conversations: {list}\n{}",
+            items.len(),
+            o.server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(items.len(), 2, "{items:?}");
+    let comment = items.iter().find(|c| c["kind"] == "comment").unwrap();
+    assert_eq!(comment["post_remote_id"], post_uri.as_str());
+    assert_eq!(comment["channel_id"], channel.as_str());
+    assert_eq!(comment["contact"]["handle"], fan.as_str());
+    assert_eq!(comment["status"], "open");
+    assert!(comment["first_response_due"].is_string(), "{comment}");
+    let mention = items.iter().find(|c| c["kind"] == "mention").unwrap();
+    assert_eq!(mention["contact"]["handle"], fan.as_str());
+
+    let detail = o
+        .send(
+            reqwest::Method::GET,
+            &format!(
+                "/api/v1/inbox/conversations/{}",
+                comment["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    let messages = detail["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "{detail}");
+    assert_eq!(messages[0]["remote_id"], reply.remote.id.as_str());
+    assert_eq!(
+        messages[0]["text"],
+        "Does that include Sundays? The shop was closed."
+    );
+    assert_eq!(messages[0]["in_reply_to"], post_uri.as_str());
+    assert_eq!(messages[0]["direction"], "inbound");
+    assert!(messages[0]["sentiment"].is_string(), "classified: {detail}");
+    assert!(
+        detail["contact"].to_string().contains(&fan_did),
+        "the contact's Bluesky identity: {detail}"
+    );
+
+    // Polling again finds nothing new: no conversation or message appears twice.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let list = o
+        .send(reqwest::Method::GET, "/api/v1/inbox/conversations", None)
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
 }

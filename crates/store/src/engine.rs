@@ -393,6 +393,22 @@ impl Store {
         channel: ChannelId,
         reason: &str,
     ) -> Result<()> {
+        self.mark_channel_needs_reconnect(channel, reason).await?;
+        let reason = cut(reason);
+        let message = format!(
+            "Not published: the channel's connection needs renewing ({reason}). Reconnect the channel, then retry."
+        );
+        self.record_failed_for_owners(variant, &message).await?;
+        Ok(())
+    }
+
+    /// The network refused the channel's grant (revoked, expired): mark the channel "needs
+    /// reconnecting", tell its owners (in-app and e-mail) and audit it — once, when it changes.
+    pub async fn mark_channel_needs_reconnect(
+        &self,
+        channel: ChannelId,
+        reason: &str,
+    ) -> Result<()> {
         let now = self.now();
         let reason = cut(reason);
         with_tx!(self, |tx, pg| {
@@ -434,10 +450,6 @@ impl Store {
             }
             Ok(())
         })?;
-        let message = format!(
-            "Not published: the channel's connection needs renewing ({reason}). Reconnect the channel, then retry."
-        );
-        self.record_failed_for_owners(variant, &message).await?;
         Ok(())
     }
 

@@ -22,6 +22,8 @@ pub mod audit;
 pub mod campaigns;
 pub mod comments;
 pub mod engine;
+pub mod inbox;
+pub mod inbox_polls;
 pub mod jobs;
 pub mod media;
 pub mod notifications;

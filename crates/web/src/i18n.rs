@@ -134,6 +134,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("campaigns.ftl", include_str!("../locales/en/campaigns.ftl")),
             ("engine.ftl", include_str!("../locales/en/engine.ftl")),
             ("channels.ftl", include_str!("../locales/en/channels.ftl")),
+            ("inbox.ftl", include_str!("../locales/en/inbox.ftl")),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -154,6 +155,7 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("campaigns.ftl", include_str!("../locales/bg/campaigns.ftl")),
             ("engine.ftl", include_str!("../locales/bg/engine.ftl")),
             ("channels.ftl", include_str!("../locales/bg/channels.ftl")),
+            ("inbox.ftl", include_str!("../locales/bg/inbox.ftl")),
         ],
     }
 }

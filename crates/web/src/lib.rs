@@ -13,6 +13,7 @@ pub mod connect;
 pub mod engine;
 pub mod error;
 pub mod i18n;
+pub mod inbox;
 pub mod link_preview;
 pub mod media;
 pub mod media_url;

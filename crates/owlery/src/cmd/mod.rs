@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod backup;
+pub mod inbox;
 pub mod media;
 pub mod migrate;
 pub mod serve;

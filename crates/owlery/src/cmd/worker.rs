@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use owlery_jobs::{
     Shutdown, Worker, housekeeping,
+    inbox_poll::Poller,
     mail::Mailer,
     media_urls::MediaUrls,
     notify_mail::NotificationMailer,
@@ -19,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 
-/// Start the job loop and housekeeping; they stop when `shutdown` turns true.
+/// Start the job loop, the inbox poller and housekeeping; they stop when `shutdown` turns true.
 /// `public_url` is where people reach Owlery, for links in notification e-mails.
 pub fn spawn(
     store: &Store,
@@ -43,9 +44,21 @@ pub fn spawn(
              Owlery: their posts with media fail until OWLERY_PUBLIC_URL is reachable from the internet"
         );
     }
+    let connectors = Arc::new(super::connectors()?);
     let publisher = Publisher::new(store.clone())
-        .connected(Arc::new(super::connectors()?), vault.clone())
+        .connected(connectors.clone(), vault.clone())
         .with_media_urls(media_urls);
+    let classifier = owlery_triage::BuiltIn::new()
+        .map_err(|e| anyhow::anyhow!("the built-in inbox classifier: {e}"))?;
+    let poller = Poller::new(
+        store.clone(),
+        connectors,
+        Some(vault.clone()),
+        Arc::new(classifier),
+    )
+    .with_interval(std::time::Duration::from_secs(u64::from(
+        config.inbox_poll_secs,
+    )));
     let mut worker = Worker::new(store.clone(), default_worker_id())
         .with_lease(std::time::Duration::from_secs(u64::from(
             config.job_lease_secs,
@@ -73,6 +86,7 @@ pub fn spawn(
     }
     Ok(vec![
         tokio::spawn(worker.run(shutdown.clone())),
+        tokio::spawn(poller.run(shutdown.clone())),
         tokio::spawn(housekeeping::run(
             store.clone(),
             housekeeping::EVERY,

@@ -45,6 +45,7 @@ pub mod comments;
 pub mod engine;
 pub mod extract;
 pub mod grants;
+pub mod inbox;
 pub mod link_preview;
 pub mod list;
 pub mod me;
@@ -155,6 +156,10 @@ fn endpoints() -> Endpoints {
         .add::<network_apps::__path_list_network_apps, _, _>(network_apps::list_network_apps)
         .add::<network_apps::__path_set_network_app, _, _>(network_apps::set_network_app)
         .add::<network_apps::__path_delete_network_app, _, _>(network_apps::delete_network_app)
+        .add::<inbox::__path_list_conversations, _, _>(inbox::list_conversations)
+        .add::<inbox::__path_get_conversation, _, _>(inbox::get_conversation)
+        .add::<inbox::__path_update_conversation, _, _>(inbox::update_conversation)
+        .add::<inbox::__path_search, _, _>(inbox::search)
 }
 
 /// Routes and the operations they serve, built together.
@@ -309,6 +314,10 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         network_apps::list_network_apps,
         network_apps::set_network_app,
         network_apps::delete_network_app,
+        inbox::list_conversations,
+        inbox::get_conversation,
+        inbox::update_conversation,
+        inbox::search,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -330,6 +339,7 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         (name = "queues", description = "Per-channel posting queues: weekly slots, and adding a variant to the next free one"),
         (name = "engine", description = "The publishing engine's controls: the pause switch, the late policy, and posts that wait for a person (paused, unconfirmed, failed)"),
         (name = "network-apps", description = "The organisation's apps (OAuth clients) on networks connected with OAuth 2.0"),
+        (name = "inbox", description = "The community inbox: conversations (comments, mentions, DMs) across channels, their messages and contacts, search"),
     )
 )]
 pub struct ApiDoc;

@@ -17,7 +17,6 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/inbox", get(|p| section(p, Section::Inbox)))
         .route("/crisis", get(|p| section(p, Section::Crisis)))
         .route("/oncall", get(|p| section(p, Section::OnCall)))
         .route("/analytics", get(|p| section(p, Section::Analytics)))

@@ -25,6 +25,7 @@ mod channels;
 mod engine;
 pub mod form;
 mod home;
+mod inbox;
 mod media;
 mod notifications;
 mod publish;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .merge(media::routes())
         .merge(engine::routes())
         .merge(channels::routes())
+        .merge(inbox::routes())
 }
 
 /// The page context for a signed-in person.

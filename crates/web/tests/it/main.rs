@@ -8,6 +8,7 @@ mod api;
 mod composer;
 mod connect;
 mod engine;
+mod inbox;
 mod matrix;
 mod media;
 mod media_urls;

@@ -73,6 +73,8 @@ struct Fx {
     /// A variant on `channel` that failed (to send again) and one left unconfirmed (to resolve).
     failed: VariantId,
     unconfirmed: VariantId,
+    /// An inbox conversation on `channel` (one DM).
+    conversation: owlery_domain::ConversationId,
 }
 
 /// A variant of a new draft on `channel`, scheduled and claimed by the publish job (`publishing`):
@@ -281,7 +283,9 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .record_unconfirmed(unconfirmed, "Fixture: no answer")
         .await
         .unwrap();
+    let conversation = crate::inbox::conversation_on(app, channel, &format!("matrix-{n}")).await;
     Fx {
+        conversation,
         pause,
         failed,
         unconfirmed,
@@ -976,6 +980,38 @@ fn table() -> Vec<Row> {
             &[OrgManage],
             204,
             |_| "/network-apps/x".into(),
+            None,
+        ),
+        row(
+            M::GET,
+            "/inbox/conversations",
+            &[InboxRead],
+            200,
+            |_| "/inbox/conversations?status=open&sla=ok".into(),
+            None,
+        ),
+        row(
+            M::GET,
+            "/inbox/conversations/{id}",
+            &[InboxRead],
+            200,
+            |f| format!("/inbox/conversations/{}", f.conversation),
+            None,
+        ),
+        row(
+            M::PATCH,
+            "/inbox/conversations/{id}",
+            &[InboxReply],
+            200,
+            |f| format!("/inbox/conversations/{}", f.conversation),
+            Some(|_| json!({"status": "pending", "tags": ["matrix"]})),
+        ),
+        row(
+            M::GET,
+            "/inbox/search",
+            &[InboxRead],
+            200,
+            |_| "/inbox/search?q=hello".into(),
             None,
         ),
     ]

@@ -844,7 +844,7 @@ async fn page_matrix_every_role_every_route() {
     let gets: Vec<(String, Option<P>)> = vec![
         ("/".into(), Some(P::OrgRead)),
         ("/publish".into(), Some(P::OrgRead)),
-        ("/inbox".into(), Some(P::OrgRead)),
+        ("/inbox".into(), Some(P::InboxRead)),
         ("/crisis".into(), Some(P::OrgRead)),
         ("/oncall".into(), Some(P::OrgRead)),
         ("/analytics".into(), Some(P::OrgRead)),

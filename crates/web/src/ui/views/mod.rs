@@ -13,6 +13,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod channels;
 pub mod engine;
+pub mod inbox;
 pub mod media;
 pub mod publish;
 pub mod publishing;

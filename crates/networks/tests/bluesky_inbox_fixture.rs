@@ -1,0 +1,238 @@
+//! The Bluesky inbox poll's paging against **fixtures** of `app.bsky.notification.listNotifications`
+//! (the shapes of the lexicon's documented answers). The real server is covered by
+//! `bluesky_devenv.rs`; here the pages are scripted so that long sweeps, shared timestamps and the
+//! page limit per poll can be checked exactly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use owlery_networks::bluesky::Bluesky;
+use owlery_networks::fixture::{Fixture, Reply};
+use owlery_networks::inbox::{InboxPoll, MAX_PAGES_PER_POLL};
+use owlery_networks::{Connector, ConnectorError, Credentials};
+use serde_json::{Value, json};
+
+const OWN: &str = "did:plc:brand";
+const LIST: &str = "/xrpc/app.bsky.notification.listNotifications";
+
+fn at(second: u32) -> String {
+    format!("2026-11-27T10:{:02}:{:02}.000Z", second / 60, second % 60)
+}
+
+fn uri(n: u32) -> String {
+    format!("at://did:plc:ana/app.bsky.feed.post/n{n}")
+}
+
+/// A mention indexed at `at(second)`, with id `n`.
+fn mention(n: u32, second: u32) -> Value {
+    json!({
+        "uri": uri(n),
+        "cid": format!("bafy{n}"),
+        "author": { "did": "did:plc:ana", "handle": "ana.test" },
+        "reason": "mention",
+        "record": { "$type": "app.bsky.feed.post", "text": format!("message {n}"), "createdAt": at(second) },
+        "isRead": false,
+        "indexedAt": at(second),
+    })
+}
+
+fn like(n: u32, second: u32) -> Value {
+    json!({
+        "uri": format!("at://did:plc:ana/app.bsky.feed.like/l{n}"),
+        "cid": "bafyl",
+        "author": { "did": "did:plc:ana", "handle": "ana.test" },
+        "reason": "like",
+        "record": { "$type": "app.bsky.feed.like" },
+        "isRead": false,
+        "indexedAt": at(second),
+    })
+}
+
+fn page(items: Vec<Value>, cursor: Option<&str>) -> Reply {
+    let mut body = json!({ "notifications": items });
+    if let Some(c) = cursor {
+        body["cursor"] = json!(c);
+    }
+    Reply::json(200, body)
+}
+
+async fn server() -> (Fixture, Credentials) {
+    let f = Fixture::start().await.unwrap();
+    f.on(
+        "POST",
+        "/xrpc/com.atproto.server.createSession",
+        Reply::json(
+            200,
+            json!({ "did": OWN, "handle": "brand.test", "accessJwt": "a.b.c", "refreshJwt": "d.e.f" }),
+        ),
+    );
+    f.on(
+        "GET",
+        "/xrpc/app.bsky.feed.getPosts",
+        Reply::json(200, json!({ "posts": [] })),
+    );
+    f.on(
+        "GET",
+        "/xrpc/app.bsky.actor.getProfiles",
+        Reply::json(200, json!({ "profiles": [ { "did": "did:plc:ana", "handle": "ana.test", "followersCount": 7 } ] })),
+    );
+    let creds = Credentials::new("brand.test", "app-pass-word-1234").with_service(f.url());
+    (f, creds)
+}
+
+fn texts(poll: &InboxPoll) -> Vec<&str> {
+    poll.items.iter().map(|i| i.text.as_str()).collect()
+}
+
+fn list_cursors(f: &Fixture) -> Vec<Option<String>> {
+    f.requests_to("GET", LIST)
+        .iter()
+        .map(|r| r.query_pairs().get("cursor").cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn sweeps_down_to_what_it_saw_skipping_shared_timestamps_already_read() {
+    let (f, creds) = server().await;
+    let bluesky = Bluesky::new().unwrap();
+    // First poll: the newest page only, likes are not messages.
+    // The fixture answers a route's queued pages in order (the last one keeps answering), so
+    // every poll's pages are queued up front.
+    f.on(
+        "GET",
+        LIST,
+        page(
+            vec![mention(2, 20), like(1, 19), mention(1, 10)],
+            Some("c-older"),
+        ),
+    );
+    f.on(
+        "GET",
+        LIST,
+        page(vec![mention(5, 50), mention(4, 40)], Some("c2")),
+    );
+    f.on(
+        "GET",
+        LIST,
+        page(
+            vec![mention(3, 20), mention(2, 20), mention(1, 10)],
+            Some("c3"),
+        ),
+    );
+    f.on(
+        "GET",
+        LIST,
+        page(vec![mention(5, 50), mention(4, 40)], Some("c2")),
+    );
+    let first = bluesky.poll_inbox(&creds, None).await.unwrap();
+    assert_eq!(texts(&first), ["message 1", "message 2"]);
+    assert_eq!(first.items[0].author.followers, Some(7));
+    assert!(!first.more);
+    assert_eq!(list_cursors(&f), [None]);
+
+    // Second poll: two pages back to the time already seen; message 3 shares message 2's second
+    // and was not read before, message 2 was.
+    let second = bluesky
+        .poll_inbox(&creds, first.cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(texts(&second), ["message 3", "message 4", "message 5"]);
+    assert!(!second.more);
+    assert_eq!(list_cursors(&f), [None, None, Some("c2".into())]);
+
+    // Third poll: nothing new (the newest is what was seen) — nothing again.
+    let third = bluesky
+        .poll_inbox(&creds, second.cursor.as_deref())
+        .await
+        .unwrap();
+    assert!(third.items.is_empty(), "{:?}", third.items);
+}
+
+#[tokio::test]
+async fn a_sweep_longer_than_one_poll_goes_on_where_it_stopped() {
+    let (f, creds) = server().await;
+    let bluesky = Bluesky::new().unwrap();
+    f.on("GET", LIST, page(vec![mention(1, 1)], Some("c-older")));
+
+    // Then 12 new pages of one mention each, newest first: 2 + 12 .. 2 + 1.
+    let pages = MAX_PAGES_PER_POLL as u32 + 2;
+    for p in 0..pages {
+        let n = 1 + pages - p;
+        f.on(
+            "GET",
+            LIST,
+            page(vec![mention(n, 100 + n)], Some(&format!("p{}", p + 1))),
+        );
+    }
+    f.on("GET", LIST, page(vec![mention(1, 1), mention(0, 0)], None));
+    // Then one more, for the poll after the sweep: it stops at the sweep's newest (message 13).
+    f.on(
+        "GET",
+        LIST,
+        page(
+            vec![
+                mention(20, 500),
+                mention(pages + 1, 100 + pages + 1),
+                mention(2, 102),
+            ],
+            Some("x"),
+        ),
+    );
+    let first = bluesky.poll_inbox(&creds, None).await.unwrap();
+    assert_eq!(texts(&first), ["message 1"]);
+    let part = bluesky
+        .poll_inbox(&creds, first.cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(part.items.len(), MAX_PAGES_PER_POLL);
+    assert!(part.more, "the sweep is not finished");
+    let rest = bluesky
+        .poll_inbox(&creds, part.cursor.as_deref())
+        .await
+        .unwrap();
+    assert!(!rest.more);
+    let mut all: Vec<&str> = texts(&part);
+    all.extend(texts(&rest));
+    let expected: Vec<String> = (2..2 + pages)
+        .rev()
+        .collect::<Vec<_>>()
+        .chunks(MAX_PAGES_PER_POLL)
+        .flat_map(|c| {
+            c.iter()
+                .rev()
+                .map(|n| format!("message {n}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(all, expected);
+    // The rest of the sweep went on from the page where the poll before it stopped.
+    let cursors = list_cursors(&f);
+    assert_eq!(
+        cursors[1 + MAX_PAGES_PER_POLL],
+        Some(format!("p{MAX_PAGES_PER_POLL}"))
+    );
+
+    let after = bluesky
+        .poll_inbox(&creds, rest.cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(texts(&after), ["message 20"]);
+}
+
+#[tokio::test]
+async fn an_unreadable_cursor_is_refused_and_server_errors_keep_their_class() {
+    let (f, creds) = server().await;
+    let bluesky = Bluesky::new().unwrap();
+    assert!(matches!(
+        bluesky.poll_inbox(&creds, Some("not json")).await,
+        Err(ConnectorError::Permanent { .. })
+    ));
+    f.on(
+        "GET",
+        LIST,
+        Reply::json(
+            502,
+            json!({ "error": "UpstreamFailure", "message": "appview down" }),
+        ),
+    );
+    let err = bluesky.poll_inbox(&creds, None).await.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+}

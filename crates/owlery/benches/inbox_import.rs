@@ -1,0 +1,437 @@
+//! The inbox import benchmark (not a test): `cargo bench -p owlery --bench inbox_import`.
+//!
+//! 1. Generates N lines (default 1,000,000; `INBOX_BENCH_N` to change): several languages,
+//!    comments / mentions / DMs, threads and follow-ups, ~1% repeated lines (duplicates) and ~0.5%
+//!    bad lines, on 12 channels.
+//! 2. Runs the real `owlery inbox import` on a fresh SQLite database end to end (parse, dedupe,
+//!    classification, contacts, threading, deadlines, full-text index) and reports messages/s.
+//! 3. In the same run, inserts the same rows into a plain SQLite table (parsed, no index beyond
+//!    the rowid, same batching) and prints the ratio.
+//! 4. Measures the first page of the list (a few filter combinations) and search (a handful of
+//!    terms) over the imported messages: p50 / p99; and the import's peak RSS.
+//!
+//! Prints `uptime` first and last: the machine is shared.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use std::{
+    io::{BufWriter, Write},
+    path::Path,
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use owlery_domain::{
+    audit::Actor,
+    inbox::{ConversationStatus, Intent, Sentiment, SlaState},
+    org::Network,
+    user::DisplayName,
+};
+use owlery_store::{
+    DatabaseConfig, Store,
+    inbox::{ConversationFilter, InboxScope},
+    testing::TempDir,
+};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+
+const BIN: &str = env!("CARGO_BIN_EXE_owlery");
+
+const EN: &[&str] = &[
+    "Where is my order? It was supposed to arrive on Monday",
+    "How much does the annual plan cost for a team",
+    "Love the new roast, best coffee in town",
+    "Terrible service today, waited forty minutes for one espresso",
+    "Is the shop open on Sunday morning",
+    "Can I change the delivery address for my next shipment",
+    "I was charged twice this month, please refund",
+    "Thanks for the quick reply, all sorted now",
+    "Do you offer wholesale pricing for offices",
+    "Make money fast from home click here now",
+];
+const BG: &[&str] = &[
+    "Кога ще пристигне поръчката ми, чакам вече две седмици",
+    "Страхотно кафе, благодаря, ще дойда пак в събота",
+    "Ужасно обслужване днес, половин час чакане",
+    "Имате ли вегански сладкиши в магазина",
+    "Колко струва годишният абонамент",
+];
+const DE: &[&str] = &[
+    "Wann kommt die neue Espressomaschine wieder auf Lager",
+    "Meine Lieferung war beschädigt und die Verpackung nass",
+    "Danke, der Service war heute super und sehr freundlich",
+    "Gibt es Rabatt für Studenten",
+];
+const ES: &[&str] = &[
+    "Dónde está mi pedido, lo pedí hace diez días",
+    "Me encanta el nuevo tueste, enhorabuena al equipo",
+    "Tenéis descuentos para estudiantes",
+    "El café llegó frío y el servicio fue pésimo",
+];
+const WORDS: &[&str] = &[
+    "today",
+    "again",
+    "please",
+    "thanks",
+    "latte",
+    "cappuccino",
+    "beans",
+    "store",
+    "app",
+    "delivery",
+    "refund",
+    "price",
+    "weekend",
+    "friends",
+    "gift",
+    "card",
+];
+
+fn text(rng: &mut StdRng) -> String {
+    let set = match rng.gen_range(0..10) {
+        0..=4 => EN,
+        5..=6 => BG,
+        7..=8 => DE,
+        _ => ES,
+    };
+    let mut t = set[rng.gen_range(0..set.len())].to_owned();
+    for _ in 0..rng.gen_range(0..4) {
+        t.push(' ');
+        t.push_str(WORDS[rng.gen_range(0..WORDS.len())]);
+    }
+    if rng.gen_bool(0.3) {
+        t.push('?');
+    }
+    t
+}
+
+fn generate(path: &Path, n: usize, channels: &[String]) -> (usize, usize) {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    let base = chrono::Utc::now() - chrono::Duration::days(30);
+    let mut last: Vec<String> = Vec::new();
+    let (mut dups, mut bad) = (0, 0);
+    for i in 0..n {
+        if i > 0 && rng.gen_bool(0.01) && !last.is_empty() {
+            let l = &last[rng.gen_range(0..last.len())];
+            writeln!(out, "{l}").unwrap();
+            dups += 1;
+            continue;
+        }
+        if rng.gen_bool(0.005) {
+            let junk = match rng.gen_range(0..3) {
+                0 => "{\"channel_id\": 42}".to_owned(),
+                1 => "not json at all".to_owned(),
+                _ => format!("{{\"channel_id\":\"{}\",\"kind\":\"reply\"}}", channels[0]),
+            };
+            writeln!(out, "{junk}").unwrap();
+            bad += 1;
+            continue;
+        }
+        let ch = &channels[rng.gen_range(0..channels.len())];
+        let author = rng.gen_range(0..200_000u32);
+        let (kind, conv) = match rng.gen_range(0..10) {
+            0..=5 => ("comment", Some(format!("post-{}", rng.gen_range(0..3_000)))),
+            6..=7 => ("dm", Some(format!("dm-{author}"))),
+            _ => (
+                "mention",
+                rng.gen_bool(0.3)
+                    .then(|| format!("m-{}", rng.gen_range(0..50_000))),
+            ),
+        };
+        let created = base + chrono::Duration::seconds(i as i64 * 2);
+        let line = serde_json::json!({
+            "channel_id": ch,
+            "remote_id": format!("r{i}"),
+            "kind": kind,
+            "author": {"remote_id": format!("u{author}"), "handle": format!("user{author}"), "name": format!("User {author}"), "followers": author % 5000},
+            "text": text(&mut rng),
+            "created_at": created.to_rfc3339(),
+            "conversation_remote_id": conv,
+            "source": "bench",
+        })
+        .to_string();
+        writeln!(out, "{line}").unwrap();
+        if last.len() < 1000 {
+            last.push(line);
+        } else {
+            let k = rng.gen_range(0..last.len());
+            last[k] = line;
+        }
+    }
+    out.flush().unwrap();
+    (dups, bad)
+}
+
+fn percentile(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+fn uptime() -> String {
+    Command::new("uptime")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+async fn raw_insert(dir: &Path, file: &Path) -> (usize, Duration) {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    let opts = SqliteConnectOptions::new()
+        .filename(dir.join("raw.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal);
+    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+    sqlx::query(
+        "CREATE TABLE raw (channel_id BLOB, remote_id TEXT, kind TEXT, author_remote_id TEXT, \
+         handle TEXT, name TEXT, text TEXT, created_at TEXT, conversation_remote_id TEXT)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let content = std::fs::read_to_string(file).unwrap();
+    let mut rows = Vec::new();
+    for line in content.lines() {
+        if let Ok(m) = owlery_domain::inbox::import::parse_line(line) {
+            rows.push(m);
+        }
+    }
+    let n = rows.len();
+    for chunk in rows.chunks(4096) {
+        let mut tx = pool.begin().await.unwrap();
+        for part in chunk.chunks(400) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO raw (channel_id, remote_id, kind, author_remote_id, handle, name, text, created_at, conversation_remote_id) ",
+            );
+            q.push_values(part, |mut b, m| {
+                b.push_bind(m.channel.0)
+                    .push_bind(m.remote_id.as_str())
+                    .push_bind(m.kind.code())
+                    .push_bind(m.author.remote_id.as_str())
+                    .push_bind(m.author.handle.as_str())
+                    .push_bind(m.author.name.as_str())
+                    .push_bind(m.text.as_str())
+                    .push_bind(m.created_at)
+                    .push_bind(m.conversation_remote_id.as_deref());
+            });
+            q.build().execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let took = started.elapsed();
+    pool.close().await;
+    (n, took)
+}
+
+fn child_peak_rss_mb() -> f64 {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map(|u| u.max_rss() as f64 / 1024.0)
+        .unwrap_or(0.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::var("INBOX_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    println!("inbox import benchmark, N = {n}");
+    println!("uptime at start: {}", uptime());
+    let tmp = TempDir::new("owlery-inbox-bench").unwrap();
+    let data = tmp.0.join("data");
+    let store = Store::connect(&DatabaseConfig::Sqlite {
+        path: data.join("owlery.db"),
+    })
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    let actor = Actor::cli();
+    let org = store.ensure_organisation(&actor, "Bench").await.unwrap();
+    let mut channels = Vec::new();
+    for w in 0..3 {
+        let ws = store
+            .create_workspace(
+                &actor,
+                org.id,
+                &DisplayName::parse("name", &format!("Workspace {w}")).unwrap(),
+            )
+            .await
+            .unwrap();
+        for (c, net) in [
+            Network::X,
+            Network::Bluesky,
+            Network::Instagram,
+            Network::FacebookPage,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let ch = store
+                .create_channel(
+                    &actor,
+                    ws.id,
+                    net,
+                    &DisplayName::parse("name", &format!("Channel {w}-{c}")).unwrap(),
+                    &format!("bench_{w}_{c}"),
+                )
+                .await
+                .unwrap();
+            channels.push(ch.id.to_string());
+        }
+    }
+    store.close().await;
+
+    let file = tmp.0.join("inbox.jsonl");
+    let t = Instant::now();
+    let (dups, bad) = generate(&file, n, &channels);
+    let size = std::fs::metadata(&file).unwrap().len();
+    println!(
+        "generated {n} lines ({:.0} MB; {dups} repeated, {bad} bad) in {:.1} s",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+
+    // End to end, through the real binary.
+    let t = Instant::now();
+    let out = Command::new(BIN)
+        .args(["inbox", "import", "--quiet", "--data-dir"])
+        .arg(&data)
+        .arg(&file)
+        .env_remove("OWLERY_DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let e2e = t.elapsed();
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{summary}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let good = n - bad;
+    let rate = good as f64 / e2e.as_secs_f64();
+    println!("owlery inbox import: {}", summary.trim());
+    println!(
+        "end to end (process start to exit, incl. migrations and the audit event): {:.1} s, {rate:.0} lines/s, peak RSS {:.0} MB",
+        e2e.as_secs_f64(),
+        child_peak_rss_mb()
+    );
+
+    // Raw: the same rows into a plain table.
+    let (raw_n, raw) = raw_insert(&tmp.0, &file).await;
+    let raw_rate = raw_n as f64 / raw.as_secs_f64();
+    println!(
+        "raw SQLite insert of the same {raw_n} rows (parse + insert, no index): {:.1} s, {raw_rate:.0} rows/s; end to end is {:.1}x slower",
+        raw.as_secs_f64(),
+        raw_rate / rate
+    );
+
+    // Reading.
+    let store = Store::connect(&DatabaseConfig::Sqlite {
+        path: data.join("owlery.db"),
+    })
+    .await
+    .unwrap();
+    let (messages, conversations) = store.inbox_counts().await.unwrap();
+    println!("stored: {messages} messages in {conversations} conversations");
+    let filters: Vec<(&str, ConversationFilter)> = vec![
+        ("no filter", ConversationFilter::default()),
+        (
+            "status=open",
+            ConversationFilter {
+                status: Some(ConversationStatus::Open),
+                ..Default::default()
+            },
+        ),
+        (
+            "sentiment=negative",
+            ConversationFilter {
+                sentiment: Some(Sentiment::Negative),
+                ..Default::default()
+            },
+        ),
+        (
+            "sla=breached",
+            ConversationFilter {
+                sla: Some(SlaState::Breached),
+                ..Default::default()
+            },
+        ),
+        (
+            "language=bul intent=complaint",
+            ConversationFilter {
+                language: Some("bul".into()),
+                intent: Some(Intent::Complaint),
+                ..Default::default()
+            },
+        ),
+        (
+            "network=bluesky status=open",
+            ConversationFilter {
+                network: Some("bluesky".into()),
+                status: Some(ConversationStatus::Open),
+                ..Default::default()
+            },
+        ),
+    ];
+    println!("list, first page of 50 (30 runs each):");
+    for (name, f) in &filters {
+        let mut times = Vec::new();
+        for _ in 0..30 {
+            let t = Instant::now();
+            let page = store
+                .list_conversations(org.id, &InboxScope::All, f, None, 50)
+                .await
+                .unwrap();
+            times.push(t.elapsed());
+            std::hint::black_box(page);
+        }
+        println!(
+            "  {name:<32} p50 {:>7.2} ms  p99 {:>7.2} ms",
+            percentile(&mut times, 0.5).as_secs_f64() * 1e3,
+            percentile(&mut times, 0.99).as_secs_f64() * 1e3
+        );
+    }
+    println!("search, 20 results (30 runs each):");
+    for q in [
+        "поръчката",
+        "refund",
+        "Lieferung",
+        "pedido",
+        "coffee town",
+        "user1234",
+    ] {
+        let mut times = Vec::new();
+        let mut hits = 0;
+        for _ in 0..30 {
+            let t = Instant::now();
+            let r = store
+                .search_inbox(org.id, &InboxScope::All, q, 20)
+                .await
+                .unwrap();
+            times.push(t.elapsed());
+            hits = r.messages.len() + r.contacts.len();
+        }
+        println!(
+            "  {q:<32} p50 {:>7.2} ms  p99 {:>7.2} ms  ({hits} hits)",
+            percentile(&mut times, 0.5).as_secs_f64() * 1e3,
+            percentile(&mut times, 0.99).as_secs_f64() * 1e3
+        );
+    }
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("")
+        .to_owned();
+    println!("bench process (list and search) peak RSS: {rss}");
+    println!("uptime at end: {}", uptime());
+    store.close().await;
+}

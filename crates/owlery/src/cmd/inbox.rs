@@ -1,0 +1,377 @@
+//! `owlery inbox import FILE.jsonl`: bring messages into the inbox from a file — the migration
+//! path from other tools, and the benchmark's way in.
+//!
+//! One JSON object per line (the contract is in `owlery_domain::inbox::import`). A bad line —
+//! unreadable, a field missing or wrong, an unknown channel — is reported on stderr with its line
+//! number and reason, and skipped; the rest goes on. Re-importing the same file adds nothing
+//! (messages are deduplicated on channel and remote id; a changed text is an edit). On a terminal
+//! a progress bar shows the rate and the time left. Ends with a summary on stdout. The exit status
+//! is non-zero only when nothing could be read (no such file, or not one good line).
+//!
+//! The pipeline, for speed on few cores: a reader thread cuts the file into chunks of lines;
+//! worker threads parse and classify chunks in parallel; the writer (this task) puts them in file
+//! order and ingests each chunk in one transaction, many rows per statement, while the workers
+//! classify the next ones.
+
+use std::{
+    collections::BTreeMap,
+    io::{BufRead, BufReader, IsTerminal, Write},
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::{Arc, Mutex, mpsc},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use clap::Args;
+use owlery_domain::{
+    audit::Actor,
+    inbox::{AroundTheClock, import::parse_line},
+};
+use owlery_store::inbox::{Incoming, Outcome, classification};
+use owlery_triage::{BuiltIn, Classifier};
+
+use crate::{config::Config, out};
+
+/// Lines per chunk: one transaction each.
+const CHUNK_LINES: usize = 4_096;
+/// Lines longer than this are bad lines (no network message comes close).
+const MAX_LINE_BYTES: usize = 1 << 20;
+/// Bad lines reported one by one; after that only counted.
+const MAX_REPORTED: u64 = 1_000;
+
+/// What `owlery inbox` does.
+#[derive(Debug)]
+pub enum InboxCommand {
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_long_help = IMPORT_HELP)]
+pub struct ImportArgs {
+    /// The file to import (JSON Lines)
+    #[arg(value_name = "FILE.jsonl")]
+    pub file: PathBuf,
+
+    /// Do not show a progress bar even on a terminal
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+const IMPORT_HELP: &str = "\
+Each line is one JSON object:
+  {\"channel_id\": \"<an Owlery channel id>\", \"remote_id\": \"<the network's message id>\",
+   \"kind\": \"comment\" | \"mention\" | \"dm\",
+   \"author\": {\"remote_id\": \"…\", \"handle\": \"…\", \"name\": \"…\", \"followers\": 120},
+   \"text\": \"…\", \"created_at\": \"2026-11-27T09:30:00Z\",
+   \"conversation_remote_id\": \"…\", \"in_reply_to_remote_id\": \"…\",
+   \"media\": [\"https://…\"], \"url\": \"https://…\"}
+conversation_remote_id, in_reply_to_remote_id, followers, media and url are optional; other
+fields are ignored. Bad lines are reported (line number and reason) and skipped. Importing the
+same file again adds nothing. Exit status: 0 when something could be read, 1 otherwise.";
+
+/// What one chunk became after parsing and classification.
+struct Parsed {
+    seq: u64,
+    /// Good lines: (line number, message).
+    good: Vec<(u64, Incoming)>,
+    /// Bad lines: (line number, reason).
+    bad: Vec<(u64, String)>,
+    bytes: u64,
+}
+
+struct Raw {
+    seq: u64,
+    first_line: u64,
+    lines: Vec<Result<String, String>>,
+    bytes: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Summary {
+    pub lines: u64,
+    pub imported: u64,
+    pub duplicates: u64,
+    pub edited: u64,
+    pub bad: u64,
+}
+
+pub async fn run(config: Config, command: InboxCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        InboxCommand::Import(args) => import(config, &args).await,
+    }
+}
+
+async fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let store = super::open_and_migrate(&config).await?;
+    let started = Instant::now();
+
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| progress_bar(total_bytes));
+
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let (raw_tx, raw_rx) = mpsc::sync_channel::<Raw>(workers * 2);
+    let raw_rx = Arc::new(Mutex::new(raw_rx));
+    let (parsed_tx, mut parsed_rx) = tokio::sync::mpsc::channel::<Parsed>(workers * 2);
+
+    let reader = {
+        let path = args.file.clone();
+        std::thread::spawn(move || read_chunks(file, &path, &raw_tx))
+    };
+    let classifier =
+        Arc::new(BuiltIn::new().map_err(|e| anyhow::anyhow!("cannot load the triage model: {e}"))?);
+    let mut pool = Vec::new();
+    for _ in 0..workers {
+        let rx = raw_rx.clone();
+        let tx = parsed_tx.clone();
+        let classifier = classifier.clone();
+        pool.push(std::thread::spawn(move || {
+            loop {
+                let raw = {
+                    let Ok(guard) = rx.lock() else { return };
+                    match guard.recv() {
+                        Ok(r) => r,
+                        Err(_) => return,
+                    }
+                };
+                if tx
+                    .blocking_send(parse_chunk(raw, classifier.as_ref()))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }));
+    }
+    drop(parsed_tx);
+
+    let policy = AroundTheClock::default();
+    let mut summary = Summary::default();
+    let mut pending: BTreeMap<u64, Parsed> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut done_bytes = 0u64;
+    while let Some(parsed) = parsed_rx.recv().await {
+        pending.insert(parsed.seq, parsed);
+        while let Some(chunk) = pending.remove(&next) {
+            next += 1;
+            let (lines, items): (Vec<u64>, Vec<Incoming>) = chunk.good.into_iter().unzip();
+            let report = store
+                .ingest(&items, &policy)
+                .await
+                .context("cannot write to the database")?;
+            let mut bad = chunk.bad;
+            for (line, outcome) in lines.iter().zip(&report.outcomes) {
+                match outcome {
+                    Outcome::Imported => summary.imported += 1,
+                    Outcome::Duplicate => summary.duplicates += 1,
+                    Outcome::Edited => summary.edited += 1,
+                    Outcome::UnknownChannel => {
+                        bad.push((*line, "channel_id: there is no such channel".to_owned()));
+                    }
+                }
+            }
+            bad.sort_by_key(|(l, _)| *l);
+            summary.lines +=
+                (lines.len() + bad.len()) as u64 - report.count(Outcome::UnknownChannel) as u64;
+            for (line, reason) in bad {
+                summary.bad += 1;
+                if summary.bad <= MAX_REPORTED {
+                    let text = format!("line {line}: {reason}");
+                    match &bar {
+                        Some(b) => b.suspend(|| report_bad(&text)),
+                        None => report_bad(&text),
+                    }
+                } else if summary.bad == MAX_REPORTED + 1 {
+                    report_bad("(more bad lines: only counted from here on, see the summary)");
+                }
+            }
+            done_bytes += chunk.bytes;
+            if let Some(b) = &bar {
+                b.set_position(done_bytes);
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                b.set_message(format!(
+                    "{} imported · {:.0} messages/s",
+                    summary.imported,
+                    (summary.imported + summary.duplicates + summary.edited) as f64 / secs
+                ));
+            }
+        }
+    }
+    for w in pool {
+        let _ = w.join();
+    }
+    let read_error = match reader.join() {
+        Ok(r) => r.err(),
+        Err(_) => Some(anyhow::anyhow!("the file reader stopped unexpectedly")),
+    };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let elapsed = started.elapsed();
+    let read = summary.imported + summary.duplicates + summary.edited;
+    out::line(format!(
+        "imported {}, duplicates skipped {}, edited {}, bad lines {} ({} lines in {:.1} s, {:.0} messages/s)",
+        summary.imported,
+        summary.duplicates,
+        summary.edited,
+        summary.bad,
+        summary.lines,
+        elapsed.as_secs_f64(),
+        read as f64 / elapsed.as_secs_f64().max(1e-3)
+    ));
+    store
+        .audit_inbox_import(
+            &Actor::cli(),
+            serde_json::json!({
+                "file": args.file.display().to_string(),
+                "imported": summary.imported,
+                "duplicates": summary.duplicates,
+                "edited": summary.edited,
+                "bad_lines": summary.bad,
+            }),
+        )
+        .await
+        .context("cannot record the import in the audit log")?;
+    if let Some(e) = read_error {
+        eprintln!("error: reading {} stopped: {e:#}", args.file.display());
+        if read == 0 {
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    if read == 0 && summary.bad > 0 {
+        eprintln!(
+            "error: no line of {} could be imported",
+            args.file.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bad line on stderr (a closed stderr is not worth failing for).
+fn report_bad(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:30} {percent:>3}% {msg} · {elapsed_precise} elapsed, ETA {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+/// Read the file in chunks of lines. A line that is not UTF-8 or too long is a bad line here.
+fn read_chunks(file: std::fs::File, path: &Path, tx: &mpsc::SyncSender<Raw>) -> anyhow::Result<()> {
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut seq = 0u64;
+    let mut line_no = 0u64;
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    loop {
+        let first_line = line_no + 1;
+        let mut lines = Vec::with_capacity(CHUNK_LINES);
+        let mut bytes = 0u64;
+        let mut eof = false;
+        while lines.len() < CHUNK_LINES {
+            buf.clear();
+            let n = read_line_capped(&mut reader, &mut buf)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            bytes += n as u64;
+            line_no += 1;
+            if buf.len() > MAX_LINE_BYTES {
+                lines.push(Err(format!("longer than {MAX_LINE_BYTES} bytes")));
+                continue;
+            }
+            while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                buf.pop();
+            }
+            match std::str::from_utf8(&buf) {
+                Ok(s) => lines.push(Ok(s.to_owned())),
+                Err(e) => lines.push(Err(format!("not UTF-8 ({e})"))),
+            }
+        }
+        if !lines.is_empty() {
+            let raw = Raw {
+                seq,
+                first_line,
+                lines,
+                bytes,
+            };
+            seq += 1;
+            if tx.send(raw).is_err() {
+                return Ok(());
+            }
+        }
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
+/// One line into `buf` (with its newline), keeping at most a little over [`MAX_LINE_BYTES`] of it
+/// in memory. Returns the bytes consumed (0 at the end of the file).
+fn read_line_capped(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut consumed = 0;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(consumed);
+        }
+        let (take, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if buf.len() <= MAX_LINE_BYTES {
+            buf.extend_from_slice(&available[..take]);
+        }
+        reader.consume(take);
+        consumed += take;
+        if done {
+            return Ok(consumed);
+        }
+    }
+}
+
+fn parse_chunk(raw: Raw, classifier: &dyn Classifier) -> Parsed {
+    let mut good = Vec::with_capacity(raw.lines.len());
+    let mut bad = Vec::new();
+    for (i, line) in raw.lines.into_iter().enumerate() {
+        let n = raw.first_line + i as u64;
+        let line = match line {
+            Ok(l) => l,
+            Err(reason) => {
+                bad.push((n, reason));
+                continue;
+            }
+        };
+        if line.trim().is_empty() {
+            // Blank lines (a trailing newline, spacing) are not messages, and not errors.
+            continue;
+        }
+        match parse_line(&line) {
+            Ok(message) => {
+                let triage = classification(&classifier.classify(&message.text));
+                good.push((n, Incoming { message, triage }));
+            }
+            Err(e) => bad.push((n, e.to_string())),
+        }
+    }
+    Parsed {
+        seq: raw.seq,
+        good,
+        bad,
+        bytes: raw.bytes,
+    }
+}

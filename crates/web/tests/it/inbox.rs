@@ -1,0 +1,391 @@
+//! The inbox over HTTP: the API (list with filters and cursors, one conversation, search, changes
+//! with their permission and audit) and the pages (list, filters, search, a conversation, the
+//! change form), on both backends.
+
+use axum::http::StatusCode;
+use owlery_domain::{
+    ChannelId, ConversationId, Grant, Role, Scope,
+    inbox::{AroundTheClock, Author, InboundMessage, MessageKind},
+};
+use owlery_store::inbox::{Incoming, classification};
+use owlery_triage::{BuiltIn, Classifier};
+use serde_json::json;
+
+use crate::support::{CookieJar, TestApp};
+
+/// Ingest one message and return its conversation.
+pub async fn message(
+    app: &TestApp,
+    channel: ChannelId,
+    remote: &str,
+    kind: MessageKind,
+    author: &str,
+    text: &str,
+) -> ConversationId {
+    let classifier = BuiltIn::new().unwrap();
+    let m = InboundMessage {
+        channel,
+        remote_id: remote.into(),
+        kind,
+        author: Author {
+            remote_id: format!("id-{author}"),
+            handle: author.to_lowercase(),
+            name: author.into(),
+            followers: Some(42),
+        },
+        text: text.into(),
+        created_at: app.store().now() - chrono::Duration::minutes(5),
+        conversation_remote_id: (kind == MessageKind::Comment).then(|| "post-1".to_owned()),
+        in_reply_to_remote_id: None,
+        media: Vec::new(),
+        url: Some(format!("https://example.social/{remote}")),
+    };
+    let triage = classification(&classifier.classify(text));
+    app.store()
+        .ingest(
+            &[Incoming { message: m, triage }],
+            &AroundTheClock::default(),
+        )
+        .await
+        .unwrap();
+    let d = app
+        .store()
+        .list_conversations(
+            app.org().id,
+            &owlery_store::inbox::InboxScope::All,
+            &Default::default(),
+            None,
+            200,
+        )
+        .await
+        .unwrap();
+    d.items
+        .iter()
+        .find(|c| c.channel_id == channel && c.contact.name == author)
+        .unwrap()
+        .id
+}
+
+/// A DM conversation on `channel` (for the permission matrix).
+pub async fn conversation_on(app: &TestApp, channel: ChannelId, remote: &str) -> ConversationId {
+    message(
+        app,
+        channel,
+        remote,
+        MessageKind::Dm,
+        &format!("Matrix {remote}"),
+        "hello, is anyone there?",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_api_lists_filters_shows_searches_and_changes() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let other = app.workspace("Other").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let och = app.channel(&other, "other").await.id;
+        let angry = message(
+            &app,
+            ch,
+            "1",
+            MessageKind::Comment,
+            "Ivan",
+            "Ужасно обслужване, още чакам поръчката си!",
+        )
+        .await;
+        let asking = message(
+            &app,
+            ch,
+            "2",
+            MessageKind::Dm,
+            "Ann",
+            "How much does the annual plan cost?",
+        )
+        .await;
+        let elsewhere = message(&app, och, "3", MessageKind::Mention, "Olga", "Danke!").await;
+        let (_, token) = app
+            .user_with_token("agent@example.test", Role::CommunityAgent)
+            .await;
+
+        let (status, body) = app.get("/inbox/conversations", &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["items"].as_array().unwrap().len(), 3);
+        assert_eq!(body["next_cursor"], json!(null));
+
+        let (status, body) = app
+            .get(
+                "/inbox/conversations?sentiment=negative&language=bul",
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let items = body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{body}");
+        assert_eq!(items[0]["id"], json!(angry));
+        assert_eq!(items[0]["sla"], "ok");
+        assert_eq!(items[0]["contact"]["handle"], "ivan");
+
+        // Keyset pages.
+        let (_, page1) = app.get("/inbox/conversations?limit=2", &token).await;
+        assert_eq!(page1["items"].as_array().unwrap().len(), 2);
+        let cursor = page1["next_cursor"].as_str().unwrap();
+        let (status, page2) = app
+            .get(
+                &format!("/inbox/conversations?limit=2&cursor={cursor}"),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page2["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page2["next_cursor"], json!(null));
+
+        // Client mistakes are 400s that name the parameter.
+        for (q, field) in [
+            ("status=lost", "status"),
+            ("sla=late", "sla"),
+            ("cursor=xyz", "cursor"),
+            ("limit=0", "limit"),
+            ("workspace_id=nope", "workspace_id"),
+            ("colour=red", "colour"),
+        ] {
+            let (status, body) = app.get(&format!("/inbox/conversations?{q}"), &token).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {body}");
+            assert_eq!(body["error"]["field"], field, "{q}: {body}");
+        }
+
+        let (status, d) = app
+            .get(&format!("/inbox/conversations/{asking}"), &token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        assert_eq!(
+            d["messages"][0]["text"],
+            "How much does the annual plan cost?"
+        );
+        assert_eq!(d["messages"][0]["intent"], "lead");
+        assert_eq!(d["contact"]["identities"][0]["network"], "sandbox");
+        let (status, _) = app
+            .get(
+                &format!("/inbox/conversations/{}", uuid::Uuid::now_v7()),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let (status, r) = app.get("/inbox/search?q=поръчката", &token).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        assert_eq!(r["messages"].as_array().unwrap().len(), 1);
+        assert_eq!(r["messages"][0]["conversation_id"], json!(angry));
+        let (_, r) = app.get("/inbox/search?q=olg", &token).await;
+        assert_eq!(r["contacts"][0]["latest_conversation"], json!(elsewhere));
+        let (status, _) = app.get("/inbox/search", &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        // Changes: audited; bad values are 422.
+        let before = app.audit_head().await;
+        let (status, c) = app
+            .patch_json(
+                &format!("/inbox/conversations/{angry}"),
+                &token,
+                json!({"status": "closed", "priority": "urgent", "tags": ["Refund", "vip"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        assert_eq!(c["status"], "closed");
+        assert_eq!(c["priority"], "urgent");
+        assert_eq!(c["tags"], json!(["refund", "vip"]));
+        assert_eq!(c["next_response_due"], json!(null));
+        assert_eq!(app.audit_head().await, before + 1);
+        let event = app.last_audit_event().await.unwrap();
+        assert_eq!(event.entry.action, "conversation.update");
+        let (_, tagged) = app.get("/inbox/conversations?tag=vip", &token).await;
+        assert_eq!(tagged["items"].as_array().unwrap().len(), 1);
+        for body in [
+            json!({"status": "done"}),
+            json!({"assignee_id": uuid::Uuid::now_v7()}),
+            json!({"tags": ["a,b"]}),
+            json!({"colour": "red"}),
+        ] {
+            let (status, res) = app
+                .patch_json(
+                    &format!("/inbox/conversations/{angry}"),
+                    &token,
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {res}");
+        }
+
+        // An analyst reads but does not change.
+        let (_, analyst) = app
+            .user_with_token("analyst@example.test", Role::Analyst)
+            .await;
+        let (status, _) = app
+            .patch_json(
+                &format!("/inbox/conversations/{angry}"),
+                &analyst,
+                json!({"status": "open"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // A community agent of one workspace sees only its conversations.
+        let scoped = app
+            .user_with_grants(
+                "ws-agent@example.test",
+                &[Grant {
+                    role: Role::CommunityAgent,
+                    scope: Scope::Workspace(other.id),
+                }],
+            )
+            .await;
+        let scoped = app.token(&scoped).await;
+        let (_, body) = app.get("/inbox/conversations", &scoped).await;
+        let ids: Vec<&str> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [elsewhere.to_string()]);
+        let (status, _) = app
+            .get(&format!("/inbox/conversations/{angry}"), &scoped)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = app
+            .patch_json(
+                &format!("/inbox/conversations/{angry}"),
+                &scoped,
+                json!({"status": "open"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, r) = app.get("/inbox/search?q=поръчката", &scoped).await;
+        assert!(r["messages"].as_array().unwrap().is_empty());
+        // A contributor has no inbox.
+        let (_, contributor) = app
+            .user_with_token("contrib@example.test", Role::Contributor)
+            .await;
+        let (status, _) = app.get("/inbox/conversations", &contributor).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn the_pages_list_filter_search_show_and_change() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let angry = message(
+            &app,
+            ch,
+            "1",
+            MessageKind::Comment,
+            "Ivan",
+            "Ужасно обслужване, още чакам поръчката си!",
+        )
+        .await;
+        message(
+            &app,
+            ch,
+            "2",
+            MessageKind::Dm,
+            "Ann",
+            "How much does the annual plan cost?",
+        )
+        .await;
+        let agent = app.user("agent@example.test", Role::CommunityAgent).await;
+        let mut jar = CookieJar::default();
+        let csrf = app.sign_in_directly(&agent, &mut jar).await;
+
+        let res = app.get_page("/inbox", &mut jar).await;
+        assert_eq!(res.status, StatusCode::OK);
+        let html = res.text();
+        assert!(html.contains("Ivan") && html.contains("Ann"), "{html}");
+        assert!(html.contains("Negative"));
+        assert!(html.contains(&format!("/inbox/c/{angry}")));
+
+        let html = app
+            .get_page("/inbox?sentiment=negative", &mut jar)
+            .await
+            .text();
+        assert!(
+            html.contains("Ivan") && !html.contains("annual plan"),
+            "{html}"
+        );
+        let html = app.get_page("/inbox?q=annual", &mut jar).await.text();
+        assert!(html.contains("annual plan") && !html.contains("поръчката"));
+        let res = app.get_page("/inbox?status=nope", &mut jar).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+
+        let res = app.get_page(&format!("/inbox/c/{angry}"), &mut jar).await;
+        assert_eq!(res.status, StatusCode::OK);
+        let html = res.text();
+        assert!(html.contains("още чакам поръчката си"));
+        assert!(html.contains("name=\"csrf_token\""));
+        assert_eq!(
+            app.get_page("/inbox/c/not-an-id", &mut jar).await.status,
+            StatusCode::NOT_FOUND
+        );
+
+        // Without the CSRF token the change is refused.
+        let res = app
+            .post_form(
+                &format!("/inbox/c/{angry}"),
+                &mut jar,
+                &[("status", "closed")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        let res = app
+            .post_form(
+                &format!("/inbox/c/{angry}"),
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("status", "pending"),
+                    ("priority", "high"),
+                    ("assignee", &agent.id.to_string()),
+                    ("tags", "#refund, late"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        let html = app
+            .get_page(&format!("/inbox/c/{angry}?saved=1"), &mut jar)
+            .await
+            .text();
+        assert!(html.contains("Conversation updated."));
+        let html = app.get_page("/inbox?assignee=me", &mut jar).await.text();
+        assert!(html.contains("Ivan") && html.contains("#refund"), "{html}");
+        let res = app
+            .post_form(
+                &format!("/inbox/c/{angry}"),
+                &mut jar,
+                &[("csrf_token", &csrf), ("status", "gone")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Bulgarian.
+        let bg = app.user("bg@example.test", Role::CommunityAgent).await;
+        app.store()
+            .update_profile(
+                &owlery_domain::audit::Actor::cli(),
+                bg.id,
+                &owlery_domain::user::DisplayName::parse("name", "Мария").unwrap(),
+                "bg",
+                "Europe/Sofia",
+            )
+            .await
+            .unwrap();
+        let mut jar = CookieJar::default();
+        app.sign_in_directly(&bg, &mut jar).await;
+        let html = app.get_page("/inbox", &mut jar).await.text();
+        assert!(
+            html.contains("Входящи") && html.contains("Негативно"),
+            "{html}"
+        );
+    }
+}
