@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use owlery_domain::{
     ChannelId, ContactId, ConversationId, InvalidInput, MessageId, OrgId, TeamId, UserId,
     WorkspaceId,
@@ -1089,21 +1089,7 @@ impl Store {
         scope: &InboxScope,
         id: ConversationId,
     ) -> Result<ConversationDetail> {
-        let now = self.now();
-        let mut summary: Vec<ConversationSummary> = with_pool!(self, |pool, _pg| {
-            let mut q = QueryBuilder::new(SUMMARY_SELECT);
-            q.push(" WHERE w.org_id = ").push_bind(org.0);
-            push_scope(&mut q, scope);
-            q.push(" AND c.id = ").push_bind(id.0);
-            let rows = q.build().fetch_all(pool).await?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(summary_from_row!(row, now));
-            }
-            out
-        });
-        self.fill_tags(&mut summary).await?;
-        let conversation = summary.pop().ok_or(StoreError::NotFound("conversation"))?;
+        let conversation = self.conversation_summary(org, scope, id).await?;
         let messages: Vec<Message> = with_pool!(self, |pool, _pg| {
             let rows = sqlx::query(
                 "SELECT id, remote_id, direction, kind, author_contact_id, author_user_id, text, media, \
@@ -1598,14 +1584,4 @@ where
             q.push(")");
         }
     }
-}
-
-/// Deadline state and due time helper for views: whether `due` is past, soon or fine at `now`.
-pub fn sla_state(due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> SlaState {
-    SlaState::of(due, now)
-}
-
-/// How long until (positive) or since (negative) a deadline.
-pub fn until(due: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
-    due - now
 }
