@@ -15,7 +15,11 @@
 use std::{sync::Arc, time::Duration};
 
 use owlery_domain::inbox::{AroundTheClock, InboundMessage, ResponsePolicy};
-use owlery_networks::{ConnectorError, Connectors, inbox::InboxItem};
+use owlery_networks::{
+    ConnectorError, Connectors,
+    inbox::{InboxItem, InboxPoll},
+    sandbox::traffic::{Profile, Traffic},
+};
 use owlery_store::{
     Store,
     inbox::{Incoming, classification},
@@ -58,7 +62,15 @@ pub struct Poller {
     pub interval: Duration,
     /// This poller's name in leases.
     pub name: String,
+    /// Simulated channels hear from a simulated audience of this profile (the demo, drills and
+    /// load tests); `None`: they are not polled by this poller.
+    pub simulation: Option<Profile>,
 }
+
+/// The most simulated messages one poll takes (a long pause catches up over several polls).
+const SIMULATED_PER_POLL: usize = 2_000;
+/// How far back the first poll of a simulated channel starts.
+const SIMULATED_FIRST_POLL: chrono::Duration = chrono::Duration::hours(1);
 
 impl Poller {
     pub fn new(
@@ -75,7 +87,14 @@ impl Poller {
             policy: Arc::new(AroundTheClock::default()),
             interval: DEFAULT_INTERVAL,
             name: format!("inbox-poller-{}", uuid::Uuid::now_v7().simple()),
+            simulation: None,
         }
+    }
+
+    /// Let simulated channels hear from a simulated audience (see [`Poller::simulation`]).
+    pub fn with_simulation(mut self, profile: Option<Profile>) -> Poller {
+        self.simulation = profile;
+        self
     }
 
     pub fn with_interval(mut self, interval: Duration) -> Poller {
@@ -93,9 +112,16 @@ impl Poller {
             .filter(|n| self.connectors.get(*n).is_some_and(|c| c.polls_inbox()))
             .collect();
         self.store.ensure_inbox_polls(&polled).await?;
+        if self.simulation.is_some() {
+            self.store.ensure_simulated_inbox_polls().await?;
+        }
         let mut done = Vec::new();
         let lease = chrono::Duration::from_std(LEASE)?;
-        while let Some(claim) = self.store.claim_inbox_poll(&self.name, lease).await? {
+        while let Some(claim) = self
+            .store
+            .claim_inbox_poll(&self.name, lease, self.simulation.is_some())
+            .await?
+        {
             let outcome = self.poll(&claim).await?;
             done.push((claim, outcome));
         }
@@ -137,6 +163,46 @@ impl Poller {
     }
 
     async fn read_and_ingest(&self, claim: &PollClaim) -> anyhow::Result<Polled> {
+        let page = if claim.simulated {
+            match self.simulate(claim) {
+                Ok(page) => page,
+                Err(why) => return Ok(Polled::Failed(why)),
+            }
+        } else {
+            match self.read(claim).await? {
+                Ok(page) => page,
+                Err(polled) => return Ok(polled),
+            }
+        };
+        self.ingest(claim, page).await
+    }
+
+    /// What the simulated audience wrote since the cursor (a time, whole minutes).
+    fn simulate(&self, claim: &PollClaim) -> Result<InboxPoll, String> {
+        let Some(profile) = self.simulation else {
+            return Err(
+                "this worker does not simulate an audience (OWLERY_SANDBOX_TRAFFIC)".into(),
+            );
+        };
+        let now = self.store.now();
+        let from = claim
+            .cursor
+            .as_deref()
+            .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+            .map_or(now - SIMULATED_FIRST_POLL, |t| {
+                t.with_timezone(&chrono::Utc)
+            });
+        let traffic = Traffic::new(&claim.channel_id.to_string(), profile);
+        let (items, next) = traffic.up_to(from, now, &[], SIMULATED_PER_POLL);
+        Ok(InboxPoll {
+            items,
+            cursor: Some(next.to_rfc3339()),
+            more: now - next >= chrono::Duration::minutes(1),
+        })
+    }
+
+    /// Read the network after the claim's cursor; `Err` is how the poll ended without a page.
+    async fn read(&self, claim: &PollClaim) -> anyhow::Result<Result<InboxPoll, Polled>> {
         let Some(connector) = self.connectors.get(claim.network) else {
             anyhow::bail!("this Owlery has no connection to {}", claim.network.label());
         };
@@ -151,14 +217,14 @@ impl Poller {
         {
             Ok(c) => c,
             Err(Unusable::NotConnected) => {
-                return Ok(Polled::Disconnected(
+                return Ok(Err(Polled::Disconnected(
                     "the channel has no connection to its account".into(),
-                ));
+                )));
             }
             Err(Unusable::CannotOpen) => {
-                return Ok(Polled::Disconnected(
+                return Ok(Err(Polled::Disconnected(
                     "the channel's stored secret cannot be opened with this server's key".into(),
-                ));
+                )));
             }
         };
         if let Renewal::DeadGrant(reason) = access
@@ -166,13 +232,19 @@ impl Poller {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
         {
-            return Ok(Polled::Disconnected(reason));
+            return Ok(Err(Polled::Disconnected(reason)));
         }
-        let page = match connector.poll_inbox(&creds, claim.cursor.as_deref()).await {
-            Ok(page) => page,
-            Err(ConnectorError::Auth { reason }) => return Ok(Polled::Disconnected(reason)),
-            Err(e) => return Ok(Polled::Failed(e.to_string())),
-        };
+        Ok(
+            match connector.poll_inbox(&creds, claim.cursor.as_deref()).await {
+                Ok(page) => Ok(page),
+                Err(ConnectorError::Auth { reason }) => Err(Polled::Disconnected(reason)),
+                Err(e) => Err(Polled::Failed(e.to_string())),
+            },
+        )
+    }
+
+    /// Classify and ingest a page, then store its cursor and the next due time.
+    async fn ingest(&self, claim: &PollClaim, page: InboxPoll) -> anyhow::Result<Polled> {
         let read = page.items.len();
         let incoming: Vec<Incoming> = page
             .items

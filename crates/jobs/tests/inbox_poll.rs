@@ -342,7 +342,12 @@ async fn two_pollers_never_read_the_same_channel_at_once() {
         let lease = chrono::Duration::minutes(5);
         let mut claimed = Vec::new();
         for poller in ["a", "b", "a", "b", "a", "b", "a"] {
-            if let Some(c) = w.store.claim_inbox_poll(poller, lease).await.unwrap() {
+            if let Some(c) = w
+                .store
+                .claim_inbox_poll(poller, lease, false)
+                .await
+                .unwrap()
+            {
                 claimed.push(c.channel_id);
             }
         }
@@ -367,10 +372,92 @@ async fn two_pollers_never_read_the_same_channel_at_once() {
         w.clock.advance(chrono::Duration::minutes(6));
         assert!(
             w.store
-                .claim_inbox_poll("c", lease)
+                .claim_inbox_poll("c", lease, false)
                 .await
                 .unwrap()
                 .is_some()
         );
+    }
+}
+
+/// Simulated channels hear from the sandbox's audience when the poller simulates one: the first
+/// poll catches up on the last hours in pages, later polls bring what was written since, and a
+/// poller that does not simulate leaves them alone.
+#[tokio::test]
+async fn a_simulated_audience_writes_to_simulated_channels() {
+    use owlery_networks::sandbox::traffic::Profile;
+    for w in worlds().await {
+        let practice = w
+            .store
+            .create_practice_channel(
+                &Actor::cli(),
+                w.workspace,
+                Network::Instagram,
+                &DisplayName::parse("name", "Practice").unwrap(),
+                "practice",
+            )
+            .await
+            .unwrap();
+        // Not simulating: nothing is polled.
+        assert!(w.poller.poll_due().await.unwrap().is_empty());
+
+        // About 3,000 messages in the hour before 09:00.
+        let busy = Profile {
+            per_hour: 3_600.0,
+            bursts_per_day: 0.0,
+        };
+        let poller = Poller::new(
+            w.store.clone(),
+            Arc::new(Connectors::empty(Arc::new(BudgetBook::new()))),
+            None,
+            Arc::new(owlery_triage::BuiltIn::new().unwrap()),
+        )
+        .with_simulation(Some(busy));
+        let first = poller.poll_due().await.unwrap();
+        assert!(first.len() >= 2, "an hour takes several pages");
+        assert!(
+            first
+                .iter()
+                .all(|(c, _)| c.channel_id == practice.id && c.simulated)
+        );
+        let new: usize = first
+            .iter()
+            .map(|(_, p)| match p {
+                Polled::Done { new, .. } => *new,
+                other => panic!("{other:?}"),
+            })
+            .sum();
+        assert!(new > 2_000, "{new}");
+        let (messages, _) = w.store.inbox_counts().await.unwrap();
+        assert_eq!(messages, new as i64);
+
+        // Nothing is due until the interval passes; then the last minutes arrive, once.
+        assert!(poller.poll_due().await.unwrap().is_empty());
+        w.clock.advance(chrono::Duration::minutes(10));
+        let later = poller.poll_due().await.unwrap();
+        let Some((_, Polled::Done { new: more, .. })) = later.first() else {
+            panic!("{later:?}");
+        };
+        assert!(
+            (300..700).contains(more),
+            "about ten minutes' worth: {more}"
+        );
+        let (after, _) = w.store.inbox_counts().await.unwrap();
+        assert_eq!(after, (new + more) as i64);
+        // Every kind of message, classified.
+        let page = w
+            .store
+            .list_conversations(
+                w.org,
+                &InboxScope::All,
+                &ConversationFilter::default(),
+                None,
+                200,
+            )
+            .await
+            .unwrap();
+        assert!(page.items.iter().any(|c| c.sentiment.is_some()));
+        let kinds: std::collections::HashSet<_> = page.items.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds.len(), 3, "{kinds:?}");
     }
 }

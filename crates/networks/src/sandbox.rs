@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+pub mod traffic;
+
 use crate::{
     AccountInfo, Connector, ConnectorError, Credentials, Lookup, Metrics, Network, PublishRequest,
     Published, RemoteRef, RemoteStatus,

@@ -141,6 +141,8 @@ async fn start(
     .arg("--data-dir")
     .arg(&dir.0)
     .env("RUST_LOG", "warn")
+    // Figures comparable across runs: no simulated audience writing to the demo meanwhile.
+    .env("OWLERY_SANDBOX_TRAFFIC", "off")
     .stdout(Stdio::null())
     .stderr(Stdio::null());
     if demo {

@@ -85,6 +85,12 @@ pub struct Config {
     /// Mastodon), in seconds (5–3600). `inbox_poll_secs` / `OWLERY_INBOX_POLL_SECS`; default 60.
     /// A poll that finds more than one sweep's worth goes on at once; failures back off.
     pub inbox_poll_secs: u32,
+    /// A simulated audience writing to simulated channels (comments, mentions and DMs in four
+    /// languages, with bursts), for the demo, drills and load tests. `sandbox_traffic` /
+    /// `OWLERY_SANDBOX_TRAFFIC`: `off`, `on` (per channel four messages an hour at the peak, a
+    /// burst every few weeks), or `<messages per hour>[,<bursts per day>]`; default: on with `serve --demo`,
+    /// off otherwise.
+    pub sandbox_traffic: SandboxTraffic,
     /// The key-encryption key of the vault (it wraps the keys that seal second-factor secrets
     /// and channel credentials): 32 bytes, base64. `secret_key` / `OWLERY_SECRET_KEY`; default:
     /// read from `<data_dir>/secret.key`, created on first start. Every node of a multi-node
@@ -160,6 +166,60 @@ pub const DEFAULT_JOB_LEASE_SECS: u32 = 300;
 /// The default of `max_upload_mb`.
 pub const DEFAULT_MAX_UPLOAD_MB: u32 = 100;
 
+/// Whether simulated channels hear from a simulated audience (see `Config::sandbox_traffic`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SandboxTraffic {
+    /// Not configured: on for the demo, off otherwise.
+    DemoOnly,
+    Off,
+    On(owlery_networks::sandbox::traffic::Profile),
+}
+
+impl SandboxTraffic {
+    /// The audience's profile, for a server started with or without `--demo`.
+    pub fn profile(self, demo: bool) -> Option<owlery_networks::sandbox::traffic::Profile> {
+        match self {
+            SandboxTraffic::DemoOnly => demo.then(Default::default),
+            SandboxTraffic::Off => None,
+            SandboxTraffic::On(p) => Some(p),
+        }
+    }
+}
+
+/// `off`, `on`, or `<messages per hour>[,<bursts per day>]` (0–100,000 and 0–100).
+fn parse_sandbox_traffic(s: &str) -> Option<SandboxTraffic> {
+    use owlery_networks::sandbox::traffic::Profile;
+    let s = s.trim();
+    match parse_bool(s) {
+        Some(false) => return Some(SandboxTraffic::Off),
+        Some(true) if !s.chars().all(|c| c.is_ascii_digit()) => {
+            return Some(SandboxTraffic::On(Profile::default()));
+        }
+        _ => {}
+    }
+    let (rate, bursts) = match s.split_once(',') {
+        Some((r, b)) => (r, Some(b)),
+        None => (s, None),
+    };
+    let per_hour: f64 = rate
+        .trim()
+        .parse()
+        .ok()
+        .filter(|r: &f64| (0.0..=100_000.0).contains(r))?;
+    let bursts_per_day = match bursts {
+        Some(b) => b
+            .trim()
+            .parse()
+            .ok()
+            .filter(|b: &f64| (0.0..=100.0).contains(b))?,
+        None => Profile::default().bursts_per_day,
+    };
+    Some(SandboxTraffic::On(Profile {
+        per_hour,
+        bursts_per_day,
+    }))
+}
+
 /// The default of `inbox_poll_secs`.
 pub const DEFAULT_INBOX_POLL_SECS: u32 = 60;
 /// The default of `worker_concurrency`.
@@ -183,6 +243,7 @@ impl fmt::Debug for Config {
             .field("job_lease_secs", &self.job_lease_secs)
             .field("worker_concurrency", &self.worker_concurrency)
             .field("inbox_poll_secs", &self.inbox_poll_secs)
+            .field("sandbox_traffic", &self.sandbox_traffic)
             .field("secret_key", &redacted(&self.secret_key))
             .field("secret_key_origin", &self.secret_key_origin)
             .field("bootstrap_owner_email", &self.bootstrap_owner_email)
@@ -319,6 +380,11 @@ const KEYS: &[Key] = &[
     Key {
         name: "inbox_poll_secs",
         env: "OWLERY_INBOX_POLL_SECS",
+        flag: None,
+    },
+    Key {
+        name: "sandbox_traffic",
+        env: "OWLERY_SANDBOX_TRAFFIC",
         flag: None,
     },
     Key {
@@ -591,6 +657,18 @@ pub fn load_from(
                 )
             })?,
     };
+    let sandbox_traffic = match raw.get("sandbox_traffic") {
+        None => SandboxTraffic::DemoOnly,
+        Some(r) => parse_sandbox_traffic(&r.value).ok_or_else(|| {
+            r.invalid(
+                "sandbox_traffic",
+                format!(
+                    "'{}' is not off, on, or <messages per hour>[,<bursts per day>] (0–100000, 0–100)",
+                    r.value.trim()
+                ),
+            )
+        })?,
+    };
     let secret_key_origin = raw.get("secret_key").map(|r| r.origin_text("secret_key"));
     let secret_key = match raw.get("secret_key") {
         None => None,
@@ -624,6 +702,7 @@ pub fn load_from(
         job_lease_secs,
         worker_concurrency,
         inbox_poll_secs,
+        sandbox_traffic,
         secret_key,
         secret_key_origin,
         bootstrap_owner_email,
@@ -806,6 +885,47 @@ mod tests {
         assert_eq!(c.max_upload_mb, DEFAULT_MAX_UPLOAD_MB);
         assert_eq!(c.worker_concurrency, DEFAULT_WORKER_CONCURRENCY);
         assert!(c.file.is_none());
+    }
+
+    #[test]
+    fn the_simulated_audience_is_on_for_the_demo_unless_configured() {
+        use owlery_networks::sandbox::traffic::Profile;
+        let c = Setup::new().load().unwrap();
+        assert_eq!(c.sandbox_traffic.profile(true), Some(Profile::default()));
+        assert_eq!(c.sandbox_traffic.profile(false), None);
+        let off = Setup::new()
+            .env("OWLERY_SANDBOX_TRAFFIC", "off")
+            .load()
+            .unwrap();
+        assert_eq!(off.sandbox_traffic.profile(true), None);
+        let on = Setup::new()
+            .file("sandbox_traffic = \"on\"\n")
+            .load()
+            .unwrap();
+        assert_eq!(on.sandbox_traffic.profile(false), Some(Profile::default()));
+        let busy = Setup::new()
+            .env("OWLERY_SANDBOX_TRAFFIC", " 600, 2 ")
+            .load()
+            .unwrap();
+        assert_eq!(
+            busy.sandbox_traffic.profile(false),
+            Some(Profile {
+                per_hour: 600.0,
+                bursts_per_day: 2.0
+            })
+        );
+        let rate_only = Setup::new()
+            .env("OWLERY_SANDBOX_TRAFFIC", "30")
+            .load()
+            .unwrap();
+        assert_eq!(
+            rate_only.sandbox_traffic.profile(false).map(|p| p.per_hour),
+            Some(30.0)
+        );
+        for bad in ["lots", "-1", "600,", "1e9", "NaN"] {
+            let e = Setup::new().env("OWLERY_SANDBOX_TRAFFIC", bad).err();
+            assert!(e.starts_with("OWLERY_SANDBOX_TRAFFIC: '"), "{bad}: {e}");
+        }
     }
 
     #[test]

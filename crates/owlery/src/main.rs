@@ -67,6 +67,9 @@ Settings without a flag (environment variable, or the key in owlery.toml):
                                others may take it over (10-3600) [default: 300]
   OWLERY_INBOX_POLL_SECS       inbox_poll_secs: how often channels' inboxes are read on networks
                                that do not push (5-3600) [default: 60]
+  OWLERY_SANDBOX_TRAFFIC       sandbox_traffic: a simulated audience writing to simulated
+                               channels: off, on, or <per hour>[,<bursts per day>]
+                               [default: on with serve --demo, off otherwise]
   OWLERY_SECRET_KEY            secret_key: 32 bytes, base64, the key that wraps the keys of
                                secrets at rest (change it with `owlery admin rotate-key`)
                                [default: <data-dir>/secret.key, created on first start]
@@ -96,7 +99,7 @@ enum Command {
     /// Work with media files: render the renditions each placement needs
     #[command(subcommand)]
     Media(cmd::media::MediaCommand),
-    /// The community inbox: import messages
+    /// The community inbox: import messages, simulate an audience
     #[command(subcommand)]
     Inbox(InboxCommandArgs),
     /// Triage messages: one per line on stdin, one JSON object per line on stdout
@@ -176,6 +179,9 @@ enum InboxCommandArgs {
         #[command(flatten)]
         args: cmd::inbox::ImportArgs,
     },
+    /// Write a simulated audience's messages (comments, mentions, DMs in four languages, with
+    /// bursts) as JSON Lines for `owlery inbox import`: for load tests and rehearsals
+    Simulate(cmd::inbox::SimulateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +223,7 @@ fn main() -> ExitCode {
         Command::Version => return cmd::version::run(),
         Command::Triage => return finish(cmd::triage::run()),
         Command::Media(m) => return finish(cmd::media::run(m)),
+        Command::Inbox(InboxCommandArgs::Simulate(a)) => return finish(cmd::inbox::simulate(a)),
         Command::Serve(a) => (
             Flags {
                 bind: a.bind.clone(),
@@ -276,7 +283,10 @@ fn main() -> ExitCode {
             Command::Admin(AdminCommand::Token(TokenCommand::Create(a))) => {
                 cmd::admin::token::create(config, a).await
             }
-            Command::Version | Command::Triage | Command::Media(_) => Ok(ExitCode::SUCCESS),
+            Command::Version
+            | Command::Triage
+            | Command::Media(_)
+            | Command::Inbox(InboxCommandArgs::Simulate(_)) => Ok(ExitCode::SUCCESS),
         }
     });
     finish(result)

@@ -6,6 +6,8 @@
 //! network, ingests, and only then [`Store::finish_inbox_poll`] stores the cursor — so a poller
 //! that dies re-reads a page (the inbox dedupes) and never skips one. Finishing checks the lease is
 //! still the poller's: a poller that overran its lease does not overwrite the next one's cursor.
+//! Simulated channels (a simulated audience writes to them) are claimed only by pollers that
+//! simulate one.
 
 use chrono::{DateTime, Duration, Utc};
 use owlery_domain::{ChannelId, org::Network};
@@ -21,6 +23,8 @@ pub struct PollClaim {
     pub handle: String,
     pub cursor: Option<String>,
     pub failures: i64,
+    /// A simulated channel (the sandbox's audience writes to it, not a network).
+    pub simulated: bool,
 }
 
 /// How a poll ended.
@@ -47,6 +51,27 @@ pub struct PollState {
 }
 
 impl Store {
+    /// Start polling every simulated channel that is not polled yet, due now (when this Owlery
+    /// simulates an audience: the demo, drills, load tests). Returns how many were added.
+    pub async fn ensure_simulated_inbox_polls(&self) -> Result<u64> {
+        let now = self.now();
+        Ok(with_pool!(self, |pool, pg| {
+            let simulated = if pg { "c.simulated" } else { "c.simulated = 1" };
+            let sql = format!(
+                "INSERT INTO inbox_polls (channel_id, due_at) \
+                 SELECT c.id, $1 FROM channels c \
+                 WHERE {simulated} AND c.status = 'connected' \
+                 AND NOT EXISTS (SELECT 1 FROM inbox_polls p WHERE p.channel_id = c.id) \
+                 ON CONFLICT (channel_id) DO NOTHING"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
     /// Start polling every connected channel (one with credentials) on `networks` that is not
     /// polled yet, due now. Returns how many were added.
     pub async fn ensure_inbox_polls(&self, networks: &[Network]) -> Result<u64> {
@@ -85,9 +110,10 @@ impl Store {
         &self,
         poller: &str,
         lease: Duration,
+        simulated_too: bool,
     ) -> Result<Option<PollClaim>> {
         let now = self.now();
-        let row: Option<(Uuid, String, String, Option<String>, i64)> =
+        let row: Option<(Uuid, String, String, Option<String>, i64, bool)> =
             with_pool!(self, |pool, pg| {
                 let lock = if pg {
                     " FOR UPDATE OF p SKIP LOCKED"
@@ -98,22 +124,24 @@ impl Store {
                     "UPDATE inbox_polls SET locked_by = $2, locked_until = $3 \
                  WHERE channel_id = (SELECT p.channel_id FROM inbox_polls p \
                      JOIN channels c ON c.id = p.channel_id \
-                     WHERE p.due_at <= $1 AND c.status = 'connected' \
+                     WHERE p.due_at <= $1 AND c.status = 'connected' AND ($4 OR NOT c.simulated) \
                      AND (p.locked_until IS NULL OR p.locked_until < $1) \
                      ORDER BY p.due_at LIMIT 1{lock}) \
                  RETURNING channel_id, \
                      (SELECT network FROM channels WHERE id = inbox_polls.channel_id), \
                      (SELECT handle FROM channels WHERE id = inbox_polls.channel_id), \
-                     cursor, failures"
+                     cursor, failures, \
+                     (SELECT simulated FROM channels WHERE id = inbox_polls.channel_id)"
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(now)
                     .bind(poller)
                     .bind(now + lease)
+                    .bind(simulated_too)
                     .fetch_optional(pool)
                     .await?
             });
-        row.map(|(id, network, handle, cursor, failures)| {
+        row.map(|(id, network, handle, cursor, failures, simulated)| {
             let network = Network::parse(&network).ok_or_else(|| {
                 StoreError::Corrupt(format!("channel {id} has unknown network {network:?}"))
             })?;
@@ -123,6 +151,7 @@ impl Store {
                 handle,
                 cursor,
                 failures,
+                simulated,
             })
         })
         .transpose()

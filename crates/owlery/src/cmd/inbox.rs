@@ -73,6 +73,102 @@ conversation_remote_id, in_reply_to_remote_id, followers, media and url are opti
 fields are ignored. Bad lines are reported (line number and reason) and skipped. Importing the
 same file again adds nothing. Exit status: 0 when something could be read, 1 otherwise.";
 
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// A channel id to write for (repeat for several; each has its own audience)
+    #[arg(long = "channel", value_name = "ID", required = true, value_parser = channel_id)]
+    pub channels: Vec<owlery_domain::ChannelId>,
+
+    /// How many hours of traffic, ending now (or at --until)
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=24 * 366))]
+    pub hours: u32,
+
+    /// Messages per hour per channel at the daily peak (nights are quieter, bursts louder)
+    #[arg(long, default_value_t = 60.0)]
+    pub per_hour: f64,
+
+    /// Expected bursts per day per channel (complaint storms of 20–90 minutes)
+    #[arg(long, default_value_t = 1.0)]
+    pub bursts_per_day: f64,
+
+    /// The end of the span (RFC 3339), default now
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn channel_id(s: &str) -> Result<owlery_domain::ChannelId, String> {
+    owlery_domain::ChannelId::parse(s).ok_or_else(|| format!("'{s}' is not a channel id (a UUID)"))
+}
+
+/// `owlery inbox simulate`: the sandbox audience's messages as import lines on stdout.
+pub fn simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    use owlery_networks::sandbox::traffic::{Profile, Traffic};
+    if !(0.0..=100_000.0).contains(&args.per_hour) || !(0.0..=100.0).contains(&args.bursts_per_day)
+    {
+        return Err(crate::UsageError(
+            "--per-hour must be 0–100000 and --bursts-per-day 0–100".into(),
+        )
+        .into());
+    }
+    let until = args.until.unwrap_or_else(chrono::Utc::now);
+    let from = until - chrono::Duration::hours(i64::from(args.hours));
+    let profile = Profile {
+        per_hour: args.per_hour,
+        bursts_per_day: args.bursts_per_day,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut written = 0u64;
+    for channel in &args.channels {
+        let traffic = Traffic::new(&channel.to_string(), profile);
+        // A day at a time: a year of a busy channel never sits in memory at once.
+        let mut at = from;
+        while at < until {
+            let next = (at + chrono::Duration::days(1)).min(until);
+            for m in traffic.between(at, next, &[]) {
+                let line = serde_json::json!({
+                    "channel_id": channel,
+                    "remote_id": m.remote_id,
+                    "kind": m.kind.code(),
+                    "author": {
+                        "remote_id": m.author.remote_id,
+                        "handle": m.author.handle,
+                        "name": m.author.name,
+                        "followers": m.author.followers,
+                    },
+                    "text": m.text,
+                    "created_at": m.created_at.to_rfc3339(),
+                    "conversation_remote_id": m.conversation_remote_id,
+                    "in_reply_to_remote_id": m.in_reply_to_remote_id,
+                    "url": m.url,
+                });
+                match writeln!(out, "{line}") {
+                    Ok(()) => written += 1,
+                    // A closed pipe (`| head`) is the reader's choice, not an error.
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    Err(e) => return Err(anyhow::anyhow!("cannot write: {e}")),
+                }
+            }
+            at = next;
+        }
+    }
+    if let Err(e) = out.flush()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(anyhow::anyhow!("cannot write: {e}"));
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "{written} messages for {} channel(s), {} to {}",
+        args.channels.len(),
+        from.to_rfc3339(),
+        until.to_rfc3339()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// What one chunk became after parsing and classification.
 struct Parsed {
     seq: u64,

@@ -21,7 +21,12 @@ const HTTP_DRAIN: Duration = Duration::from_secs(30);
 /// How long the job in hand may take to finish after a stop signal.
 const JOBS_DRAIN: Duration = Duration::from_secs(60);
 
-pub async fn run(config: Config, no_workers: bool, demo: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(mut config: Config, no_workers: bool, demo: bool) -> anyhow::Result<ExitCode> {
+    // The demo's simulated channels hear from a simulated audience unless configured otherwise.
+    config.sandbox_traffic = match config.sandbox_traffic.profile(demo) {
+        Some(p) => crate::config::SandboxTraffic::On(p),
+        None => crate::config::SandboxTraffic::Off,
+    };
     let store = super::open_and_migrate(&config).await?;
     let vault = super::open_vault(&config, &store).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)

@@ -58,7 +58,8 @@ pub fn spawn(
     )
     .with_interval(std::time::Duration::from_secs(u64::from(
         config.inbox_poll_secs,
-    )));
+    )))
+    .with_simulation(config.sandbox_traffic.profile(false));
     let mut worker = Worker::new(store.clone(), default_worker_id())
         .with_lease(std::time::Duration::from_secs(u64::from(
             config.job_lease_secs,
