@@ -54,6 +54,16 @@ pub struct Note {
     pub created_at: DateTime<Utc>,
 }
 
+/// A note to add: `text` already parsed ([`owlery_domain::inbox::live::parse_note`]),
+/// `mentions` active people of the organisation.
+#[derive(Debug, Clone, Copy)]
+pub struct NewNote<'a> {
+    pub conversation: ConversationId,
+    pub author: UserId,
+    pub text: &'a str,
+    pub mentions: &'a [UserId],
+}
+
 /// A saved set of list filters.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SavedView {
@@ -339,11 +349,14 @@ impl Store {
         actor: &Actor,
         org: OrgId,
         scope: &InboxScope,
-        conversation: ConversationId,
-        author: UserId,
-        text: &str,
-        mentions: &[UserId],
+        note: &NewNote<'_>,
     ) -> Result<Note> {
+        let NewNote {
+            conversation,
+            author,
+            text,
+            mentions,
+        } = *note;
         let now = self.now();
         let c = self.conversation_summary(org, scope, conversation).await?;
         let id = Uuid::now_v7();

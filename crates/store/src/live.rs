@@ -353,6 +353,21 @@ impl LiveBus for PgBus {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
+impl crate::Store {
+    /// The same database seen from another node: its own live bus (on PostgreSQL its own
+    /// `LISTEN` connection and subscribers), so events reach it only the way they reach another
+    /// server. For tests of many nodes in one process.
+    pub fn as_another_node(&self) -> crate::Store {
+        let mut s = self.clone();
+        s.live = match &s.db {
+            crate::Db::Sqlite(_) => Arc::new(LocalBus::new()),
+            crate::Db::Postgres(pool) => Arc::new(PgBus::new(pool.clone())),
+        };
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,20 +419,5 @@ mod tests {
         assert!(json.get("by").is_none());
         let back: LiveEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back, event(7));
-    }
-}
-
-#[cfg(any(test, feature = "test-support"))]
-impl crate::Store {
-    /// The same database seen from another node: its own live bus (on PostgreSQL its own
-    /// `LISTEN` connection and subscribers), so events reach it only the way they reach another
-    /// server. For tests of many nodes in one process.
-    pub fn as_another_node(&self) -> crate::Store {
-        let mut s = self.clone();
-        s.live = match &s.db {
-            crate::Db::Sqlite(_) => Arc::new(LocalBus::new()),
-            crate::Db::Postgres(pool) => Arc::new(PgBus::new(pool.clone())),
-        };
-        s
     }
 }

@@ -18,7 +18,7 @@ use owlery_domain::{
 };
 use owlery_store::{
     inbox::InboxScope,
-    inbox_work::{BulkOutcome, Note},
+    inbox_work::{BulkOutcome, NewNote, Note},
     live::LiveEvent,
 };
 use serde::Serialize;
@@ -210,10 +210,12 @@ pub async fn add_note(
             &principal.actor(),
             org.id,
             &read,
-            id,
-            principal.user.id,
-            &text,
-            &mentions,
+            &NewNote {
+                conversation: id,
+                author: principal.user.id,
+                text: &text,
+                mentions: &mentions,
+            },
         )
         .await?)
 }

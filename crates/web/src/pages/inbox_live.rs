@@ -403,9 +403,12 @@ fn params_of(query: &str) -> (ConversationParams, String) {
     };
     let mut q = String::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if k == "q" {
+            q = v.into_owned();
+            continue;
+        }
         let v = Some(v.into_owned());
         match k.as_ref() {
-            "q" => q = v.unwrap_or_default(),
             "workspace_id" => p.workspace_id = v,
             "channel_id" => p.channel_id = v,
             "network" => p.network = v,
