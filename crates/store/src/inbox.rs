@@ -29,9 +29,12 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::{Result, Store, StoreError};
+use crate::{
+    Result, Store, StoreError,
+    live::{Change, LiveEvent, LiveKind},
+};
 
-/// A [`ConversationSummary`] from a row of [`SUMMARY_SELECT`] (a macro: the row type differs per
+/// A [`ConversationSummary`] from a row of [`summary_select`] (a macro: the row type differs per
 /// backend).
 macro_rules! summary_from_row {
     ($row:ident, $now:expr) => {{
@@ -451,6 +454,8 @@ impl Store {
             let set: HashSet<Uuid> = items.iter().map(|i| i.message.channel.0).collect();
             set.into_iter().collect()
         };
+        // The conversations that received new messages: announced on the live bus after commit.
+        let mut touched: Vec<(OrgId, WorkspaceId, ChannelId, ConversationId)> = Vec::new();
         with_tx!(self, |tx, pg| {
             // Channels, their workspace and organisation.
             let mut channels: HashMap<Uuid, ChannelInfo> = HashMap::new();
@@ -873,6 +878,12 @@ impl Store {
                     }
                 }
             }
+            touched.clear();
+            for grp in &groups {
+                if let Some(info) = channels.get(&grp.channel.0) {
+                    touched.push((info.org, grp.workspace, grp.channel, ConversationId(grp.id)));
+                }
+            }
 
             // The messages.
             for part in new.chunks(ROWS_PER_STATEMENT) {
@@ -929,6 +940,23 @@ impl Store {
             }
             Ok(())
         })?;
+        let events = touched
+            .into_iter()
+            .map(|(org, workspace, channel, conversation)| {
+                LiveEvent::new(
+                    org,
+                    workspace,
+                    channel,
+                    conversation,
+                    LiveKind::Conversation {
+                        change: Change::Message,
+                        status: Some(ConversationStatus::Open.code().to_owned()),
+                        by: None,
+                    },
+                )
+            })
+            .collect();
+        self.live().publish(events).await;
         Ok(IngestReport { outcomes })
     }
 
@@ -1514,10 +1542,14 @@ impl Store {
             );
             Ok(())
         })?;
-        self.conversation_summary(org, scope, id).await
+        let after = self.conversation_summary(org, scope, id).await?;
+        self.live()
+            .publish(vec![updated_event(org, &after, actor)])
+            .await;
+        Ok(after)
     }
 
-    async fn conversation_summary(
+    pub(crate) async fn conversation_summary(
         &self,
         org: OrgId,
         scope: &InboxScope,
@@ -1596,6 +1628,21 @@ impl Store {
     }
 }
 
+/// The live event of a person's change to a conversation.
+pub(crate) fn updated_event(org: OrgId, c: &ConversationSummary, actor: &Actor) -> LiveEvent {
+    LiveEvent::new(
+        org,
+        c.workspace_id,
+        c.channel_id,
+        c.id,
+        LiveKind::Conversation {
+            change: Change::Updated,
+            status: Some(c.status.code().to_owned()),
+            by: actor.user_id,
+        },
+    )
+}
+
 const SUMMARY_COLUMNS: &str = "SELECT c.id, c.workspace_id, c.channel_id, ch.name, ch.network, c.kind, \
      c.status, c.priority, c.assignee_id, u.name, c.team_id, c.language, c.sentiment, c.intent, \
      c.urgency, c.preview, c.post_remote_id, c.first_response_due, c.first_responded_at, \
@@ -1626,7 +1673,7 @@ fn summary_select(pg: bool) -> String {
 /// index: a scope of several workspaces or channels would otherwise be read through the workspace
 /// index and sorted whole (see [`summary_select`]). One workspace alone is an equality that the
 /// (workspace, last activity) index serves in order.
-fn push_scope<DB: sqlx::Database>(q: &mut QueryBuilder<DB>, scope: &InboxScope, pg: bool)
+pub(crate) fn push_scope<DB: sqlx::Database>(q: &mut QueryBuilder<DB>, scope: &InboxScope, pg: bool)
 where
     for<'t> Uuid: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {

@@ -24,7 +24,9 @@ pub mod comments;
 pub mod engine;
 pub mod inbox;
 pub mod inbox_polls;
+pub mod inbox_work;
 pub mod jobs;
+pub mod live;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
@@ -112,6 +114,8 @@ pub struct Store {
     /// here instead, in turn, and the lock is free when they reach SQLite; other processes on the
     /// same file still meet the busy timeout. Not used on PostgreSQL.
     pub(crate) write_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Live inbox events to every node's `/inbox/events` streams (see [`live`]).
+    live: Arc<dyn live::LiveBus>,
 }
 
 /// Which database, and how to reach it.
@@ -183,7 +187,12 @@ impl Store {
                 Db::Postgres(pool)
             }
         };
+        let live: Arc<dyn live::LiveBus> = match &db {
+            Db::Sqlite(_) => Arc::new(live::LocalBus::new()),
+            Db::Postgres(pool) => Arc::new(live::PgBus::new(pool.clone())),
+        };
         Ok(Store {
+            live,
             db,
             clock: Arc::new(SystemClock),
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
@@ -194,6 +203,11 @@ impl Store {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Store {
         self.clock = clock;
         self
+    }
+
+    /// The live bus this store publishes inbox changes to.
+    pub fn live(&self) -> &dyn live::LiveBus {
+        self.live.as_ref()
     }
 
     pub fn now(&self) -> DateTime<Utc> {

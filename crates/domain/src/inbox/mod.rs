@@ -8,6 +8,7 @@
 //! ([`ResponsePolicy`]) → live UI → reply.
 
 pub mod import;
+pub mod live;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

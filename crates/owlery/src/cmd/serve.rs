@@ -100,6 +100,8 @@ pub async fn run(mut config: Config, no_workers: bool, demo: bool) -> anyhow::Re
         result = &mut server => Some(result),
     };
     let _ = stop.send(true);
+    // Live streams (/inbox/events) never end by themselves: end them so the drain does not wait.
+    store.live().close();
     let result = match ended_early {
         Some(r) => r,
         None => match tokio::time::timeout(HTTP_DRAIN, &mut server).await {

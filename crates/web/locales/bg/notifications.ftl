@@ -50,3 +50,6 @@ notification-assigned-body = { $by } ви възложи „{ $title }“.
 
 notification-review_requested-subject = Чака вашето одобрение: { $title }
 notification-review_requested-body = „{ $title }“ чака вашето одобрение на стъпка „{ $step }“.
+
+notification-inbox_mention-subject = { $author } ви спомена: { $title }
+notification-inbox_mention-body = { $author } ви спомена във вътрешна бележка по разговора с { $title }: { $excerpt }

@@ -53,3 +53,6 @@ notification-assigned-body = { $by } assigned "{ $title }" to you.
 
 notification-review_requested-subject = Waiting for your approval: { $title }
 notification-review_requested-body = "{ $title }" waits for your approval at the step "{ $step }".
+
+notification-inbox_mention-subject = { $author } mentioned you: { $title }
+notification-inbox_mention-body = { $author } mentioned you in an internal note on the conversation with { $title }: { $excerpt }

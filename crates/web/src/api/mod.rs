@@ -46,6 +46,7 @@ pub mod engine;
 pub mod extract;
 pub mod grants;
 pub mod inbox;
+pub mod inbox_work;
 pub mod link_preview;
 pub mod list;
 pub mod me;
@@ -160,6 +161,13 @@ fn endpoints() -> Endpoints {
         .add::<inbox::__path_get_conversation, _, _>(inbox::get_conversation)
         .add::<inbox::__path_update_conversation, _, _>(inbox::update_conversation)
         .add::<inbox::__path_search, _, _>(inbox::search)
+        .add::<inbox_work::__path_bulk_update, _, _>(inbox_work::bulk_update)
+        .add::<inbox_work::__path_list_views, _, _>(inbox_work::list_views)
+        .add::<inbox_work::__path_create_view, _, _>(inbox_work::create_view)
+        .add::<inbox_work::__path_update_view, _, _>(inbox_work::update_view)
+        .add::<inbox_work::__path_delete_view, _, _>(inbox_work::delete_view)
+        .add::<inbox_work::__path_list_notes, _, _>(inbox_work::list_notes)
+        .add::<inbox_work::__path_add_note, _, _>(inbox_work::add_note)
 }
 
 /// Routes and the operations they serve, built together.
@@ -318,6 +326,13 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         inbox::get_conversation,
         inbox::update_conversation,
         inbox::search,
+        inbox_work::bulk_update,
+        inbox_work::list_views,
+        inbox_work::create_view,
+        inbox_work::update_view,
+        inbox_work::delete_view,
+        inbox_work::list_notes,
+        inbox_work::add_note,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

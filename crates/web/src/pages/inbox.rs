@@ -184,7 +184,16 @@ async fn list_page(
         contact_hits: Vec::new(),
         next_href: String::new(),
         first_href: String::new(),
+        work: Default::default(),
     };
+    let current = {
+        let mut s = url::form_urlencoded::Serializer::new(query.filter_query());
+        if !q.is_empty() {
+            s.append_pair("q", &q);
+        }
+        s.finish()
+    };
+    view.work = super::inbox_live::list_work(&state, &p, &current).await?;
     if !q.is_empty() {
         let r = state
             .store
@@ -480,6 +489,7 @@ async fn conversation_view(
         assignee,
         tags: c.tags.join(", "),
         first_response_due: c.first_response_due,
+        work: super::inbox_live::conversation_work(state, p, &d).await?,
         row,
     })
 }

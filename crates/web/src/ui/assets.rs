@@ -44,6 +44,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../../static/favicon.svg"),
     ),
+    (
+        "inbox.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/inbox.js"),
+    ),
 ];
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {

@@ -75,6 +75,8 @@ struct Fx {
     unconfirmed: VariantId,
     /// An inbox conversation on `channel` (one DM).
     conversation: owlery_domain::ConversationId,
+    /// A saved inbox view of the caller's own.
+    inbox_view: uuid::Uuid,
 }
 
 /// A variant of a new draft on `channel`, scheduled and claimed by the publish job (`publishing`):
@@ -284,8 +286,25 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .await
         .unwrap();
     let conversation = crate::inbox::conversation_on(app, channel, &format!("matrix-{n}")).await;
+    let inbox_view = app
+        .store()
+        .create_view(
+            &Actor::cli(),
+            app.org().id,
+            caller.id,
+            &owlery_store::inbox_work::ViewInput {
+                name: format!("Matrix {n}"),
+                query: "status=open".into(),
+                visibility: owlery_domain::inbox::live::ViewVisibility::Private,
+                team_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
     Fx {
         conversation,
+        inbox_view,
         pause,
         failed,
         unconfirmed,
@@ -1013,6 +1032,63 @@ fn table() -> Vec<Row> {
             200,
             |_| "/inbox/search?q=hello".into(),
             None,
+        ),
+        row(
+            M::POST,
+            "/inbox/conversations/bulk",
+            &[InboxReply],
+            200,
+            |_| "/inbox/conversations/bulk".into(),
+            Some(|f| json!({"ids": [f.conversation], "action": "tag", "tag": "matrix"})),
+        ),
+        row(
+            M::GET,
+            "/inbox/views",
+            &[InboxRead],
+            200,
+            |_| "/inbox/views".into(),
+            None,
+        ),
+        row(
+            M::POST,
+            "/inbox/views",
+            &[InboxRead],
+            201,
+            |_| "/inbox/views".into(),
+            Some(|f| json!({"name": format!("New {}", f.n), "query": "sla=breached"})),
+        ),
+        // Changed, then (the next row) deleted: the view exists when it is deleted.
+        row(
+            M::PATCH,
+            "/inbox/views/{id}",
+            &[InboxRead],
+            200,
+            |f| format!("/inbox/views/{}", f.inbox_view),
+            Some(|_| json!({"name": "Renamed", "query": "status=pending"})),
+        ),
+        row(
+            M::DELETE,
+            "/inbox/views/{id}",
+            &[InboxRead],
+            204,
+            |f| format!("/inbox/views/{}", f.inbox_view),
+            None,
+        ),
+        row(
+            M::GET,
+            "/inbox/conversations/{id}/notes",
+            &[InboxRead],
+            200,
+            |f| format!("/inbox/conversations/{}/notes", f.conversation),
+            None,
+        ),
+        row(
+            M::POST,
+            "/inbox/conversations/{id}/notes",
+            &[InboxReply],
+            201,
+            |f| format!("/inbox/conversations/{}/notes", f.conversation),
+            Some(|_| json!({"text": "A matrix note"})),
         ),
     ]
 }

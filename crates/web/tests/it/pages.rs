@@ -945,6 +945,32 @@ async fn page_matrix_every_role_every_route() {
             vec![("workspace_id", w.clone())],
             P::ChannelsManage,
         ),
+        // The inbox's working forms: allowed callers learn what is missing or unknown.
+        (
+            "/inbox/bulk".into(),
+            vec![("action", "close".into())],
+            P::InboxReply,
+        ),
+        (
+            "/inbox/views".into(),
+            vec![("name", String::new())],
+            P::InboxRead,
+        ),
+        (
+            format!("/inbox/views/{}/delete", uuid::Uuid::now_v7()),
+            vec![],
+            P::InboxRead,
+        ),
+        (
+            format!("/inbox/c/{}/presence", uuid::Uuid::now_v7()),
+            vec![("state", "viewing".into())],
+            P::InboxRead,
+        ),
+        (
+            format!("/inbox/c/{}/notes", uuid::Uuid::now_v7()),
+            vec![("text", "hi".into())],
+            P::InboxReply,
+        ),
     ];
     for role in Role::ALL {
         let email = format!("matrix-{}@example.test", role.code());

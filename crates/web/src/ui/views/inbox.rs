@@ -91,6 +91,8 @@ pub struct InboxView {
     pub next_href: String,
     /// The link back to the first page, when not on it.
     pub first_href: String,
+    /// Saved views and bulk changes.
+    pub work: super::inbox_work::InboxWork,
 }
 
 /// One message in the thread.
@@ -139,6 +141,8 @@ pub struct ConversationView {
     pub assignee: Vec<SelectOption>,
     pub tags: String,
     pub first_response_due: Option<DateTime<Utc>>,
+    /// Notes, presence, the stale-reply check.
+    pub work: super::inbox_work::ConversationWork,
 }
 
 impl Page {

@@ -14,6 +14,7 @@ pub mod campaigns;
 pub mod channels;
 pub mod engine;
 pub mod inbox;
+pub mod inbox_work;
 pub mod media;
 pub mod publish;
 pub mod publishing;
