@@ -24,6 +24,7 @@ pub mod comments;
 pub mod engine;
 pub mod inbox;
 pub mod inbox_polls;
+pub mod inbox_rules;
 pub mod jobs;
 pub mod media;
 pub mod notifications;

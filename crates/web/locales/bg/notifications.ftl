@@ -50,3 +50,15 @@ notification-assigned-body = { $by } ви възложи „{ $title }“.
 
 notification-review_requested-subject = Чака вашето одобрение: { $title }
 notification-review_requested-body = „{ $title }“ чака вашето одобрение на стъпка „{ $step }“.
+
+notification-inbox_rule-subject = Моля, погледнете: { $title }
+notification-inbox_rule-body = Правило ({ $step }) ви моли да погледнете разговор: „{ $title }“.
+
+notification-inbox_assigned-subject = Възложено ви е: { $title }
+notification-inbox_assigned-body = Възложен ви е разговор: „{ $title }“.
+
+notification-inbox_sla_warning-subject = Скоро изтича срокът за отговор: { $title }
+notification-inbox_sla_warning-body = Срокът за отговор на „{ $title }“ изтича скоро ({ $due }).
+
+notification-inbox_sla_breached-subject = Просрочен отговор: { $title }
+notification-inbox_sla_breached-body = Отговорът на „{ $title }“ трябваше да бъде изпратен до { $due } и не е. Случаят е ескалиран.
