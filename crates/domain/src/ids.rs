@@ -59,3 +59,6 @@ id_type!(
     ConversationId,
     MessageId
 );
+
+// The inbox's routing rules and SLA policies (issue 5).
+id_type!(RuleId, SlaPolicyId);

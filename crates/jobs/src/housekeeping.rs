@@ -58,7 +58,23 @@ pub async fn escalate_once(store: &Store) -> anyhow::Result<usize> {
         tracing::info!(reviews.escalated = n, "escalated overdue reviews");
     }
     metrics::counter!("owlery_reviews_escalated_total").increment(n as u64);
+    sla_once(store).await?;
     Ok(n)
+}
+
+/// Inbox SLA: warn before deadlines and escalate breaches (each once per deadline; see
+/// [`owlery_store::Store::sla_sweep`]). Returns (warned, escalated).
+pub async fn sla_once(store: &Store) -> anyhow::Result<(usize, usize)> {
+    let (warned, escalated) = store.sla_sweep(500).await?;
+    if warned + escalated > 0 {
+        tracing::info!(
+            inbox.sla_warned = warned,
+            inbox.sla_escalated = escalated,
+            "inbox SLA warnings and escalations"
+        );
+    }
+    metrics::counter!("owlery_inbox_sla_escalated_total").increment(escalated as u64);
+    Ok((warned, escalated))
 }
 
 /// Run at start and then every `every`, until shutdown.

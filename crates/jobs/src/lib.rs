@@ -13,7 +13,9 @@
 //! - [`revalidate`]: re-checking variants after the network spec changed.
 //! - [`inbox_poll`]: reading the inbox of channels on networks that do not push (cursor after
 //!   ingest, leases shared by every worker process).
-//! - [`housekeeping`]: periodic work (expired sessions, escalation of overdue reviews).
+//! - [`housekeeping`]: periodic work (expired sessions, escalation of overdue reviews, inbox SLA
+//!   warnings and escalations).
+//! - [`inbox_hide`]: hiding an abusive comment on its network.
 //!
 //! What does not live here: deciding *that* something should happen (the web layer and the domain
 //! enqueue jobs in the transaction that decides), and the queue's SQL (the store).
@@ -25,6 +27,7 @@
 pub mod channel_access;
 pub mod engine;
 pub mod housekeeping;
+pub mod inbox_hide;
 pub mod inbox_poll;
 pub mod mail;
 pub mod media_urls;

@@ -806,6 +806,33 @@ impl Connector for FacebookPages {
         }
     }
 
+    fn can_hide_comments(&self) -> bool {
+        true
+    }
+
+    /// `POST /{comment-id}?is_hidden=true`: hidden from everyone but its author and their friends.
+    async fn hide_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let id = meta::object_id(remote_id, "the comment")?;
+        let request = self.post(creds, id).query(&[("is_hidden", "true")]);
+        match self
+            .send(creds, request, "hide comment", Effect::Read)
+            .await
+        {
+            Ok(answer) if answer.get("success").and_then(Value::as_bool) == Some(false) => {
+                Err(ConnectorError::Temporary {
+                    reason: "Facebook did not confirm hiding the comment".into(),
+                    retry_after: None,
+                })
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.into_connector(NETWORK)),
+        }
+    }
+
     async fn status(
         &self,
         creds: &Credentials,

@@ -801,6 +801,36 @@ impl Connector for Instagram {
         }
     }
 
+    fn can_hide_comments(&self) -> bool {
+        true
+    }
+
+    /// `POST /{ig-comment-id}?hide=true`.
+    async fn hide_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let id = meta::object_id(remote_id, "the comment")?;
+        let request = self
+            .graph
+            .request(Method::POST, id, &creds.secret)
+            .query(&[("hide", "true")]);
+        match self
+            .send(creds, request, "hide comment", Effect::Read)
+            .await
+        {
+            Ok(answer) if answer.get("success").and_then(Value::as_bool) == Some(false) => {
+                Err(ConnectorError::Temporary {
+                    reason: "Instagram did not confirm hiding the comment".into(),
+                    retry_after: None,
+                })
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.into_connector(NETWORK)),
+        }
+    }
+
     async fn status(
         &self,
         creds: &Credentials,

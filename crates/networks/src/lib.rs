@@ -688,6 +688,28 @@ pub trait Connector: Send + Sync {
             })
         }
     }
+
+    /// Whether [`Connector::hide_comment`] can work on this network.
+    fn can_hide_comments(&self) -> bool {
+        false
+    }
+
+    /// Hides a comment or reply someone else wrote under the account's post, where the network
+    /// allows it (Facebook, Instagram, Threads, X; YouTube holds it for review). Hiding what is
+    /// already hidden succeeds. Bluesky and Mastodon have no such thing (nobody can hide another
+    /// account's reply there): the default says so with a permanent error.
+    fn hide_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> impl Future<Output = Result<(), ConnectorError>> + Send {
+        let _ = (creds, remote_id);
+        async {
+            Err(ConnectorError::Permanent {
+                reason: "this network cannot hide someone else's comment".into(),
+            })
+        }
+    }
 }
 
 /// A boxed, `Send` future.
@@ -746,6 +768,12 @@ pub trait DynConnector: Send + Sync {
         creds: &'a Credentials,
         cursor: Option<&'a str>,
     ) -> BoxFuture<'a, Result<inbox::InboxPoll, ConnectorError>>;
+    fn can_hide_comments(&self) -> bool;
+    fn hide_comment<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>>;
 }
 
 impl<C: Connector> DynConnector for C {
@@ -823,6 +851,16 @@ impl<C: Connector> DynConnector for C {
         cursor: Option<&'a str>,
     ) -> BoxFuture<'a, Result<inbox::InboxPoll, ConnectorError>> {
         Box::pin(Connector::poll_inbox(self, creds, cursor))
+    }
+    fn can_hide_comments(&self) -> bool {
+        Connector::can_hide_comments(self)
+    }
+    fn hide_comment<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>> {
+        Box::pin(Connector::hide_comment(self, creds, remote_id))
     }
 }
 

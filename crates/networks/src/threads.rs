@@ -919,6 +919,36 @@ impl Connector for Threads {
         }
     }
 
+    fn can_hide_comments(&self) -> bool {
+        true
+    }
+
+    /// `POST /{reply-id}/manage_reply?hide=true`.
+    async fn hide_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        check_id(remote_id)?;
+        let answer = self
+            .call(
+                creds,
+                "manage_reply",
+                self.http
+                    .post(self.url(&format!("{remote_id}/manage_reply")))
+                    .query(&[("hide", "true")]),
+                Effect::Read, // hiding twice is harmless
+            )
+            .await?;
+        let body = answer.ok()?;
+        match body.get("success").and_then(Value::as_bool) {
+            Some(true) => Ok(()),
+            _ => Err(ConnectorError::Permanent {
+                reason: format!("Threads did not hide reply {remote_id}"),
+            }),
+        }
+    }
+
     async fn status(
         &self,
         creds: &Credentials,

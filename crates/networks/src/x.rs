@@ -666,6 +666,36 @@ impl Connector for X {
         }
     }
 
+    fn can_hide_comments(&self) -> bool {
+        true
+    }
+
+    /// `PUT /2/tweets/{id}/hidden` with `{"hidden": true}` (replies to the account's posts).
+    async fn hide_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        check_id(remote_id)?;
+        let answer = self
+            .call(
+                creds,
+                "PUT /2/tweets/:id/hidden",
+                self.http
+                    .put(self.url(&format!("/2/tweets/{remote_id}/hidden")))
+                    .json(&json!({ "hidden": true })),
+                Effect::Read, // hiding twice is harmless
+            )
+            .await?;
+        let body = answer.ok()?;
+        match body.pointer("/data/hidden").and_then(Value::as_bool) {
+            Some(true) => Ok(()),
+            _ => Err(ConnectorError::Permanent {
+                reason: format!("X did not hide reply {remote_id} ({})", said(&body)),
+            }),
+        }
+    }
+
     async fn status(
         &self,
         creds: &Credentials,

@@ -1252,6 +1252,34 @@ impl Connector for Youtube {
         }
     }
 
+    fn can_hide_comments(&self) -> bool {
+        true
+    }
+
+    /// `POST /youtube/v3/comments/setModerationStatus?id=…&moderationStatus=heldForReview`: the
+    /// comment leaves the public thread and waits in YouTube Studio's review queue.
+    async fn hide_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let bucket = "comments.setModerationStatus";
+        let request = self
+            .http
+            .post(format!(
+                "{}/youtube/v3/comments/setModerationStatus",
+                self.base
+            ))
+            .bearer_auth(creds.secret.expose_secret())
+            .query(&[("id", remote_id), ("moderationStatus", "heldForReview")]);
+        let answer = self.send(creds, request, bucket, Effect::Read).await?;
+        if answer.status.is_success() {
+            Ok(())
+        } else {
+            Err(self.failure(creds, bucket, &answer))
+        }
+    }
+
     async fn status(
         &self,
         creds: &Credentials,

@@ -159,6 +159,12 @@ pub enum Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct IngestReport {
     pub outcomes: Vec<Outcome>,
+    /// Routing rules that fired (counted once per conversation and rule).
+    pub rules_fired: usize,
+    /// Conversations assigned to a person by a rule or their team.
+    pub assigned: usize,
+    /// Messages queued to be hidden on the network.
+    pub hide_requested: usize,
 }
 
 impl IngestReport {
@@ -296,6 +302,10 @@ pub struct Message {
     pub hidden_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub edited_at: Option<DateTime<Utc>>,
+    /// Hiding on the network was asked for (by a rule or the abuse setting).
+    pub hide_requested_at: Option<DateTime<Utc>>,
+    /// Why it could not be hidden (the network cannot, or refused).
+    pub hide_error: Option<String>,
 }
 
 /// A network account of a contact.
@@ -408,6 +418,32 @@ struct ExistingConversation {
     first_responded_at: Option<DateTime<Utc>>,
     next_response_due: Option<DateTime<Utc>>,
     priority: Priority,
+    assignee: Option<Uuid>,
+    team: Option<Uuid>,
+    warn_at: Option<DateTime<Utc>>,
+}
+
+/// What routing decided for one conversation of a batch.
+#[derive(Default)]
+struct Routed {
+    team: Option<Uuid>,
+    assignee: Option<Uuid>,
+    /// Assigned now (by a rule or the team): audited and notified.
+    assigned_now: bool,
+    priority: Option<Priority>,
+    status: Option<ConversationStatus>,
+    tags: Vec<String>,
+    /// (rule id, rule name, actions) of the rules that fired, in order.
+    fired: Vec<(
+        owlery_domain::RuleId,
+        String,
+        Vec<owlery_domain::inbox::rules::Action>,
+    )>,
+    notify: Vec<Uuid>,
+    policy: Option<Uuid>,
+    warn_at: Option<DateTime<Utc>>,
+    /// What notifications call the conversation (the latest message's first line).
+    title: String,
 }
 
 /// The new messages of one conversation within a batch.
@@ -437,6 +473,133 @@ struct ChannelInfo {
     network: String,
 }
 
+/// After the messages of a batch are stored: the rules' tags, hide requests (a job each),
+/// notifications, and an audit event per fired rule and per automatic assignment. Yields
+/// (rules fired, assigned, hide requests).
+macro_rules! apply_routing {
+    ($tx:ident, $pg:ident, $groups:expr, $routed:expr, $hide:expr, $message_ids:expr, $now:expr) => {{
+        let groups: &[Group] = &$groups;
+        let routed: &[Routed] = &$routed;
+        let hide: &[usize] = &$hide;
+        let message_ids: &HashMap<usize, Uuid> = &$message_ids;
+        let now: DateTime<Utc> = $now;
+        let actor = Actor::system();
+        let (mut fired, mut assigned, mut hidden) = (0usize, 0usize, 0usize);
+        for (g, r) in routed.iter().enumerate() {
+            let conv = groups[g].id;
+            let link = format!("/inbox/c/{conv}");
+            for tag in &r.tags {
+                sqlx::query(
+                    "INSERT INTO inbox_conversation_tags (conversation_id, tag) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(conv)
+                .bind(tag)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            for (rule_id, name, actions) in &r.fired {
+                fired += 1;
+                append_audit!(
+                    $tx,
+                    $pg,
+                    actor.entry(
+                        "inbox_rule.applied",
+                        "conversation",
+                        Some(conv.to_string()),
+                        None,
+                        Some(serde_json::json!({
+                            "rule_id": rule_id.to_string(),
+                            "rule": name,
+                            "actions": actions,
+                        }))
+                    ),
+                    now
+                );
+            }
+            for u in &r.notify {
+                insert_notification!(
+                    $tx,
+                    &crate::notifications::NewNotification {
+                        user_id: UserId(*u),
+                        kind: "inbox_rule".into(),
+                        params: serde_json::json!({
+                            "title": r.title,
+                            "step": r.fired.iter().map(|f| f.1.clone()).collect::<Vec<_>>().join(", "),
+                        }),
+                        link: Some(link.clone()),
+                        email: true,
+                    },
+                    now
+                );
+            }
+            if r.assigned_now
+                && let Some(u) = r.assignee
+            {
+                assigned += 1;
+                insert_notification!(
+                    $tx,
+                    &crate::notifications::NewNotification {
+                        user_id: UserId(u),
+                        kind: "inbox_assigned".into(),
+                        params: serde_json::json!({ "title": r.title }),
+                        link: Some(link.clone()),
+                        email: false,
+                    },
+                    now
+                );
+                append_audit!(
+                    $tx,
+                    $pg,
+                    actor.entry(
+                        "conversation.auto_assign",
+                        "conversation",
+                        Some(conv.to_string()),
+                        None,
+                        Some(serde_json::json!({
+                            "assignee_id": u.to_string(),
+                            "team_id": r.team.map(|t| t.to_string()),
+                        }))
+                    ),
+                    now
+                );
+            }
+        }
+        for &i in hide {
+            let Some(id) = message_ids.get(&i) else { continue };
+            hidden += 1;
+            sqlx::query("UPDATE inbox_messages SET hide_requested_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(*id)
+                .execute(&mut *$tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'queued', $4, 0, 8, $4, $4)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(crate::inbox_rules::HIDE_JOB)
+            .bind(serde_json::json!({ "message_id": id.to_string() }).to_string())
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+            append_audit!(
+                $tx,
+                $pg,
+                actor.entry(
+                    "message.hide_request",
+                    "message",
+                    Some(id.to_string()),
+                    None,
+                    None
+                ),
+                now
+            );
+        }
+        (fired, assigned, hidden)
+    }};
+}
+
 impl Store {
     /// Ingest a batch of inbound messages (see the module documentation). Returns what became of
     /// each, in order. Messages on unknown channels are skipped (`UnknownChannel`).
@@ -448,8 +611,12 @@ impl Store {
         let now = self.now();
         let mut outcomes = vec![Outcome::Imported; items.len()];
         if items.is_empty() {
-            return Ok(IngestReport { outcomes });
+            return Ok(IngestReport {
+                outcomes,
+                ..IngestReport::default()
+            });
         }
+        let mut report_counts = (0usize, 0usize, 0usize);
         let channel_ids: Vec<Uuid> = {
             let set: HashSet<Uuid> = items.iter().map(|i| i.message.channel.0).collect();
             set.into_iter().collect()
@@ -762,7 +929,8 @@ impl Store {
                 for chunk in gs.chunks(ROWS_PER_STATEMENT * 2) {
                     let mut q = QueryBuilder::new(
                         "SELECT remote_key, id, first_response_due, first_responded_at, \
-                         next_response_due, priority FROM inbox_conversations WHERE channel_id = ",
+                         next_response_due, priority, assignee_id, team_id, next_response_warn_at \
+                         FROM inbox_conversations WHERE channel_id = ",
                     );
                     q.push_bind(*ch);
                     q.push(" AND remote_key IN (");
@@ -783,33 +951,219 @@ impl Store {
                                 next_response_due: row.try_get(4)?,
                                 priority: Priority::parse(&priority)
                                     .ok_or_else(|| corrupt("priority"))?,
+                                assignee: row.try_get(6)?,
+                                team: row.try_get(7)?,
+                                warn_at: row.try_get(8)?,
                             },
                         );
                     }
                 }
             }
+            // Routing: the organisation's rules over each new message, a team's automatic
+            // assignment, and the SLA policy (team → workspace → default) for the deadlines.
+            let mut setups: HashMap<OrgId, crate::inbox_rules::RoutingSetup> = HashMap::new();
+            for grp in &groups {
+                let org = channels[&grp.channel.0].org;
+                if let std::collections::hash_map::Entry::Vacant(v) = setups.entry(org) {
+                    v.insert(crate::inbox_rules::load_routing!(tx, org));
+                }
+            }
+            let mut contact_tags: HashMap<Uuid, Vec<String>> = HashMap::new();
+            if setups.values().any(|s| s.needs_contact_tags) {
+                let ids: Vec<Uuid> = {
+                    let set: HashSet<Uuid> = groups.iter().map(|g| g.contact).collect();
+                    set.into_iter().collect()
+                };
+                for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
+                    let mut q =
+                        QueryBuilder::new("SELECT id, tags FROM inbox_contacts WHERE id IN (");
+                    let mut sep = q.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    q.push(")");
+                    for row in q.build().fetch_all(&mut *tx).await? {
+                        let tags: String = row.try_get(1)?;
+                        contact_tags.insert(
+                            row.try_get(0)?,
+                            serde_json::from_str(&tags).unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+            let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+            for &i in &new {
+                members[group_of_msg[i]].push(i);
+            }
+            let mut routed: Vec<Routed> = Vec::with_capacity(groups.len());
+            let mut hide: Vec<usize> = Vec::new();
+            for (g, grp) in groups.iter().enumerate() {
+                let info = &channels[&grp.channel.0];
+                let setup = &setups[&info.org];
+                let existing = known.get(&(grp.channel.0, grp.key.clone()));
+                let (ws_team, hide_abusive) = setup
+                    .workspaces
+                    .get(&grp.workspace.0)
+                    .copied()
+                    .unwrap_or((None, false));
+                let mut fired: Vec<&owlery_domain::inbox::rules::Rule> = Vec::new();
+                for &i in &members[g] {
+                    let m = &items[i].message;
+                    let t = &items[i].triage;
+                    let mut rule_hides = false;
+                    if !setup.rules.is_empty() {
+                        let facts = owlery_domain::inbox::rules::Facts {
+                            channel: m.channel,
+                            workspace: grp.workspace,
+                            network: info.network.clone(),
+                            language: t.language.clone(),
+                            intent: t.intent,
+                            sentiment: t.sentiment,
+                            urgency: t.urgency,
+                            kind: m.kind,
+                            contact_tags: contact_tags
+                                .get(&grp.contact)
+                                .cloned()
+                                .unwrap_or_default(),
+                            followers: m.author.followers,
+                            words: owlery_domain::inbox::rules::fold_words(text_of(i)),
+                        };
+                        for r in owlery_domain::inbox::rules::evaluate(&setup.rules, &facts) {
+                            rule_hides |= r
+                                .spec
+                                .actions
+                                .contains(&owlery_domain::inbox::rules::Action::HideOnNetwork);
+                            if !fired.iter().any(|f| f.id == r.id) {
+                                fired.push(r);
+                            }
+                        }
+                    }
+                    let abusive = t.intent == Intent::Abuse && hide_abusive;
+                    if (rule_hides || abusive) && m.kind != MessageKind::Dm {
+                        hide.push(i);
+                    }
+                }
+                let outcome = owlery_domain::inbox::rules::Outcome::of(fired.iter().copied());
+                let mut r = Routed {
+                    fired: fired
+                        .iter()
+                        .map(|f| (f.id, f.spec.name.clone(), f.spec.actions.clone()))
+                        .collect(),
+                    tags: outcome.tags.clone(),
+                    notify: outcome
+                        .notify
+                        .iter()
+                        .map(|u| u.0)
+                        .filter(|u| setup.users.contains(u))
+                        .collect(),
+                    priority: outcome.priority,
+                    status: outcome.status,
+                    title: first_line(text_of(grp.latest_index), 80),
+                    ..Routed::default()
+                };
+                let rule_team = outcome
+                    .team
+                    .map(|t| t.0)
+                    .filter(|t| setup.teams.contains_key(t));
+                let rule_person = outcome
+                    .person
+                    .map(|u| u.0)
+                    .filter(|u| setup.users.contains(u));
+                match existing {
+                    None => {
+                        r.team = rule_team
+                            .or(ws_team.map(|t| t.0).filter(|t| setup.teams.contains_key(t)));
+                        r.assignee = rule_person;
+                    }
+                    Some(e) => {
+                        r.team = rule_team.or(e.team);
+                        r.assignee = e.assignee.or(rule_person);
+                    }
+                }
+                r.assigned_now =
+                    r.assignee.is_some() && existing.and_then(|e| e.assignee).is_none();
+                routed.push(r);
+            }
+            // Automatic assignment, per team, in batch order.
+            let mut by_team: HashMap<Uuid, Vec<usize>> = HashMap::new();
+            for (g, r) in routed.iter().enumerate() {
+                if r.assignee.is_none()
+                    && let Some(t) = r.team
+                {
+                    by_team.entry(t).or_default().push(g);
+                }
+            }
+            let mut team_order: Vec<Uuid> = by_team.keys().copied().collect();
+            team_order.sort_unstable();
+            for t in team_order {
+                let gs = &by_team[&t];
+                let org = channels[&groups[gs[0]].channel.0].org;
+                let Some(row) = setups[&org].teams.get(&t) else {
+                    continue;
+                };
+                if row.mode == owlery_domain::inbox::assignment::AssignmentMode::Manual {
+                    continue;
+                }
+                let picks = crate::inbox_rules::assign_in_team!(tx, pg, TeamId(t), row, gs.len());
+                for (&g, p) in gs.iter().zip(picks) {
+                    if let Some(u) = p {
+                        routed[g].assignee = Some(u.0);
+                        routed[g].assigned_now = true;
+                    }
+                }
+            }
             // Deadlines, from the policy: a new wait starts at the earliest new message.
             let mut dues: Vec<(Due, Due)> = Vec::with_capacity(groups.len());
-            for grp in &mut groups {
-                match known.get(&(grp.channel.0, grp.key.clone())) {
+            for (g, grp) in groups.iter_mut().enumerate() {
+                let org = channels[&grp.channel.0].org;
+                let setup = &setups[&org];
+                let existing = known.get(&(grp.channel.0, grp.key.clone()));
+                let priority = routed[g]
+                    .priority
+                    .or(existing.map(|e| e.priority))
+                    .unwrap_or(Priority::Normal);
+                let team = routed[g].team.map(TeamId);
+                let found =
+                    owlery_domain::sla::book::choose(&setup.scoped, grp.workspace, team, priority);
+                // A business-hours policy for everyone counts in the conversation's team's hours.
+                let adjusted = match (found, team.and_then(|t| setup.teams.get(&t.0))) {
+                    (Some(c), Some(tr)) if c.team.is_none() && setup.business.contains(&c.id) => {
+                        let mut c = c.clone();
+                        c.policy.schedule = tr.schedule.clone();
+                        Some(c)
+                    }
+                    _ => None,
+                };
+                let chosen = adjusted.as_ref().or(found);
+                routed[g].policy = chosen.map(|c| c.id.0);
+                let p: &dyn ResponsePolicy = match chosen {
+                    Some(c) => &c.policy,
+                    None => policy,
+                };
+                match existing {
                     None => {
-                        let due = policy.due(grp.earliest, ResponseTarget::First, Priority::Normal);
+                        let due = p.due(grp.earliest, ResponseTarget::First, priority);
+                        routed[g].warn_at =
+                            Some(p.warn_from(grp.earliest, ResponseTarget::First, priority));
                         dues.push((Some(due), Some(due)));
                     }
                     Some(e) => {
                         grp.id = e.id;
-                        let first = e.first_response_due.or_else(|| {
-                            Some(policy.due(grp.earliest, ResponseTarget::First, e.priority))
-                        });
-                        let next = match (e.next_response_due, e.first_responded_at) {
-                            (Some(running), _) => Some(running),
-                            (None, None) => {
-                                Some(policy.due(grp.earliest, ResponseTarget::First, e.priority))
-                            }
-                            (None, Some(_)) => {
-                                Some(policy.due(grp.earliest, ResponseTarget::Next, e.priority))
-                            }
+                        let first = e
+                            .first_response_due
+                            .or_else(|| Some(p.due(grp.earliest, ResponseTarget::First, priority)));
+                        let (next, warn) = match (e.next_response_due, e.first_responded_at) {
+                            (Some(running), _) => (Some(running), e.warn_at),
+                            (None, None) => (
+                                Some(p.due(grp.earliest, ResponseTarget::First, priority)),
+                                Some(p.warn_from(grp.earliest, ResponseTarget::First, priority)),
+                            ),
+                            (None, Some(_)) => (
+                                Some(p.due(grp.earliest, ResponseTarget::Next, priority)),
+                                Some(p.warn_from(grp.earliest, ResponseTarget::Next, priority)),
+                            ),
                         };
+                        routed[g].warn_at = warn;
                         dues.push((first, next));
                     }
                 }
@@ -821,7 +1175,8 @@ impl Store {
                     "INSERT INTO inbox_conversations (id, workspace_id, channel_id, kind, remote_key, \
                      post_remote_id, contact_id, status, priority, language, sentiment, intent, urgency, \
                      preview, first_response_due, next_response_due, last_message_at, last_inbound_at, \
-                     message_count, unanswered_count, created_at, updated_at) ",
+                     message_count, unanswered_count, created_at, updated_at, team_id, assignee_id, \
+                     opened_at, sla_policy_id, next_response_warn_at) ",
                 );
                 q.push_values(part, |mut b, &g| {
                     let grp = &groups[g];
@@ -834,8 +1189,16 @@ impl Store {
                         .push_bind(grp.key.as_str())
                         .push_bind(grp.post.as_deref())
                         .push_bind(grp.contact)
-                        .push_bind(ConversationStatus::Open.code())
-                        .push_bind(Priority::Normal.code())
+                        .push_bind(routed[g].status.unwrap_or(ConversationStatus::Open).code())
+                        .push_bind(
+                            routed[g]
+                                .priority
+                                .or(known
+                                    .get(&(grp.channel.0, grp.key.clone()))
+                                    .map(|e| e.priority))
+                                .unwrap_or(Priority::Normal)
+                                .code(),
+                        )
                         .push_bind(t.language.as_str())
                         .push_bind(t.sentiment.code())
                         .push_bind(t.intent.code())
@@ -848,11 +1211,22 @@ impl Store {
                         .push_bind(grp.count)
                         .push_bind(grp.count)
                         .push_bind(now)
-                        .push_bind(now);
+                        .push_bind(now)
+                        .push_bind(routed[g].team)
+                        .push_bind(routed[g].assignee)
+                        .push_bind(grp.earliest)
+                        .push_bind(routed[g].policy)
+                        .push_bind(routed[g].warn_at);
                 });
                 q.push(format!(
                     " ON CONFLICT (channel_id, remote_key) DO UPDATE SET \
                      status = excluded.status, \
+                     priority = excluded.priority, \
+                     team_id = excluded.team_id, \
+                     assignee_id = COALESCE(inbox_conversations.assignee_id, excluded.assignee_id), \
+                     opened_at = COALESCE(inbox_conversations.opened_at, excluded.opened_at), \
+                     sla_policy_id = excluded.sla_policy_id, \
+                     next_response_warn_at = excluded.next_response_warn_at, \
                      first_response_due = excluded.first_response_due, \
                      next_response_due = excluded.next_response_due, \
                      language = CASE WHEN inbox_conversations.last_inbound_at IS NULL OR excluded.last_inbound_at >= inbox_conversations.last_inbound_at THEN excluded.language ELSE inbox_conversations.language END, \
@@ -886,6 +1260,10 @@ impl Store {
             }
 
             // The messages.
+            let mut message_ids: HashMap<usize, Uuid> = HashMap::with_capacity(new.len());
+            for &i in &new {
+                message_ids.insert(i, Uuid::now_v7());
+            }
             for part in new.chunks(ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(
                     "INSERT INTO inbox_messages (id, conversation_id, channel_id, remote_id, direction, \
@@ -913,7 +1291,7 @@ impl Store {
                         "{{\"negative\":{neg:.4},\"neutral\":{neu:.4},\"positive\":{pos:.4},\"intent\":{:.4}}}",
                         t.intent_score
                     );
-                    b.push_bind(Uuid::now_v7())
+                    b.push_bind(message_ids.get(&i).copied().unwrap_or_else(Uuid::now_v7))
                         .push_bind(groups[group_of_msg[i]].id)
                         .push_bind(m.channel.0)
                         .push_bind(m.remote_id.as_str())
@@ -938,6 +1316,7 @@ impl Store {
                 }
                 q.build().execute(&mut *tx).await?;
             }
+            report_counts = apply_routing!(tx, pg, groups, routed, hide, message_ids, now);
             Ok(())
         })?;
         let events = touched
@@ -957,7 +1336,12 @@ impl Store {
             })
             .collect();
         self.live().publish(events).await;
-        Ok(IngestReport { outcomes })
+        Ok(IngestReport {
+            outcomes,
+            rules_fired: report_counts.0,
+            assigned: report_counts.1,
+            hide_requested: report_counts.2,
+        })
     }
 
     /// Record one audit event for an import run (the messages themselves are not audited one by
@@ -1131,7 +1515,8 @@ impl Store {
             let rows = sqlx::query(
                 "SELECT id, remote_id, direction, kind, author_contact_id, author_user_id, text, media, \
                  url, in_reply_to, created_at, received_at, language, sentiment, intent, urgency, \
-                 hidden_at, deleted_at, edited_at FROM inbox_messages WHERE conversation_id = $1 \
+                 hidden_at, deleted_at, edited_at, hide_requested_at, hide_error \
+                 FROM inbox_messages WHERE conversation_id = $1 \
                  ORDER BY created_at DESC LIMIT $2",
             )
             .bind(id.0)
@@ -1167,6 +1552,8 @@ impl Store {
                     hidden_at: row.try_get(16)?,
                     deleted_at: row.try_get(17)?,
                     edited_at: row.try_get(18)?,
+                    hide_requested_at: row.try_get(19)?,
+                    hide_error: row.try_get(20)?,
                 });
             }
             out.reverse();

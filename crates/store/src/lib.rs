@@ -25,6 +25,7 @@ pub mod engine;
 pub mod inbox;
 pub mod inbox_polls;
 pub mod inbox_work;
+pub mod inbox_rules;
 pub mod jobs;
 pub mod live;
 pub mod media;

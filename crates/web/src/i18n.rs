@@ -139,6 +139,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
                 "inbox_work.ftl",
                 include_str!("../locales/en/inbox_work.ftl"),
             ),
+            (
+                "inbox_rules.ftl",
+                include_str!("../locales/en/inbox_rules.ftl"),
+            ),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -163,6 +167,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             (
                 "inbox_work.ftl",
                 include_str!("../locales/bg/inbox_work.ftl"),
+            ),
+            (
+                "inbox_rules.ftl",
+                include_str!("../locales/bg/inbox_rules.ftl"),
             ),
         ],
     }

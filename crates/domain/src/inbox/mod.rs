@@ -7,8 +7,11 @@
 //! (channel, remote id) → [`thread_key`] → classify → routing rules → assignment → SLA deadline
 //! ([`ResponsePolicy`]) → live UI → reply.
 
+pub mod assignment;
 pub mod import;
 pub mod live;
+pub mod report;
+pub mod rules;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -282,6 +285,17 @@ pub trait ResponsePolicy: Send + Sync {
     /// The deadline for answering a message that arrived at `from`.
     fn due(&self, from: DateTime<Utc>, target: ResponseTarget, priority: Priority)
     -> DateTime<Utc>;
+
+    /// From when to warn that the response is soon due (the escalation worker's first step). By
+    /// default [`DUE_SOON`] before the deadline.
+    fn warn_from(
+        &self,
+        from: DateTime<Utc>,
+        target: ResponseTarget,
+        priority: Priority,
+    ) -> DateTime<Utc> {
+        (self.due(from, target, priority) - DUE_SOON).max(from)
+    }
 }
 
 /// Targets counted around the clock.

@@ -13,6 +13,7 @@
 //! Pure: time is always a parameter. What a conversation's policy is (per workspace, team and
 //! priority) and what happens on breach (escalation) are the store's and the jobs' business.
 
+pub mod book;
 pub mod calendar;
 pub mod hours;
 

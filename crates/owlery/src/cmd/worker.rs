@@ -50,6 +50,8 @@ pub fn spawn(
         .with_media_urls(media_urls);
     let classifier = owlery_triage::BuiltIn::new()
         .map_err(|e| anyhow::anyhow!("the built-in inbox classifier: {e}"))?;
+    let hider =
+        owlery_jobs::inbox_hide::Hider::new(store.clone(), connectors.clone(), Some(vault.clone()));
     let poller = Poller::new(
         store.clone(),
         connectors,
@@ -67,7 +69,8 @@ pub fn spawn(
         .with_concurrency(config.worker_concurrency)
         .with_handler(publisher)
         .with_handler(CampaignReleaser::new(store.clone()))
-        .with_handler(housekeeping::Escalator::new(store.clone()));
+        .with_handler(housekeeping::Escalator::new(store.clone()))
+        .with_handler(hider);
     match &config.smtp_url {
         Some(url) => {
             let mailer =

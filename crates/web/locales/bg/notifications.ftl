@@ -53,3 +53,15 @@ notification-review_requested-body = „{ $title }“ чака вашето од
 
 notification-inbox_mention-subject = { $author } ви спомена: { $title }
 notification-inbox_mention-body = { $author } ви спомена във вътрешна бележка по разговора с { $title }: { $excerpt }
+
+notification-inbox_rule-subject = Моля, погледнете: { $title }
+notification-inbox_rule-body = Правило ({ $step }) ви моли да погледнете разговор: „{ $title }“.
+
+notification-inbox_assigned-subject = Възложено ви е: { $title }
+notification-inbox_assigned-body = Възложен ви е разговор: „{ $title }“.
+
+notification-inbox_sla_warning-subject = Скоро изтича срокът за отговор: { $title }
+notification-inbox_sla_warning-body = Срокът за отговор на „{ $title }“ изтича скоро ({ $due }).
+
+notification-inbox_sla_breached-subject = Просрочен отговор: { $title }
+notification-inbox_sla_breached-body = Отговорът на „{ $title }“ трябваше да бъде изпратен до { $due } и не е. Случаят е ескалиран.

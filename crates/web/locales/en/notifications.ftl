@@ -56,3 +56,15 @@ notification-review_requested-body = "{ $title }" waits for your approval at the
 
 notification-inbox_mention-subject = { $author } mentioned you: { $title }
 notification-inbox_mention-body = { $author } mentioned you in an internal note on the conversation with { $title }: { $excerpt }
+
+notification-inbox_rule-subject = Please look at: { $title }
+notification-inbox_rule-body = A routing rule ({ $step }) asks you to look at a conversation: "{ $title }".
+
+notification-inbox_assigned-subject = Assigned to you: { $title }
+notification-inbox_assigned-body = A conversation was assigned to you: "{ $title }".
+
+notification-inbox_sla_warning-subject = Response due soon: { $title }
+notification-inbox_sla_warning-body = The response to "{ $title }" is due soon ({ $due }).
+
+notification-inbox_sla_breached-subject = Response overdue: { $title }
+notification-inbox_sla_breached-body = The response to "{ $title }" was due { $due } and has not been sent. It has been escalated.

@@ -160,9 +160,14 @@ pub struct MessageOut {
     pub intent: Option<Intent>,
     #[schema(value_type = Option<String>)]
     pub urgency: Option<owlery_domain::inbox::Urgency>,
+    /// Hidden on the network (by Owlery).
     pub hidden_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub edited_at: Option<DateTime<Utc>>,
+    /// Hiding on the network was asked for (a routing rule, or the workspace's abuse setting).
+    pub hide_requested_at: Option<DateTime<Utc>>,
+    /// Why it could not be hidden on the network.
+    pub hide_error: Option<String>,
 }
 
 impl From<Message> for MessageOut {
@@ -187,6 +192,8 @@ impl From<Message> for MessageOut {
             hidden_at: m.hidden_at,
             deleted_at: m.deleted_at,
             edited_at: m.edited_at,
+            hide_requested_at: m.hide_requested_at,
+            hide_error: m.hide_error,
         }
     }
 }

@@ -47,6 +47,7 @@ pub mod extract;
 pub mod grants;
 pub mod inbox;
 pub mod inbox_work;
+pub mod inbox_rules;
 pub mod link_preview;
 pub mod list;
 pub mod me;
@@ -168,6 +169,23 @@ fn endpoints() -> Endpoints {
         .add::<inbox_work::__path_delete_view, _, _>(inbox_work::delete_view)
         .add::<inbox_work::__path_list_notes, _, _>(inbox_work::list_notes)
         .add::<inbox_work::__path_add_note, _, _>(inbox_work::add_note)
+        // Inbox settings and reports (routing rules, SLA policies, presence).
+        .add::<inbox_rules::__path_list_rules, _, _>(inbox_rules::list_rules)
+        .add::<inbox_rules::__path_create_rule, _, _>(inbox_rules::create_rule)
+        .add::<inbox_rules::__path_update_rule, _, _>(inbox_rules::update_rule)
+        .add::<inbox_rules::__path_delete_rule, _, _>(inbox_rules::delete_rule)
+        .add::<inbox_rules::__path_move_rule, _, _>(inbox_rules::move_rule)
+        .add::<inbox_rules::__path_preview_rules, _, _>(inbox_rules::preview_rules)
+        .add::<inbox_rules::__path_set_presence, _, _>(inbox_rules::set_presence)
+        .add::<inbox_rules::__path_list_sla_policies, _, _>(inbox_rules::list_sla_policies)
+        .add::<inbox_rules::__path_create_sla_policy, _, _>(inbox_rules::create_sla_policy)
+        .add::<inbox_rules::__path_delete_sla_policy, _, _>(inbox_rules::delete_sla_policy)
+        .add::<inbox_rules::__path_get_inbox_settings, _, _>(inbox_rules::get_inbox_settings)
+        .add::<inbox_rules::__path_set_team_settings, _, _>(inbox_rules::set_team_settings)
+        .add::<inbox_rules::__path_set_workspace_settings, _, _>(
+            inbox_rules::set_workspace_settings,
+        )
+        .add::<inbox_rules::__path_get_report, _, _>(inbox_rules::get_report)
 }
 
 /// Routes and the operations they serve, built together.
@@ -333,6 +351,20 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         inbox_work::delete_view,
         inbox_work::list_notes,
         inbox_work::add_note,
+        inbox_rules::list_rules,
+        inbox_rules::create_rule,
+        inbox_rules::update_rule,
+        inbox_rules::delete_rule,
+        inbox_rules::move_rule,
+        inbox_rules::preview_rules,
+        inbox_rules::set_presence,
+        inbox_rules::list_sla_policies,
+        inbox_rules::create_sla_policy,
+        inbox_rules::delete_sla_policy,
+        inbox_rules::get_inbox_settings,
+        inbox_rules::set_team_settings,
+        inbox_rules::set_workspace_settings,
+        inbox_rules::get_report,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

@@ -410,6 +410,10 @@ async fn conversation_view(
                 .unwrap_or_default(),
             edited: m.edited_at.is_some(),
             hidden: m.hidden_at.is_some(),
+            hide_pending: m.hide_requested_at.is_some()
+                && m.hidden_at.is_none()
+                && m.hide_error.is_none(),
+            hide_error: m.hide_error.clone().unwrap_or_default(),
             deleted: m.deleted_at.is_some(),
             media: m
                 .media

@@ -27,6 +27,7 @@ pub mod form;
 mod home;
 mod inbox;
 mod inbox_live;
+mod inbox_settings;
 mod media;
 mod notifications;
 mod publish;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .merge(channels::routes())
         .merge(inbox::routes())
         .merge(inbox_live::routes())
+        .merge(inbox_settings::routes())
 }
 
 /// The page context for a signed-in person.

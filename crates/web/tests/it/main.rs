@@ -10,6 +10,7 @@ mod connect;
 mod engine;
 mod inbox;
 mod inbox_live;
+mod inbox_rules;
 mod matrix;
 mod media;
 mod media_urls;

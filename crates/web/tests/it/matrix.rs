@@ -75,6 +75,9 @@ struct Fx {
     unconfirmed: VariantId,
     /// An inbox conversation on `channel` (one DM).
     conversation: owlery_domain::ConversationId,
+    /// An inbox routing rule and an SLA policy of the caller's own.
+    rule: owlery_domain::RuleId,
+    sla_policy: owlery_domain::SlaPolicyId,
     /// A saved inbox view of the caller's own.
     inbox_view: uuid::Uuid,
 }
@@ -286,6 +289,46 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .await
         .unwrap();
     let conversation = crate::inbox::conversation_on(app, channel, &format!("matrix-{n}")).await;
+    let rule = app
+        .store()
+        .create_inbox_rule(
+            &Actor::cli(),
+            app.org().id,
+            owlery_domain::inbox::rules::RuleSpec {
+                name: format!("Rule {n}"),
+                enabled: false,
+                match_mode: Default::default(),
+                conditions: vec![],
+                actions: vec![owlery_domain::inbox::rules::Action::Tag { tag: "m".into() }],
+                stop: false,
+                workspaces: vec![],
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let sla_policy = app
+        .store()
+        .create_sla_policy(
+            &Actor::cli(),
+            app.org().id,
+            owlery_store::inbox_rules::SlaPolicySpec {
+                name: format!("Policy {n}"),
+                workspace_id: Some(post_ws.id),
+                team_id: None,
+                priority: None,
+                first_response_minutes: 60,
+                next_response_minutes: 60,
+                warn_before_minutes: 10,
+                business_hours: false,
+                escalate_notify_lead: true,
+                escalate_reassign: false,
+                escalate_raise_priority: false,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
     let inbox_view = app
         .store()
         .create_view(
@@ -303,6 +346,8 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .unwrap()
         .id;
     Fx {
+        rule,
+        sla_policy,
         conversation,
         inbox_view,
         pause,
@@ -1089,6 +1134,123 @@ fn table() -> Vec<Row> {
             201,
             |f| format!("/inbox/conversations/{}/notes", f.conversation),
             Some(|_| json!({"text": "A matrix note"})),
+        ),
+        // Inbox settings and reports (routing rules, SLA, presence).
+        row(
+            M::GET,
+            "/inbox/rules",
+            &[OrgManage],
+            200,
+            |_| "/inbox/rules".into(),
+            None,
+        ),
+        row(
+            M::POST,
+            "/inbox/rules",
+            &[OrgManage],
+            201,
+            |_| "/inbox/rules".into(),
+            Some(
+                |f| json!({"name": format!("New {}", f.n), "enabled": false, "actions": [{"type": "tag", "tag": "x"}]}),
+            ),
+        ),
+        row(
+            M::PUT,
+            "/inbox/rules/{id}",
+            &[OrgManage],
+            200,
+            |f| format!("/inbox/rules/{}", f.rule),
+            Some(
+                |f| json!({"name": format!("Changed {}", f.n), "enabled": false, "actions": [{"type": "tag", "tag": "y"}]}),
+            ),
+        ),
+        row(
+            M::POST,
+            "/inbox/rules/{id}/move",
+            &[OrgManage],
+            200,
+            |f| format!("/inbox/rules/{}/move", f.rule),
+            Some(|_| json!({"direction": "down"})),
+        ),
+        row(
+            M::POST,
+            "/inbox/rules/preview",
+            &[OrgManage],
+            200,
+            |_| "/inbox/rules/preview".into(),
+            Some(|_| json!({"text": "hello there"})),
+        ),
+        row(
+            M::DELETE,
+            "/inbox/rules/{id}",
+            &[OrgManage],
+            204,
+            |f| format!("/inbox/rules/{}", f.rule),
+            None,
+        ),
+        row(
+            M::PUT,
+            "/me/presence",
+            &[],
+            200,
+            |_| "/me/presence".into(),
+            Some(|_| json!({"status": "available"})),
+        ),
+        row(
+            M::GET,
+            "/inbox/sla-policies",
+            &[OrgManage],
+            200,
+            |_| "/inbox/sla-policies".into(),
+            None,
+        ),
+        row(
+            M::POST,
+            "/inbox/sla-policies",
+            &[OrgManage],
+            201,
+            |_| "/inbox/sla-policies".into(),
+            Some(|f| json!({"name": format!("P {}", f.n), "workspace_id": f.post_ws})),
+        ),
+        row(
+            M::DELETE,
+            "/inbox/sla-policies/{id}",
+            &[OrgManage],
+            204,
+            |f| format!("/inbox/sla-policies/{}", f.sla_policy),
+            None,
+        ),
+        row(
+            M::GET,
+            "/inbox/settings",
+            &[OrgManage],
+            200,
+            |_| "/inbox/settings".into(),
+            None,
+        ),
+        row(
+            M::PUT,
+            "/inbox/teams/{id}",
+            &[OrgManage],
+            200,
+            |f| format!("/inbox/teams/{}", f.team),
+            Some(|_| json!({"assignment_mode": "round_robin", "max_open": 3})),
+        ),
+        row(
+            M::PUT,
+            "/inbox/workspaces/{id}",
+            &[OrgManage],
+            200,
+            |f| format!("/inbox/workspaces/{}", f.post_ws),
+            Some(|_| json!({"hide_abusive": false})),
+        ),
+        row(
+            M::GET,
+            "/inbox/reports",
+            &[AnalyticsRead],
+            200,
+            |_| "/inbox/reports".into(),
+            None,
         ),
     ]
 }

@@ -110,6 +110,10 @@ pub struct ThreadMessage {
     pub hidden: bool,
     pub deleted: bool,
     pub media: Vec<String>,
+    /// Hiding on the network was asked for and has not happened yet.
+    pub hide_pending: bool,
+    /// Why it could not be hidden on the network.
+    pub hide_error: String,
 }
 
 /// A network account of the contact.

@@ -1,0 +1,908 @@
+//! Routing rules, presence and automatic assignment with caps, SLA policies and escalation,
+//! abuse protection and reports — over HTTP and through the store's one ingest path, on both
+//! backends.
+
+use axum::http::StatusCode;
+use chrono::Duration;
+use owlery_domain::{
+    ChannelId, Role,
+    audit::Actor,
+    inbox::{AroundTheClock, Author, InboundMessage, MessageKind},
+};
+use owlery_store::inbox::{InboxScope, Incoming, classification};
+use owlery_triage::{BuiltIn, Classifier};
+use serde_json::{Value, json};
+
+use crate::support::{CookieJar, TestApp};
+
+fn incoming(
+    app: &TestApp,
+    channel: ChannelId,
+    remote: &str,
+    kind: MessageKind,
+    author: &str,
+    text: &str,
+) -> Incoming {
+    let classifier = BuiltIn::new().unwrap();
+    Incoming {
+        message: InboundMessage {
+            channel,
+            remote_id: remote.into(),
+            kind,
+            author: Author {
+                remote_id: format!("id-{author}"),
+                handle: author.to_lowercase(),
+                name: author.into(),
+                followers: Some(1200),
+            },
+            text: text.into(),
+            created_at: app.store().now() - Duration::minutes(1),
+            conversation_remote_id: (kind == MessageKind::Comment).then(|| "post-1".to_owned()),
+            in_reply_to_remote_id: None,
+            media: Vec::new(),
+            url: None,
+        },
+        triage: classification(&classifier.classify(text)),
+    }
+}
+
+/// The conversation (as the API shows it) of `author` on `channel`.
+async fn conversation_of(app: &TestApp, token: &str, author: &str) -> Value {
+    let (status, body) = app.get("/inbox/conversations?limit=200", token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contact"]["name"] == author)
+        .cloned()
+        .unwrap_or_else(|| panic!("no conversation of {author}: {body}"))
+}
+
+#[tokio::test]
+async fn rules_route_assign_within_caps_and_are_audited() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let (admin, token) = app.user_with_token("admin@example.test", Role::Admin).await;
+        let (ana, ana_token) = app
+            .user_with_token("ana@example.test", Role::CommunityAgent)
+            .await;
+        let (bo, bo_token) = app
+            .user_with_token("bo@example.test", Role::CommunityAgent)
+            .await;
+        let team = app.team("Support").await;
+        for u in [ana.id, bo.id] {
+            app.store()
+                .set_team_member(&Actor::cli(), team.id, u, true)
+                .await
+                .unwrap();
+        }
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/teams/{}", team.id),
+                Some(&token),
+                Some(json!({"assignment_mode": "round_robin", "max_open": 1, "lead_user_id": admin.id})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // Bo is away: only Ana takes conversations.
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                "/me/presence",
+                Some(&bo_token),
+                Some(json!({"status": "away"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "away");
+
+        // A rule: refunds go to Support, tagged, high priority.
+        let rule = json!({
+            "name": "Refunds",
+            "conditions": [{"type": "keyword", "words": ["Refund", "възстановяване"]}],
+            "actions": [
+                {"type": "assign_team", "team_id": team.id},
+                {"type": "tag", "tag": "Refund"},
+                {"type": "set_priority", "priority": "high"}
+            ]
+        });
+        let (status, created) = app.post_json("/inbox/rules", &token, rule.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(
+            created["conditions"][0]["words"],
+            json!(["refund", "възстановяване"])
+        );
+        // A second rule that never runs after a stopping one.
+        let (status, stopper) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "Praise", "conditions": [{"type": "keyword", "words": ["thanks"]}],
+                       "actions": [{"type": "tag", "tag": "kudos"}], "stop": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{stopper}");
+
+        // Mistakes are 4xx with what to fix.
+        let (status, body) = app
+            .post_json("/inbox/rules", &token, json!({"name": "x", "actions": []}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "no_actions");
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "x", "actions": [{"type": "assign_team", "team_id": uuid::Uuid::now_v7()}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "unknown_team");
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "x", "actions": [{"type": "teleport"}]}),
+            )
+            .await;
+        assert!(status.is_client_error(), "{status} {body}");
+        let (status, _) = app.get("/inbox/rules", &ana_token).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // The preview: triage and which rules fire, nothing stored.
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules/preview",
+                &token,
+                json!({"text": "I want a REFUND for my order"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["fired"][0]["name"], "Refunds");
+        assert_eq!(body["fired"].as_array().unwrap().len(), 1);
+        assert_eq!(body["language"], "eng");
+        let (status, body) = app
+            .post_json("/inbox/rules/preview", &token, json!({"text": "  "}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+        // Ingest: the first refund goes to Ana.
+        let report = app
+            .store()
+            .ingest(
+                &[incoming(
+                    &app,
+                    ch,
+                    "m1",
+                    MessageKind::Comment,
+                    "Ivan",
+                    "Refund please, it broke",
+                )],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.rules_fired, 1);
+        assert_eq!(report.assigned, 1);
+        let c = conversation_of(&app, &token, "Ivan").await;
+        assert_eq!(c["team_id"], json!(team.id));
+        assert_eq!(c["assignee_id"], json!(ana.id));
+        assert_eq!(c["priority"], "high");
+        assert_eq!(c["tags"], json!(["refund"]));
+        let audit = app
+            .store()
+            .audit_events(&Default::default(), 10)
+            .await
+            .unwrap();
+        let applied = audit
+            .iter()
+            .find(|e| e.entry.action == "inbox_rule.applied")
+            .expect("the rule's action is audited");
+        assert!(
+            applied
+                .entry
+                .after
+                .as_deref()
+                .unwrap_or("")
+                .contains("Refunds"),
+            "{:?}",
+            applied.entry.after
+        );
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.entry.action == "conversation.auto_assign")
+        );
+        let notes = app.store().notifications(ana.id, 10).await.unwrap();
+        assert!(notes.iter().any(|n| n.kind == "inbox_assigned"));
+
+        // Ana is at her cap and Bo is away: the next one waits in the team, unassigned.
+        app.store()
+            .ingest(
+                &[incoming(&app, ch, "m2", MessageKind::Dm, "Olga", "refund?")],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        let c = conversation_of(&app, &token, "Olga").await;
+        assert_eq!(c["team_id"], json!(team.id));
+        assert_eq!(c["assignee_id"], json!(null));
+        // Bo comes back: he gets the next.
+        let (status, _) = app
+            .api(
+                axum::http::Method::PUT,
+                "/me/presence",
+                Some(&bo_token),
+                Some(json!({"status": "available"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        app.store()
+            .ingest(
+                &[incoming(
+                    &app,
+                    ch,
+                    "m3",
+                    MessageKind::Dm,
+                    "Petar",
+                    "Искам възстановяване на парите",
+                )],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        let c = conversation_of(&app, &token, "Petar").await;
+        assert_eq!(c["assignee_id"], json!(bo.id), "{c}");
+
+        // A stopping rule first: the refund rule no longer runs for a message that matches both.
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/rules/{}/move", stopper["id"].as_str().unwrap()),
+                &token,
+                json!({"direction": "up"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["items"][0]["name"], "Praise");
+        let (_, body) = app
+            .post_json(
+                "/inbox/rules/preview",
+                &token,
+                json!({"text": "thanks, but I want a refund"}),
+            )
+            .await;
+        let fired: Vec<&str> = body["fired"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(fired, ["Praise"]);
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/rules/{}/move", stopper["id"].as_str().unwrap()),
+                &token,
+                json!({"direction": "sideways"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+        // Turned off, a rule does nothing; deleted, it is gone.
+        let mut off = rule.clone();
+        off["enabled"] = json!(false);
+        let id = created["id"].as_str().unwrap();
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/rules/{id}"),
+                Some(&token),
+                Some(off),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["enabled"], false);
+        let (status, _) = app.delete(&format!("/inbox/rules/{id}"), &token).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _) = app.delete(&format!("/inbox/rules/{id}"), &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let _ = ana_token;
+    }
+}
+
+/// Two ingests at once never give one person more than their cap.
+#[tokio::test]
+async fn concurrent_ingests_never_exceed_a_cap() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Busy").await;
+        let ch = app.channel(&ws, "busy").await.id;
+        let (_, token) = app.user_with_token("owner@example.test", Role::Owner).await;
+        let agent = app.user("solo@example.test", Role::CommunityAgent).await;
+        let team = app.team("Solo").await;
+        app.store()
+            .set_team_member(&Actor::cli(), team.id, agent.id, true)
+            .await
+            .unwrap();
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/teams/{}", team.id),
+                Some(&token),
+                Some(json!({"assignment_mode": "load_balanced", "max_open": 2})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/workspaces/{}", ws.id),
+                Some(&token),
+                Some(json!({"default_team_id": team.id})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let batch = |k: usize| -> Vec<Incoming> {
+            (0..3)
+                .map(|i| {
+                    incoming(
+                        &app,
+                        ch,
+                        &format!("c{k}-{i}"),
+                        MessageKind::Dm,
+                        &format!("Writer {k}-{i}"),
+                        "hello",
+                    )
+                })
+                .collect()
+        };
+        let (a, b, c) = (batch(1), batch(2), batch(3));
+        let policy = AroundTheClock::default();
+        let store = app.store();
+        let (ra, rb, rc) = tokio::join!(
+            store.ingest(&a, &policy),
+            store.ingest(&b, &policy),
+            store.ingest(&c, &policy)
+        );
+        let assigned = ra.unwrap().assigned + rb.unwrap().assigned + rc.unwrap().assigned;
+        assert_eq!(assigned, 2, "{}", app.backend());
+        let page = store
+            .list_conversations(
+                app.org().id,
+                &InboxScope::All,
+                &Default::default(),
+                None,
+                50,
+            )
+            .await
+            .unwrap();
+        let held = page
+            .items
+            .iter()
+            .filter(|c| c.assignee_id == Some(agent.id))
+            .count();
+        assert_eq!(held, 2, "{}", app.backend());
+        assert!(page.items.iter().all(|c| c.team_id == Some(team.id)));
+    }
+}
+
+#[tokio::test]
+async fn sla_policies_set_deadlines_and_escalate_once() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Care").await;
+        let ch = app.channel(&ws, "care").await.id;
+        let (lead, token) = app.user_with_token("lead@example.test", Role::Admin).await;
+        let agent = app.user("care@example.test", Role::CommunityAgent).await;
+        let spare = app.user("spare@example.test", Role::CommunityAgent).await;
+        let team = app.team("Care").await;
+        for u in [agent.id, spare.id] {
+            app.store()
+                .set_team_member(&Actor::cli(), team.id, u, true)
+                .await
+                .unwrap();
+        }
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/teams/{}", team.id),
+                Some(&token),
+                Some(
+                    json!({"assignment_mode": "round_robin", "lead_user_id": lead.id,
+                            "time_zone": "Mars/Olympus", "hours": "mon-fri 09:00-17:00"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/teams/{}", team.id),
+                Some(&token),
+                Some(
+                    json!({"assignment_mode": "round_robin", "lead_user_id": lead.id,
+                            "hours": "mon-fri 09:00-17:00; sat 25:00-26:00"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/teams/{}", team.id),
+                Some(&token),
+                Some(json!({"assignment_mode": "round_robin", "lead_user_id": lead.id})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = app
+            .post_json(
+                "/inbox/sla-policies",
+                &token,
+                json!({"name": "Care", "team_id": team.id, "first_response_minutes": 0}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, body) = app
+            .post_json(
+                "/inbox/sla-policies",
+                &token,
+                json!({"name": "Care, fast", "team_id": team.id, "first_response_minutes": 120,
+                       "next_response_minutes": 60, "warn_before_minutes": 30,
+                       "escalate_reassign": true, "escalate_raise_priority": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app.get("/inbox/sla-policies", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["items"][0]["name"], "Care, fast");
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/workspaces/{}", ws.id),
+                Some(&token),
+                Some(json!({"default_team_id": team.id})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        let msg = incoming(
+            &app,
+            ch,
+            "s1",
+            MessageKind::Dm,
+            "Nina",
+            "Where is my parcel?",
+        );
+        let at = msg.message.created_at;
+        app.store()
+            .ingest(&[msg], &AroundTheClock::default())
+            .await
+            .unwrap();
+        let c = conversation_of(&app, &token, "Nina").await;
+        let due: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(c["next_response_due"].clone()).unwrap();
+        assert_eq!(due, at + Duration::hours(2), "the team's policy, not 24 h");
+        let first = c["assignee_id"].clone();
+        assert!(first == json!(agent.id) || first == json!(spare.id), "{c}");
+
+        // Nothing yet; at the warning, the assignee is told (once); at breach, escalation.
+        assert_eq!(app.store().sla_sweep(100).await.unwrap(), (0, 0));
+        app.clock.advance(Duration::minutes(95));
+        assert_eq!(app.store().sla_sweep(100).await.unwrap(), (1, 0));
+        assert_eq!(app.store().sla_sweep(100).await.unwrap(), (0, 0));
+        app.clock.advance(Duration::minutes(30));
+        assert_eq!(app.store().sla_sweep(100).await.unwrap(), (0, 1));
+        assert_eq!(
+            app.store().sla_sweep(100).await.unwrap(),
+            (0, 0),
+            "once per deadline"
+        );
+        let c = conversation_of(&app, &token, "Nina").await;
+        assert_eq!(c["priority"], "high", "raised one step");
+        assert_ne!(c["assignee_id"], first, "re-assigned within the team");
+        assert_eq!(c["sla"], "breached");
+        let notes = app.store().notifications(lead.id, 10).await.unwrap();
+        assert!(
+            notes.iter().any(|n| n.kind == "inbox_sla_breached"),
+            "{notes:?}"
+        );
+        let audit = app
+            .store()
+            .audit_events(&Default::default(), 20)
+            .await
+            .unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.entry.action == "conversation.sla_escalate")
+        );
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.entry.action == "conversation.sla_warn")
+        );
+
+        let id = body["items"][0]["id"].as_str().map(str::to_owned);
+        let (_, list) = app.get("/inbox/sla-policies", &token).await;
+        let pid = list["items"][0]["id"].as_str().unwrap().to_owned();
+        let (status, _) = app
+            .delete(&format!("/inbox/sla-policies/{pid}"), &token)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let _ = id;
+    }
+}
+
+#[tokio::test]
+async fn abusive_messages_are_blurred_and_hidden_on_request() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Brand").await;
+        let ch = app.channel(&ws, "brand").await.id;
+        let (admin, token) = app.user_with_token("owner@example.test", Role::Owner).await;
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/workspaces/{}", ws.id),
+                Some(&token),
+                Some(json!({"hide_abusive": true})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let text = "You are a stupid idiot, shut up you pathetic moron";
+        let msg = incoming(&app, ch, "a1", MessageKind::Comment, "Troll", text);
+        assert_eq!(
+            msg.triage.intent,
+            owlery_domain::inbox::Intent::Abuse,
+            "the built-in classifier calls this abuse"
+        );
+        let report = app
+            .store()
+            .ingest(
+                &[
+                    msg,
+                    incoming(
+                        &app,
+                        ch,
+                        "a2",
+                        MessageKind::Comment,
+                        "Fan",
+                        "Lovely photo, thank you!",
+                    ),
+                ],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.hide_requested, 1);
+        let c = conversation_of(&app, &token, "Troll").await;
+        let (_, detail) = app
+            .get(
+                &format!("/inbox/conversations/{}", c["id"].as_str().unwrap()),
+                &token,
+            )
+            .await;
+        assert!(
+            detail["messages"][0]["hide_requested_at"].is_string(),
+            "{detail}"
+        );
+
+        // Staff can still find it.
+        let (_, found) = app.get("/inbox/search?q=moron", &token).await;
+        assert_eq!(found["messages"].as_array().unwrap().len(), 1);
+
+        let mut jar = CookieJar::default();
+        app.sign_in_directly(&admin, &mut jar).await;
+        let html = app.get_page("/inbox", &mut jar).await.text();
+        assert!(html.contains("abuse-blur"), "{html}");
+        assert!(html.contains("Possibly abusive message, blurred"));
+        let html = app
+            .get_page(&format!("/inbox/c/{}", c["id"].as_str().unwrap()), &mut jar)
+            .await
+            .text();
+        assert!(html.contains("<details class=\"abuse-reveal\">"), "{html}");
+        assert!(html.contains("Possibly abusive — show"));
+        assert!(html.contains("Being hidden on the network"));
+        // The friendly comment is not blurred.
+        let fan = conversation_of(&app, &token, "Fan").await;
+        let html = app
+            .get_page(
+                &format!("/inbox/c/{}", fan["id"].as_str().unwrap()),
+                &mut jar,
+            )
+            .await
+            .text();
+        assert!(!html.contains("abuse-reveal"));
+
+        // The hide job records what the network said.
+        let mid = detail["messages"][0]["id"].as_str().unwrap();
+        let mid = uuid::Uuid::parse_str(mid).unwrap();
+        app.store()
+            .finish_hide(mid, Err("Bluesky cannot hide someone else's reply".into()))
+            .await
+            .unwrap();
+        let html = app
+            .get_page(&format!("/inbox/c/{}", c["id"].as_str().unwrap()), &mut jar)
+            .await
+            .text();
+        assert!(html.contains("Not hidden on the network"), "{html}");
+        app.store().finish_hide(mid, Ok(())).await.unwrap();
+        let html = app
+            .get_page(&format!("/inbox/c/{}", c["id"].as_str().unwrap()), &mut jar)
+            .await
+            .text();
+        assert!(html.contains("Hidden on the network"), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn reports_count_volume_response_times_and_the_split() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Numbers").await;
+        let ch = app.channel(&ws, "numbers").await.id;
+        let (analyst, token) = app
+            .user_with_token("analyst@example.test", Role::Analyst)
+            .await;
+        app.store()
+            .ingest(
+                &[
+                    incoming(&app, ch, "r1", MessageKind::Dm, "A", "hi"),
+                    incoming(&app, ch, "r2", MessageKind::Dm, "B", "hello"),
+                ],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        let (status, body) = app.get("/inbox/reports", &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["total"]["all"]["conversations"], 2);
+        assert_eq!(
+            body["total"]["business_hours"]["conversations"], 2,
+            "around the clock"
+        );
+        assert_eq!(body["by_channel"][0]["name"], "numbers");
+        assert_eq!(body["by_agent"][0]["name"], json!(null));
+        let (status, body) = app
+            .get(
+                &format!(
+                    "/inbox/reports?workspace={}&from=2020-01-01&to=2020-01-31",
+                    ws.id
+                ),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["total"]["all"]["conversations"], 0);
+        let (status, body) = app.get("/inbox/reports?from=yesterday", &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, body) = app
+            .get("/inbox/reports?from=2026-01-01&to=2020-01-01", &token)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (_, agent_token) = app
+            .user_with_token("agent@example.test", Role::CommunityAgent)
+            .await;
+        let (status, _) = app.get("/inbox/reports", &agent_token).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        let mut jar = CookieJar::default();
+        app.sign_in_directly(&analyst, &mut jar).await;
+        let res = app.get_page("/inbox/reports", &mut jar).await;
+        assert_eq!(res.status, StatusCode::OK);
+        let html = res.text();
+        assert!(
+            html.contains("Inbox reports") && html.contains("numbers"),
+            "{html}"
+        );
+        let res = app.get_page("/inbox/reports?from=nope", &mut jar).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test]
+async fn the_settings_pages_manage_rules_and_sla_in_both_languages() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        app.channel(&ws, "shop").await;
+        let team = app.team("Support").await;
+        let admin = app.user("admin@example.test", Role::Admin).await;
+        let mut jar = CookieJar::default();
+        let csrf = app.sign_in_directly(&admin, &mut jar).await;
+
+        let res = app.get_page("/settings/inbox-rules", &mut jar).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert!(res.text().contains("No rules yet"));
+        let res = app.get_page("/settings/inbox-rules/new", &mut jar).await;
+        assert_eq!(res.status, StatusCode::OK);
+
+        // CSRF first.
+        let res = app
+            .post_form("/settings/inbox-rules", &mut jar, &[("name", "x")])
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        // A bad value is shown next to its row.
+        let res = app
+            .post_form(
+                "/settings/inbox-rules",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Angry"),
+                    ("enabled", "on"),
+                    ("cond_type_0", "sentiment"),
+                    ("cond_value_0", "furious"),
+                    ("act_type_0", "assign_team"),
+                    ("act_value_0", "Nobody"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text();
+        assert!(
+            html.contains("Write one of: negative, neutral, positive."),
+            "{html}"
+        );
+        assert!(html.contains("No team has this name."));
+        let res = app
+            .post_form(
+                "/settings/inbox-rules",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Angry"),
+                    ("enabled", "on"),
+                    ("cond_type_0", "keyword"),
+                    ("cond_value_0", "broken, refund"),
+                    ("act_type_0", "assign_team"),
+                    ("act_value_0", "support"),
+                    ("act_type_1", "set_priority"),
+                    ("act_value_1", "urgent"),
+                    ("act_type_2", "hide_on_network"),
+                    ("workspaces", &ws.id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        let html = app
+            .get_page("/settings/inbox-rules?done=created", &mut jar)
+            .await
+            .text();
+        assert!(html.contains("Angry") && html.contains("Support"), "{html}");
+        assert!(html.contains("Rule added"));
+        let rules = app.store().inbox_rules(app.org().id).await.unwrap();
+        assert_eq!(rules.len(), 1);
+        let id = rules[0].id;
+        let res = app
+            .get_page(&format!("/settings/inbox-rules/{id}"), &mut jar)
+            .await;
+        assert!(res.text().contains("value=\"broken, refund\""));
+
+        // Test the rules over a pasted message.
+        let res = app
+            .post_form(
+                "/settings/inbox-rules/test",
+                &mut jar,
+                &[("csrf_token", &csrf), ("sample", "My order arrived broken")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+        let html = res.text();
+        assert!(
+            html.contains("What would happen") && html.contains("<strong>Angry</strong>"),
+            "{html}"
+        );
+        let res = app
+            .post_form(
+                "/settings/inbox-rules/test",
+                &mut jar,
+                &[("csrf_token", &csrf), ("sample", "")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Toggle, then delete.
+        let res = app
+            .post_form(
+                &format!("/settings/inbox-rules/{id}/toggle"),
+                &mut jar,
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert!(
+            !app.store()
+                .inbox_rule(app.org().id, id)
+                .await
+                .unwrap()
+                .spec
+                .enabled
+        );
+        let res = app
+            .post_form(
+                &format!("/settings/inbox-rules/{id}/delete"),
+                &mut jar,
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+
+        // SLA page: a team's hours, refused then saved; a policy.
+        let res = app.get_page("/settings/inbox-sla", &mut jar).await;
+        assert_eq!(res.status, StatusCode::OK);
+        let res = app
+            .post_form(
+                &format!("/settings/inbox-sla/teams/{}", team.id),
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("assignment_mode", "load_balanced"),
+                    ("time_zone", "Europe/Sofia"),
+                    ("hours", "mon-fri 18:00-09:00"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let res = app
+            .post_form(
+                &format!("/settings/inbox-sla/teams/{}", team.id),
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("assignment_mode", "load_balanced"),
+                    ("max_open", "5"),
+                    ("time_zone", "Europe/Sofia"),
+                    ("hours", "mon-fri 09:00-17:00"),
+                    ("holidays", "2026-12-25\n2026-12-24 09:00-13:00"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        let res = app
+            .post_form(
+                "/settings/inbox-sla/policies",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Business"),
+                    ("team_id", &team.id.to_string()),
+                    ("first_hours", "8"),
+                    ("next_hours", "4"),
+                    ("warn_hours", "1"),
+                    ("business_hours", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        let html = app.get_page("/settings/inbox-sla", &mut jar).await.text();
+        assert!(
+            html.contains("Business") && html.contains("8 hours"),
+            "{html}"
+        );
+
+        // An agent may not.
+        let agent = app.user("agent@example.test", Role::CommunityAgent).await;
+        let mut other = CookieJar::default();
+        app.sign_in_directly(&agent, &mut other).await;
+        assert_eq!(
+            app.get_page("/settings/inbox-rules", &mut other)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+
+        // Bulgarian.
+        app.store()
+            .update_profile(
+                &Actor::cli(),
+                admin.id,
+                &owlery_domain::user::DisplayName::parse("name", "Мария").unwrap(),
+                "bg",
+                "Europe/Sofia",
+            )
+            .await
+            .unwrap();
+        let html = app.get_page("/settings/inbox-rules", &mut jar).await.text();
+        assert!(html.contains("Правила за входящите"), "{html}");
+        let html = app.get_page("/settings/inbox-sla", &mut jar).await.text();
+        assert!(html.contains("SLA политики"), "{html}");
+    }
+}
