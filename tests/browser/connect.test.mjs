@@ -97,6 +97,18 @@ test('set up a network app, then connect a Mastodon account through its server',
   assert.match(await page.locator('.flash').textContent(), /The X app is saved/);
   assert.equal(await page.content().then((h) => h.includes('a-secret-that-stays-here')), false);
   await screenshot(page, 'oauth-network-apps-saved');
+  // A network that pushes shows its webhook address once its app is set (X: no verify token).
+  assert.match(await page.locator('#napp-x-webhook').inputValue(), new RegExp(`^${server.url}/webhooks/x/[0-9a-f]{32}$`));
+  assert.equal(await page.locator('#napp-x-verify').count(), 0);
+  await page.click('#napp-facebook_page summary');
+  const fb = page.locator('form[action="/settings/network-apps/facebook_page"]');
+  await fb.locator('input[name="client_id"]').fill('meta-app-id');
+  await fb.locator('input[name="client_secret"]').fill('meta-secret-that-stays-here');
+  await Promise.all([page.waitForURL(/saved=facebook_page/), fb.locator('button[type="submit"]').click()]);
+  assert.match(await page.locator('#napp-facebook_page-webhook').inputValue(), new RegExp(`^${server.url}/webhooks/meta/[0-9a-f]{32}$`));
+  assert.match(await page.locator('#napp-facebook_page-verify').inputValue(), /^[A-Za-z0-9_-]{32}$/);
+  await page.locator('#napp-facebook_page').scrollIntoViewIfNeeded();
+  await look(page, 'webhooks-network-apps');
 
   await page.goto(`${server.url}/settings/workspaces`);
   await Promise.all([page.waitForURL(/\/settings\/channels\/connect$/), page.click('a[href="/settings/channels/connect"]')]);

@@ -1,7 +1,8 @@
 //! Periodic work that no request triggers: expired browser sessions and OAuth connection attempts
 //! (hourly; an attempt holds a sealed PKCE verifier, and maybe sealed tokens) and overdue reviews
 //! (every few minutes: [`owlery_store::Store::escalate_due_reviews`] tells the author and the
-//! step's backup). Old finished jobs and sign-in failures belong here later.
+//! step's backup), and webhook deliveries processed more than a week ago (the replay window:
+//! `webhooks::RETENTION`). Old finished jobs and sign-in failures belong here later.
 //!
 //! Every process with workers runs it. The work is idempotent (deletes; an escalation is recorded
 //! per review round and step, so a second node finds nothing left to do), so several nodes doing it
@@ -40,6 +41,14 @@ pub async fn run_once(store: &Store) -> anyhow::Result<u64> {
         );
     }
     metrics::counter!("owlery_oauth_attempts_expired_deleted_total").increment(attempts);
+    let deliveries = crate::webhooks::prune(store).await?;
+    if deliveries > 0 {
+        tracing::info!(
+            webhook_deliveries.deleted = deliveries,
+            "deleted processed webhook deliveries past their retention"
+        );
+    }
+    metrics::counter!("owlery_webhook_deliveries_pruned_total").increment(deliveries);
     Ok(deleted)
 }
 

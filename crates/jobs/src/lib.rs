@@ -34,6 +34,7 @@ pub mod media_urls;
 pub mod notify_mail;
 pub mod publish;
 pub mod revalidate;
+pub mod webhooks;
 pub mod worker;
 
 pub use worker::{JobError, JobHandler, Outcome, Worker, backoff};

@@ -41,6 +41,7 @@ pub mod signing;
 pub mod tokens;
 pub mod users;
 pub mod vault;
+pub mod webhooks;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod bulk;

@@ -122,8 +122,8 @@ pub const SEALED: &[SealedColumn] = &[
         column: "key_sealed",
         purpose: Purpose::PerRow(crate::signing::signing_key_purpose),
     },
-    // `network_apps.secret_sealed` is keyed by (organisation, network, server), not by one UUID,
-    // so it cannot be listed here; the table came after envelope encryption, so every value in
+    // `network_apps.secret_sealed` and `network_apps.verify_token_sealed` (webhooks) are keyed by
+    // (organisation, network, server), not by one UUID, so they cannot be listed here; the table came after envelope encryption, so every value in
     // it is sealed under a data key and rotation covers it by re-wrapping the data keys.
 ];
 

@@ -244,7 +244,7 @@ pub async fn set_app(
             client_secret.as_bytes(),
         )
         .map_err(AppError::internal)?;
-    Ok(state
+    let app = state
         .store
         .set_network_app(
             &principal.actor(),
@@ -257,7 +257,12 @@ pub async fn set_app(
                 registered: false,
             },
         )
-        .await?)
+        .await?;
+    // Networks that push get their webhook address (and Meta its verify token) at once.
+    if owlery_networks::webhook::events::Family::of(network).is_some() {
+        crate::webhooks::ensure(state, &principal.actor(), org.id, network).await?;
+    }
+    Ok(app)
 }
 
 /// What [`start`] needs to know.

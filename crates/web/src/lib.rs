@@ -23,6 +23,7 @@ pub mod pages;
 pub mod server_guard;
 pub mod state;
 pub mod ui;
+pub mod webhooks;
 
 use axum::{Router, extract::DefaultBodyLimit, http::HeaderValue, middleware, routing::get};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .merge(ui::assets::routes())
         .merge(media_url::routes())
+        .merge(webhooks::routes())
         // route_layer: only matched routes have a route template for the latency label.
         .route_layer(middleware::from_fn(ops::track))
         .fallback(pages::not_found)

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 
-/// Start the job loop, the inbox poller and housekeeping; they stop when `shutdown` turns true.
+/// Start the job loop, the inbox poller, the webhook processor and housekeeping; they stop when `shutdown` turns true.
 /// `public_url` is where people reach Owlery, for links in notification e-mails.
 pub fn spawn(
     store: &Store,
@@ -52,16 +52,16 @@ pub fn spawn(
         .map_err(|e| anyhow::anyhow!("the built-in inbox classifier: {e}"))?;
     let hider =
         owlery_jobs::inbox_hide::Hider::new(store.clone(), connectors.clone(), Some(vault.clone()));
-    let poller = Poller::new(
-        store.clone(),
-        connectors,
-        Some(vault.clone()),
-        Arc::new(classifier),
-    )
-    .with_interval(std::time::Duration::from_secs(u64::from(
-        config.inbox_poll_secs,
-    )))
-    .with_simulation(config.sandbox_traffic.profile(false));
+    let classifier: Arc<dyn owlery_triage::Classifier> = Arc::new(classifier);
+    let webhooks = owlery_jobs::webhooks::Processor::new(store.clone(), classifier.clone())
+        .with_lease(std::time::Duration::from_secs(u64::from(
+            config.job_lease_secs,
+        )));
+    let poller = Poller::new(store.clone(), connectors, Some(vault.clone()), classifier)
+        .with_interval(std::time::Duration::from_secs(u64::from(
+            config.inbox_poll_secs,
+        )))
+        .with_simulation(config.sandbox_traffic.profile(false));
     let mut worker = Worker::new(store.clone(), default_worker_id())
         .with_lease(std::time::Duration::from_secs(u64::from(
             config.job_lease_secs,
@@ -91,6 +91,7 @@ pub fn spawn(
     Ok(vec![
         tokio::spawn(worker.run(shutdown.clone())),
         tokio::spawn(poller.run(shutdown.clone())),
+        tokio::spawn(webhooks.run(shutdown.clone())),
         tokio::spawn(housekeeping::run(
             store.clone(),
             housekeeping::EVERY,

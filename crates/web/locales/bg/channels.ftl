@@ -129,3 +129,6 @@ connect-error-server-server-not-https = Сървърът трябва да се 
 connect-error-server-server-not-public = Този адрес е на същата машина или в частна мрежа, към които Owlery не се свързва. Въведете публичния адрес на сървъра.
 connect-error-server-server-not-found = Няма сървър с това име: проверете адреса.
 connect-error-server-registration-refused = Сървърът не позволи на Owlery да се регистрира.
+napp-webhook-url = Адрес за уебкукита (webhook)
+napp-webhook-help = Поставете го като callback URL на уебкукитата на приложението; коментарите, споменаванията и съобщенията тогава пристигат веднага.
+napp-verify-token = Код за потвърждение (verify token)

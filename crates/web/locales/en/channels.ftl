@@ -129,3 +129,6 @@ connect-error-server-server-not-https = The server must be reached over https://
 connect-error-server-server-not-public = This address is on this machine or a private network, which Owlery does not connect to. Enter the server's public address.
 connect-error-server-server-not-found = No server answers to this name: check the address.
 connect-error-server-registration-refused = The server did not let Owlery register.
+napp-webhook-url = Webhook address
+napp-webhook-help = Paste it as the callback URL of the app's webhooks; comments, mentions and messages then arrive as they happen.
+napp-verify-token = Verify token

@@ -51,6 +51,7 @@ fn needs_check(req: &Request) -> bool {
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     ) && !path.starts_with("/api/")
         && !path.starts_with("/hooks/")
+        && !path.starts_with("/webhooks/")
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {

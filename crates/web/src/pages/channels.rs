@@ -129,7 +129,7 @@ struct AppsQuery {
 async fn apps_view(state: &AppState, p: &PagePrincipal) -> Result<NetworkAppsView, AppError> {
     let org = load_organisation(state).await?;
     let stored = state.store.network_apps(org.id).await?;
-    let apps = OAUTH_NETWORKS
+    let mut apps: Vec<NetworkAppRow> = OAUTH_NETWORKS
         .into_iter()
         .map(|network| {
             let own = stored
@@ -153,9 +153,30 @@ async fn apps_view(state: &AppState, p: &PagePrincipal) -> Result<NetworkAppsVie
                 updated_at: own.map(|a| a.updated_at),
                 media_reachable: media.0,
                 media_what: media.1.to_owned(),
+                webhook_url: None,
+                verify_token: None,
             }
         })
         .collect();
+    // Webhook addresses (and Meta's verify token) of the apps that are set, made on first sight.
+    for app in &mut apps {
+        let Some(network) = Network::parse(&app.network) else {
+            continue;
+        };
+        let own = stored
+            .iter()
+            .any(|a| a.network == network && a.service.is_none());
+        if !own || owlery_networks::webhook::events::Family::of(network).is_none() {
+            continue;
+        }
+        let (id, token) = crate::webhooks::ensure(state, &p.0.actor(), org.id, network).await?;
+        app.webhook_url = crate::webhooks::url(state, network, &id);
+        if owlery_networks::webhook::events::Family::of(network)
+            == Some(owlery_networks::webhook::events::Family::Meta)
+        {
+            app.verify_token = Some(token);
+        }
+    }
     let servers = stored
         .iter()
         .filter_map(|a| {

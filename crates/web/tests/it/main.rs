@@ -21,4 +21,5 @@ mod publish_pages2;
 mod publishing_api;
 mod publishing_pages;
 mod support;
+mod webhooks;
 mod workflows;

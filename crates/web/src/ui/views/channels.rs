@@ -35,6 +35,11 @@ pub struct NetworkAppRow {
     pub media_reachable: Option<bool>,
     /// What such a network downloads: `photos` (TikTok) or `all` (images and videos).
     pub media_what: String,
+    /// Networks that push (Meta, X, LinkedIn), once the app is set: the address of its webhook
+    /// receiver to paste into the network's developer console.
+    pub webhook_url: Option<String>,
+    /// Meta's verify token for that address (shown only to people who manage network apps).
+    pub verify_token: Option<String>,
 }
 
 /// An app Owlery registered on a Mastodon server.

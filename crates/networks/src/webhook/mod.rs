@@ -10,6 +10,23 @@
 //!   consumer secret, crc_token))}`; events carry `x-twitter-webhooks-signature: sha256=<base64
 //!   HMAC-SHA256(consumer secret, raw body)>`
 //!   (<https://docs.x.com/x-api/webhooks/introduction>).
+//! - **LinkedIn** (organisation social action notifications): the validation `GET
+//!   ?challengeCode=<uuid>` is answered `{"challengeCode", "challengeResponse": hex(HMAC-SHA256(
+//!   client secret, challengeCode))}`; events carry `X-LI-Signature: <hex HMAC-SHA256(client
+//!   secret, "hmacsha256=" + raw body)>`
+//!   (<https://learn.microsoft.com/linkedin/shared/api-guide/webhook-validation>). The HMAC of the
+//!   bare body is accepted too (some descriptions of the scheme omit the prefix); both need the
+//!   secret.
+//!
+//! **Challenges are signing oracles.** X's CRC and LinkedIn's challenge return an HMAC, under the
+//! same secret, of a string anyone may send — the same HMAC that signs event bodies. So the
+//! challenge strings are held to their documented shapes ([`x_crc_token_ok`]: a short token of
+//! URL-safe characters; [`linkedin_challenge_ok`]: a UUID), which a JSON body (starting with `{`)
+//! never matches: a challenge answer can never be replayed as a body's signature.
+//!
+//! The parsers of what arrives (per network, into the inbox's items) are in [`events`].
+
+pub mod events;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -39,6 +56,12 @@ pub fn meta_signature_valid(app_secret: &[u8], body: &[u8], header: &str) -> boo
     };
     let expected = mac(app_secret, body);
     !expected.is_empty() && expected.ct_eq(&given).into()
+}
+
+/// The `X-Hub-Signature-256` value Meta would send with `body` (for tests, benchmarks and tools
+/// that play Meta).
+pub fn meta_signature(app_secret: &[u8], body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(mac(app_secret, body)))
 }
 
 /// Meta's subscription check: the challenge to echo, when the mode and token are right.
@@ -75,6 +98,43 @@ pub fn x_signature_valid(consumer_secret: &[u8], body: &[u8], header: &str) -> b
     };
     let expected = mac(consumer_secret, body);
     !expected.is_empty() && expected.ct_eq(&given).into()
+}
+
+/// Whether an X CRC token has the shape X sends (1–255 characters of letters, digits and
+/// `-_=+/.`): anything else is refused before it is signed (see the module documentation).
+pub fn x_crc_token_ok(token: &str) -> bool {
+    (1..=255).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_=+/.".contains(&b))
+}
+
+/// Whether a LinkedIn challenge code is what LinkedIn sends: a UUID.
+pub fn linkedin_challenge_ok(code: &str) -> bool {
+    code.len() == 36 && uuid::Uuid::try_parse(code).is_ok()
+}
+
+/// LinkedIn's validation answer: `hex(HMAC-SHA256(client secret, challengeCode))`.
+pub fn linkedin_challenge_response(client_secret: &[u8], challenge_code: &str) -> String {
+    hex::encode(mac(client_secret, challenge_code.as_bytes()))
+}
+
+/// Whether `header` (`X-LI-Signature`, lowercase or uppercase hex) signs `body` with
+/// `client_secret`: over `"hmacsha256=" + body` as documented, or over the bare body.
+pub fn linkedin_signature_valid(client_secret: &[u8], body: &[u8], header: &str) -> bool {
+    let h = header.trim();
+    let h = h.strip_prefix("hmacsha256=").unwrap_or(h);
+    let Ok(given) = hex::decode(h) else {
+        return false;
+    };
+    let mut prefixed = Vec::with_capacity(body.len() + 11);
+    prefixed.extend_from_slice(b"hmacsha256=");
+    prefixed.extend_from_slice(body);
+    let a = mac(client_secret, &prefixed);
+    let b = mac(client_secret, body);
+    let ok_a: bool = a.ct_eq(&given).into();
+    let ok_b: bool = b.ct_eq(&given).into();
+    !a.is_empty() && (ok_a | ok_b)
 }
 
 #[cfg(test)]
@@ -150,6 +210,54 @@ mod tests {
             meta_challenge(Some("subscribe"), Some(""), Some("1"), ""),
             None
         );
+    }
+
+    // LinkedIn, computed independently with OpenSSL:
+    //   printf '%s' "$CODE" | openssl dgst -sha256 -hmac "$SECRET"
+    //   printf '%s' "hmacsha256=$BODY" | openssl dgst -sha256 -hmac "$SECRET"
+    const LI_SECRET: &str = "li-client-secret-7";
+    const LI_CODE: &str = "6b1f3a2e-0c4d-4e8f-9a7b-2d5c8e1f0a3b";
+    const LI_BODY: &str =
+        r#"{"type":"ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS","notifications":[]}"#;
+
+    #[test]
+    fn linkedin_challenge_and_signatures() {
+        let expected_code = "3fb523189d34120e5acad1495a22da3bb5c42be48a358a2e1944ee795c8e7c5e";
+        assert_eq!(
+            linkedin_challenge_response(LI_SECRET.as_bytes(), LI_CODE),
+            expected_code
+        );
+        let sig = "2d23c886ae28c6a900cd912d0ace4c1bb92a7208778ddbf1fe9f37e2e91e9336";
+        assert!(linkedin_signature_valid(
+            LI_SECRET.as_bytes(),
+            LI_BODY.as_bytes(),
+            sig
+        ));
+        assert!(linkedin_signature_valid(
+            LI_SECRET.as_bytes(),
+            LI_BODY.as_bytes(),
+            &sig.to_uppercase()
+        ));
+        assert!(!linkedin_signature_valid(b"other", LI_BODY.as_bytes(), sig));
+        assert!(!linkedin_signature_valid(LI_SECRET.as_bytes(), b"{}", sig));
+        assert!(!linkedin_signature_valid(
+            LI_SECRET.as_bytes(),
+            LI_BODY.as_bytes(),
+            "zz"
+        ));
+        assert!(linkedin_challenge_ok(LI_CODE));
+        assert!(!linkedin_challenge_ok(LI_BODY));
+        assert!(!linkedin_challenge_ok(""));
+    }
+
+    #[test]
+    fn challenge_strings_cannot_be_bodies() {
+        assert!(x_crc_token_ok("crc-token-abc123"));
+        assert!(x_crc_token_ok("MjAxOC0wNC0xMFQxNTo0Mjo1Mi4wNTVa"));
+        assert!(!x_crc_token_ok(X_BODY));
+        assert!(!x_crc_token_ok(""));
+        assert!(!x_crc_token_ok(&"a".repeat(256)));
+        assert!(!x_crc_token_ok("a b"));
     }
 
     #[test]
