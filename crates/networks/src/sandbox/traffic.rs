@@ -390,7 +390,7 @@ impl Rng {
 
     /// A Poisson draw with mean `lambda` (Knuth's method; a normal approximation above 30).
     fn poisson(&mut self, lambda: f64) -> u32 {
-        if !(lambda > 0.0) {
+        if lambda.is_nan() || lambda <= 0.0 {
             return 0;
         }
         if lambda > 30.0 {
