@@ -13,6 +13,7 @@
 //! - [`revalidate`]: re-checking variants after the network spec changed.
 //! - [`inbox_poll`]: reading the inbox of channels on networks that do not push (cursor after
 //!   ingest, leases shared by every worker process).
+//! - [`inbox_reply`]: sending answers from the inbox (stored first; looked up before any resend).
 //! - [`housekeeping`]: periodic work (expired sessions, escalation of overdue reviews).
 //!
 //! What does not live here: deciding *that* something should happen (the web layer and the domain
@@ -26,6 +27,7 @@ pub mod channel_access;
 pub mod engine;
 pub mod housekeeping;
 pub mod inbox_poll;
+pub mod inbox_reply;
 pub mod mail;
 pub mod media_urls;
 pub mod notify_mail;

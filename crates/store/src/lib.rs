@@ -22,8 +22,10 @@ pub mod audit;
 pub mod campaigns;
 pub mod comments;
 pub mod engine;
+#[macro_use]
 pub mod inbox;
 pub mod inbox_polls;
+pub mod inbox_replies;
 pub mod jobs;
 pub mod media;
 pub mod notifications;
@@ -33,6 +35,7 @@ pub mod posts;
 pub mod publishing;
 pub mod queues;
 pub mod reviews;
+pub mod saved_replies;
 pub mod sessions;
 pub mod signing;
 pub mod tokens;

@@ -135,6 +135,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("engine.ftl", include_str!("../locales/en/engine.ftl")),
             ("channels.ftl", include_str!("../locales/en/channels.ftl")),
             ("inbox.ftl", include_str!("../locales/en/inbox.ftl")),
+            (
+                "inbox_reply.ftl",
+                include_str!("../locales/en/inbox_reply.ftl"),
+            ),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -156,6 +160,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("engine.ftl", include_str!("../locales/bg/engine.ftl")),
             ("channels.ftl", include_str!("../locales/bg/channels.ftl")),
             ("inbox.ftl", include_str!("../locales/bg/inbox.ftl")),
+            (
+                "inbox_reply.ftl",
+                include_str!("../locales/bg/inbox_reply.ftl"),
+            ),
         ],
     }
 }

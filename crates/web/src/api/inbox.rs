@@ -163,6 +163,14 @@ pub struct MessageOut {
     pub hidden_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub edited_at: Option<DateTime<Utc>>,
+    /// Answers from Owlery: `pending_approval`, `queued`, `sending`, `sent`, `failed` or
+    /// `rejected`; `null` for inbound messages.
+    #[schema(value_type = Option<String>, example = "sent")]
+    pub delivery: Option<owlery_domain::inbox::Delivery>,
+    /// Why an answer failed or was rejected.
+    pub delivery_error: Option<String>,
+    /// The conversation closes when the answer is sent.
+    pub close_on_send: bool,
 }
 
 impl From<Message> for MessageOut {
@@ -187,6 +195,9 @@ impl From<Message> for MessageOut {
             hidden_at: m.hidden_at,
             deleted_at: m.deleted_at,
             edited_at: m.edited_at,
+            delivery: m.delivery,
+            delivery_error: m.delivery_error,
+            close_on_send: m.close_on_send,
         }
     }
 }

@@ -46,6 +46,7 @@ pub mod engine;
 pub mod extract;
 pub mod grants;
 pub mod inbox;
+pub mod inbox_replies;
 pub mod link_preview;
 pub mod list;
 pub mod me;
@@ -160,6 +161,16 @@ fn endpoints() -> Endpoints {
         .add::<inbox::__path_get_conversation, _, _>(inbox::get_conversation)
         .add::<inbox::__path_update_conversation, _, _>(inbox::update_conversation)
         .add::<inbox::__path_search, _, _>(inbox::search)
+        .add::<inbox_replies::__path_create_reply, _, _>(inbox_replies::create_reply)
+        .add::<inbox_replies::__path_retry_reply, _, _>(inbox_replies::retry_reply)
+        .add::<inbox_replies::__path_review_reply, _, _>(inbox_replies::review_reply)
+        .add::<inbox_replies::__path_list_pending_replies, _, _>(
+            inbox_replies::list_pending_replies,
+        )
+        .add::<inbox_replies::__path_list_saved_replies, _, _>(inbox_replies::list_saved_replies)
+        .add::<inbox_replies::__path_create_saved_reply, _, _>(inbox_replies::create_saved_reply)
+        .add::<inbox_replies::__path_update_saved_reply, _, _>(inbox_replies::update_saved_reply)
+        .add::<inbox_replies::__path_delete_saved_reply, _, _>(inbox_replies::delete_saved_reply)
 }
 
 /// Routes and the operations they serve, built together.
@@ -318,6 +329,14 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         inbox::get_conversation,
         inbox::update_conversation,
         inbox::search,
+        inbox_replies::create_reply,
+        inbox_replies::retry_reply,
+        inbox_replies::review_reply,
+        inbox_replies::list_pending_replies,
+        inbox_replies::list_saved_replies,
+        inbox_replies::create_saved_reply,
+        inbox_replies::update_saved_reply,
+        inbox_replies::delete_saved_reply,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

@@ -26,6 +26,7 @@ mod engine;
 pub mod form;
 mod home;
 mod inbox;
+mod inbox_reply;
 mod media;
 mod notifications;
 mod publish;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(engine::routes())
         .merge(channels::routes())
         .merge(inbox::routes())
+        .merge(inbox_reply::routes())
 }
 
 /// The page context for a signed-in person.

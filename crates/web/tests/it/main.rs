@@ -9,6 +9,7 @@ mod composer;
 mod connect;
 mod engine;
 mod inbox;
+mod inbox_replies;
 mod matrix;
 mod media;
 mod media_urls;

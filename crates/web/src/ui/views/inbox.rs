@@ -108,6 +108,8 @@ pub struct ThreadMessage {
     pub hidden: bool,
     pub deleted: bool,
     pub media: Vec<String>,
+    /// An answer from Owlery: where it stands.
+    pub delivery: Option<super::inbox_reply::DeliveryView>,
 }
 
 /// A network account of the contact.
@@ -139,6 +141,8 @@ pub struct ConversationView {
     pub assignee: Vec<SelectOption>,
     pub tags: String,
     pub first_response_due: Option<DateTime<Utc>>,
+    /// The reply box (`pages/inbox_reply.rs`).
+    pub reply: super::inbox_reply::ReplyBox,
 }
 
 impl Page {
