@@ -161,8 +161,11 @@
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
   }
+})();
 
-  // 8. Saved replies in the reply box.
+// 8. The inbox reply box: a saved reply chosen in the picker goes in at the cursor at once.
+(function () {
+  "use strict";
   document.querySelectorAll("select[data-insert-into]").forEach(function (select) {
     var area = document.getElementById(select.getAttribute("data-insert-into"));
     if (!area) return;
