@@ -178,6 +178,10 @@ pub struct SecurityPolicy {
     pub require_2fa_roles: BTreeSet<Role>,
     /// How long a browser session lasts without activity, in hours.
     pub session_idle_hours: u32,
+    /// Inbox replies by people holding any of these roles wait for someone with `inbox:approve`
+    /// (unless they hold it themselves) before they are sent.
+    #[serde(default)]
+    pub reply_approval_roles: BTreeSet<Role>,
 }
 
 impl Default for SecurityPolicy {
@@ -185,6 +189,7 @@ impl Default for SecurityPolicy {
         Self {
             require_2fa_roles: BTreeSet::new(),
             session_idle_hours: 12,
+            reply_approval_roles: BTreeSet::new(),
         }
     }
 }
@@ -195,6 +200,16 @@ impl SecurityPolicy {
             .roles()
             .iter()
             .any(|r| self.require_2fa_roles.contains(r))
+    }
+
+    /// Whether an inbox reply by `access` on `target` (a channel) waits for approval: they hold a
+    /// role the policy names, and cannot approve there themselves.
+    pub fn reply_needs_approval(&self, access: &Access, target: crate::Target) -> bool {
+        access
+            .roles_at(target)
+            .iter()
+            .any(|r| self.reply_approval_roles.contains(r))
+            && !access.can(crate::Permission::InboxApprove, target)
     }
 
     pub fn requires_2fa_for_everyone(&self) -> bool {

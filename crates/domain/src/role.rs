@@ -37,6 +37,8 @@ pub enum Permission {
     InboxRead,
     /// Reply, assign and close conversations.
     InboxReply,
+    /// Approve or reject inbox replies written by people whose replies need approval.
+    InboxApprove,
     /// Read analytics and reports.
     AnalyticsRead,
     /// Read the audit log.
@@ -48,7 +50,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::OrgRead,
         Permission::OrgManage,
         Permission::UsersRead,
@@ -63,6 +65,7 @@ impl Permission {
         Permission::PostsApprove,
         Permission::InboxRead,
         Permission::InboxReply,
+        Permission::InboxApprove,
         Permission::AnalyticsRead,
         Permission::AuditRead,
         Permission::CrisisManage,
@@ -85,6 +88,7 @@ impl Permission {
             Permission::PostsApprove => "posts:approve",
             Permission::InboxRead => "inbox:read",
             Permission::InboxReply => "inbox:reply",
+            Permission::InboxApprove => "inbox:approve",
             Permission::AnalyticsRead => "analytics:read",
             Permission::AuditRead => "audit:read",
             Permission::CrisisManage => "crisis:manage",

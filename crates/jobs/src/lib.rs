@@ -13,6 +13,7 @@
 //! - [`revalidate`]: re-checking variants after the network spec changed.
 //! - [`inbox_poll`]: reading the inbox of channels on networks that do not push (cursor after
 //!   ingest, leases shared by every worker process).
+//! - [`inbox_reply`]: sending answers from the inbox (stored first; looked up before any resend).
 //! - [`housekeeping`]: periodic work (expired sessions, escalation of overdue reviews, inbox SLA
 //!   warnings and escalations).
 //! - [`inbox_hide`]: hiding an abusive comment on its network.
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod housekeeping;
 pub mod inbox_hide;
 pub mod inbox_poll;
+pub mod inbox_reply;
 pub mod mail;
 pub mod media_urls;
 pub mod notify_mail;

@@ -512,6 +512,76 @@ impl Bluesky {
         Ok(json!({ "uri": post.id, "cid": str_field(&answer, "cid")? }))
     }
 
+    /// The message answered, with its CID, and its thread's root (URI + CID): from the AppView
+    /// (`app.bsky.feed.getPosts`), or from the author's repository when the AppView does not know
+    /// the post yet. A message that is not itself a reply is its own root.
+    async fn thread_refs(
+        &self,
+        creds: &Credentials,
+        target: &crate::inbox::ReplyTarget,
+    ) -> Result<RemoteRef, ConnectorError> {
+        let uri = target.message_id.as_str();
+        parse_at_uri(uri)?;
+        let query = [("uris", uri)];
+        let from_appview = self
+            .authed(
+                creds,
+                Method::GET,
+                "app.bsky.feed.getPosts",
+                Body::Query(&query),
+                Effect::Read,
+            )
+            .await
+            .ok()
+            .and_then(|answer| answer.pointer("/posts/0").cloned())
+            .and_then(|post| {
+                let cid = post.get("cid").and_then(Value::as_str)?.to_owned();
+                Some((cid, post.get("record").cloned().unwrap_or(Value::Null)))
+            });
+        let (cid, record) = match from_appview {
+            Some(found) => found,
+            None => {
+                let (repo, collection, rkey) = parse_at_uri(uri)?;
+                let query = [("repo", repo), ("collection", collection), ("rkey", rkey)];
+                let answer = self
+                    .authed(
+                        creds,
+                        Method::GET,
+                        "com.atproto.repo.getRecord",
+                        Body::Query(&query),
+                        Effect::Read,
+                    )
+                    .await
+                    .map_err(|e| {
+                        if is_not_found(&e) {
+                            ConnectorError::Permanent {
+                                reason: format!("the message to answer ({uri}) no longer exists"),
+                            }
+                        } else {
+                            e.into_connector()
+                        }
+                    })?;
+                (
+                    str_field(&answer, "cid")?,
+                    answer.get("value").cloned().unwrap_or(Value::Null),
+                )
+            }
+        };
+        let root = record
+            .pointer("/reply/root")
+            .and_then(|r| strong_ref_of(r).ok())
+            .unwrap_or_else(|| RemoteRef {
+                id: uri.to_owned(),
+                cid: Some(cid.clone()),
+                root: None,
+            });
+        Ok(RemoteRef {
+            id: uri.to_owned(),
+            cid: Some(cid),
+            root: Some(Box::new(root)),
+        })
+    }
+
     /// The DID of a handle, or `None` if it does not resolve.
     async fn resolve_handle(
         &self,
@@ -730,6 +800,41 @@ impl Connector for Bluesky {
     ) -> Result<Published, ConnectorError> {
         let session = self.session(creds).await?;
         self.publish_with(creds, &session, req).await
+    }
+
+    /// Comments and mentions are answered with a post whose `reply.parent` is the message and
+    /// `reply.root` its thread's root (both URI + CID). Bluesky's direct messages live in a
+    /// separate chat service that app passwords without chat access cannot reach: not answered.
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
+        kind != owlery_domain::inbox::MessageKind::Dm
+    }
+
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        if !Connector::can_reply(self, req.target.kind) {
+            return Err(crate::inbox::cannot_reply(
+                Network::Bluesky,
+                req.target.kind,
+            ));
+        }
+        let session = self.session(creds).await?;
+        let parent = self.thread_refs(creds, &req.target).await?;
+        let mut post = req.as_publish(false);
+        post.reply_to = Some(parent);
+        self.publish_with(creds, &session, &post).await
+    }
+
+    /// By the record key, as for posts.
+    async fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
+        Connector::lookup(self, creds, &req.as_publish(false), since).await
     }
 
     /// By the record key the idempotency key gives: the PDS says for certain whether it exists.

@@ -689,6 +689,39 @@ impl Connector for FacebookPages {
         self.run(creds, page, plan, req).await
     }
 
+    /// Comments and mentions are answered with a comment on the message (`POST
+    /// /{comment-id}/comments`), as a first comment is made on a post; messages to the Page with
+    /// Messenger's Send API (`POST /{page-id}/messages`, see `meta::send_message`).
+    fn can_reply(&self, _kind: owlery_domain::inbox::MessageKind) -> bool {
+        true
+    }
+
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        if req.target.kind == owlery_domain::inbox::MessageKind::Dm {
+            let page = meta::account_id(creds, "Facebook Page")?;
+            return meta::send_message(&self.graph, creds, NETWORK, page, req).await;
+        }
+        Connector::publish(self, creds, &req.as_publish(true)).await
+    }
+
+    async fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
+        if req.target.kind == owlery_domain::inbox::MessageKind::Dm {
+            return Ok(Lookup::CannotTell {
+                reason: "Messenger cannot look a sent message up: check the Page's inbox".into(),
+            });
+        }
+        Connector::lookup(self, creds, &req.as_publish(true), since).await
+    }
+
     async fn lookup(
         &self,
         creds: &Credentials,

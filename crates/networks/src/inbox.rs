@@ -46,3 +46,69 @@ pub struct InboxPoll {
 
 /// At most this many pages are read in one poll; the cursor says where to go on.
 pub const MAX_PAGES_PER_POLL: usize = 10;
+
+/// What an answer from Owlery answers, on the network: built by the store from a conversation and
+/// its latest inbound message. Each connector takes what its network needs (Bluesky the message
+/// and its thread's root, Facebook the comment, Messenger the person, X DMs the thread).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyTarget {
+    /// Comment, mention or DM: decides where the answer goes (a threaded reply, a DM).
+    pub kind: MessageKind,
+    /// The network's id of the message answered (the latest inbound one).
+    pub message_id: String,
+    /// The post a comment is on, or the root of a mention's thread, when known.
+    pub root_id: Option<String>,
+    /// A DM thread's id on the network, when it has one.
+    pub thread_id: Option<String>,
+    /// The person answered: their network id and handle (without `@`).
+    pub contact_id: String,
+    pub contact_handle: String,
+}
+
+/// An answer to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRequest {
+    /// Stable for this answer (Owlery's message id): a repeat with the same key must never create
+    /// a second answer (networks with idempotency), and lookups find the answer by it.
+    pub idempotency_key: String,
+    pub target: ReplyTarget,
+    pub text: String,
+}
+
+impl ReplyRequest {
+    /// The same answer as a publish of one part threaded under the message: for networks whose
+    /// replies are posts (X, Threads, Bluesky, Mastodon) or comments on a comment through the
+    /// publish path (Facebook). `as_comment`: a comment rather than a threaded post.
+    pub fn as_publish(&self, as_comment: bool) -> crate::PublishRequest {
+        let mut req = crate::PublishRequest::new(self.idempotency_key.clone(), self.text.clone());
+        req.reply_to = Some(crate::RemoteRef {
+            id: self.target.message_id.clone(),
+            cid: None,
+            root: self.target.root_id.as_ref().map(|r| {
+                Box::new(crate::RemoteRef {
+                    id: r.clone(),
+                    cid: None,
+                    root: None,
+                })
+            }),
+        });
+        req.as_comment = as_comment;
+        req
+    }
+}
+
+/// The error for an answer a network's API does not allow.
+pub fn cannot_reply(network: crate::Network, kind: MessageKind) -> crate::ConnectorError {
+    let what = match kind {
+        MessageKind::Comment => "comments",
+        MessageKind::Mention => "mentions",
+        MessageKind::Dm => "direct messages",
+    };
+    crate::ConnectorError::Permanent {
+        reason: format!(
+            "{}'s API does not let apps answer {what}: answer on {} itself",
+            network.label(),
+            network.label()
+        ),
+    }
+}

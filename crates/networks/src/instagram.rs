@@ -640,6 +640,123 @@ impl Connector for Instagram {
         self.run(creds, ig, plan, req).await
     }
 
+    /// Comments are answered with a reply to the comment (`POST /{ig-comment-id}/replies` with
+    /// `message`); direct messages with the Send API (`POST /{ig-user-id}/messages`, see
+    /// `meta::send_message`). Mentions in others' posts are not answered here.
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
+        kind != owlery_domain::inbox::MessageKind::Mention
+    }
+
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        use owlery_domain::inbox::MessageKind;
+        let ig = meta::account_id(creds, "Instagram account")?;
+        match req.target.kind {
+            MessageKind::Mention => Err(crate::inbox::cannot_reply(NETWORK, req.target.kind)),
+            MessageKind::Dm => meta::send_message(&self.graph, creds, NETWORK, ig, req).await,
+            MessageKind::Comment => {
+                let comment = meta::object_id(&req.target.message_id, "the comment to answer")?;
+                let request = self
+                    .graph
+                    .request(Method::POST, &format!("{comment}/replies"), &creds.secret)
+                    .form(&[("message", req.text.as_str())]);
+                let answer = match self.send(creds, request, "replies", Effect::Write).await {
+                    Ok(answer) => answer,
+                    Err(e) if e.is_missing() => {
+                        return Err(refuse(format!(
+                            "the comment to answer ({comment}) does not exist any more"
+                        )));
+                    }
+                    Err(e) => return Err(e.into_connector(NETWORK)),
+                };
+                let id = meta::field(&answer, "id", "replies", Effect::Write)?;
+                let url = match req.target.root_id.as_deref() {
+                    Some(media) => self.permalink(creds, media).await,
+                    None => String::new(),
+                };
+                Ok(Published {
+                    remote: RemoteRef {
+                        id,
+                        cid: None,
+                        root: None,
+                    },
+                    url,
+                })
+            }
+        }
+    }
+
+    /// A comment's replies are read back (`GET /{ig-comment-id}/replies`) and matched by text;
+    /// direct messages cannot be looked up.
+    async fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
+        if req.target.kind != owlery_domain::inbox::MessageKind::Comment {
+            return Ok(Lookup::CannotTell {
+                reason: "Instagram cannot look a sent message up: check the account's inbox".into(),
+            });
+        }
+        let comment = meta::object_id(&req.target.message_id, "the comment to answer")?;
+        let from = since.checked_sub(meta::SKEW).unwrap_or(since);
+        let wanted = meta::normalize(&req.text);
+        let budget = creds.budget_key();
+        let secrets = [&creds.secret];
+        let call = Call {
+            endpoint: "replies",
+            budget: &budget,
+            effect: Effect::Read,
+            secrets: &secrets,
+        };
+        let query = vec![
+            ("fields", "id,text,timestamp".to_owned()),
+            ("limit", "50".to_owned()),
+        ];
+        let listing = self
+            .graph
+            .list(
+                &format!("{comment}/replies"),
+                &query,
+                &creds.secret,
+                &call,
+                |item| {
+                    let older = item
+                        .get("timestamp")
+                        .and_then(Value::as_str)
+                        .and_then(meta::parse_time)
+                        .is_some_and(|t| t < from);
+                    let text = item.get("text").and_then(Value::as_str).unwrap_or("");
+                    if !older && meta::normalize(text) == wanted {
+                        Visit::Found
+                    } else {
+                        Visit::Continue
+                    }
+                },
+            )
+            .await;
+        match listing {
+            Ok(Listing::Found(item)) => Ok(Lookup::Found(Published {
+                remote: RemoteRef {
+                    id: meta::field(&item, "id", "replies", Effect::Read)?,
+                    cid: None,
+                    root: None,
+                },
+                url: String::new(),
+            })),
+            Ok(Listing::Complete) => Ok(Lookup::Absent),
+            Ok(Listing::Incomplete) => Ok(Lookup::CannotTell {
+                reason: "the comment has more replies than Owlery reads: check it on Instagram"
+                    .into(),
+            }),
+            Err(e) => Err(e.into_connector(NETWORK)),
+        }
+    }
+
     async fn lookup(
         &self,
         creds: &Credentials,

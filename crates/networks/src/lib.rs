@@ -710,6 +710,42 @@ pub trait Connector: Send + Sync {
             })
         }
     }
+
+    /// Whether Owlery can answer messages of `kind` on this network ([`Connector::reply`]); the
+    /// inbox hides its reply box where it cannot.
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
+        let _ = kind;
+        false
+    }
+
+    /// Sends an answer to a message of the inbox, threaded as the network threads it (see
+    /// [`inbox::ReplyTarget`]), and says what it became. Same discipline as `publish`: a repeat
+    /// with the same key never makes a second answer on networks with idempotency; after
+    /// [`ConnectorError::Unknown`] the caller asks [`Connector::lookup_reply`] first.
+    fn reply(
+        &self,
+        creds: &Credentials,
+        req: &inbox::ReplyRequest,
+    ) -> impl Future<Output = Result<Published, ConnectorError>> + Send {
+        let _ = creds;
+        let err = inbox::cannot_reply(self.network(), req.target.kind);
+        async move { Err(err) }
+    }
+
+    /// What an earlier `reply` (first tried at `since`) became. Default: the network cannot tell.
+    fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> impl Future<Output = Result<Lookup, ConnectorError>> + Send {
+        let _ = (creds, req, since);
+        async {
+            Ok(Lookup::CannotTell {
+                reason: "this network cannot look an answer up".into(),
+            })
+        }
+    }
 }
 
 /// A boxed, `Send` future.
@@ -774,6 +810,18 @@ pub trait DynConnector: Send + Sync {
         creds: &'a Credentials,
         remote_id: &'a str,
     ) -> BoxFuture<'a, Result<(), ConnectorError>>;
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool;
+    fn reply<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        req: &'a inbox::ReplyRequest,
+    ) -> BoxFuture<'a, Result<Published, ConnectorError>>;
+    fn lookup_reply<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        req: &'a inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<Lookup, ConnectorError>>;
 }
 
 impl<C: Connector> DynConnector for C {
@@ -861,6 +909,24 @@ impl<C: Connector> DynConnector for C {
         remote_id: &'a str,
     ) -> BoxFuture<'a, Result<(), ConnectorError>> {
         Box::pin(Connector::hide_comment(self, creds, remote_id))
+    }
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
+        Connector::can_reply(self, kind)
+    }
+    fn reply<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        req: &'a inbox::ReplyRequest,
+    ) -> BoxFuture<'a, Result<Published, ConnectorError>> {
+        Box::pin(Connector::reply(self, creds, req))
+    }
+    fn lookup_reply<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        req: &'a inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<Lookup, ConnectorError>> {
+        Box::pin(Connector::lookup_reply(self, creds, req, since))
     }
 }
 

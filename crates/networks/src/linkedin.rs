@@ -1382,6 +1382,81 @@ impl Connector for Linkedin {
         result.map_err(|e| scrub(e, creds))
     }
 
+    /// A comment is answered with a nested comment: `POST /rest/socialActions/{comment urn}/comments`
+    /// with `object` = the post and `parentComment` = the comment; a mention (a post naming the
+    /// organisation) with a comment on that post. LinkedIn's API has no messaging for apps.
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
+        kind != owlery_domain::inbox::MessageKind::Dm
+    }
+
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        use owlery_domain::inbox::MessageKind;
+        let t = &req.target;
+        if t.kind == MessageKind::Dm {
+            return Err(crate::inbox::cannot_reply(Network::Linkedin, t.kind));
+        }
+        for urn in std::iter::once(&t.message_id).chain(t.root_id.iter()) {
+            if !urn.starts_with("urn:li:") {
+                return Err(ConnectorError::Permanent {
+                    reason: format!("{urn:?} is not a LinkedIn URN"),
+                });
+            }
+        }
+        let author = self.author(creds).await?;
+        let (path_urn, object, parent) = match (t.kind, t.root_id.as_deref()) {
+            (MessageKind::Comment, Some(post)) => {
+                (t.message_id.as_str(), post, Some(t.message_id.as_str()))
+            }
+            _ => (t.message_id.as_str(), t.message_id.as_str(), None),
+        };
+        let mut body = json!({
+            "actor": author.urn(),
+            "object": object,
+            "message": { "text": req.text },
+        });
+        if let Some(parent) = parent {
+            body["parentComment"] = json!(parent);
+        }
+        let answer = self
+            .call(
+                creds,
+                Method::POST,
+                &format!("/rest/socialActions/{}/comments", encode_urn(path_urn)),
+                &[],
+                Body::Json(&body),
+                Effect::Write,
+                "POST /rest/socialActions/comments",
+            )
+            .await
+            .map_err(|e| match e.status() {
+                Some(StatusCode::NOT_FOUND) => ConnectorError::Permanent {
+                    reason: format!(
+                        "the message to answer ({path_urn}) does not exist on LinkedIn any more"
+                    ),
+                },
+                _ => e.into_error(SystemTime::now()),
+            })?;
+        let urn = comment_urn_of(&answer.body, &answer.headers).ok_or_else(|| {
+            ConnectorError::Unknown {
+                reason: "LinkedIn accepted the answer without saying its id; look it up before \
+                         sending it again"
+                    .into(),
+            }
+        })?;
+        Ok(Published {
+            url: comment_url(object, &urn),
+            remote: RemoteRef {
+                id: urn,
+                cid: None,
+                root: None,
+            },
+        })
+    }
+
     async fn publish(
         &self,
         creds: &Credentials,

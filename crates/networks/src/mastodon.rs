@@ -567,6 +567,67 @@ impl Mastodon {
     }
 }
 
+impl Mastodon {
+    /// Posts one status with `visibility` (`public`, `direct`).
+    async fn publish_status(
+        &self,
+        creds: &Credentials,
+        req: &PublishRequest,
+        visibility: &str,
+    ) -> Result<Published, ConnectorError> {
+        check_request(req)?;
+        let instance = self.instance(creds)?;
+        let key = idempotency_header(&req.idempotency_key)?;
+        let part = &req.part;
+
+        let mut media_ids = Vec::with_capacity(part.media.len());
+        for (i, media) in part.media.iter().enumerate() {
+            media_ids.push(self.upload(creds, &instance, media, i + 1).await?);
+        }
+
+        let mut form: Vec<(&str, String)> = Vec::new();
+        if !part.text.is_empty() {
+            form.push(("status", part.text.clone()));
+        }
+        for id in media_ids {
+            form.push(("media_ids[]", id));
+        }
+        if let Some(parent) = &req.reply_to {
+            form.push(("in_reply_to_id", parent.id.clone()));
+        }
+        if let Some(language) = language(&part.langs) {
+            form.push(("language", language));
+        }
+        form.push(("visibility", visibility.to_owned()));
+
+        let answer = self
+            .authed(
+                creds,
+                Method::POST,
+                &format!("{instance}/api/v1/statuses"),
+                Body::Form(form),
+                Some(&key),
+                Effect::Write,
+                BUCKET_API,
+            )
+            .await
+            .map_err(Failure::into_error)?;
+        let published = published_from(&answer.body, &instance, req).ok_or_else(|| {
+            ConnectorError::Unknown {
+                reason: "Mastodon accepted the status but its answer has no id: look it up \
+                         before sending it again"
+                    .into(),
+            }
+        })?;
+        tracing::info!(
+            network = "mastodon",
+            status.id = %published.remote.id,
+            "status published"
+        );
+        Ok(published)
+    }
+}
+
 impl Connector for Mastodon {
     fn network(&self) -> Network {
         Network::Mastodon
@@ -598,56 +659,33 @@ impl Connector for Mastodon {
         creds: &Credentials,
         req: &PublishRequest,
     ) -> Result<Published, ConnectorError> {
-        check_request(req)?;
-        let instance = self.instance(creds)?;
-        let key = idempotency_header(&req.idempotency_key)?;
-        let part = &req.part;
+        self.publish_status(creds, req, "public").await
+    }
 
-        let mut media_ids = Vec::with_capacity(part.media.len());
-        for (i, media) in part.media.iter().enumerate() {
-            media_ids.push(self.upload(creds, &instance, media, i + 1).await?);
-        }
+    /// Statuses are how Mastodon answers: a reply is a status `in_reply_to_id` the message, and an
+    /// answer to a direct message is a `direct` one. Either mentions the person (a direct status
+    /// reaches only those it mentions).
+    fn can_reply(&self, _kind: owlery_domain::inbox::MessageKind) -> bool {
+        true
+    }
 
-        let mut form: Vec<(&str, String)> = Vec::new();
-        if !part.text.is_empty() {
-            form.push(("status", part.text.clone()));
-        }
-        for id in media_ids {
-            form.push(("media_ids[]", id));
-        }
-        if let Some(parent) = &req.reply_to {
-            form.push(("in_reply_to_id", parent.id.clone()));
-        }
-        if let Some(language) = language(&part.langs) {
-            form.push(("language", language));
-        }
-        form.push(("visibility", "public".to_owned()));
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        let (status, visibility) = reply_status(req);
+        self.publish_status(creds, &status, visibility).await
+    }
 
-        let answer = self
-            .authed(
-                creds,
-                Method::POST,
-                &format!("{instance}/api/v1/statuses"),
-                Body::Form(form),
-                Some(&key),
-                Effect::Write,
-                BUCKET_API,
-            )
-            .await
-            .map_err(Failure::into_error)?;
-        let published = published_from(&answer.body, &instance, req).ok_or_else(|| {
-            ConnectorError::Unknown {
-                reason: "Mastodon accepted the status but its answer has no id: look it up \
-                         before sending it again"
-                    .into(),
-            }
-        })?;
-        tracing::info!(
-            network = "mastodon",
-            status.id = %published.remote.id,
-            "status published"
-        );
-        Ok(published)
+    async fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
+        let (status, _) = reply_status(req);
+        Connector::lookup(self, creds, &status, since).await
     }
 
     /// Through the account's own statuses (never by publishing again): see the module docs.
@@ -1001,6 +1039,24 @@ fn path_id(id: &str) -> Result<&str, ConnectorError> {
             reason: format!("{id:?} is not a Mastodon status or account id"),
         })
     }
+}
+
+/// An answer as a status: threaded under the message, mentioning the person (unless the text
+/// already does), `direct` for a direct message.
+fn reply_status(req: &crate::inbox::ReplyRequest) -> (PublishRequest, &'static str) {
+    let mut status = req.as_publish(false);
+    let handle = req.target.contact_handle.trim().trim_start_matches('@');
+    if !handle.is_empty() {
+        let mention = format!("@{handle}");
+        if !status.part.text.contains(&mention) {
+            status.part.text = format!("{mention} {}", status.part.text);
+        }
+    }
+    let visibility = match req.target.kind {
+        owlery_domain::inbox::MessageKind::Dm => "direct",
+        _ => "public",
+    };
+    (status, visibility)
 }
 
 /// The `Idempotency-Key` for a request's key: the key itself when it is a plain ASCII token of

@@ -764,6 +764,49 @@ pub(crate) fn field(
     }
 }
 
+/// Meta's Send API: an answer to a person who wrote to a Page (Messenger) or an Instagram account
+/// (`POST /{account-id}/messages` with `recipient.id`, `messaging_type: RESPONSE` — allowed within
+/// 24 hours of their last message — and `message.text`). Meta keeps no idempotency for it and
+/// cannot look a message up by its text: a lost answer is `Unknown` for a person to check.
+pub(crate) async fn send_message(
+    graph: &Graph,
+    creds: &Credentials,
+    network: Network,
+    account: &str,
+    req: &crate::inbox::ReplyRequest,
+) -> Result<crate::Published, ConnectorError> {
+    let recipient = object_id(&req.target.contact_id, "the person to answer")?;
+    let body = json!({
+        "recipient": { "id": recipient },
+        "messaging_type": "RESPONSE",
+        "message": { "text": req.text },
+    });
+    let request = graph
+        .request(Method::POST, &format!("{account}/messages"), &creds.secret)
+        .json(&body);
+    let budget = creds.budget_key();
+    let secrets = [&creds.secret];
+    let call = Call {
+        endpoint: "messages",
+        budget: &budget,
+        effect: Effect::Write,
+        secrets: &secrets,
+    };
+    let answer = graph
+        .send(request, &call)
+        .await
+        .map_err(|e| e.into_connector(network))?;
+    let id = field(&answer, "message_id", "messages", Effect::Write)?;
+    Ok(crate::Published {
+        remote: crate::RemoteRef {
+            id,
+            cid: None,
+            root: None,
+        },
+        url: String::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

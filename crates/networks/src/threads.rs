@@ -840,6 +840,35 @@ impl Connector for Threads {
         })
     }
 
+    /// Replies are posts with `reply_to_id` the message (a container, then publish), as for a
+    /// thread's next part. Threads has no direct messages in its API.
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
+        kind != owlery_domain::inbox::MessageKind::Dm
+    }
+
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        if req.target.kind == owlery_domain::inbox::MessageKind::Dm {
+            return Err(crate::inbox::cannot_reply(
+                Network::Threads,
+                req.target.kind,
+            ));
+        }
+        Connector::publish(self, creds, &req.as_publish(false)).await
+    }
+
+    async fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
+        Connector::lookup(self, creds, &req.as_publish(false), since).await
+    }
+
     /// Threads has no idempotency key: lists the account's posts (or replies) since `since` and
     /// matches the text.
     async fn lookup(

@@ -104,6 +104,7 @@ const LOOKUP_SLACK: Duration = Duration::from_secs(5 * 60);
 const PLACEMENTS: [&str; 2] = ["", "post"];
 
 const TWEETS: &str = "POST /2/tweets";
+const DM_EVENTS: &str = "POST /2/dm_conversations/:id/messages";
 
 /// The X connector. Holds no per-account state.
 pub struct X {
@@ -625,6 +626,81 @@ impl Connector for X {
             &answer.body,
             SystemTime::now(),
         ))
+    }
+
+    /// Posts are answered with a post whose `reply.in_reply_to_tweet_id` is the message; direct
+    /// messages with `POST /2/dm_conversations/{id}/messages` in their conversation.
+    fn can_reply(&self, _kind: owlery_domain::inbox::MessageKind) -> bool {
+        true
+    }
+
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        if req.target.kind != owlery_domain::inbox::MessageKind::Dm {
+            return Connector::publish(self, creds, &req.as_publish(false)).await;
+        }
+        let thread = req
+            .target
+            .thread_id
+            .as_deref()
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .ok_or_else(|| ConnectorError::Permanent {
+                reason: "this direct message has no X conversation id to answer in".into(),
+            })?;
+        let body = json!({ "text": req.text });
+        let answer = self
+            .call(
+                creds,
+                DM_EVENTS,
+                self.http
+                    .post(self.url(&format!("/2/dm_conversations/{thread}/messages")))
+                    .json(&body),
+                Effect::Write,
+            )
+            .await?;
+        if !answer.status.is_success() {
+            return Err(classify(
+                answer.status,
+                &answer.headers,
+                &answer.body,
+                SystemTime::now(),
+            ));
+        }
+        let id = answer
+            .body
+            .pointer("/data/dm_event_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ConnectorError::Unknown {
+                reason: "X accepted the direct message without its id".into(),
+            })?;
+        Ok(Published {
+            remote: RemoteRef {
+                id: id.to_owned(),
+                cid: None,
+                root: None,
+            },
+            url: format!("https://x.com/messages/{thread}"),
+        })
+    }
+
+    /// Replies to posts: as for posts (the account's posts since the attempt, same text and
+    /// parent). Direct messages: X cannot tell.
+    async fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
+        if req.target.kind == owlery_domain::inbox::MessageKind::Dm {
+            return Ok(Lookup::CannotTell {
+                reason: "X cannot look a direct message up by its text: check the conversation"
+                    .into(),
+            });
+        }
+        Connector::lookup(self, creds, &req.as_publish(false), since).await
     }
 
     /// X has no idempotency key: lists the account's posts since `since` and matches the text

@@ -531,6 +531,23 @@ fn video_published(video: &Value, short: bool) -> Result<Published, ConnectorErr
     })
 }
 
+/// The top-level comment of a thread, from a comment's id (`<top-level>` or
+/// `<top-level>.<reply>`), checked before it is sent.
+fn top_level_comment(id: &str) -> Result<&str, ConnectorError> {
+    let top = id.trim().split('.').next().unwrap_or("");
+    if !top.is_empty()
+        && top
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(top)
+    } else {
+        Err(ConnectorError::Permanent {
+            reason: format!("{id:?} is not a YouTube comment id"),
+        })
+    }
+}
+
 fn comment_published(video: &RemoteRef, comment_id: &str) -> Published {
     Published {
         url: comment_url(&video.id, comment_id),
@@ -1215,6 +1232,63 @@ impl Connector for Youtube {
                     .await
             }
         }
+    }
+
+    /// Comments are answered with `comments.insert` (`POST /youtube/v3/comments?part=snippet`)
+    /// whose `snippet.parentId` is the thread's top-level comment (a reply's id is
+    /// `<top-level id>.<reply id>`: YouTube threads replies one level deep). Mentions and direct
+    /// messages do not exist on YouTube.
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
+        kind == owlery_domain::inbox::MessageKind::Comment
+    }
+
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        if req.target.kind != owlery_domain::inbox::MessageKind::Comment {
+            return Err(crate::inbox::cannot_reply(
+                Network::Youtube,
+                req.target.kind,
+            ));
+        }
+        let parent = top_level_comment(&req.target.message_id)?;
+        let body = json!({ "snippet": { "parentId": parent, "textOriginal": req.text } });
+        let answer = self
+            .call(
+                creds,
+                Method::POST,
+                "/youtube/v3/comments",
+                &[("part", "snippet")],
+                Some(&body),
+                "comments.insert",
+                Effect::Write,
+            )
+            .await?;
+        let id = answer
+            .body
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| unexpected("the new reply has no id", Effect::Write))?;
+        Ok(match req.target.root_id.as_deref() {
+            Some(video) => comment_published(
+                &RemoteRef {
+                    id: video.to_owned(),
+                    cid: None,
+                    root: None,
+                },
+                id,
+            ),
+            None => Published {
+                remote: RemoteRef {
+                    id: id.to_owned(),
+                    cid: None,
+                    root: None,
+                },
+                url: String::new(),
+            },
+        })
     }
 
     async fn lookup(

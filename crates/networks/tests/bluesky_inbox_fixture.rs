@@ -236,3 +236,77 @@ async fn an_unreadable_cursor_is_refused_and_server_errors_keep_their_class() {
     let err = bluesky.poll_inbox(&creds, None).await.unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
 }
+
+/// Fixture: an answer is an `app.bsky.feed.post` whose `reply.parent` is the message (URI and the
+/// CID the AppView gives for it) and `reply.root` the root its own record names — read through
+/// `app.bsky.feed.getPosts`, so nothing needs to be stored at ingest. Bluesky DMs (the chat
+/// service) are not answered.
+#[tokio::test]
+async fn an_answer_replies_to_the_message_under_its_threads_root() {
+    use owlery_domain::inbox::MessageKind;
+    let f = Fixture::start().await.unwrap();
+    f.on(
+        "POST",
+        "/xrpc/com.atproto.server.createSession",
+        Reply::json(
+            200,
+            json!({ "did": OWN, "handle": "brand.test", "accessJwt": "a.b.c", "refreshJwt": "d.e.f" }),
+        ),
+    );
+    let root = "at://did:plc:brand/app.bsky.feed.post/3root";
+    f.on(
+        "GET",
+        "/xrpc/app.bsky.feed.getPosts",
+        Reply::json(
+            200,
+            json!({ "posts": [ {
+                "uri": uri(7), "cid": "bafyparent", "author": { "did": "did:plc:ana", "handle": "ana.test" },
+                "record": { "$type": "app.bsky.feed.post", "text": "Sundays too?", "createdAt": at(1),
+                            "reply": { "root": { "uri": root, "cid": "bafyroot" },
+                                       "parent": { "uri": root, "cid": "bafyroot" } } },
+                "indexedAt": at(1)
+            } ] }),
+        ),
+    );
+    f.on(
+        "POST",
+        "/xrpc/com.atproto.repo.createRecord",
+        Reply::json(
+            200,
+            json!({ "uri": "at://did:plc:brand/app.bsky.feed.post/3answer", "cid": "bafyanswer" }),
+        ),
+    );
+    let creds = Credentials::new("brand.test", "app-pass-word-1234").with_service(f.url());
+    let sky = Bluesky::new().unwrap();
+    let mut req = owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:0190a3f2-7c1e-7000-8000-00000000000a".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind: MessageKind::Comment,
+            message_id: uri(7),
+            root_id: Some(root.into()),
+            thread_id: None,
+            contact_id: "did:plc:ana".into(),
+            contact_handle: "ana.test".into(),
+        },
+        text: "Yes, 10 to 4.".into(),
+    };
+    let p = sky.reply(&creds, &req).await.unwrap();
+    assert_eq!(p.remote.id, "at://did:plc:brand/app.bsky.feed.post/3answer");
+    let sent = f.requests_to("POST", "/xrpc/com.atproto.repo.createRecord");
+    let record = &sent[0].json()["record"];
+    assert_eq!(record["text"], "Yes, 10 to 4.");
+    assert_eq!(
+        record["reply"]["parent"],
+        json!({ "uri": uri(7), "cid": "bafyparent" })
+    );
+    assert_eq!(
+        record["reply"]["root"],
+        json!({ "uri": root, "cid": "bafyroot" })
+    );
+    req.target.kind = MessageKind::Dm;
+    assert!(!sky.can_reply(MessageKind::Dm));
+    assert!(matches!(
+        sky.reply(&creds, &req).await.unwrap_err(),
+        ConnectorError::Permanent { .. }
+    ));
+}

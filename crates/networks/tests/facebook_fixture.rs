@@ -1281,3 +1281,83 @@ async fn pages_lists_each_managed_page_with_its_token() {
             .all(|r| !r.query_pairs().contains_key("access_token") && !r.query.contains("USER"))
     );
 }
+
+fn reply_target(
+    kind: owlery_domain::inbox::MessageKind,
+    message: &str,
+) -> owlery_networks::inbox::ReplyRequest {
+    owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:1".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind,
+            message_id: message.into(),
+            root_id: Some(format!("{PAGE}_111")),
+            thread_id: None,
+            contact_id: "5550001".into(),
+            contact_handle: "Ana Petrova".into(),
+        },
+        text: "Thanks Ana, we open at 9.".into(),
+    }
+}
+
+/// Fixture: answering a comment is a comment on that comment, `POST /{comment-id}/comments`
+/// (developers.facebook.com/docs/graph-api/reference/object/comments, "Publishing").
+#[tokio::test]
+async fn an_answer_to_a_comment_is_a_comment_on_the_comment() {
+    use owlery_domain::inbox::MessageKind;
+    let (server, fb, _) = start().await;
+    let comment = "111_555";
+    server.on(
+        "POST",
+        &format!("/{comment}/comments"),
+        Reply::json(200, json!({ "id": "111_556" })),
+    );
+    permalink(
+        &server,
+        "111_556",
+        "https://www.facebook.com/1234567890/posts/111?comment_id=556",
+    );
+    assert!(fb.can_reply(MessageKind::Comment));
+    assert!(fb.can_reply(MessageKind::Dm));
+    let published = fb
+        .reply(&creds(), &reply_target(MessageKind::Comment, comment))
+        .await
+        .unwrap();
+    assert_eq!(published.remote.id, "111_556");
+    let sent = server.requests_to("POST", &format!("/{comment}/comments"));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].form()["message"], "Thanks Ana, we open at 9.");
+
+    // Fixture: a message to the Page is answered with the Send API (developers.facebook.com/
+    // docs/messenger-platform/reference/send-api), `messaging_type: RESPONSE`.
+    server.on(
+        "POST",
+        &format!("/{PAGE}/messages"),
+        Reply::json(200, json!({ "recipient_id": "5550001", "message_id": "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P" })),
+    );
+    let p = fb
+        .reply(&creds(), &reply_target(MessageKind::Dm, "m_1"))
+        .await
+        .unwrap();
+    assert!(p.remote.id.starts_with("m_AG5"));
+    let sent = server.requests_to("POST", &format!("/{PAGE}/messages"));
+    assert_eq!(
+        sent[0].json(),
+        json!({"recipient": {"id": "5550001"}, "messaging_type": "RESPONSE", "message": {"text": "Thanks Ana, we open at 9."}})
+    );
+    assert_eq!(
+        sent[0].headers["authorization"],
+        format!("Bearer {TOKEN}").as_str()
+    );
+    // Someone without a Graph id cannot be answered; nothing is sent.
+    let mut bad = reply_target(MessageKind::Dm, "m_2");
+    bad.target.contact_id = "../me".into();
+    let err = fb.reply(&creds(), &bad).await.unwrap_err();
+    assert!(matches!(err, ConnectorError::Permanent { .. }), "{err:?}");
+    assert_eq!(
+        server
+            .requests_to("POST", &format!("/{PAGE}/messages"))
+            .len(),
+        1
+    );
+}

@@ -1066,3 +1066,85 @@ async fn accounts_lists_linked_professional_accounts_and_oauth_scopes() {
     );
     assert_eq!(spec.scopes, SCOPES.map(str::to_owned).to_vec());
 }
+
+fn answer(kind: owlery_domain::inbox::MessageKind) -> owlery_networks::inbox::ReplyRequest {
+    owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:1".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind,
+            message_id: "17870913679156914".into(),
+            root_id: Some("17895695668004550".into()),
+            thread_id: None,
+            contact_id: "6543210987654321".into(),
+            contact_handle: "ana".into(),
+        },
+        text: "Thank you, Ana!".into(),
+    }
+}
+
+/// Fixture: a comment is answered with `POST /{ig-comment-id}/replies` and `message`
+/// (developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/
+/// replies); a direct message with the Send API, `POST /{ig-user-id}/messages`
+/// (developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/messaging-api).
+/// Looking an answer up reads the comment's replies.
+#[tokio::test]
+async fn comments_get_replies_and_direct_messages_go_through_the_send_api() {
+    use owlery_domain::inbox::MessageKind;
+    let (server, ig, _) = start().await;
+    let comment = "17870913679156914";
+    server.on(
+        "POST",
+        &format!("/{comment}/replies"),
+        Reply::json(200, json!({ "id": "17873440459141021" })),
+    );
+    server.on(
+        "GET",
+        "/17895695668004550",
+        Reply::json(200, json!({ "permalink": "https://www.instagram.com/p/Cabc123/", "id": "17895695668004550" })),
+    );
+    let p = ig
+        .reply(&creds(), &answer(MessageKind::Comment))
+        .await
+        .unwrap();
+    assert_eq!(p.remote.id, "17873440459141021");
+    assert_eq!(p.url, "https://www.instagram.com/p/Cabc123/");
+    let sent = server.requests_to("POST", &format!("/{comment}/replies"));
+    assert_eq!(sent[0].form()["message"], "Thank you, Ana!");
+
+    server.on(
+        "GET",
+        &format!("/{comment}/replies"),
+        Reply::json(200, json!({ "data": [
+            { "id": "17873440459141021", "text": "Thank you,  Ana!", "timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S+0000").to_string() }
+        ] })),
+    );
+    let found = ig
+        .lookup_reply(
+            &creds(),
+            &answer(MessageKind::Comment),
+            SystemTime::now() - Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(found, Lookup::Found(ref p) if p.remote.id == "17873440459141021"),
+        "{found:?}"
+    );
+
+    server.on(
+        "POST",
+        &format!("/{IG}/messages"),
+        Reply::json(
+            200,
+            json!({ "recipient_id": "6543210987654321", "message_id": "aWdfZAG1faXRlbToxOklH" }),
+        ),
+    );
+    let p = ig.reply(&creds(), &answer(MessageKind::Dm)).await.unwrap();
+    assert_eq!(p.remote.id, "aWdfZAG1faXRlbToxOklH");
+    let sent = server.requests_to("POST", &format!("/{IG}/messages"));
+    assert_eq!(
+        sent[0].json(),
+        json!({"recipient": {"id": "6543210987654321"}, "messaging_type": "RESPONSE", "message": {"text": "Thank you, Ana!"}})
+    );
+    assert!(!ig.can_reply(MessageKind::Mention));
+}

@@ -1138,3 +1138,62 @@ async fn the_oauth_spec_is_linkedins() {
         assert!(spec.scopes.iter().any(|s| s == scope), "{scope}");
     }
 }
+
+/// Fixture (Comments API, "Create a nested comment"): an answer to a comment is `POST
+/// /rest/socialActions/{comment urn}/comments` with `object` = the post and `parentComment` =
+/// the comment; LinkedIn has no messaging API for apps.
+#[tokio::test]
+async fn an_answer_to_a_comment_is_a_nested_comment() {
+    use owlery_domain::inbox::MessageKind;
+    let (server, li, _) = setup().await;
+    let comment = "urn:li:comment:(urn:li:activity:7095684521727016961,7095684947448897536)";
+    let path = format!(
+        "/rest/socialActions/{}/comments",
+        owlery_networks::linkedin::encode_urn(comment)
+    );
+    server.on(
+        "POST",
+        &path,
+        Reply::json(
+            201,
+            json!({
+                "actor": ORG,
+                "id": "7095685000000000000",
+                "$URN": "urn:li:comment:(urn:li:activity:7095684521727016961,7095685000000000000)",
+                "message": { "attributes": [], "text": "Thanks, Ana!" },
+                "object": SHARE,
+                "parentComment": comment
+            }),
+        ),
+    );
+    let req = owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:1".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind: MessageKind::Comment,
+            message_id: comment.into(),
+            root_id: Some(SHARE.into()),
+            thread_id: None,
+            contact_id: "urn:li:person:782bbtaQ".into(),
+            contact_handle: "ana".into(),
+        },
+        text: "Thanks, Ana!".into(),
+    };
+    let p = li.reply(&org(), &req).await.unwrap();
+    assert_eq!(
+        p.remote.id,
+        "urn:li:comment:(urn:li:activity:7095684521727016961,7095685000000000000)"
+    );
+    let sent = server.requests_to("POST", &path);
+    assert_rest_headers(&sent[0]);
+    assert_eq!(
+        sent[0].json(),
+        json!({ "actor": ORG, "object": SHARE, "message": { "text": "Thanks, Ana!" }, "parentComment": comment })
+    );
+    assert!(!li.can_reply(MessageKind::Dm));
+    let mut bad = req.clone();
+    bad.target.message_id = "../rest/posts".into();
+    assert!(matches!(
+        li.reply(&org(), &bad).await.unwrap_err(),
+        ConnectorError::Permanent { .. }
+    ));
+}

@@ -1062,3 +1062,51 @@ async fn credentials_without_a_server_use_the_handles_server_or_are_refused() {
     assert!(matches!(err, ConnectorError::Permanent { .. }), "{err:?}");
     assert_no_token(&err);
 }
+
+/// Fixture (methods/statuses#create): an answer is a status `in_reply_to_id` the message that
+/// mentions the person; an answer to a direct message is `visibility=direct` (a direct status
+/// reaches only those it mentions). Sent with the answer's `Idempotency-Key`.
+#[tokio::test]
+async fn answers_mention_the_person_and_direct_messages_stay_direct() {
+    use owlery_domain::inbox::MessageKind;
+    let server = Fixture::start().await.unwrap();
+    for id in ["103254962155279001", "103254962155279002"] {
+        server.on(
+            "POST",
+            STATUSES,
+            Reply::json(200, status(id, "<p>@ana Thanks!</p>", &ago(0), Some("109"))),
+        );
+    }
+    let m = connector(env(&server));
+    let mut req = owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:0190a3f2-7c1e-7000-8000-00000000000a".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind: MessageKind::Comment,
+            message_id: "109".into(),
+            root_id: Some("100".into()),
+            thread_id: None,
+            contact_id: "7".into(),
+            contact_handle: "ana@m.example".into(),
+        },
+        text: "Thanks!".into(),
+    };
+    assert!(m.can_reply(MessageKind::Dm));
+    m.reply(&creds(&server), &req).await.unwrap();
+    req.target.kind = MessageKind::Dm;
+    req.text = "@ana@m.example Sent you the code.".into();
+    req.idempotency_key.push('b');
+    m.reply(&creds(&server), &req).await.unwrap();
+    let sent = server.requests_to("POST", STATUSES);
+    let public = sent[0].form();
+    assert_eq!(public["status"], "@ana@m.example Thanks!");
+    assert_eq!(public["in_reply_to_id"], "109");
+    assert_eq!(public["visibility"], "public");
+    assert!(sent[0].headers.contains_key("idempotency-key"));
+    let direct = sent[1].form();
+    assert_eq!(
+        direct["status"], "@ana@m.example Sent you the code.",
+        "not mentioned twice"
+    );
+    assert_eq!(direct["visibility"], "direct");
+    assert_eq!(direct["in_reply_to_id"], "109");
+}

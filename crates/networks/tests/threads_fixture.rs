@@ -1073,3 +1073,37 @@ async fn oauth_spec_uses_comma_separated_scopes_and_a_body_secret() {
         "https://graph.threads.net/oauth/access_token"
     );
 }
+
+/// Fixture: an answer is a post with `reply_to_id` = the reply answered (a container, then
+/// `threads_publish`), as developers.facebook.com/docs/threads/reply-management shows; Threads'
+/// API has no direct messages.
+#[tokio::test]
+async fn an_answer_is_a_reply_to_the_message() {
+    use owlery_domain::inbox::MessageKind;
+    let s = setup().await;
+    script_publish(&s.server, "6002");
+    let req = owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:1".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind: MessageKind::Comment,
+            message_id: "17900000000000042".into(),
+            root_id: Some("17900000000000001".into()),
+            thread_id: None,
+            contact_id: "99".into(),
+            contact_handle: "ana".into(),
+        },
+        text: "We will, thanks!".into(),
+    };
+    assert!(s.threads.can_reply(MessageKind::Comment));
+    assert!(!s.threads.can_reply(MessageKind::Dm));
+    s.threads.reply(&creds(), &req).await.unwrap();
+    let sent = s.server.requests_to("POST", &v(&format!("{USER}/threads")));
+    assert_eq!(sent[0].form()["reply_to_id"], "17900000000000042");
+    assert_eq!(sent[0].form()["text"], "We will, thanks!");
+    let mut dm = req.clone();
+    dm.target.kind = MessageKind::Dm;
+    assert!(matches!(
+        s.threads.reply(&creds(), &dm).await.unwrap_err(),
+        ConnectorError::Permanent { .. }
+    ));
+}

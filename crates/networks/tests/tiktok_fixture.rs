@@ -1129,3 +1129,30 @@ async fn a_server_error_on_the_last_chunk_is_unknown_but_a_refused_chunk_starts_
     tiktok.publish(&creds(), &req).await.unwrap();
     assert_eq!(server.requests_to("POST", VIDEO_INIT).len(), 2);
 }
+
+/// TikTok's APIs offer no way for apps to answer comments or messages: the connector says so,
+/// without a request, and the inbox hides its reply box.
+#[tokio::test]
+async fn answers_are_refused_with_a_clear_reason_and_no_request() {
+    use owlery_domain::inbox::MessageKind;
+    let (server, tiktok, _) = setup().await;
+    assert!(!tiktok.can_reply(MessageKind::Comment));
+    let req = owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:1".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind: MessageKind::Comment,
+            message_id: "7001".into(),
+            root_id: None,
+            thread_id: None,
+            contact_id: "u1".into(),
+            contact_handle: "ana".into(),
+        },
+        text: "Thanks!".into(),
+    };
+    let err = tiktok.reply(&creds(), &req).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectorError::Permanent { reason } if reason.contains("TikTok") && reason.contains("comments")),
+        "{err:?}"
+    );
+    assert!(server.requests().is_empty());
+}

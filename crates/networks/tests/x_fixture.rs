@@ -967,3 +967,93 @@ async fn oauth_spec_is_pkce_with_basic_client_auth() {
     let prod = X::new(Env::default()).unwrap().oauth(None).unwrap();
     assert_eq!(prod.token_url, "https://api.x.com/2/oauth2/token");
 }
+
+fn answer(
+    kind: owlery_domain::inbox::MessageKind,
+    message: &str,
+    thread: Option<&str>,
+) -> owlery_networks::inbox::ReplyRequest {
+    owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:1".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind,
+            message_id: message.into(),
+            root_id: Some(POST_ID.into()),
+            thread_id: thread.map(str::to_owned),
+            contact_id: "783214".into(),
+            contact_handle: "ana".into(),
+        },
+        text: "Thanks, fixed now.".into(),
+    }
+}
+
+/// Fixture: an answer to a mention or a reply is a post with `reply.in_reply_to_tweet_id`
+/// (docs.x.com/x-api/posts/create-post); an answer to a direct message goes into its
+/// conversation, `POST /2/dm_conversations/{dm_conversation_id}/messages` answering
+/// `{"data": {"dm_conversation_id", "dm_event_id"}}` (docs.x.com/x-api/direct-messages/
+/// send-a-new-message-to-a-dm-conversation).
+#[tokio::test]
+async fn answers_thread_under_the_post_and_direct_messages_stay_in_their_conversation() {
+    use owlery_domain::inbox::MessageKind;
+    let s = setup().await;
+    s.server.on(
+        "POST",
+        "/2/tweets",
+        created("1460323737035677698", "Thanks, fixed now."),
+    );
+    let p =
+        s.x.reply(
+            &creds(),
+            &answer(MessageKind::Mention, "1460323737035677600", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.remote.id, "1460323737035677698");
+    let sent = s.server.requests_to("POST", "/2/tweets");
+    assert_eq!(
+        sent[0].json(),
+        json!({"text": "Thanks, fixed now.", "reply": {"in_reply_to_tweet_id": "1460323737035677600"}})
+    );
+
+    let thread = "123123123-456456456";
+    s.server.on(
+        "POST",
+        &format!("/2/dm_conversations/{thread}/messages"),
+        Reply::json(
+            201,
+            json!({"data": {"dm_conversation_id": thread, "dm_event_id": "1582838293498888001"}}),
+        ),
+    );
+    let p =
+        s.x.reply(
+            &creds(),
+            &answer(MessageKind::Dm, "1582838293498880000", Some(thread)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.remote.id, "1582838293498888001");
+    let sent = s
+        .server
+        .requests_to("POST", &format!("/2/dm_conversations/{thread}/messages"));
+    assert_eq!(sent[0].json(), json!({"text": "Thanks, fixed now."}));
+    assert_eq!(
+        sent[0].headers["authorization"],
+        format!("Bearer {TOKEN}").as_str()
+    );
+    // A DM without its conversation id, or one that is not an id, is refused before sending.
+    let err =
+        s.x.reply(&creds(), &answer(MessageKind::Dm, "1", Some("../2/tweets")))
+            .await
+            .unwrap_err();
+    assert!(matches!(err, ConnectorError::Permanent { .. }), "{err:?}");
+    // Whether a DM arrived cannot be looked up by its text.
+    let l =
+        s.x.lookup_reply(
+            &creds(),
+            &answer(MessageKind::Dm, "1", Some(thread)),
+            SystemTime::now(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(l, Lookup::CannotTell { .. }), "{l:?}");
+}

@@ -1074,3 +1074,45 @@ async fn a_server_error_while_receiving_the_video_is_unknown_until_the_session_a
         Some("bytes */4096")
     );
 }
+
+/// Fixture: `comments.insert` (developers.google.com/youtube/v3/docs/comments/insert) with
+/// `snippet.parentId` = the thread's top-level comment, also when answering a reply in it.
+#[tokio::test]
+async fn an_answer_is_a_reply_in_the_comments_thread() {
+    use owlery_domain::inbox::MessageKind;
+    let (server, yt, _) = setup().await;
+    server.on(
+        "POST",
+        "/youtube/v3/comments",
+        Reply::json(
+            200,
+            json!({ "kind": "youtube#comment", "id": "UgzDE2tasfmrYLyNkGt4AaABAg.9iPXEClD9lW9iPXLqKy_Pt",
+                    "snippet": { "parentId": "UgzDE2tasfmrYLyNkGt4AaABAg", "textOriginal": "Thanks!" } }),
+        ),
+    );
+    let req = owlery_networks::inbox::ReplyRequest {
+        idempotency_key: "reply:1".into(),
+        target: owlery_networks::inbox::ReplyTarget {
+            kind: MessageKind::Comment,
+            message_id: "UgzDE2tasfmrYLyNkGt4AaABAg.9iPXEClD9lW9iPXAbCdEf".into(),
+            root_id: Some("dQw4w9WgXcQ".into()),
+            thread_id: None,
+            contact_id: "UC_x5XG1OV2P6uZZ5FSM9Ttw".into(),
+            contact_handle: "ana".into(),
+        },
+        text: "Thanks!".into(),
+    };
+    let p = yt.reply(&creds(), &req).await.unwrap();
+    assert_eq!(
+        p.remote.id,
+        "UgzDE2tasfmrYLyNkGt4AaABAg.9iPXEClD9lW9iPXLqKy_Pt"
+    );
+    assert!(p.url.contains("dQw4w9WgXcQ"), "{}", p.url);
+    let sent = server.requests_to("POST", "/youtube/v3/comments");
+    assert_eq!(sent[0].query_pairs()["part"], "snippet");
+    assert_eq!(
+        sent[0].json(),
+        json!({ "snippet": { "parentId": "UgzDE2tasfmrYLyNkGt4AaABAg", "textOriginal": "Thanks!" } })
+    );
+    assert!(!yt.can_reply(MessageKind::Dm));
+}

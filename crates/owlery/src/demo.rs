@@ -1819,8 +1819,38 @@ async fn seed_inbox(store: &Store, st: &State, now: DateTime<Utc>) -> anyhow::Re
         .ingest(&items, &AroundTheClock::default())
         .await
         .context("cannot store the demo messages")?;
+    if let Some(org) = st.org {
+        for (name, body, shortcut) in SAVED_REPLIES {
+            let text =
+                owlery_domain::inbox::reply::SavedReplyText::parse(name, body, Some(shortcut))
+                    .map_err(|e| anyhow::anyhow!("demo saved reply {name}: {}", e.message))?;
+            store
+                .save_saved_reply(&Actor::system(), org, None, None, &text, None)
+                .await
+                .context("cannot store the demo saved replies")?;
+        }
+    }
     Ok(())
 }
+
+/// The demo's saved replies: (name, text with variables, shortcut).
+const SAVED_REPLIES: [(&str, &str, &str); 3] = [
+    (
+        "Thanks for the kind words",
+        "Thank you, {contact.first_name}! We are glad you enjoyed it. — {agent.name}, {channel.name}",
+        "thanks",
+    ),
+    (
+        "Sorry — we are on it",
+        "Hi {contact.first_name}, sorry about this. Could you send us a direct message with your order number? We will sort it out today. — {agent.name}",
+        "sorry",
+    ),
+    (
+        "Opening hours",
+        "Hi {contact.first_name}! We are open Monday to Saturday 8:00–19:00 and Sunday 10:00–16:00.",
+        "hours",
+    ),
+];
 
 #[cfg(test)]
 mod tests {

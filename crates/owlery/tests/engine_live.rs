@@ -10,7 +10,9 @@
 //!
 //! - `replies_and_mentions_reach_the_inbox_by_polling`: a post published through Owlery, then a
 //!   second account replies to it and mentions the channel; the server's poller brings both into
-//!   the inbox, threaded on the post, with the contact.
+//!   the inbox, threaded on the post, with the contact; an agent answers the reply through the
+//!   API, the worker sends it, and the AppView's thread shows the answer with `reply.root` = the
+//!   post and `reply.parent` = the fan's reply (URI and CID).
 //!
 //! Skipped with a note when `OWLERY_TEST_BLUESKY_PDS` is not set (a failure when `CI_SERVICES` is).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -739,4 +741,136 @@ async fn replies_and_mentions_reach_the_inbox_by_polling() {
         .send(reqwest::Method::GET, "/api/v1/inbox/conversations", None)
         .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+
+    // An agent answers the comment from Owlery; the worker sends it.
+    let conversation = comment["id"].as_str().unwrap();
+    let answer = o
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/inbox/conversations/{conversation}/replies"),
+            Some(json!({"text": "Yes, Sundays too: 10:00 to 16:00.", "client_key": "e2e-1", "close": true})),
+        )
+        .await;
+    assert_eq!(answer["delivery"], "queued", "{answer}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let sent = loop {
+        let detail = o
+            .send(
+                reqwest::Method::GET,
+                &format!("/api/v1/inbox/conversations/{conversation}"),
+                None,
+            )
+            .await;
+        let out = detail["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == answer["id"])
+            .cloned()
+            .unwrap();
+        match out["delivery"].as_str() {
+            Some("sent") => break (out, detail["conversation"].clone()),
+            Some("queued" | "sending") => {}
+            other => panic!("the answer is {other:?}: {out}\n{}", o.server.log()),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not sent: {out}\n{}",
+            o.server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let (out, conv) = sent;
+    let answer_uri = out["remote_id"].as_str().unwrap().to_owned();
+    assert!(answer_uri.starts_with("at://"), "{out}");
+    assert!(
+        out["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://bsky.app/profile/"),
+        "{out}"
+    );
+    assert_eq!(conv["status"], "closed", "{conv}");
+    assert_eq!(conv["unanswered_count"], 0, "{conv}");
+    assert_eq!(conv["next_response_due"], Value::Null, "{conv}");
+    assert!(conv["first_responded_at"].is_string(), "{conv}");
+
+    // The AppView shows it in the post's thread: root = the published post, parent = the fan's
+    // reply (URI and CID).
+    let http = client();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (root_cid, parent_cid) = loop {
+        let thread: Value = http
+            .get(format!("{}/xrpc/app.bsky.feed.getPostThread", s.appview))
+            .query(&[("uri", post_uri.as_str()), ("depth", "5")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let root_cid = thread
+            .pointer("/thread/post/cid")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let fan_reply = thread
+            .pointer("/thread/replies")
+            .and_then(Value::as_array)
+            .and_then(|r| {
+                r.iter()
+                    .find(|r| r.pointer("/post/uri") == Some(&json!(reply.remote.id)))
+            })
+            .cloned();
+        let ours = fan_reply.as_ref().and_then(|f| {
+            f.get("replies")
+                .and_then(Value::as_array)
+                .and_then(|r| {
+                    r.iter()
+                        .find(|r| r.pointer("/post/uri") == Some(&json!(answer_uri)))
+                })
+                .cloned()
+        });
+        if let (Some(root_cid), Some(fan_reply), Some(ours)) = (root_cid, fan_reply, ours) {
+            let record = &ours["post"]["record"];
+            assert_eq!(record["text"], "Yes, Sundays too: 10:00 to 16:00.");
+            assert_eq!(
+                record["reply"]["root"]["uri"],
+                post_uri.as_str(),
+                "{record}"
+            );
+            assert_eq!(
+                record["reply"]["root"]["cid"],
+                root_cid.as_str(),
+                "{record}"
+            );
+            assert_eq!(
+                record["reply"]["parent"]["uri"],
+                reply.remote.id.as_str(),
+                "{record}"
+            );
+            let parent_cid = fan_reply["post"]["cid"].as_str().unwrap().to_owned();
+            assert_eq!(
+                record["reply"]["parent"]["cid"],
+                parent_cid.as_str(),
+                "{record}"
+            );
+            break (root_cid, parent_cid);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the AppView's thread has no answer yet: {thread}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(!root_cid.is_empty() && !parent_cid.is_empty());
+
+    // The same key again sends nothing more.
+    let again = o
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/inbox/conversations/{conversation}/replies"),
+            Some(json!({"text": "Yes, Sundays too: 10:00 to 16:00.", "client_key": "e2e-1", "close": true})),
+        )
+        .await;
+    assert_eq!(again["id"], answer["id"]);
 }

@@ -81,6 +81,59 @@ macro_rules! summary_from_row {
     }};
 }
 
+/// The columns [`message_from_row!`] reads, in order.
+pub(crate) const MESSAGE_COLUMNS: &str = "id, remote_id, direction, kind, author_contact_id, \
+    author_user_id, text, media, url, in_reply_to, created_at, received_at, language, sentiment, \
+    intent, urgency, hidden_at, deleted_at, edited_at, delivery, delivery_error, close_on_send, \
+    review_note, conversation_id, hide_requested_at, hide_error";
+
+/// A [`Message`] from a row of [`MESSAGE_COLUMNS`].
+macro_rules! message_from_row {
+    ($row:ident) => {{
+        let direction: String = $row.try_get(2)?;
+        let kind: String = $row.try_get(3)?;
+        let media: String = $row.try_get(7)?;
+        let sentiment: Option<String> = $row.try_get(13)?;
+        let intent: Option<String> = $row.try_get(14)?;
+        let urgency: Option<String> = $row.try_get(15)?;
+        let delivery: Option<String> = $row.try_get(19)?;
+        Message {
+            id: MessageId($row.try_get(0)?),
+            conversation_id: ConversationId($row.try_get(23)?),
+            remote_id: $row.try_get(1)?,
+            direction: owlery_domain::inbox::Direction::parse(&direction)
+                .ok_or_else(|| corrupt("direction"))?,
+            kind: MessageKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
+            author_contact_id: $row.try_get::<Option<Uuid>, _>(4)?.map(ContactId),
+            author_user_id: $row.try_get::<Option<Uuid>, _>(5)?.map(UserId),
+            text: $row.try_get(6)?,
+            media: serde_json::from_str(&media).unwrap_or_default(),
+            url: $row.try_get(8)?,
+            in_reply_to: $row.try_get(9)?,
+            created_at: $row.try_get(10)?,
+            received_at: $row.try_get(11)?,
+            language: $row.try_get(12)?,
+            sentiment: sentiment.as_deref().and_then(Sentiment::parse),
+            intent: intent.as_deref().and_then(Intent::parse),
+            urgency: urgency.as_deref().and_then(Urgency::parse),
+            hidden_at: $row.try_get(16)?,
+            deleted_at: $row.try_get(17)?,
+            edited_at: $row.try_get(18)?,
+            delivery: match delivery {
+                None => None,
+                Some(d) => Some(
+                    owlery_domain::inbox::Delivery::parse(&d).ok_or_else(|| corrupt("delivery"))?,
+                ),
+            },
+            delivery_error: $row.try_get(20)?,
+            close_on_send: $row.try_get(21)?,
+            review_note: $row.try_get(22)?,
+            hide_requested_at: $row.try_get(24)?,
+            hide_error: $row.try_get(25)?,
+        }
+    }};
+}
+
 /// Rows per multi-row statement (19 columns × 400 stays far below both backends' bind limits).
 const ROWS_PER_STATEMENT: usize = 400;
 /// The most messages shown in one conversation view (the newest).
@@ -306,6 +359,15 @@ pub struct Message {
     pub hide_requested_at: Option<DateTime<Utc>>,
     /// Why it could not be hidden (the network cannot, or refused).
     pub hide_error: Option<String>,
+    pub conversation_id: ConversationId,
+    /// Answers from Owlery: where the answer stands (`None` for inbound messages).
+    pub delivery: Option<owlery_domain::inbox::Delivery>,
+    /// Why it failed, or was rejected.
+    pub delivery_error: Option<String>,
+    /// The conversation is closed when the answer is sent.
+    pub close_on_send: bool,
+    /// An approver's note.
+    pub review_note: Option<String>,
 }
 
 /// A network account of a contact.
@@ -407,7 +469,7 @@ fn tsquery(terms: &[String]) -> String {
     parts.join(" & ")
 }
 
-fn corrupt(what: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} in the inbox tables"))
 }
 
@@ -1512,49 +1574,17 @@ impl Store {
     ) -> Result<ConversationDetail> {
         let conversation = self.conversation_summary(org, scope, id).await?;
         let messages: Vec<Message> = with_pool!(self, |pool, _pg| {
-            let rows = sqlx::query(
-                "SELECT id, remote_id, direction, kind, author_contact_id, author_user_id, text, media, \
-                 url, in_reply_to, created_at, received_at, language, sentiment, intent, urgency, \
-                 hidden_at, deleted_at, edited_at, hide_requested_at, hide_error \
-                 FROM inbox_messages WHERE conversation_id = $1 \
-                 ORDER BY created_at DESC LIMIT $2",
-            )
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {MESSAGE_COLUMNS} FROM inbox_messages WHERE conversation_id = $1 \
+                 ORDER BY created_at DESC LIMIT $2"
+            )))
             .bind(id.0)
             .bind(MAX_THREAD_MESSAGES)
             .fetch_all(pool)
             .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                let direction: String = row.try_get(2)?;
-                let kind: String = row.try_get(3)?;
-                let media: String = row.try_get(7)?;
-                let sentiment: Option<String> = row.try_get(13)?;
-                let intent: Option<String> = row.try_get(14)?;
-                let urgency: Option<String> = row.try_get(15)?;
-                out.push(Message {
-                    id: MessageId(row.try_get(0)?),
-                    remote_id: row.try_get(1)?,
-                    direction: owlery_domain::inbox::Direction::parse(&direction)
-                        .ok_or_else(|| corrupt("direction"))?,
-                    kind: MessageKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
-                    author_contact_id: row.try_get::<Option<Uuid>, _>(4)?.map(ContactId),
-                    author_user_id: row.try_get::<Option<Uuid>, _>(5)?.map(UserId),
-                    text: row.try_get(6)?,
-                    media: serde_json::from_str(&media).unwrap_or_default(),
-                    url: row.try_get(8)?,
-                    in_reply_to: row.try_get(9)?,
-                    created_at: row.try_get(10)?,
-                    received_at: row.try_get(11)?,
-                    language: row.try_get(12)?,
-                    sentiment: sentiment.as_deref().and_then(Sentiment::parse),
-                    intent: intent.as_deref().and_then(Intent::parse),
-                    urgency: urgency.as_deref().and_then(Urgency::parse),
-                    hidden_at: row.try_get(16)?,
-                    deleted_at: row.try_get(17)?,
-                    edited_at: row.try_get(18)?,
-                    hide_requested_at: row.try_get(19)?,
-                    hide_error: row.try_get(20)?,
-                });
+                out.push(message_from_row!(row));
             }
             out.reverse();
             out
@@ -1936,7 +1966,7 @@ impl Store {
         Ok(after)
     }
 
-    pub(crate) async fn conversation_summary(
+    pub async fn conversation_summary(
         &self,
         org: OrgId,
         scope: &InboxScope,

@@ -445,6 +445,7 @@ async fn workspaces_channels_teams() {
         let policy = SecurityPolicy {
             require_2fa_roles: [Role::Owner].into_iter().collect(),
             session_idle_hours: 8,
+            reply_approval_roles: [Role::CommunityAgent].into_iter().collect(),
         };
         let updated = s
             .update_organisation(

@@ -143,6 +143,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
                 "inbox_rules.ftl",
                 include_str!("../locales/en/inbox_rules.ftl"),
             ),
+            (
+                "inbox_reply.ftl",
+                include_str!("../locales/en/inbox_reply.ftl"),
+            ),
         ],
         Lang::Bg => &[
             ("common.ftl", include_str!("../locales/bg/common.ftl")),
@@ -171,6 +175,10 @@ pub(crate) fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             (
                 "inbox_rules.ftl",
                 include_str!("../locales/bg/inbox_rules.ftl"),
+            ),
+            (
+                "inbox_reply.ftl",
+                include_str!("../locales/bg/inbox_reply.ftl"),
             ),
         ],
     }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod i18n;
 pub mod inbox;
 pub mod inbox_live;
+pub mod inbox_reply;
 pub mod link_preview;
 pub mod media;
 pub mod media_url;

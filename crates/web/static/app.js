@@ -7,6 +7,8 @@
 // 6. dragging a post to another day on the calendar (see the end of this file);
 // 7. the media focal point: a click on img[data-focal-form] fills that form's x and y with the
 //    point as fractions of the image and submits it; the marker is placed from its data-x/y.
+// 8. the inbox reply box: choosing a saved reply (select[data-insert-into]) puts its rendered
+//    text at the cursor at once (without this, its "Insert" button asks the server).
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -159,4 +161,31 @@
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
   }
+})();
+
+// 8. The inbox reply box: a saved reply chosen in the picker goes in at the cursor at once.
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-insert-into]").forEach(function (select) {
+    var area = document.getElementById(select.getAttribute("data-insert-into"));
+    if (!area) return;
+    var fallback = select.parentNode && select.parentNode.querySelector("[data-no-js]");
+    if (fallback) fallback.hidden = true;
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var text = option && option.getAttribute("data-text");
+      if (!text) return;
+      var start = area.selectionStart || 0;
+      var end = area.selectionEnd || 0;
+      var before = area.value.slice(0, start);
+      var after = area.value.slice(end);
+      var sep = before && !/\s$/.test(before) ? " " : "";
+      area.value = before + sep + text + after;
+      var caret = (before + sep + text).length;
+      area.focus();
+      area.setSelectionRange(caret, caret);
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+      select.selectedIndex = 0;
+    });
+  });
 })();

@@ -12,6 +12,7 @@ pub mod import;
 pub mod live;
 pub mod report;
 pub mod rules;
+pub mod reply;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -136,6 +137,27 @@ code_enum!(
         DueSoon => "due_soon",
         /// The deadline has passed without a response.
         Breached => "breached",
+    }
+);
+
+code_enum!(
+    /// Where an answer from Owlery stands: stored first, then sent by a job. Inbound messages have
+    /// none.
+    Delivery {
+        /// Written by someone whose replies need approval: waits for a person with
+        /// `inbox:approve`.
+        PendingApproval => "pending_approval",
+        /// Waiting for the worker.
+        Queued => "queued",
+        /// The worker committed its attempt and is talking to the network (or was, when it
+        /// stopped: the next attempt looks the answer up before sending again).
+        Sending => "sending",
+        /// On the network (its id and address are stored).
+        Sent => "sent",
+        /// Not sent, for the reason stored with it; a person can retry.
+        Failed => "failed",
+        /// Turned down by an approver, with their reason.
+        Rejected => "rejected",
     }
 );
 

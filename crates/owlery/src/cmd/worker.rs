@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use owlery_jobs::{
     Shutdown, Worker, housekeeping,
     inbox_poll::Poller,
+    inbox_reply::Replier,
     mail::Mailer,
     media_urls::MediaUrls,
     notify_mail::NotificationMailer,
@@ -50,6 +51,7 @@ pub fn spawn(
         .with_media_urls(media_urls);
     let classifier = owlery_triage::BuiltIn::new()
         .map_err(|e| anyhow::anyhow!("the built-in inbox classifier: {e}"))?;
+    let replier = Replier::new(store.clone(), connectors.clone(), Some(vault.clone()));
     let hider =
         owlery_jobs::inbox_hide::Hider::new(store.clone(), connectors.clone(), Some(vault.clone()));
     let classifier: Arc<dyn owlery_triage::Classifier> = Arc::new(classifier);
@@ -68,6 +70,7 @@ pub fn spawn(
         )))
         .with_concurrency(config.worker_concurrency)
         .with_handler(publisher)
+        .with_handler(replier)
         .with_handler(CampaignReleaser::new(store.clone()))
         .with_handler(housekeeping::Escalator::new(store.clone()))
         .with_handler(hider);

@@ -32,6 +32,7 @@ perm-posts-publish = Насрочване и публикуване
 perm-posts-approve = Одобряване на публикации
 perm-inbox-read = Четене на входящата кутия
 perm-inbox-reply = Отговаряне във входящата кутия
+perm-inbox-approve = Одобряване на отговори във входящата кутия
 perm-analytics-read = Преглед на анализите
 perm-audit-read = Четене на одитния журнал
 perm-crisis-manage = Управление на инциденти

@@ -32,6 +32,7 @@ perm-posts-publish = Schedule and publish posts
 perm-posts-approve = Approve posts
 perm-inbox-read = Read the inbox
 perm-inbox-reply = Reply in the inbox
+perm-inbox-approve = Approve inbox replies
 perm-analytics-read = Read analytics
 perm-audit-read = Read the audit log
 perm-crisis-manage = Run incidents

@@ -100,3 +100,5 @@ security-lockout-heading = Sign-in lockout
 security-lockout-body = After { $attempts } failed sign-in attempts within { $window } minutes, the account is locked.
 security-lockout-duration = The lock lifts by itself after { $minutes } minutes.
 security-lockout-hint = Set by the server configuration. Locked accounts and failed attempts appear in the audit log.
+security-reply-approval-legend = Inbox replies that need approval
+security-reply-approval-hint = Replies written by people with these roles wait until someone who may approve inbox replies (Owner, Admin) approves them. People who may approve send their own replies directly.

@@ -168,6 +168,14 @@ pub struct MessageOut {
     pub hide_requested_at: Option<DateTime<Utc>>,
     /// Why it could not be hidden on the network.
     pub hide_error: Option<String>,
+    /// Answers from Owlery: `pending_approval`, `queued`, `sending`, `sent`, `failed` or
+    /// `rejected`; `null` for inbound messages.
+    #[schema(value_type = Option<String>, example = "sent")]
+    pub delivery: Option<owlery_domain::inbox::Delivery>,
+    /// Why an answer failed or was rejected.
+    pub delivery_error: Option<String>,
+    /// The conversation closes when the answer is sent.
+    pub close_on_send: bool,
 }
 
 impl From<Message> for MessageOut {
@@ -194,6 +202,9 @@ impl From<Message> for MessageOut {
             edited_at: m.edited_at,
             hide_requested_at: m.hide_requested_at,
             hide_error: m.hide_error,
+            delivery: m.delivery,
+            delivery_error: m.delivery_error,
+            close_on_send: m.close_on_send,
         }
     }
 }

@@ -48,6 +48,7 @@ pub mod grants;
 pub mod inbox;
 pub mod inbox_work;
 pub mod inbox_rules;
+pub mod inbox_replies;
 pub mod link_preview;
 pub mod list;
 pub mod me;
@@ -186,6 +187,16 @@ fn endpoints() -> Endpoints {
             inbox_rules::set_workspace_settings,
         )
         .add::<inbox_rules::__path_get_report, _, _>(inbox_rules::get_report)
+        .add::<inbox_replies::__path_create_reply, _, _>(inbox_replies::create_reply)
+        .add::<inbox_replies::__path_retry_reply, _, _>(inbox_replies::retry_reply)
+        .add::<inbox_replies::__path_review_reply, _, _>(inbox_replies::review_reply)
+        .add::<inbox_replies::__path_list_pending_replies, _, _>(
+            inbox_replies::list_pending_replies,
+        )
+        .add::<inbox_replies::__path_list_saved_replies, _, _>(inbox_replies::list_saved_replies)
+        .add::<inbox_replies::__path_create_saved_reply, _, _>(inbox_replies::create_saved_reply)
+        .add::<inbox_replies::__path_update_saved_reply, _, _>(inbox_replies::update_saved_reply)
+        .add::<inbox_replies::__path_delete_saved_reply, _, _>(inbox_replies::delete_saved_reply)
 }
 
 /// Routes and the operations they serve, built together.
@@ -365,6 +376,14 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         inbox_rules::set_team_settings,
         inbox_rules::set_workspace_settings,
         inbox_rules::get_report,
+        inbox_replies::create_reply,
+        inbox_replies::retry_reply,
+        inbox_replies::review_reply,
+        inbox_replies::list_pending_replies,
+        inbox_replies::list_saved_replies,
+        inbox_replies::create_saved_reply,
+        inbox_replies::update_saved_reply,
+        inbox_replies::delete_saved_reply,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

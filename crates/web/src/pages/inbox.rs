@@ -355,13 +355,13 @@ async fn list_page(
     Ok(render(&view))
 }
 
-fn parse_conversation_id(raw: &str) -> Result<ConversationId, AppError> {
+pub(super) fn parse_conversation_id(raw: &str) -> Result<ConversationId, AppError> {
     Uuid::parse_str(raw.trim())
         .map(ConversationId)
         .map_err(|_| AppError::not_found("conversation"))
 }
 
-async fn conversation_view(
+pub(super) async fn conversation_view(
     state: &AppState,
     p: &PagePrincipal,
     id: ConversationId,
@@ -421,8 +421,10 @@ async fn conversation_view(
                 .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
                 .cloned()
                 .collect(),
+            delivery: super::inbox_reply::delivery_view(&p.0, c, m),
         })
         .collect();
+    let reply = super::inbox_reply::reply_box(state, &p.0, &d).await?;
     let mut assignee = vec![SelectOption::new(
         "",
         i18n::tr(lang, "inbox-unassigned"),
@@ -495,12 +497,15 @@ async fn conversation_view(
         first_response_due: c.first_response_due,
         work: super::inbox_live::conversation_work(state, p, &d).await?,
         row,
+        reply,
     })
 }
 
 #[derive(Debug, Deserialize, Default)]
 struct Saved {
     saved: Option<String>,
+    /// After an answer: `queued` or `approval` (see `pages/inbox_reply.rs`).
+    replied: Option<String>,
 }
 
 async fn conversation_page(
@@ -513,7 +518,8 @@ async fn conversation_page(
     let flash = saved
         .saved
         .is_some()
-        .then(|| Flash::success(i18n::tr(lang_of(&p), "inbox-saved")));
+        .then(|| Flash::success(i18n::tr(lang_of(&p), "inbox-saved")))
+        .or_else(|| super::inbox_reply::replied_flash(lang_of(&p), saved.replied.as_deref()));
     Ok(render(&conversation_view(&state, &p, id, flash).await?))
 }
 

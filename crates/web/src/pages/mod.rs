@@ -28,6 +28,7 @@ mod home;
 mod inbox;
 mod inbox_live;
 mod inbox_settings;
+mod inbox_reply;
 mod media;
 mod notifications;
 mod publish;
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .merge(inbox::routes())
         .merge(inbox_live::routes())
         .merge(inbox_settings::routes())
+        .merge(inbox_reply::routes())
 }
 
 /// The page context for a signed-in person.

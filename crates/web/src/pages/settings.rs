@@ -191,6 +191,11 @@ fn security_view(p: &PagePrincipal, state: &AppState, policy: &SecurityPolicy) -
             .iter()
             .map(|r| r.code().to_owned())
             .collect(),
+        reply_approval_roles: policy
+            .reply_approval_roles
+            .iter()
+            .map(|r| r.code().to_owned())
+            .collect(),
         session_lifetime_hours: i64::from(policy.session_idle_hours),
         lockout_max_attempts: state.lockout.account_failures as i64,
         lockout_window_minutes: state.lockout.window.num_minutes(),
@@ -244,9 +249,22 @@ async fn save_security(
         .get("session_lifetime_hours")
         .parse::<u32>()
         .unwrap_or(0);
+    let mut reply_approval_roles = std::collections::BTreeSet::new();
+    for code in form.all("reply_approval_roles") {
+        match Role::parse(&code) {
+            Some(r) => {
+                reply_approval_roles.insert(r);
+            }
+            None => errors.push(FieldError::new(
+                "reply_approval_roles",
+                i18n::tr(lang, "security-error-role"),
+            )),
+        }
+    }
     let policy = SecurityPolicy {
         require_2fa_roles: roles,
         session_idle_hours: hours,
+        reply_approval_roles,
     };
     if policy.validate().is_err() {
         errors.push(FieldError::new(

@@ -11,6 +11,7 @@ mod engine;
 mod inbox;
 mod inbox_live;
 mod inbox_rules;
+mod inbox_replies;
 mod matrix;
 mod media;
 mod media_urls;

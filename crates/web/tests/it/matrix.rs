@@ -75,6 +75,11 @@ struct Fx {
     unconfirmed: VariantId,
     /// An inbox conversation on `channel` (one DM).
     conversation: owlery_domain::ConversationId,
+    /// Answers by `target` in `conversation`: one that failed (to send again), one waiting for
+    /// approval; and a saved reply (changed, then deleted).
+    failed_reply: owlery_domain::MessageId,
+    pending_reply: owlery_domain::MessageId,
+    saved_reply: uuid::Uuid,
     /// An inbox routing rule and an SLA policy of the caller's own.
     rule: owlery_domain::RuleId,
     sla_policy: owlery_domain::SlaPolicyId,
@@ -289,6 +294,8 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .await
         .unwrap();
     let conversation = crate::inbox::conversation_on(app, channel, &format!("matrix-{n}")).await;
+    let (failed_reply, pending_reply, saved_reply) =
+        crate::inbox_replies::matrix_fixtures(app, target.id, conversation, n).await;
     let rule = app
         .store()
         .create_inbox_rule(
@@ -346,6 +353,9 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .unwrap()
         .id;
     Fx {
+        failed_reply,
+        pending_reply,
+        saved_reply,
         rule,
         sla_policy,
         conversation,
@@ -1250,6 +1260,84 @@ fn table() -> Vec<Row> {
             &[AnalyticsRead],
             200,
             |_| "/inbox/reports".into(),
+            None,
+        ),
+        row(
+            M::POST,
+            "/inbox/conversations/{id}/replies",
+            &[InboxReply],
+            201,
+            |f| format!("/inbox/conversations/{}/replies", f.conversation),
+            Some(
+                |f| json!({"text": "Thanks, we are on it.", "client_key": format!("matrix-{}", f.n)}),
+            ),
+        ),
+        row(
+            M::POST,
+            "/inbox/conversations/{id}/replies/{message_id}/retry",
+            &[InboxReply],
+            200,
+            |f| {
+                format!(
+                    "/inbox/conversations/{}/replies/{}/retry",
+                    f.conversation, f.failed_reply
+                )
+            },
+            None,
+        ),
+        row(
+            M::POST,
+            "/inbox/conversations/{id}/replies/{message_id}/review",
+            &[InboxApprove],
+            200,
+            |f| {
+                format!(
+                    "/inbox/conversations/{}/replies/{}/review",
+                    f.conversation, f.pending_reply
+                )
+            },
+            Some(|_| json!({"approve": true})),
+        ),
+        row(
+            M::GET,
+            "/inbox/replies/pending",
+            &[InboxApprove],
+            200,
+            |_| "/inbox/replies/pending".into(),
+            None,
+        ),
+        row(
+            M::GET,
+            "/inbox/saved-replies",
+            &[InboxReply],
+            200,
+            |f| format!("/inbox/saved-replies?conversation_id={}", f.conversation),
+            None,
+        ),
+        row(
+            M::POST,
+            "/inbox/saved-replies",
+            &[OrgManage],
+            201,
+            |_| "/inbox/saved-replies".into(),
+            Some(
+                |f| json!({"name": format!("Thanks {}", f.n), "body": "Hi {contact.first_name}!"}),
+            ),
+        ),
+        row(
+            M::PUT,
+            "/inbox/saved-replies/{id}",
+            &[OrgManage],
+            200,
+            |f| format!("/inbox/saved-replies/{}", f.saved_reply),
+            Some(|f| json!({"name": format!("Sorry {}", f.n), "body": "Sorry, {contact.name}."})),
+        ),
+        row(
+            M::DELETE,
+            "/inbox/saved-replies/{id}",
+            &[OrgManage],
+            204,
+            |f| format!("/inbox/saved-replies/{}", f.saved_reply),
             None,
         ),
     ]

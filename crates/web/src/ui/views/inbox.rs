@@ -114,6 +114,8 @@ pub struct ThreadMessage {
     pub hide_pending: bool,
     /// Why it could not be hidden on the network.
     pub hide_error: String,
+    /// An answer from Owlery: where it stands.
+    pub delivery: Option<super::inbox_reply::DeliveryView>,
 }
 
 /// A network account of the contact.
@@ -147,6 +149,8 @@ pub struct ConversationView {
     pub first_response_due: Option<DateTime<Utc>>,
     /// Notes, presence, the stale-reply check.
     pub work: super::inbox_work::ConversationWork,
+    /// The reply box (`pages/inbox_reply.rs`).
+    pub reply: super::inbox_reply::ReplyBox,
 }
 
 impl Page {

@@ -15,6 +15,7 @@ pub mod channels;
 pub mod engine;
 pub mod inbox;
 pub mod inbox_work;
+pub mod inbox_reply;
 pub mod media;
 pub mod publish;
 pub mod publishing;
@@ -450,8 +451,8 @@ pub const ROLE_CODES: [&str; 8] = {
 };
 
 /// The permission codes that may be API token scopes (from the domain).
-pub const PERMISSION_CODES: [&str; 18] = {
-    let mut out = [""; 18];
+pub const PERMISSION_CODES: [&str; 19] = {
+    let mut out = [""; 19];
     let mut i = 0;
     while i < out.len() {
         out[i] = owlery_domain::Permission::ALL[i].code();

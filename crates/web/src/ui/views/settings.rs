@@ -309,6 +309,8 @@ pub struct SecurityView {
     pub require_2fa: TwoFactorPolicy,
     /// Role codes for [`TwoFactorPolicy::Roles`].
     pub require_2fa_roles: Vec<String>,
+    /// Roles whose inbox replies wait for approval (codes).
+    pub reply_approval_roles: Vec<String>,
     pub session_lifetime_hours: i64,
     /// Sign-in lockout policy (display only): this many failures …
     pub lockout_max_attempts: i64,
@@ -322,6 +324,11 @@ pub struct SecurityView {
 impl SecurityView {
     fn role_required(&self, code: &str) -> bool {
         self.require_2fa_roles.iter().any(|r| r == code)
+    }
+
+    /// Whether replies by `code` wait for approval.
+    pub fn reply_approval(&self, code: &str) -> bool {
+        self.reply_approval_roles.iter().any(|r| r == code)
     }
     fn roles(&self) -> [&'static str; 8] {
         super::ROLE_CODES
@@ -681,6 +688,7 @@ mod tests {
                     page: page(lang, Section::Settings),
                     require_2fa: TwoFactorPolicy::Roles,
                     require_2fa_roles: vec!["owner".into(), "admin".into()],
+                    reply_approval_roles: vec![],
                     session_lifetime_hours: 12,
                     lockout_max_attempts: 5,
                     lockout_window_minutes: 15,

@@ -1,0 +1,162 @@
+//! Answering from the inbox, shared by the API and the conversation page: who may answer, whether
+//! the network lets Owlery answer this kind of message, the text checked the network's way, and
+//! whether the answer waits for approval. The store keeps the answer and its job in one
+//! transaction (`owlery_store::inbox_replies`); the worker sends it.
+
+use owlery_domain::{
+    ConversationId, MessageId, Permission, Target,
+    inbox::{MessageKind, reply::check_reply},
+    org::Network,
+    spec::TextField,
+};
+use owlery_store::{
+    inbox::{ConversationSummary, Message},
+    inbox_replies::{NewReply, ReplyCreated},
+};
+
+use crate::{auth::Principal, error::AppError, inbox as shared, state::AppState};
+
+/// The text rule answers on `network` are held to: the main text field of its main placement in
+/// `networks.toml` (`None`: unknown network, or the sandbox).
+pub fn reply_field(network: &str) -> Option<TextField> {
+    let specs = crate::compose::specs().ok()?;
+    specs
+        .network(network)?
+        .placements
+        .first()?
+        .texts
+        .first()
+        .cloned()
+}
+
+/// Whether Owlery can answer a conversation of `kind` on this channel: practice channels always
+/// (the answer stays on this server); real ones where the network's API allows it.
+pub fn can_reply(state: &AppState, network: &str, simulated: bool, kind: MessageKind) -> bool {
+    if simulated {
+        return true;
+    }
+    Network::parse(network)
+        .and_then(|n| state.connectors.get(n))
+        .is_some_and(|c| c.can_reply(kind))
+}
+
+fn target(c: &ConversationSummary) -> Target {
+    Target::Channel {
+        workspace: c.workspace_id,
+        channel: c.channel_id,
+    }
+}
+
+/// The conversation, if the person may answer in it (`inbox:reply` on its channel).
+pub async fn answerable(
+    state: &AppState,
+    principal: &Principal,
+    id: ConversationId,
+) -> Result<(ConversationSummary, bool), AppError> {
+    let org = crate::pages::load_organisation(state).await?;
+    let visible = shared::scope(principal, Permission::InboxReply);
+    let c = state
+        .store
+        .conversation_summary(org.id, &visible, id)
+        .await?;
+    principal.require(Permission::InboxReply, target(&c))?;
+    let simulated = state
+        .store
+        .channel(c.channel_id)
+        .await
+        .map(|ch| ch.simulated)
+        .unwrap_or(false);
+    Ok((c, simulated))
+}
+
+/// Store an answer (see the module docs). `Ok` with `replayed` when the key was used already.
+pub async fn send(
+    state: &AppState,
+    principal: &Principal,
+    id: ConversationId,
+    text: &str,
+    close: bool,
+    client_key: &str,
+) -> Result<ReplyCreated, AppError> {
+    let (c, simulated) = answerable(state, principal, id).await?;
+    if !can_reply(state, &c.network, simulated, c.kind) {
+        let label = Network::parse(&c.network).map_or(c.network.as_str(), |n| n.label());
+        return Err(AppError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot_reply",
+            format!(
+                "{label}'s API does not let Owlery answer this kind of message ({}). Answer on {label} itself.",
+                c.kind.code()
+            ),
+        ));
+    }
+    let label = Network::parse(&c.network).map_or("The network", |n| n.label());
+    let field = if simulated && c.network == "sandbox" {
+        None
+    } else {
+        reply_field(&c.network)
+    };
+    let text = check_reply(text, label, field.as_ref())?;
+    let org = crate::pages::load_organisation(state).await?;
+    let needs_approval = org
+        .security
+        .reply_needs_approval(&principal.access, target(&c));
+    let created = state
+        .store
+        .create_reply(
+            &principal.actor(),
+            principal.user.id,
+            &c,
+            &NewReply {
+                text: &text,
+                close,
+                client_key: client_key.trim(),
+                needs_approval,
+            },
+        )
+        .await?;
+    Ok(created)
+}
+
+/// Send a failed answer again.
+pub async fn retry(
+    state: &AppState,
+    principal: &Principal,
+    id: ConversationId,
+    message: MessageId,
+) -> Result<Message, AppError> {
+    answerable(state, principal, id).await?;
+    Ok(state
+        .store
+        .retry_reply(&principal.actor(), id, message)
+        .await?)
+}
+
+/// Approve or reject an answer waiting for approval (`inbox:approve` on the channel).
+pub async fn review(
+    state: &AppState,
+    principal: &Principal,
+    id: ConversationId,
+    message: MessageId,
+    approve: bool,
+    note: Option<&str>,
+) -> Result<Message, AppError> {
+    let org = crate::pages::load_organisation(state).await?;
+    let visible = shared::scope(principal, Permission::InboxApprove);
+    let c = state
+        .store
+        .conversation_summary(org.id, &visible, id)
+        .await?;
+    principal.require(Permission::InboxApprove, target(&c))?;
+    Ok(state
+        .store
+        .review_reply(
+            &principal.actor(),
+            principal.user.id,
+            id,
+            message,
+            approve,
+            note,
+        )
+        .await?)
+}
