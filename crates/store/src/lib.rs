@@ -25,9 +25,9 @@ pub mod engine;
 #[macro_use]
 pub mod inbox;
 pub mod inbox_polls;
-pub mod inbox_work;
-pub mod inbox_rules;
 pub mod inbox_replies;
+pub mod inbox_rules;
+pub mod inbox_work;
 pub mod jobs;
 pub mod live;
 pub mod media;

@@ -10,9 +10,9 @@
 pub mod assignment;
 pub mod import;
 pub mod live;
+pub mod reply;
 pub mod report;
 pub mod rules;
-pub mod reply;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
