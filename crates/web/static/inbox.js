@@ -145,7 +145,13 @@
       try { data = JSON.parse(e.data); } catch (err) { return; }
       if (data.conversation_id === conversationId) sawPresence(data);
     });
-    source.addEventListener("open", function () { document.body.setAttribute("data-live", "open"); });
+    source.addEventListener("open", function () {
+      document.body.setAttribute("data-live", "open");
+      // Announce ourselves once we can hear the answers: others answer a newcomer's first ping
+      // with theirs, and presence is not replayed, so a ping sent before the stream is open could
+      // leave us not seeing them until their next ping (20 s).
+      if (conversationId) ping(lastTyping > Date.now() - 4000 ? "typing" : "viewing");
+    });
     window.addEventListener("pagehide", function () { source.close(); });
   }
 
@@ -195,7 +201,7 @@
     return post("/inbox/c/" + conversationId + "/presence", { state: state }).catch(function () {});
   }
   if (conversationId) {
-    ping("viewing");
+    if (!window.EventSource) ping("viewing");
     setInterval(function () { ping(lastTyping > Date.now() - 4000 ? "typing" : "viewing"); }, 20000);
     setInterval(renderPresence, 2000);
     window.addEventListener("pagehide", function () {
