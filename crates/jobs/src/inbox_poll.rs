@@ -22,7 +22,7 @@ use owlery_networks::{
 };
 use owlery_store::{
     Store,
-    inbox::{Incoming, classification},
+    inbox::Incoming,
     inbox_polls::{PollClaim, PollEnd},
     vault::Vault,
 };
@@ -286,7 +286,7 @@ impl Poller {
     }
 
     fn incoming(&self, claim: &PollClaim, item: InboxItem) -> Incoming {
-        let triage = classification(&self.classifier.classify(&item.text));
+        let triage = owlery_triage::inbox::classification(&self.classifier.classify(&item.text));
         Incoming {
             message: InboundMessage {
                 channel: claim.channel_id,

@@ -18,7 +18,7 @@ use owlery_domain::inbox::{AroundTheClock, InboundMessage, ResponsePolicy};
 use owlery_networks::webhook::events::{self, Change, Family};
 use owlery_store::{
     Store,
-    inbox::{Incoming, Outcome, classification},
+    inbox::{Incoming, Outcome},
     webhooks::{Delivery, DeliveryEnd},
 };
 use owlery_triage::Classifier;
@@ -196,7 +196,9 @@ impl Processor {
                 };
                 match &e.change {
                     Change::Message(item) => {
-                        let triage = classification(&self.classifier.classify(&item.text));
+                        let triage = owlery_triage::inbox::classification(
+                            &self.classifier.classify(&item.text),
+                        );
                         incoming.push(Incoming {
                             message: InboundMessage {
                                 channel: *channel,

@@ -22,7 +22,7 @@ use owlery_networks::{
 };
 use owlery_store::{
     Store,
-    inbox::{InboxScope, Incoming, classification},
+    inbox::{InboxScope, Incoming},
     inbox_replies::{NewReply, REPLY_JOB},
     org::{ChannelCredential, channel_credential_purpose},
     testing::{self, TestDb},
@@ -232,7 +232,9 @@ impl World {
             media: vec![],
             url: None,
         };
-        let triage = classification(&owlery_triage::BuiltIn::new().unwrap().classify(&m.text));
+        let triage = owlery_triage::inbox::classification(
+            &owlery_triage::BuiltIn::new().unwrap().classify(&m.text),
+        );
         self.store
             .ingest(
                 &[Incoming { message: m, triage }],

@@ -1784,8 +1784,9 @@ const INBOX: &[(&str, &str, &str, &str, &str, i64, &str)] = &[
 /// arrived over the last day.
 async fn seed_inbox(store: &Store, st: &State, now: DateTime<Utc>) -> anyhow::Result<()> {
     use owlery_domain::inbox::{AroundTheClock, Author, InboundMessage, MessageKind};
-    use owlery_store::inbox::{Incoming, classification};
+    use owlery_store::inbox::Incoming;
     use owlery_triage::Classifier as _;
+    use owlery_triage::inbox::classification;
 
     let classifier = owlery_triage::BuiltIn::new()
         .map_err(|e| anyhow::anyhow!("cannot load the triage model: {e}"))?;

@@ -150,50 +150,6 @@ pub struct Incoming {
     pub triage: Classification,
 }
 
-/// Turn what the triage crate says into the domain's copy.
-pub fn classification(t: &owlery_triage::Triage) -> Classification {
-    use owlery_triage::{Intent as I, Sentiment as S, Urgency as U};
-    let sentiment = match t.sentiment {
-        S::Negative => Sentiment::Negative,
-        S::Neutral => Sentiment::Neutral,
-        S::Positive => Sentiment::Positive,
-    };
-    let intent = match t.intent {
-        I::Question => Intent::Question,
-        I::Complaint => Intent::Complaint,
-        I::Praise => Intent::Praise,
-        I::Lead => Intent::Lead,
-        I::Spam => Intent::Spam,
-        I::Abuse => Intent::Abuse,
-        I::Other => Intent::Other,
-    };
-    let urgency = match t.urgency {
-        U::Low => Urgency::Low,
-        U::Normal => Urgency::Normal,
-        U::High => Urgency::High,
-        U::Critical => Urgency::Critical,
-    };
-    let i = &t.intent_scores;
-    let intent_score = match t.intent {
-        I::Question => i.question,
-        I::Complaint => i.complaint,
-        I::Praise => i.praise,
-        I::Lead => i.lead,
-        I::Spam => i.spam,
-        I::Abuse => i.abuse,
-        I::Other => i.other,
-    };
-    let s = &t.sentiment_scores;
-    Classification {
-        language: t.language.code.to_owned(),
-        sentiment,
-        intent,
-        urgency,
-        sentiment_scores: [s.negative, s.neutral, s.positive],
-        intent_score,
-    }
-}
-
 /// What became of one ingested message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -17,6 +17,7 @@
 
 pub mod corpus;
 pub mod features;
+pub mod inbox;
 pub mod intent;
 pub mod lang;
 pub mod lexicon;

@@ -28,7 +28,8 @@ use owlery_domain::{
     audit::Actor,
     inbox::{AroundTheClock, import::parse_line},
 };
-use owlery_store::inbox::{Incoming, Outcome, classification};
+use owlery_store::inbox::{Incoming, Outcome};
+use owlery_triage::inbox::classification;
 use owlery_triage::{BuiltIn, Classifier};
 
 use crate::{config::Config, out};

@@ -412,7 +412,7 @@ pub async fn preview(
             String::new(),
         ),
     };
-    let triage = owlery_store::inbox::classification(&classifier()?.classify(text));
+    let triage = owlery_triage::inbox::classification(&classifier()?.classify(text));
     let facts = Facts {
         channel,
         workspace,

@@ -7,7 +7,8 @@ use owlery_domain::{
     ChannelId, ConversationId, Grant, Role, Scope,
     inbox::{AroundTheClock, Author, InboundMessage, MessageKind},
 };
-use owlery_store::inbox::{Incoming, classification};
+use owlery_store::inbox::Incoming;
+use owlery_triage::inbox::classification;
 use owlery_triage::{BuiltIn, Classifier};
 use serde_json::json;
 

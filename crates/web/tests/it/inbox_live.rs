@@ -884,7 +884,7 @@ async fn a_reply_on_a_stale_view_is_flagged() {
             media: Vec::new(),
             url: None,
         };
-        let triage = owlery_store::inbox::classification(&owlery_triage::Classifier::classify(
+        let triage = owlery_triage::inbox::classification(&owlery_triage::Classifier::classify(
             &owlery_triage::BuiltIn::new().unwrap(),
             "Anyone?",
         ));

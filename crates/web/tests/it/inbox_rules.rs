@@ -9,7 +9,8 @@ use owlery_domain::{
     audit::Actor,
     inbox::{AroundTheClock, Author, InboundMessage, MessageKind},
 };
-use owlery_store::inbox::{InboxScope, Incoming, classification};
+use owlery_store::inbox::{InboxScope, Incoming};
+use owlery_triage::inbox::classification;
 use owlery_triage::{BuiltIn, Classifier};
 use serde_json::{Value, json};
 
