@@ -26,20 +26,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use owlery_domain::{ChannelId, audit::Actor, org::Network, user::DisplayName};
 use owlery_store::{
     DatabaseConfig, Store,
-    oauth::{NewNetworkApp, network_app_purpose},
-    org::{ChannelCredential, channel_credential_purpose},
     testing::{drop_postgres, fresh_postgres},
-    vault::{Kek, Vault},
-    webhooks::verify_token_purpose,
 };
 
+#[path = "../tests/support/meta_page.rs"]
+mod meta_page;
+
+use meta_page::{KEK, PAGE, setup};
+
 const BIN: &str = env!("CARGO_BIN_EXE_owlery");
-const KEK: &str = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=";
 const SECRET: &[u8] = b"meta-app-secret-bench";
-const PAGE: &str = "1001";
 
 struct Args {
     requests: usize,
@@ -82,71 +80,6 @@ impl Drop for Server {
     }
 }
 
-async fn setup(store: &Store) -> String {
-    store.migrate().await.unwrap();
-    let vault = Vault::load(store, &Kek::from_base64(KEK).unwrap())
-        .await
-        .unwrap();
-    let actor = Actor::cli();
-    let org = store.ensure_organisation(&actor, "Acme").await.unwrap();
-    let ws = store
-        .create_workspace(&actor, org.id, &DisplayName::parse("name", "Shop").unwrap())
-        .await
-        .unwrap();
-    let id = ChannelId::new();
-    store
-        .create_connected_channel(
-            &actor,
-            ws.id,
-            Network::FacebookPage,
-            &DisplayName::parse("name", "Shop").unwrap(),
-            "shop-page",
-            id,
-            &ChannelCredential {
-                service: None,
-                account_id: PAGE.into(),
-                sealed: vault
-                    .seal(&channel_credential_purpose(id), b"page-token")
-                    .unwrap(),
-                refresh_sealed: None,
-                expires_at: None,
-            },
-        )
-        .await
-        .unwrap();
-    let sealed = vault
-        .seal(&network_app_purpose(Network::FacebookPage, None), SECRET)
-        .unwrap();
-    store
-        .set_network_app(
-            &actor,
-            org.id,
-            &NewNetworkApp {
-                network: Network::FacebookPage,
-                service: None,
-                client_id: "meta-app",
-                secret_sealed: &sealed,
-                registered: false,
-            },
-        )
-        .await
-        .unwrap();
-    let token = vault
-        .seal(&verify_token_purpose(Network::FacebookPage), b"verify")
-        .unwrap();
-    store
-        .ensure_app_webhook(
-            &actor,
-            org.id,
-            Network::FacebookPage,
-            "be7cbe7cbe7cbe7cbe7cbe7cbe7cbe7c",
-            &token,
-        )
-        .await
-        .unwrap()
-        .0
-}
-
 fn body(i: usize) -> String {
     let texts = [
         "Hi, is my order shipped yet?",
@@ -172,7 +105,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn run(a: &Args, store: Store, db_args: &[String], dir: &std::path::Path) {
-    let hook = setup(&store).await;
+    let hook = setup(&store, SECRET, "be7cbe7cbe7cbe7cbe7cbe7cbe7cbe7c").await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut cmd = Command::new(BIN);

@@ -18,21 +18,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use owlery_domain::{ChannelId, audit::Actor, org::Network, user::DisplayName};
 use owlery_store::{
     DatabaseConfig, Store,
-    oauth::{NewNetworkApp, network_app_purpose},
-    org::{ChannelCredential, channel_credential_purpose},
     testing::{TempDir, drop_postgres, fresh_postgres, postgres_url},
-    vault::{Kek, Vault},
-    webhooks::verify_token_purpose,
 };
+
+mod support;
+
+use support::meta_page::{KEK, PAGE, setup};
 
 const BIN: &str = env!("CARGO_BIN_EXE_owlery");
 /// A fixed key-encryption key for the server and the test's own vault (32 bytes, base64).
-const KEK: &str = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=";
 const SECRET: &[u8] = b"meta-app-secret-crash";
-const PAGE: &str = "1001";
 const BURST: usize = 2000;
 const CLIENTS: usize = 8;
 
@@ -126,73 +123,6 @@ enum Db {
     Postgres(String),
 }
 
-/// The organisation, a Facebook Page channel for [`PAGE`], and the Meta app; returns the app's
-/// webhook id.
-async fn setup(store: &Store) -> String {
-    store.migrate().await.unwrap();
-    let vault = Vault::load(store, &Kek::from_base64(KEK).unwrap())
-        .await
-        .unwrap();
-    let actor = Actor::cli();
-    let org = store.ensure_organisation(&actor, "Acme").await.unwrap();
-    let ws = store
-        .create_workspace(&actor, org.id, &DisplayName::parse("name", "Shop").unwrap())
-        .await
-        .unwrap();
-    let id = ChannelId::new();
-    store
-        .create_connected_channel(
-            &actor,
-            ws.id,
-            Network::FacebookPage,
-            &DisplayName::parse("name", "Shop").unwrap(),
-            "shop-page",
-            id,
-            &ChannelCredential {
-                service: None,
-                account_id: PAGE.into(),
-                sealed: vault
-                    .seal(&channel_credential_purpose(id), b"page-token")
-                    .unwrap(),
-                refresh_sealed: None,
-                expires_at: None,
-            },
-        )
-        .await
-        .unwrap();
-    let sealed = vault
-        .seal(&network_app_purpose(Network::FacebookPage, None), SECRET)
-        .unwrap();
-    store
-        .set_network_app(
-            &actor,
-            org.id,
-            &NewNetworkApp {
-                network: Network::FacebookPage,
-                service: None,
-                client_id: "meta-app",
-                secret_sealed: &sealed,
-                registered: false,
-            },
-        )
-        .await
-        .unwrap();
-    let token = vault
-        .seal(&verify_token_purpose(Network::FacebookPage), b"verify")
-        .unwrap();
-    let (hook, _) = store
-        .ensure_app_webhook(
-            &actor,
-            org.id,
-            Network::FacebookPage,
-            "c0ffee00c0ffee00c0ffee00c0ffee00",
-            &token,
-        )
-        .await
-        .unwrap();
-    hook
-}
-
 /// Delivery `i`: one Messenger DM, distinct per `i`.
 fn body(i: usize) -> String {
     format!(
@@ -262,7 +192,7 @@ async fn fire(
 async fn burst_survives_kill_9(db: Db, store: Store, tmp: &TempDir) {
     // Installs the TLS crypto provider reqwest needs (the clients here speak plain HTTP).
     let _ = owlery_networks::http::client(owlery_networks::http::HttpConfig::default());
-    let hook = setup(&store).await;
+    let hook = setup(&store, SECRET, "c0ffee00c0ffee00c0ffee00c0ffee00").await;
     let (mut server, base) = Server::start(&tmp.0, &db);
     let answers = Arc::new(Mutex::new(vec![Answer::Unsent; BURST]));
     let sent = Arc::new(AtomicUsize::new(0));
