@@ -6,13 +6,24 @@
 //! - **abuse**: insults and harassment vocabulary (2 per cue) — outranks everything;
 //! - **spam**: promotion vocabulary together with a link (2 + 1 per further cue); promotion
 //!   without a link counts half;
-//! - **lead**: purchase / pricing / demo interest (1.5 per cue);
+//! - **lead**: purchase intent — pricing, quotes, demos, wanting to buy (1.5 per cue) — and the
+//!   purchase words that could go either way ("order", "subscription": 1.5 per cue), these only
+//!   when the message has no existing-customer cue;
 //! - **complaint**: complaint vocabulary (1 per cue) plus the negative sentiment probability
 //!   above 0.5 (×2);
-//! - **question**: a `?` or an interrogative opening (1);
+//! - **question**: a `?` or an interrogative opening (1), plus 0.5 when the author speaks as an
+//!   existing customer;
 //! - **praise**: thanks and praise vocabulary (1 per cue) plus the positive probability above
 //!   0.5 (×2);
 //! - **other**: a constant 0.5, so a message with no cue at all is "other".
+//!
+//! Existing-customer cues say the author already bought: a possessive before the purchase
+//! ("my order", "meine Bestellung"), a past-tense purchase ("I ordered", "поръчах", "compré"),
+//! or after-sales words (tracking, refund, return, warranty, invoice). Someone asking where
+//! their order is, or for their money back, is a customer needing support (a question, or a
+//! complaint when the words or the sentiment say so), not a sales lead; a customer who asks
+//! for the price of something else still is one (the explicit purchase-intent cues still
+//! count).
 //!
 //! Scores are evidence / total. The winner is the highest score; ties go to the order above.
 //! Urgency starts from the intent and rises with strong negative sentiment and urgency words.
@@ -91,7 +102,13 @@ pub enum Urgency {
 struct Cues {
     abuse: &'static [&'static str],
     promo: &'static [&'static str],
+    /// Explicit purchase intent: pricing, quotes, demos, wanting to buy.
     lead: &'static [&'static str],
+    /// Purchase words that a prospect and a customer both use ("order"): lead evidence only
+    /// without a `customer` cue.
+    purchase: &'static [&'static str],
+    /// The author already bought: possessive + purchase, past-tense purchases, after-sales words.
+    customer: &'static [&'static str],
     complaint: &'static [&'static str],
     praise: &'static [&'static str],
     interrogative: &'static [&'static str],
@@ -143,17 +160,49 @@ const EN: Cues = Cues {
         "how much",
         "quote",
         "buy",
-        "purchase",
-        "order",
         "interested in",
         "demo",
         "trial",
-        "subscription",
         "plan for",
         "do you ship",
         "available in",
         "wholesale",
         "bulk",
+    ],
+    purchase: &["order", "purchase", "subscription"],
+    customer: &[
+        "my order*",
+        "our order*",
+        "my package*",
+        "my parcel*",
+        "my delivery",
+        "my shipment",
+        "my purchase*",
+        "my subscription",
+        "my account",
+        "my invoice",
+        "my money",
+        "i ordered",
+        "we ordered",
+        "i bought",
+        "we bought",
+        "i purchased",
+        "we purchased",
+        "i paid",
+        "we paid",
+        "was charged",
+        "been charged",
+        "order number",
+        "tracking",
+        "refund*",
+        "return it",
+        "send it back",
+        "warranty",
+        "hasn't arrived",
+        "has not arrived",
+        "never arrived",
+        "wrong item",
+        "cancel my",
     ],
     complaint: &[
         "refund",
@@ -243,13 +292,47 @@ const BG: Cues = Cues {
         "колко е",
         "купя",
         "купувам",
-        "поръч*",
+        "да поръчам",
+        "поръчвам",
         "оферта",
         "интересувам",
         "демо",
-        "абонамент",
         "доставяте",
         "наличн*",
+    ],
+    purchase: &["поръчк*", "абонамент*"],
+    customer: &[
+        "моята поръчка",
+        "поръчката ми",
+        // The reflexive possessive ("my own"), as common as "ми" after the noun.
+        "поръчката си",
+        "пратката си",
+        "парите си",
+        "абонамента си",
+        "поръчките ми",
+        "пратката ми",
+        "пратката",
+        "доставката ми",
+        "абонамента ми",
+        "абонаментът ми",
+        "сметката ми",
+        "парите ми",
+        "поръчах",
+        "поръчахме",
+        "купих",
+        "купихме",
+        "платих",
+        "платихме",
+        "таксуван*",
+        "номер на поръчка*",
+        "проследяване*",
+        "възстановяване на сумата",
+        "върнете ми",
+        "върнете парите",
+        "гаранци*",
+        "не е пристигнал*",
+        "не пристигна",
+        "не е доставен*",
     ],
     complaint: &[
         "оплакване",
@@ -328,13 +411,43 @@ const DE: Cues = Cues {
         "was kostet",
         "wie viel",
         "kaufen",
-        "bestell*",
+        "bestellen",
         "angebot",
         "interessiert",
         "demo",
-        "abo",
         "liefern sie",
         "verfügbar",
+    ],
+    purchase: &["bestellung", "abo", "abonnement"],
+    customer: &[
+        "meine bestellung*",
+        "meiner bestellung*",
+        "unsere bestellung*",
+        "mein paket*",
+        "meine lieferung",
+        "meine sendung",
+        "mein abo*",
+        "meinen abo*",
+        "mein konto",
+        "mein geld",
+        "bestellt",
+        "gekauft",
+        "bezahlt",
+        "abgebucht",
+        "sendungsnummer",
+        "sendungsverfolgung",
+        "bestellnummer",
+        "rückerstattung",
+        "erstattung",
+        "geld zurück",
+        "rücksendung",
+        "retoure*",
+        "umtausch*",
+        "reklamation",
+        "garantie",
+        "nicht angekommen",
+        "nicht geliefert",
+        "kündigen",
     ],
     complaint: &[
         "verspät*",
@@ -408,14 +521,41 @@ const ES: Cues = Cues {
         "cuánto vale",
         "cuanto cuesta",
         "comprar",
-        "pedido",
         "presupuesto",
         "cotización",
         "interesad*",
         "demo",
-        "suscripción",
         "envían",
         "disponible",
+    ],
+    purchase: &["pedido", "pedidos", "suscripción"],
+    customer: &[
+        "mi pedido",
+        "mis pedidos",
+        "nuestro pedido",
+        "mi paquete",
+        "mi envío",
+        "mi compra",
+        "mi suscripción",
+        "mi cuenta",
+        "mi dinero",
+        "compré",
+        "he comprado",
+        "pedí",
+        "he pedido",
+        "pagué",
+        "he pagado",
+        "me cobraron",
+        "me han cobrado",
+        "número de pedido",
+        "seguimiento",
+        "reembolso",
+        "devolución",
+        "devolver",
+        "garantía",
+        "no ha llegado",
+        "no llegó",
+        "factura",
     ],
     complaint: &[
         "reembolso",
@@ -474,13 +614,15 @@ enum Category {
     Abuse,
     Promo,
     Lead,
+    Purchase,
+    Customer,
     Complaint,
     Praise,
     Interrogative,
     Urgent,
 }
 
-const CATEGORIES: usize = 7;
+const CATEGORIES: usize = 9;
 
 /// One word of a cue: the word itself, or a stem (`refund*`) that any word it begins matches.
 #[derive(Debug, Clone, Copy)]
@@ -535,6 +677,8 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
             (Category::Abuse, c.abuse),
             (Category::Promo, c.promo),
             (Category::Lead, c.lead),
+            (Category::Purchase, c.purchase),
+            (Category::Customer, c.customer),
             (Category::Complaint, c.complaint),
             (Category::Praise, c.praise),
             (Category::Interrogative, c.interrogative),
@@ -676,13 +820,20 @@ pub(crate) fn classify(
     } else {
         promo / 2.0
     };
-    let lead = 1.5 * count(Category::Lead) as f32;
+    // An existing customer's "order" is their order, not a sale to come.
+    let customer = count(Category::Customer) > 0;
+    let purchase = if customer {
+        0
+    } else {
+        count(Category::Purchase)
+    };
+    let lead = 1.5 * (count(Category::Lead) + purchase) as f32;
     let complaint = count(Category::Complaint) as f32 + 2.0 * (scores.negative - 0.5).max(0.0);
     let question = if question_mark || opens_with_question {
         1.0
     } else {
         0.0
-    };
+    } + if customer { 0.5 } else { 0.0 };
     let praise = count(Category::Praise) as f32 + 2.0 * (scores.positive - 0.5).max(0.0);
     let other = 0.5;
 
@@ -934,5 +1085,127 @@ mod tests {
             run("Necesito ayuda urgente, no funciona", Known::Es, negative()).1,
             Urgency::Critical
         );
+    }
+    /// Existing customers asking about their purchase are support, not sales leads; prospects
+    /// are still leads, and so is a customer asking the price of something more.
+    #[test]
+    fn existing_customers_are_not_leads() {
+        let cases = [
+            // English
+            (
+                "Where is my order? It was due on Monday",
+                Known::En,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "I want a refund for the jacket I ordered, it fell apart",
+                Known::En,
+                negative(),
+                Intent::Complaint,
+            ),
+            (
+                "I ordered two mugs last week and only got one",
+                Known::En,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "Can I get my money back for the annual subscription?",
+                Known::En,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "We'd like to order 40 chairs for our office, do you deliver?",
+                Known::En,
+                neutral(),
+                Intent::Lead,
+            ),
+            (
+                "I bought the starter plan, how much is the pro plan?",
+                Known::En,
+                neutral(),
+                Intent::Lead,
+            ),
+            // Bulgarian
+            (
+                "Къде е поръчката ми? Чакам от петък.",
+                Known::Bg,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "Искам да ми върнете парите за поръчката, дойде счупена",
+                Known::Bg,
+                negative(),
+                Intent::Complaint,
+            ),
+            (
+                "Поръчах телефон преди две седмици и още не е доставен",
+                Known::Bg,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "Искам да поръчам 10 броя, каква е цената?",
+                Known::Bg,
+                neutral(),
+                Intent::Lead,
+            ),
+            // German
+            (
+                "Wo bleibt meine Bestellung? Seit zehn Tagen nichts.",
+                Known::De,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "Ich möchte eine Rückerstattung für die defekte Kaffeemaschine",
+                Known::De,
+                negative(),
+                Intent::Complaint,
+            ),
+            (
+                "Ich habe das Jahresabo bestellt, aber keine Rechnung bekommen",
+                Known::De,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "Ich würde gern 20 Stück bestellen, gibt es Mengenrabatt?",
+                Known::De,
+                neutral(),
+                Intent::Lead,
+            ),
+            // Spanish
+            (
+                "¿Dónde está mi pedido? Lo hice hace una semana.",
+                Known::Es,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "Quiero un reembolso, el pedido llegó roto",
+                Known::Es,
+                negative(),
+                Intent::Complaint,
+            ),
+            (
+                "Compré una suscripción y no puedo entrar",
+                Known::Es,
+                neutral(),
+                Intent::Question,
+            ),
+            (
+                "Quiero hacer un pedido grande para mi tienda, ¿tienen precio mayorista?",
+                Known::Es,
+                neutral(),
+                Intent::Lead,
+            ),
+        ];
+        for (text, lang, sentiment, expected) in cases {
+            assert_eq!(run(text, lang, sentiment).0, expected, "{text}");
+        }
     }
 }

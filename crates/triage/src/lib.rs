@@ -293,4 +293,25 @@ mod tests {
         assert_eq!(t.language.code, "und");
         assert_eq!(t.intent, Intent::Other);
     }
+
+    #[test]
+    fn questions_about_an_order_are_support_not_leads() {
+        let c = BuiltIn::new().unwrap();
+        for text in [
+            "Hi, where is my order? I placed it ten days ago",
+            "I'd like a refund for the headphones I ordered, one side is dead",
+            "Къде е поръчката ми? Платих я преди седмица.",
+            "Wo ist mein Paket? Ich habe am Montag bestellt.",
+            "¿Cuándo llega mi pedido? Lo pagué hace una semana.",
+        ] {
+            let t = c.classify(text);
+            assert!(
+                matches!(t.intent, Intent::Question | Intent::Complaint),
+                "{text}: {:?}",
+                t.intent
+            );
+        }
+        let t = c.classify("How much would it cost to order 50 of these for our team?");
+        assert_eq!(t.intent, Intent::Lead);
+    }
 }
