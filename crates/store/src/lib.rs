@@ -132,8 +132,27 @@ pub enum DatabaseConfig {
     Postgres { url: String, max_connections: u32 },
 }
 
+/// SQLite page cache per connection, in KiB: 16 MiB (SQLite's default is 2 MiB), allocated as
+/// pages are read. The inbox's indexes are written at random places, and a page found in the
+/// cache is one read system call fewer.
+const SQLITE_CACHE_KIB: i64 = 16 * 1024;
+/// For bulk writers (`owlery inbox import`): a transaction of thousands of messages dirties more
+/// index pages than 16 MiB hold, and SQLite then spills them to the WAL mid-transaction and reads
+/// them back from there. One process doing one job can afford 256 MiB.
+const SQLITE_BULK_CACHE_KIB: i64 = 256 * 1024;
+
 impl Store {
     pub async fn connect(config: &DatabaseConfig) -> Result<Store> {
+        Store::connect_with_cache(config, SQLITE_CACHE_KIB).await
+    }
+
+    /// [`Store::connect`] for a process that writes in large batches (an import): on SQLite, a
+    /// larger page cache per connection. PostgreSQL is unchanged.
+    pub async fn connect_for_bulk_writes(config: &DatabaseConfig) -> Result<Store> {
+        Store::connect_with_cache(config, SQLITE_BULK_CACHE_KIB).await
+    }
+
+    async fn connect_with_cache(config: &DatabaseConfig, sqlite_cache_kib: i64) -> Result<Store> {
         let db = match config {
             DatabaseConfig::Sqlite { path } => {
                 if let Some(dir) = path.parent()
@@ -154,10 +173,7 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
                     .pragma("temp_store", "memory")
-                    // 16 MiB of page cache per connection (SQLite's default is 2 MiB), allocated
-                    // as pages are read: the inbox's indexes are written at random places, and a
-                    // page found in the cache is one read system call fewer.
-                    .pragma("cache_size", "-16384");
+                    .pragma("cache_size", (-sqlite_cache_kib).to_string());
                 // No ping before handing out a connection: a SQLite connection is a file in this
                 // process and cannot have gone away, and the ping is one more round trip to the
                 // connection's thread on every query (about a fifth of the publishing path's).

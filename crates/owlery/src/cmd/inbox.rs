@@ -206,7 +206,7 @@ async fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot open {}", args.file.display()))?;
     let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let store = super::open_and_migrate(&config).await?;
+    let store = super::open_and_migrate_for_bulk_writes(&config).await?;
     let started = Instant::now();
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| progress_bar(total_bytes));

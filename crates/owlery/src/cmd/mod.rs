@@ -37,6 +37,19 @@ pub async fn open_and_migrate(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database.store_config())
         .await
         .with_context(|| format!("cannot open the database ({})", config.database.describe()))?;
+    migrate(config, store).await
+}
+
+/// [`open_and_migrate`] for a process that writes in large batches (see
+/// [`Store::connect_for_bulk_writes`]).
+pub async fn open_and_migrate_for_bulk_writes(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect_for_bulk_writes(&config.database.store_config())
+        .await
+        .with_context(|| format!("cannot open the database ({})", config.database.describe()))?;
+    migrate(config, store).await
+}
+
+async fn migrate(config: &Config, store: Store) -> anyhow::Result<Store> {
     store.migrate().await.with_context(|| {
         format!(
             "cannot migrate the database ({})",
