@@ -1,4 +1,5 @@
-//! Polling the inbox of connected channels on networks that do not push (Bluesky, Mastodon):
+//! Polling the inbox of connected channels on networks that do not push (Bluesky, Mastodon,
+//! YouTube comments, TikTok comments of business accounts):
 //! claim a due channel, read the network after the stored cursor, classify and ingest what
 //! arrived, then store the new cursor and the next due time.
 //!

@@ -1,8 +1,15 @@
 //! Processing webhook deliveries: claim a batch of accepted deliveries (kept by the receivers in
 //! `owlery-web`, durable before they answered 200), parse each per network
-//! (`owlery_networks::webhook::events`), find the channel of each entry's account, classify,
+//! (`owlery_networks::webhook::events`), find the channel of each entry's account, read what a
+//! network announced by ids only through the channel's connector (Instagram mentions), classify,
 //! ingest the batch in one call to `Store::ingest`, mark deleted messages, and mark the deliveries
 //! done.
+//!
+//! Reading an announced message is a network call made before the ingest, outside any database
+//! transaction. When it fails the delivery is not done: a temporary failure (the network down, a
+//! rate limit) retries the delivery later, a permanent one (the post deleted, a refused grant)
+//! keeps it as failed with the reason. Either way the rest of the delivery is ingested, and a
+//! repeat adds nothing.
 //!
 //! Crash-safe by order: a delivery is marked done only after what it carried is ingested; a worker
 //! that dies in between leaves a lease that runs out, and the batch is processed again — which adds
@@ -14,17 +21,29 @@
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
-use owlery_domain::inbox::{AroundTheClock, InboundMessage, ResponsePolicy};
-use owlery_networks::webhook::events::{self, Change, Family};
+use owlery_domain::{
+    ChannelId,
+    inbox::{AroundTheClock, InboundMessage, ResponsePolicy},
+};
+use owlery_networks::{
+    ConnectorError, Connectors,
+    inbox::InboxItem,
+    webhook::events::{self, Change, Family, Unresolved},
+};
 use owlery_store::{
     Store,
     inbox::{Incoming, Outcome},
+    vault::Vault,
     webhooks::{Delivery, DeliveryEnd},
 };
 use owlery_triage::Classifier;
 use uuid::Uuid;
 
-use crate::{Shutdown, worker::sleep_or_shutdown};
+use crate::{
+    Shutdown,
+    channel_access::{ChannelAccess, Renewal, Unusable},
+    worker::sleep_or_shutdown,
+};
 
 /// How long a claimed batch may take before another worker may take it, by default.
 const LEASE: Duration = Duration::from_secs(2 * 60);
@@ -46,6 +65,8 @@ pub struct Round {
     pub dropped: usize,
     pub deleted: u64,
     pub poison: usize,
+    /// Deliveries left to be tried again (an announced message could not be read yet).
+    pub retried: usize,
 }
 
 /// Processes webhook deliveries.
@@ -57,6 +78,18 @@ pub struct Processor {
     pub name: String,
     /// How long a claimed batch may take before another worker may take it.
     pub lease: Duration,
+    /// The connectors and the vault, to read what networks announce by ids only (Instagram
+    /// mentions); without them such deliveries are retried, then kept as failed.
+    pub connectors: Option<Arc<Connectors>>,
+    pub vault: Option<Arc<Vault>>,
+}
+
+/// Why an announced message could not be read.
+struct Unread {
+    reason: String,
+    /// Worth trying again later (the network or our side failed for now).
+    retry: bool,
+    retry_after: Option<Duration>,
 }
 
 impl Processor {
@@ -67,7 +100,21 @@ impl Processor {
             policy: Arc::new(AroundTheClock::default()),
             name: format!("webhooks-{}", Uuid::now_v7().simple()),
             lease: LEASE,
+            connectors: None,
+            vault: None,
         }
+    }
+
+    /// The same, able to read what networks announce by ids only through the channels'
+    /// connections.
+    pub fn with_network(
+        mut self,
+        connectors: Arc<Connectors>,
+        vault: Option<Arc<Vault>>,
+    ) -> Processor {
+        self.connectors = Some(connectors);
+        self.vault = vault;
+        self
     }
 
     /// The same with another lease (`OWLERY_JOB_LEASE_SECS`: the worker's job lease).
@@ -187,6 +234,7 @@ impl Processor {
         let mut owner: Vec<usize> = Vec::new();
         let mut deletions = Vec::new();
         let mut dropped = vec![0i64; parsed.len()];
+        let mut unread: Vec<Option<Unread>> = parsed.iter().map(|_| None).collect();
         for (i, (d, p)) in parsed.iter().enumerate() {
             for e in &p.events {
                 let Some(channel) = channels.get(&(d.org_id, (e.network, e.account.clone())))
@@ -194,7 +242,23 @@ impl Processor {
                     dropped[i] += 1;
                     continue;
                 };
-                match &e.change {
+                let resolved;
+                let change = match &e.change {
+                    Change::Unresolved(what) => match self.resolve(*channel, e.network, what).await
+                    {
+                        Ok(item) => {
+                            resolved = Change::Message(Box::new(item));
+                            &resolved
+                        }
+                        Err(why) => {
+                            tracing::info!(delivery.id = %d.id, channel.id = %channel, reason = %why.reason, "an announced message could not be read");
+                            unread[i] = Some(why);
+                            continue;
+                        }
+                    },
+                    other => other,
+                };
+                match change {
                     Change::Message(item) => {
                         let triage = owlery_triage::inbox::classification(
                             &self.classifier.classify(&item.text),
@@ -219,6 +283,7 @@ impl Processor {
                     Change::Deleted { remote_id } => {
                         deletions.push((*channel, remote_id.clone()));
                     }
+                    Change::Unresolved(_) => {}
                 }
             }
         }
@@ -237,18 +302,114 @@ impl Processor {
                 .mark_inbox_messages_deleted(&deletions, self.store.now())
                 .await?;
         }
+        let now = self.store.now();
         for (i, (d, _)) in parsed.iter().enumerate() {
             round.ingested += new[i] as usize;
             round.dropped += dropped[i] as usize;
-            ends.push((
-                d.id,
-                DeliveryEnd::Done {
+            let end = match unread[i].take() {
+                None => DeliveryEnd::Done {
                     ingested: new[i],
                     dropped: dropped[i],
                 },
-            ));
+                Some(why) if why.retry && d.attempts < MAX_ATTEMPTS => {
+                    round.retried += 1;
+                    let wait = why
+                        .retry_after
+                        .and_then(|w| chrono::Duration::from_std(w).ok())
+                        .unwrap_or_else(|| chrono::Duration::seconds(15 * d.attempts.max(1)));
+                    DeliveryEnd::Retry {
+                        error: why.reason,
+                        retry_at: now + wait,
+                    }
+                }
+                Some(why) => {
+                    round.poison += 1;
+                    DeliveryEnd::Poison {
+                        error: if why.retry {
+                            format!("gave up after {} attempts: {}", d.attempts, why.reason)
+                        } else {
+                            why.reason
+                        },
+                    }
+                }
+            };
+            ends.push((d.id, end));
         }
         Ok((round, ends))
+    }
+
+    /// Reads an announced message through the channel's connector (a network call; no database
+    /// transaction is open).
+    async fn resolve(
+        &self,
+        channel: ChannelId,
+        network: owlery_domain::org::Network,
+        what: &Unresolved,
+    ) -> Result<InboxItem, Unread> {
+        let retry = |reason: String| Unread {
+            reason,
+            retry: true,
+            retry_after: None,
+        };
+        let fail = |reason: String| Unread {
+            reason,
+            retry: false,
+            retry_after: None,
+        };
+        let connector = self
+            .connectors
+            .as_ref()
+            .and_then(|c| c.get(network))
+            .ok_or_else(|| {
+                retry(format!(
+                    "this worker cannot reach {} to read what its webhook announced",
+                    network.label()
+                ))
+            })?;
+        let access = ChannelAccess {
+            store: &self.store,
+            vault: self.vault.as_deref(),
+        };
+        let handle = self
+            .store
+            .channel(channel)
+            .await
+            .map_err(|e| retry(format!("reading the channel failed: {e}")))?
+            .handle;
+        let mut creds = match access.open(channel, &handle).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(Unusable::NotConnected)) => {
+                return Err(fail("the channel has no connection to its account".into()));
+            }
+            Ok(Err(Unusable::CannotOpen)) => {
+                return Err(fail(
+                    "the channel's stored secret cannot be opened with this server's key".into(),
+                ));
+            }
+            Err(e) => return Err(retry(format!("{e}"))),
+        };
+        match access
+            .renew_if_due(&*connector, channel, network, &mut creds)
+            .await
+        {
+            Ok(Renewal::Ready) => {}
+            Ok(Renewal::DeadGrant(reason)) => return Err(fail(reason)),
+            Err(e) => return Err(retry(format!("{e}"))),
+        }
+        connector
+            .resolve_pushed(&creds, what)
+            .await
+            .map_err(|e| match &e {
+                ConnectorError::RateLimited { retry_after }
+                | ConnectorError::Temporary { retry_after, .. } => Unread {
+                    reason: e.to_string(),
+                    retry: true,
+                    retry_after: *retry_after,
+                },
+                // A read changes nothing on the network: trying it again is safe.
+                ConnectorError::Unknown { .. } => retry(e.to_string()),
+                _ => fail(e.to_string()),
+            })
     }
 
     /// Process deliveries until shutdown: at once while there are some, every [`IDLE`] otherwise.

@@ -173,6 +173,28 @@ impl BudgetBook {
             .filter_map(|(_, w)| w.resets_at.duration_since(now).ok())
             .max()
     }
+
+    /// How long a call must wait for the named buckets only (`(scope, bucket)`; the account is
+    /// ignored for [`Scope::App`]): for callers that must not be held by an unrelated empty
+    /// budget of the same account (YouTube's comment polling, by its upload limit). `None`: go now.
+    pub fn wait_for(
+        &self,
+        network: Network,
+        account: &str,
+        buckets: &[(Scope, &str)],
+        now: SystemTime,
+    ) -> Option<Duration> {
+        let windows = self.lock();
+        buckets
+            .iter()
+            .filter_map(|(scope, bucket)| {
+                let account = if *scope == Scope::App { "" } else { account };
+                windows.get(&(network, *scope, account.to_owned(), (*bucket).to_owned()))
+            })
+            .filter(|w| w.remaining == 0)
+            .filter_map(|w| w.resets_at.duration_since(now).ok())
+            .max()
+    }
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {

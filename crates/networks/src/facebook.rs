@@ -715,9 +715,8 @@ impl Connector for FacebookPages {
         since: SystemTime,
     ) -> Result<Lookup, ConnectorError> {
         if req.target.kind == owlery_domain::inbox::MessageKind::Dm {
-            return Ok(Lookup::CannotTell {
-                reason: "Messenger cannot look a sent message up: check the Page's inbox".into(),
-            });
+            let page = meta::account_id(creds, "Facebook Page")?;
+            return meta::lookup_message(&self.graph, creds, NETWORK, page, page, req, since).await;
         }
         Connector::lookup(self, creds, &req.as_publish(true), since).await
     }

@@ -112,3 +112,167 @@ pub fn cannot_reply(network: crate::Network, kind: MessageKind) -> crate::Connec
         ),
     }
 }
+
+/// Where a newest-first sweep stands, for networks that list newest first and page backwards in
+/// time (YouTube's comment threads, TikTok's comments): a poll reads from the newest item down to
+/// the newest time the previous sweep saw (`seen`), then that sweep's newest time becomes the
+/// watermark. Two items can share a timestamp, so a sweep stops only *below* `seen`, and the items
+/// already read at exactly `seen` are named (`at_seen`) and skipped. A sweep longer than
+/// [`MAX_PAGES_PER_POLL`] pages goes on in the next poll from `next` (the network's page token),
+/// remembering its newest time (`top`, with the items read at it in `at_top`); items that arrive
+/// meanwhile are newer than `top` and are read by the sweep after.
+///
+/// Stored as a small JSON object (the poll's cursor). Each connector decides what time an item is
+/// swept by (YouTube: its latest activity, so an edit is read again).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sweep {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_seen: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_top: Vec<String>,
+}
+
+impl Sweep {
+    /// The stored cursor (`None`: a channel's first poll). `network` names it in the error.
+    pub fn parse(raw: Option<&str>, network: &str) -> Result<Sweep, crate::ConnectorError> {
+        match raw {
+            None => Ok(Sweep::default()),
+            Some(s) => serde_json::from_str(s).map_err(|e| crate::ConnectorError::Permanent {
+                reason: format!("the stored {network} inbox cursor is unreadable ({e})"),
+            }),
+        }
+    }
+
+    /// The first poll of a channel reads one page: the recent past, not years of it.
+    pub fn is_first(&self) -> bool {
+        self.seen.is_none()
+    }
+
+    /// Older than the watermark: the sweep is done.
+    pub fn is_below(&self, time: DateTime<Utc>) -> bool {
+        self.seen.is_some_and(|seen| time < seen)
+    }
+
+    /// Read by an earlier sweep (at the watermark) or earlier in this one (at its top).
+    pub fn already_read(&self, time: DateTime<Utc>, id: &str) -> bool {
+        (self.seen == Some(time) && self.at_seen.iter().any(|i| i == id))
+            || (self.top == Some(time) && self.at_top.iter().any(|i| i == id))
+    }
+
+    /// Notes an item this sweep read (call only for items not [`Sweep::already_read`]).
+    pub fn read(&mut self, time: DateTime<Utc>, id: &str) {
+        match self.top {
+            Some(top) if top > time => {}
+            Some(top) if top == time => self.at_top.push(id.to_owned()),
+            _ => {
+                self.top = Some(time);
+                self.at_top = vec![id.to_owned()];
+            }
+        }
+    }
+
+    /// The state after this poll: the sweep goes on from `next_page` (`Some`), or it is finished
+    /// and its newest time is the new watermark.
+    pub fn after(mut self, next_page: Option<String>) -> Sweep {
+        if let Some(page) = next_page {
+            self.next = Some(page);
+            return self;
+        }
+        match self.top {
+            None => Sweep {
+                seen: self.seen,
+                at_seen: self.at_seen,
+                ..Sweep::default()
+            },
+            Some(top) => {
+                let mut at_seen = self.at_top;
+                if self.seen == Some(top) {
+                    at_seen.extend(self.at_seen);
+                }
+                at_seen.sort_unstable();
+                at_seen.dedup();
+                Sweep {
+                    seen: Some(top),
+                    at_seen,
+                    ..Sweep::default()
+                }
+            }
+        }
+    }
+
+    /// [`Sweep::after`] as the poll's cursor. `None`: the cursor passed in (`before`) still
+    /// stands.
+    pub fn end(self, next_page: Option<String>, before: Option<&str>) -> Option<String> {
+        let state = self.after(next_page);
+        if state == Sweep::default() {
+            return None;
+        }
+        // A struct of strings and timestamps always serialises.
+        let encoded = serde_json::to_string(&state).unwrap_or_default();
+        (Some(encoded.as_str()) != before).then_some(encoded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: u32) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000 + i64::from(s), 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_sweep_stops_below_the_watermark_and_skips_what_it_read_at_it() {
+        let mut first = Sweep::default();
+        assert!(first.is_first() && !first.is_below(t(0)));
+        first.read(t(10), "b");
+        first.read(t(10), "a");
+        first.read(t(5), "old");
+        let cursor = first.end(None, None).unwrap_or_default();
+        let mut second = Sweep::parse(Some(&cursor), "Test").unwrap_or_default();
+        assert_eq!(second.seen, Some(t(10)));
+        assert_eq!(second.at_seen, vec!["a".to_owned(), "b".to_owned()]);
+        assert!(second.is_below(t(9)) && !second.is_below(t(10)));
+        assert!(second.already_read(t(10), "a") && !second.already_read(t(10), "c"));
+        // Nothing new: the cursor stands.
+        assert_eq!(second.clone().end(None, Some(&cursor)), None);
+        // Another at the same time: both are remembered at the watermark.
+        second.read(t(10), "c");
+        let third =
+            Sweep::parse(second.end(None, Some(&cursor)).as_deref(), "Test").unwrap_or_default();
+        assert_eq!(third.at_seen, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_long_sweep_goes_on_from_its_page_and_keeps_its_top() {
+        let mut s = Sweep {
+            seen: Some(t(1)),
+            ..Sweep::default()
+        };
+        s.read(t(50), "n");
+        let go_on =
+            Sweep::parse(s.end(Some("p2".into()), None).as_deref(), "Test").unwrap_or_default();
+        assert_eq!(
+            (go_on.next.as_deref(), go_on.top),
+            (Some("p2"), Some(t(50)))
+        );
+        assert!(go_on.already_read(t(50), "n"));
+        assert_eq!(go_on.seen, Some(t(1)));
+        let done = Sweep::parse(go_on.end(None, None).as_deref(), "Test").unwrap_or_default();
+        assert_eq!((done.seen, done.next, done.top), (Some(t(50)), None, None));
+    }
+
+    #[test]
+    fn garbage_is_a_clear_error() {
+        assert!(matches!(
+            Sweep::parse(Some("{nope"), "YouTube"),
+            Err(crate::ConnectorError::Permanent { reason }) if reason.contains("YouTube")
+        ));
+    }
+}

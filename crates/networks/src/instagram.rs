@@ -606,6 +606,75 @@ impl Instagram {
     }
 }
 
+/// What a person unnamed by Meta is filed under (the author of a comment that mentions the
+/// account: `mentioned_comment` has no author field).
+pub const UNNAMED_AUTHOR: &str = "instagram:unnamed";
+
+/// The inbox item of a `mentioned_media` or `mentioned_comment` answer.
+fn mention_item(
+    found: &Value,
+    media_id: &str,
+    comment_id: Option<&str>,
+) -> Result<crate::inbox::InboxItem, ConnectorError> {
+    use owlery_domain::inbox::{Author, MessageKind};
+    let text = |k: &str| {
+        found
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let created_at = text("timestamp")
+        .and_then(meta::parse_time)
+        .map(chrono::DateTime::<chrono::Utc>::from)
+        .ok_or_else(|| refuse("Instagram's mention has no readable time"))?;
+    let (remote_id, author, body, media) = match comment_id {
+        None => {
+            let username = text("username").unwrap_or(UNNAMED_AUTHOR);
+            let media = text("media_url")
+                .filter(|u| u.starts_with("https://"))
+                .map(str::to_owned)
+                .into_iter()
+                .collect();
+            (
+                media_id.to_owned(),
+                Author {
+                    remote_id: username.to_owned(),
+                    handle: username.to_owned(),
+                    name: username.to_owned(),
+                    followers: None,
+                },
+                text("caption").unwrap_or_default(),
+                media,
+            )
+        }
+        Some(comment) => (
+            comment.to_owned(),
+            Author {
+                remote_id: UNNAMED_AUTHOR.to_owned(),
+                handle: String::new(),
+                name: "Someone on Instagram".to_owned(),
+                followers: None,
+            },
+            text("text").unwrap_or_default(),
+            Vec::new(),
+        ),
+    };
+    // Only the documented fields are asked for; neither node lists a permalink.
+    let url = None;
+    Ok(crate::inbox::InboxItem {
+        remote_id,
+        kind: MessageKind::Mention,
+        author,
+        text: body.to_owned(),
+        created_at,
+        conversation_remote_id: Some(media_id.to_owned()),
+        in_reply_to_remote_id: comment_id.map(|_| media_id.to_owned()),
+        media,
+        url,
+    })
+}
+
 impl Connector for Instagram {
     fn network(&self) -> Network {
         NETWORK
@@ -689,18 +758,80 @@ impl Connector for Instagram {
         }
     }
 
+    /// Instagram's `mentions` webhook names only the media (and the comment) the account was
+    /// @mentioned in; the content is read as the account, through the IG User node's
+    /// `mentioned_media` and `mentioned_comment` fields
+    /// (<https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentioned_media>,
+    /// <https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentioned_comment>).
+    /// A caption mention is a mention whose thread is the media, by the media's author; a comment
+    /// mention is a mention in the media's thread — Meta does not say who wrote such a comment,
+    /// so its author is one unnamed Instagram contact.
+    async fn resolve_pushed(
+        &self,
+        creds: &Credentials,
+        what: &crate::webhook::events::Unresolved,
+    ) -> Result<crate::inbox::InboxItem, ConnectorError> {
+        let crate::webhook::events::Unresolved::InstagramMention {
+            media_id,
+            comment_id,
+        } = what;
+        let ig = meta::account_id(creds, "Instagram account")?;
+        let media_id = meta::object_id(media_id, "the media the account is mentioned in")?;
+        let (field, fields, key) = match comment_id {
+            None => (
+                format!("mentioned_media.media_id({media_id})"),
+                "id,caption,username,timestamp,media_type,media_url",
+                "mentioned_media",
+            ),
+            Some(comment) => (
+                format!(
+                    "mentioned_comment.comment_id({})",
+                    meta::object_id(comment, "the comment the account is mentioned in")?
+                ),
+                "id,text,timestamp,like_count,media{id}",
+                "mentioned_comment",
+            ),
+        };
+        let request = self.get(creds, ig, &format!("{field}{{{fields}}}"));
+        let answer = match self.send(creds, request, key, Effect::Read).await {
+            Ok(answer) => answer,
+            Err(e) if e.is_missing() => {
+                return Err(refuse(format!(
+                    "the Instagram {} the account was mentioned in is gone (deleted, or its \
+                     comments turned off)",
+                    if comment_id.is_some() {
+                        "comment"
+                    } else {
+                        "post"
+                    }
+                )));
+            }
+            Err(e) => return Err(e.into_connector(NETWORK)),
+        };
+        let found = answer
+            .get(key)
+            .filter(|v| v.is_object())
+            .ok_or_else(|| refuse(format!("Instagram answered without {key}")))?;
+        mention_item(found, media_id, comment_id.as_deref())
+    }
+
     /// A comment's replies are read back (`GET /{ig-comment-id}/replies`) and matched by text;
-    /// direct messages cannot be looked up.
+    /// a direct message through the Conversations API (`meta::lookup_message`, as the linked
+    /// Page: `me`). Mentions are never answered.
     async fn lookup_reply(
         &self,
         creds: &Credentials,
         req: &crate::inbox::ReplyRequest,
         since: SystemTime,
     ) -> Result<Lookup, ConnectorError> {
-        if req.target.kind != owlery_domain::inbox::MessageKind::Comment {
-            return Ok(Lookup::CannotTell {
-                reason: "Instagram cannot look a sent message up: check the account's inbox".into(),
-            });
+        match req.target.kind {
+            owlery_domain::inbox::MessageKind::Comment => {}
+            owlery_domain::inbox::MessageKind::Dm => {
+                let ig = meta::account_id(creds, "Instagram account")?;
+                return meta::lookup_message(&self.graph, creds, NETWORK, "me", ig, req, since)
+                    .await;
+            }
+            owlery_domain::inbox::MessageKind::Mention => return Ok(Lookup::Absent),
         }
         let comment = meta::object_id(&req.target.message_id, "the comment to answer")?;
         let from = since.checked_sub(meta::SKEW).unwrap_or(since);

@@ -689,6 +689,22 @@ pub trait Connector: Send + Sync {
         }
     }
 
+    /// The message behind an event the network pushed by ids only (Instagram's `mentions`), read
+    /// from the network by the webhook processor before it ingests the delivery. Default: the
+    /// network pushes no such events.
+    fn resolve_pushed(
+        &self,
+        creds: &Credentials,
+        what: &webhook::events::Unresolved,
+    ) -> impl Future<Output = Result<inbox::InboxItem, ConnectorError>> + Send {
+        let _ = (creds, what);
+        async {
+            Err(ConnectorError::Permanent {
+                reason: "this network's connector cannot read what its webhooks announce".into(),
+            })
+        }
+    }
+
     /// Whether [`Connector::hide_comment`] can work on this network.
     fn can_hide_comments(&self) -> bool {
         false
@@ -804,6 +820,11 @@ pub trait DynConnector: Send + Sync {
         creds: &'a Credentials,
         cursor: Option<&'a str>,
     ) -> BoxFuture<'a, Result<inbox::InboxPoll, ConnectorError>>;
+    fn resolve_pushed<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        what: &'a webhook::events::Unresolved,
+    ) -> BoxFuture<'a, Result<inbox::InboxItem, ConnectorError>>;
     fn can_hide_comments(&self) -> bool;
     fn hide_comment<'a>(
         &'a self,
@@ -899,6 +920,13 @@ impl<C: Connector> DynConnector for C {
         cursor: Option<&'a str>,
     ) -> BoxFuture<'a, Result<inbox::InboxPoll, ConnectorError>> {
         Box::pin(Connector::poll_inbox(self, creds, cursor))
+    }
+    fn resolve_pushed<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        what: &'a webhook::events::Unresolved,
+    ) -> BoxFuture<'a, Result<inbox::InboxItem, ConnectorError>> {
+        Box::pin(Connector::resolve_pushed(self, creds, what))
     }
     fn can_hide_comments(&self) -> bool {
         Connector::can_hide_comments(self)

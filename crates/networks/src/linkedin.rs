@@ -1457,6 +1457,54 @@ impl Connector for Linkedin {
         })
     }
 
+    /// An answer is a comment on the message answered (nested under a comment, or on the post
+    /// that mentions the organisation): that object's comments are read
+    /// (`GET /rest/socialActions/{urn}/comments`, pages of [`LOOKUP_PAGE`]) for one by the same
+    /// actor with the same text since the first attempt.
+    async fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
+        let t = &req.target;
+        // What `reply` refuses was never sent.
+        if t.kind == owlery_domain::inbox::MessageKind::Dm || !t.message_id.starts_with("urn:li:") {
+            return Ok(Lookup::Absent);
+        }
+        let result = async {
+            let author = self.author(creds).await?;
+            let object = RemoteRef {
+                id: t.message_id.clone(),
+                cid: None,
+                root: None,
+            };
+            let found = self
+                .lookup_comment(creds, &author, &req.as_publish(true), &object, since)
+                .await?;
+            // Said as `reply` says it: the comment, on the post it is under.
+            Ok(match found {
+                Lookup::Found(p) => {
+                    let post = match (t.kind, t.root_id.as_deref()) {
+                        (owlery_domain::inbox::MessageKind::Comment, Some(post)) => post,
+                        _ => t.message_id.as_str(),
+                    };
+                    Lookup::Found(Published {
+                        url: comment_url(post, &p.remote.id),
+                        remote: RemoteRef {
+                            id: p.remote.id,
+                            cid: None,
+                            root: None,
+                        },
+                    })
+                }
+                other => other,
+            })
+        }
+        .await;
+        result.map_err(|e| scrub(e, creds))
+    }
+
     async fn publish(
         &self,
         creds: &Credentials,

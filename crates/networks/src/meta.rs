@@ -807,6 +807,112 @@ pub(crate) async fn send_message(
     })
 }
 
+/// What an earlier [`send_message`] became, through the Conversations API
+/// (<https://developers.facebook.com/docs/graph-api/reference/page/conversations>): the thread with
+/// the person (`GET /{conversations_node}/conversations?platform=…&user_id={person}&fields=id`),
+/// then its messages newest first (`GET /{conversation-id}/messages?fields=id,message,from,
+/// created_time`) for one from `account` with the same text since the first attempt.
+/// `conversations_node` is the Page (Messenger) or `me` (Instagram, whose channels hold the linked
+/// Page's token: `me` is that Page); `account` is who the answer is from (the Page, the Instagram
+/// account). No thread with the person: nothing was sent (`Absent`).
+pub(crate) async fn lookup_message(
+    graph: &Graph,
+    creds: &Credentials,
+    network: Network,
+    conversations_node: &str,
+    account: &str,
+    req: &crate::inbox::ReplyRequest,
+    since: SystemTime,
+) -> Result<crate::Lookup, ConnectorError> {
+    let person = object_id(&req.target.contact_id, "the person answered")?;
+    let platform = if network == Network::Instagram {
+        "instagram"
+    } else {
+        "messenger"
+    };
+    let budget = creds.budget_key();
+    let secrets = [&creds.secret];
+    let call = Call {
+        endpoint: "conversations",
+        budget: &budget,
+        effect: Effect::Read,
+        secrets: &secrets,
+    };
+    let request = graph
+        .request(
+            Method::GET,
+            &format!("{conversations_node}/conversations"),
+            &creds.secret,
+        )
+        .query(&[
+            ("platform", platform),
+            ("user_id", person),
+            ("fields", "id"),
+        ]);
+    let threads = graph
+        .send(request, &call)
+        .await
+        .map_err(|e| e.into_connector(network))?;
+    let Some(thread) = threads
+        .pointer("/data/0/id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Ok(crate::Lookup::Absent);
+    };
+    let from = since.checked_sub(SKEW).unwrap_or(since);
+    let wanted = normalize(&req.text);
+    let call = Call {
+        endpoint: "conversation messages",
+        ..call
+    };
+    let query = vec![
+        ("fields", "id,message,from,created_time".to_owned()),
+        ("limit", "50".to_owned()),
+    ];
+    let listing = graph
+        .list(
+            &format!("{thread}/messages"),
+            &query,
+            &creds.secret,
+            &call,
+            |m| {
+                let at = m
+                    .get("created_time")
+                    .and_then(Value::as_str)
+                    .and_then(parse_time);
+                if at.is_some_and(|t| t < from) {
+                    return Visit::Older;
+                }
+                let by_us = m.pointer("/from/id").and_then(Value::as_str) == Some(account);
+                let text = m.get("message").and_then(Value::as_str).unwrap_or("");
+                if by_us && normalize(text) == wanted {
+                    Visit::Found
+                } else {
+                    Visit::Continue
+                }
+            },
+        )
+        .await
+        .map_err(|e| e.into_connector(network))?;
+    Ok(match listing {
+        Listing::Found(m) => crate::Lookup::Found(crate::Published {
+            remote: crate::RemoteRef {
+                id: field(&m, "id", "conversation messages", Effect::Read)?,
+                cid: None,
+                root: None,
+            },
+            url: String::new(),
+        }),
+        Listing::Complete => crate::Lookup::Absent,
+        Listing::Incomplete => crate::Lookup::CannotTell {
+            reason: "the conversation has more messages since the first attempt than Owlery \
+                     reads: check the inbox on the network"
+                .into(),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,6 +74,9 @@
 //! photos and a video. Not implemented: drafts to the creator's inbox (`video.upload`,
 //! `/v2/post/publish/inbox/video/init/`), music and branded-content flags, cover frames.
 //!
+//! - **inbox**: comments on a business account's videos through the TikTok API for Business, for
+//!   channels connected through it ([`inbox`]); personal (Login Kit) channels cannot read comments.
+//!
 //! Tested against local fixtures that reproduce the documented requests and responses
 //! (`tests/tiktok_fixture.rs`), including errors TikTok answers with HTTP 200; not verified against
 //! the live network, nor is TikTok's pulling of Owlery's signed photo addresses (which also needs
@@ -95,6 +98,9 @@ use crate::{
     AccountInfo, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind, MediaSource,
     MediaUpload, Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
 };
+
+mod inbox;
+pub use inbox::{BUSINESS_API_BASE, business_error, is_business_grant};
 
 /// The API host (`Env::base_url` replaces it in tests).
 pub const DEFAULT_API_BASE: &str = "https://open.tiktokapis.com";
@@ -165,6 +171,8 @@ pub struct Tiktok {
     http: reqwest::Client,
     budgets: Arc<BudgetBook>,
     base: String,
+    /// The TikTok API for Business (the inbox of business accounts).
+    business_base: String,
     polling: Polling,
     /// (account, idempotency key) → the publish TikTok accepted for it.
     publishes: Mutex<HashMap<(String, String), Pending>>,
@@ -657,6 +665,7 @@ impl Tiktok {
             http: http::client(env.http)?,
             budgets: env.budgets.clone(),
             base: env.base(DEFAULT_API_BASE),
+            business_base: env.base(BUSINESS_API_BASE),
             polling: Polling::default(),
             publishes: Mutex::new(HashMap::new()),
         })
@@ -1240,6 +1249,20 @@ impl Connector for Tiktok {
                 retry_after: Some(STILL_PROCESSING_WAIT),
             }),
         }
+    }
+
+    /// Comments on a business account's videos, through the TikTok API for Business ([`inbox`]);
+    /// a channel connected with a personal login is told it cannot be read.
+    fn polls_inbox(&self) -> bool {
+        true
+    }
+
+    async fn poll_inbox(
+        &self,
+        creds: &Credentials,
+        cursor: Option<&str>,
+    ) -> Result<crate::inbox::InboxPoll, ConnectorError> {
+        self.poll(creds, cursor).await
     }
 
     async fn delete(&self, _creds: &Credentials, remote: &RemoteRef) -> Result<(), ConnectorError> {

@@ -35,6 +35,8 @@
 //!   five minutes of the attempt an empty answer is `Temporary` instead of `Absent`, as the
 //!   playlist can lag behind a fresh upload. First comments are looked up in the video's
 //!   `commentThreads` (newest first) by text and author channel.
+//! - **inbox**: comments on the channel's videos, polled with `commentThreads.list` and
+//!   `comments.list` ([`inbox`]).
 //! - **delete**: `DELETE /youtube/v3/videos?id=` (or `/youtube/v3/comments?id=` for a comment);
 //!   404 is success (already gone).
 //! - **status**: `GET /youtube/v3/videos?part=statistics,status&id=` (`viewCount`, `likeCount`,
@@ -86,6 +88,7 @@ use crate::{
     Published, RemoteRef, RemoteStatus, TokenGrant,
 };
 
+mod inbox;
 pub mod pacific;
 
 /// The API host; uploads go to `/upload/youtube/v3` on it (`Env::base_url` replaces it in tests).
@@ -1291,6 +1294,108 @@ impl Connector for Youtube {
         })
     }
 
+    /// An answer is a reply in its thread: the thread's replies are read
+    /// (`GET /youtube/v3/comments?part=snippet&parentId=…`, 1 quota unit a page, up to four pages
+    /// of 100, in whatever order YouTube lists them) for one by the channel itself with the same
+    /// text, written since the first attempt. All read without it: `Absent` (after the listing
+    /// lag); more replies than that: `CannotTell`.
+    async fn lookup_reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+        since: SystemTime,
+    ) -> Result<Lookup, ConnectorError> {
+        if req.target.kind != owlery_domain::inbox::MessageKind::Comment {
+            return Ok(Lookup::Absent);
+        }
+        let parent = top_level_comment(&req.target.message_id)?;
+        let Some(own) = creds.account_id.as_deref().filter(|s| !s.is_empty()) else {
+            return Ok(Lookup::CannotTell {
+                reason: "the channel's YouTube id is unknown, so its answers cannot be recognised"
+                    .into(),
+            });
+        };
+        let wanted = normalize(&req.text);
+        let oldest = since.checked_sub(CLOCK_SKEW).unwrap_or(since);
+        let mut token: Option<String> = None;
+        for _ in 0..LOOKUP_PAGES {
+            let mut query = vec![
+                ("part", "snippet"),
+                ("parentId", parent),
+                ("maxResults", "100"),
+                ("textFormat", "plainText"),
+            ];
+            if let Some(t) = &token {
+                query.push(("pageToken", t.as_str()));
+            }
+            let answer = self
+                .call(
+                    creds,
+                    Method::GET,
+                    "/youtube/v3/comments",
+                    &query,
+                    None,
+                    "comments.list",
+                    Effect::Read,
+                )
+                .await?;
+            let found = answer
+                .body
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|c| {
+                    let s = c.get("snippet").unwrap_or(&Value::Null);
+                    // `textOriginal` is returned to the comment's author: the channel, here.
+                    let said = s
+                        .get("textOriginal")
+                        .or_else(|| s.get("textDisplay"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    s.pointer("/authorChannelId/value").and_then(Value::as_str) == Some(own)
+                        && normalize(said) == wanted
+                        && time_of(c, "/snippet/publishedAt").is_some_and(|t| t >= oldest)
+                });
+            if let Some(c) = found {
+                let id = c
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| unexpected("a reply has no id", Effect::Read))?;
+                let video = req.target.root_id.as_deref().unwrap_or_default();
+                return Ok(Lookup::Found(Published {
+                    url: if video.is_empty() {
+                        String::new()
+                    } else {
+                        comment_url(video, id)
+                    },
+                    remote: RemoteRef {
+                        id: id.to_owned(),
+                        cid: None,
+                        root: (!video.is_empty()).then(|| {
+                            Box::new(RemoteRef {
+                                id: video.to_owned(),
+                                cid: None,
+                                root: None,
+                            })
+                        }),
+                    },
+                }));
+            }
+            match answer.body.get("nextPageToken").and_then(Value::as_str) {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return fresh_or_absent(since),
+            }
+        }
+        Ok(Lookup::CannotTell {
+            reason: format!(
+                "the comment has more than {} replies, more than Owlery reads: check the thread \
+                 on YouTube",
+                LOOKUP_PAGES * 100
+            ),
+        })
+    }
+
     async fn lookup(
         &self,
         creds: &Credentials,
@@ -1324,6 +1429,18 @@ impl Connector for Youtube {
         } else {
             Err(self.failure(creds, bucket, &answer))
         }
+    }
+
+    fn polls_inbox(&self) -> bool {
+        true
+    }
+
+    async fn poll_inbox(
+        &self,
+        creds: &Credentials,
+        cursor: Option<&str>,
+    ) -> Result<crate::inbox::InboxPoll, ConnectorError> {
+        self.poll(creds, cursor).await
     }
 
     fn can_hide_comments(&self) -> bool {

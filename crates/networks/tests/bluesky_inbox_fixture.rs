@@ -1,7 +1,8 @@
 //! The Bluesky inbox poll's paging against **fixtures** of `app.bsky.notification.listNotifications`
-//! (the shapes of the lexicon's documented answers). The real server is covered by
-//! `bluesky_devenv.rs`; here the pages are scripted so that long sweeps, shared timestamps and the
-//! page limit per poll can be checked exactly.
+//! (the shapes of the lexicon's documented answers, listed by `sortAt`: the earlier of
+//! `indexedAt` and the record's `createdAt`). The real server is covered by `bluesky_devenv.rs`;
+//! here the pages are scripted so that long sweeps, shared timestamps, the margin re-read below the
+//! watermark and the page limit per poll can be checked exactly. Times are in minutes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use owlery_networks::bluesky::Bluesky;
@@ -13,28 +14,38 @@ use serde_json::{Value, json};
 const OWN: &str = "did:plc:brand";
 const LIST: &str = "/xrpc/app.bsky.notification.listNotifications";
 
-fn at(second: u32) -> String {
-    format!("2026-11-27T10:{:02}:{:02}.000Z", second / 60, second % 60)
+/// 2026-11-27 10:00 plus `minute` minutes.
+fn at(minute: u32) -> String {
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z").unwrap();
+    (base + chrono::Duration::minutes(i64::from(minute)))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 fn uri(n: u32) -> String {
     format!("at://did:plc:ana/app.bsky.feed.post/n{n}")
 }
 
-/// A mention indexed at `at(second)`, with id `n`.
-fn mention(n: u32, second: u32) -> Value {
+/// A mention created and indexed at `at(minute)`, with id `n`.
+fn mention(n: u32, minute: u32) -> Value {
+    late_mention(n, minute, minute)
+}
+
+/// A mention whose record says it was created at `created` but that the AppView indexed at
+/// `indexed` (a slow relay, or an author's clock behind): listed at the earlier.
+fn late_mention(n: u32, created: u32, indexed: u32) -> Value {
     json!({
         "uri": uri(n),
         "cid": format!("bafy{n}"),
         "author": { "did": "did:plc:ana", "handle": "ana.test" },
         "reason": "mention",
-        "record": { "$type": "app.bsky.feed.post", "text": format!("message {n}"), "createdAt": at(second) },
+        "record": { "$type": "app.bsky.feed.post", "text": format!("message {n}"), "createdAt": at(created) },
         "isRead": false,
-        "indexedAt": at(second),
+        "indexedAt": at(indexed),
     })
 }
 
-fn like(n: u32, second: u32) -> Value {
+fn like(n: u32, minute: u32) -> Value {
     json!({
         "uri": format!("at://did:plc:ana/app.bsky.feed.like/l{n}"),
         "cid": "bafyl",
@@ -42,7 +53,7 @@ fn like(n: u32, second: u32) -> Value {
         "reason": "like",
         "record": { "$type": "app.bsky.feed.like" },
         "isRead": false,
-        "indexedAt": at(second),
+        "indexedAt": at(minute),
     })
 }
 
@@ -90,7 +101,7 @@ fn list_cursors(f: &Fixture) -> Vec<Option<String>> {
 }
 
 #[tokio::test]
-async fn sweeps_down_to_what_it_saw_skipping_shared_timestamps_already_read() {
+async fn sweeps_down_to_what_it_saw_and_its_margin_skipping_what_it_read() {
     let (f, creds) = server().await;
     let bluesky = Bluesky::new().unwrap();
     // First poll: the newest page only, likes are not messages.
@@ -100,27 +111,37 @@ async fn sweeps_down_to_what_it_saw_skipping_shared_timestamps_already_read() {
         "GET",
         LIST,
         page(
-            vec![mention(2, 20), like(1, 19), mention(1, 10)],
+            vec![mention(2, 40), like(1, 39), mention(1, 30)],
             Some("c-older"),
         ),
     );
     f.on(
         "GET",
         LIST,
-        page(vec![mention(5, 50), mention(4, 40)], Some("c2")),
+        page(vec![mention(5, 70), mention(4, 60)], Some("c2")),
     );
+    // Message 3 shares message 2's minute and was not read before; 2 and 1 were (1 is within the
+    // 15-minute margin below the watermark, 40); 0 is below the margin, where the sweep stops.
     f.on(
         "GET",
         LIST,
         page(
-            vec![mention(3, 20), mention(2, 20), mention(1, 10)],
+            vec![
+                mention(3, 40),
+                mention(2, 40),
+                mention(1, 30),
+                mention(0, 10),
+            ],
             Some("c3"),
         ),
     );
     f.on(
         "GET",
         LIST,
-        page(vec![mention(5, 50), mention(4, 40)], Some("c2")),
+        page(
+            vec![mention(5, 70), mention(4, 60), mention(3, 40)],
+            Some("c4"),
+        ),
     );
     let first = bluesky.poll_inbox(&creds, None).await.unwrap();
     assert_eq!(texts(&first), ["message 1", "message 2"]);
@@ -128,8 +149,6 @@ async fn sweeps_down_to_what_it_saw_skipping_shared_timestamps_already_read() {
     assert!(!first.more);
     assert_eq!(list_cursors(&f), [None]);
 
-    // Second poll: two pages back to the time already seen; message 3 shares message 2's second
-    // and was not read before, message 2 was.
     let second = bluesky
         .poll_inbox(&creds, first.cursor.as_deref())
         .await
@@ -138,19 +157,80 @@ async fn sweeps_down_to_what_it_saw_skipping_shared_timestamps_already_read() {
     assert!(!second.more);
     assert_eq!(list_cursors(&f), [None, None, Some("c2".into())]);
 
-    // Third poll: nothing new (the newest is what was seen) — nothing again.
+    // Third poll: nothing new — message 3 is below the new watermark's margin (70 - 15).
     let third = bluesky
         .poll_inbox(&creds, second.cursor.as_deref())
         .await
         .unwrap();
     assert!(third.items.is_empty(), "{:?}", third.items);
+    assert_eq!(list_cursors(&f).len(), 4);
+    // The cursor stays small: only what is within the margin is remembered.
+    let cursor: Value = serde_json::from_str(third.cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(cursor["read"].as_array().map(Vec::len), Some(2), "{cursor}");
+}
+
+#[tokio::test]
+async fn a_late_notification_below_the_watermark_is_read_once() {
+    let (f, creds) = server().await;
+    let bluesky = Bluesky::new().unwrap();
+    f.on(
+        "GET",
+        LIST,
+        page(vec![mention(2, 40), mention(1, 30)], Some("c-older")),
+    );
+    // Message 9 was written at minute 28 but indexed at 50, after the first poll set the
+    // watermark at 40: the AppView lists it by minute 28, below the watermark and below message 1
+    // — where a sweep stopping at the watermark never looks.
+    f.on(
+        "GET",
+        LIST,
+        page(
+            vec![
+                mention(3, 45),
+                mention(2, 40),
+                mention(1, 30),
+                late_mention(9, 28, 50),
+                mention(0, 10),
+            ],
+            Some("c2"),
+        ),
+    );
+    // The next poll sees the same listing: message 9 was read, and is not read again.
+    f.on(
+        "GET",
+        LIST,
+        page(
+            vec![
+                mention(3, 45),
+                mention(2, 40),
+                mention(1, 30),
+                late_mention(9, 28, 50),
+                mention(0, 10),
+            ],
+            Some("c2"),
+        ),
+    );
+    let first = bluesky.poll_inbox(&creds, None).await.unwrap();
+    assert_eq!(texts(&first), ["message 1", "message 2"]);
+    let second = bluesky
+        .poll_inbox(&creds, first.cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(texts(&second), ["message 9", "message 3"]);
+    let third = bluesky
+        .poll_inbox(&creds, second.cursor.as_deref())
+        .await
+        .unwrap();
+    assert!(third.items.is_empty(), "{:?}", texts(&third));
+    // Each poll read one page: the margin costs no extra calls here.
+    assert_eq!(list_cursors(&f), [None, None, None]);
 }
 
 #[tokio::test]
 async fn a_sweep_longer_than_one_poll_goes_on_where_it_stopped() {
     let (f, creds) = server().await;
     let bluesky = Bluesky::new().unwrap();
-    f.on("GET", LIST, page(vec![mention(1, 1)], Some("c-older")));
+    f.on("GET", LIST, page(vec![mention(1, 30)], Some("c-older")));
 
     // Then 12 new pages of one mention each, newest first: 2 + 12 .. 2 + 1.
     let pages = MAX_PAGES_PER_POLL as u32 + 2;
@@ -162,8 +242,9 @@ async fn a_sweep_longer_than_one_poll_goes_on_where_it_stopped() {
             page(vec![mention(n, 100 + n)], Some(&format!("p{}", p + 1))),
         );
     }
-    f.on("GET", LIST, page(vec![mention(1, 1), mention(0, 0)], None));
-    // Then one more, for the poll after the sweep: it stops at the sweep's newest (message 13).
+    f.on("GET", LIST, page(vec![mention(1, 30), mention(0, 0)], None));
+    // Then one more, for the poll after the sweep: down to the sweep's newest (message 13) and
+    // its margin.
     f.on(
         "GET",
         LIST,
@@ -172,6 +253,7 @@ async fn a_sweep_longer_than_one_poll_goes_on_where_it_stopped() {
                 mention(20, 500),
                 mention(pages + 1, 100 + pages + 1),
                 mention(2, 102),
+                mention(1, 30),
             ],
             Some("x"),
         ),

@@ -7,12 +7,16 @@
 //! at a time. DMs live in a separate chat service (`chat.bsky.convo.*`, reached through the PDS
 //! with an `atproto-proxy` header and an app password allowed to read DMs); they are not read yet.
 //!
-//! Notifications come newest first and page backwards in time, so a poll sweeps from the newest
-//! down to the newest `indexedAt` the previous sweep saw (`seen`). The cursor is a small JSON
-//! object: `seen`, and while a sweep is longer than [`MAX_PAGES_PER_POLL`] pages, the page to go on
-//! from (`next`) and the newest time of this sweep (`top`). Two notifications can share a
-//! timestamp, so a sweep stops only below `seen`, and the notifications already read at exactly
-//! `seen` are named in the cursor (`at_seen`) and skipped.
+//! Notifications come newest first and page backwards in time, ordered by `sortAt`: the earlier
+//! of `indexedAt` and the record's `createdAt` (the AppView's notification ordering). A poll sweeps
+//! from the newest down to the newest `sortAt` the previous sweeps saw (`seen`) — and on, through a
+//! margin of [`MARGIN`] below it: a notification indexed late, or whose author's clock is behind
+//! (a backdated `createdAt`), lands below the watermark after it was set, and only the margin
+//! finds it. What was read within the margin is remembered as short hashes of the notifications'
+//! URIs with their `sortAt` (`read`, at most [`MAX_READ`]), so a re-read skips it: nothing is read
+//! twice, and nothing late by less than the margin is missed. While a sweep is longer than
+//! [`MAX_PAGES_PER_POLL`] pages, the cursor also holds the page to go on from (`next`) and the
+//! newest `sortAt` of this sweep (`top`). The cursor is a small JSON object.
 
 use std::collections::HashMap;
 
@@ -21,6 +25,7 @@ use owlery_domain::inbox::{Author, MessageKind};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::{Bluesky, Body, CallError, Effect, parse_at_uri, post_url};
 use crate::{
@@ -32,6 +37,12 @@ use crate::{
 const PAGE: &str = "100";
 /// Posts or profiles per hydration call (the API's maximum is 25).
 const HYDRATE: usize = 25;
+/// How far below the watermark each sweep reads again, for notifications that sort below it
+/// after it was set.
+pub const MARGIN: chrono::Duration = chrono::Duration::minutes(15);
+/// The most notifications remembered as read within the margin (the newest are kept): a burst
+/// larger than this within 15 minutes may have some re-read, which the inbox's dedupe absorbs.
+pub const MAX_READ: usize = 2_000;
 
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 struct Cursor {
@@ -41,27 +52,81 @@ struct Cursor {
     next: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     top: Option<DateTime<Utc>>,
-    /// The notifications read at exactly `seen` (at `top`, for the sweep under way).
+    /// Notifications read within the margin: (`sortAt` in Unix seconds, [`short_hash`] of the
+    /// URI).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    read: Vec<(i64, String)>,
+    /// Cursors written before the margin named the notifications read at `seen` by URI; they
+    /// are taken over as hashes.
+    #[serde(default, skip_serializing)]
     at_seen: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    at_top: Vec<String>,
 }
 
 impl Cursor {
     fn parse(raw: Option<&str>) -> Result<Cursor, ConnectorError> {
-        match raw {
-            None => Ok(Cursor::default()),
+        let mut c: Cursor = match raw {
+            None => return Ok(Cursor::default()),
             Some(s) => serde_json::from_str(s).map_err(|e| ConnectorError::Permanent {
                 reason: format!("the stored Bluesky inbox cursor is unreadable ({e})"),
-            }),
+            })?,
+        };
+        if let Some(seen) = c.seen {
+            for uri in std::mem::take(&mut c.at_seen) {
+                c.read.push((seen.timestamp(), short_hash(&uri)));
+            }
         }
+        Ok(c)
     }
 
     fn encode(&self) -> String {
         // A struct of strings and timestamps always serialises.
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// The sweep stops below the watermark's margin.
+    fn is_below(&self, sort_at: DateTime<Utc>) -> bool {
+        self.seen.is_some_and(|seen| sort_at < seen - MARGIN)
+    }
+
+    fn was_read(&self, hash: &str) -> bool {
+        self.read.iter().any(|(_, h)| h == hash)
+    }
+
+    fn note_read(&mut self, sort_at: DateTime<Utc>, hash: String) {
+        self.read.push((sort_at.timestamp(), hash));
+        if self.top.is_none_or(|top| sort_at > top) {
+            self.top = Some(sort_at);
+        }
+    }
+
+    /// The finished sweep's cursor: its newest `sortAt` is the new watermark (never moving back),
+    /// and only what is within the new margin stays remembered.
+    fn finish(self) -> Cursor {
+        let seen = match (self.seen, self.top) {
+            (Some(s), Some(t)) => Some(s.max(t)),
+            (s, t) => s.or(t),
+        };
+        let mut read = self.read;
+        if let Some(seen) = seen {
+            let keep_from = (seen - MARGIN).timestamp();
+            read.retain(|(t, _)| *t >= keep_from);
+        }
+        read.sort_unstable_by(|a, b| b.cmp(a));
+        read.dedup_by(|a, b| a.1 == b.1);
+        read.truncate(MAX_READ);
+        Cursor {
+            seen,
+            read,
+            ..Cursor::default()
+        }
+    }
+}
+
+/// Twelve hex digits of the SHA-256 of a notification's URI: enough to tell apart the few
+/// thousand read within a margin, small enough to keep in the cursor.
+fn short_hash(uri: &str) -> String {
+    let digest = Sha256::digest(uri.as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A notification worth a message, before hydration.
@@ -111,30 +176,25 @@ impl Bluesky {
                 .unwrap_or_default();
             let mut reached_seen = false;
             for n in list {
-                let Some(indexed) = n
-                    .get("indexedAt")
-                    .and_then(Value::as_str)
-                    .and_then(parse_time)
-                else {
+                let Some(sort_at) = sort_at(n) else {
                     continue;
                 };
-                if state.seen.is_some_and(|seen| indexed < seen) {
+                if state.is_below(sort_at) {
                     reached_seen = true;
                     break;
                 }
                 let uri = n.get("uri").and_then(Value::as_str).unwrap_or_default();
-                if state.seen == Some(indexed) && state.at_seen.iter().any(|u| u == uri) {
+                let hash = short_hash(uri);
+                if state.was_read(&hash) {
                     continue;
                 }
-                match state.top {
-                    Some(top) if top > indexed => {}
-                    Some(top) if top == indexed => state.at_top.push(uri.to_owned()),
-                    _ => {
-                        state.top = Some(indexed);
-                        state.at_top = vec![uri.to_owned()];
-                    }
-                }
-                if let Some(raw) = raw_of(n, indexed, &session.did) {
+                state.note_read(sort_at, hash);
+                if let Some(raw) = n
+                    .get("indexedAt")
+                    .and_then(Value::as_str)
+                    .and_then(parse_time)
+                    .and_then(|indexed| raw_of(n, indexed, &session.did))
+                {
                     raws.push(raw);
                 }
             }
@@ -150,29 +210,7 @@ impl Bluesky {
             }
             state.next = page_cursor;
         }
-        let next_state = if finished {
-            match state.top {
-                // Nothing newer than `seen`: the cursor stands.
-                None => Cursor {
-                    seen: state.seen,
-                    at_seen: state.at_seen,
-                    ..Cursor::default()
-                },
-                Some(top) => {
-                    let mut at_seen = state.at_top;
-                    if state.seen == Some(top) {
-                        at_seen.extend(state.at_seen);
-                    }
-                    Cursor {
-                        seen: Some(top),
-                        at_seen,
-                        ..Cursor::default()
-                    }
-                }
-            }
-        } else {
-            state
-        };
+        let next_state = if finished { state.finish() } else { state };
         let items = self.hydrate(creds, raws).await?;
         let cursor = (next_state != Cursor::default()).then(|| next_state.encode());
         Ok(InboxPoll {
@@ -281,6 +319,20 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// Where the AppView sorts a notification: the earlier of when it was indexed and when its
+/// record says it was created.
+fn sort_at(n: &Value) -> Option<DateTime<Utc>> {
+    let indexed = n
+        .get("indexedAt")
+        .and_then(Value::as_str)
+        .and_then(parse_time)?;
+    let created = n
+        .pointer("/record/createdAt")
+        .and_then(Value::as_str)
+        .and_then(parse_time);
+    Some(created.map_or(indexed, |c| c.min(indexed)))
 }
 
 /// The message in one notification, if it is one (a reply, mention or quote whose record is a
@@ -488,15 +540,64 @@ mod tests {
         let c = Cursor {
             seen: Some(indexed()),
             next: Some("abc".into()),
-            at_seen: vec!["at://x".into()],
+            read: vec![(indexed().timestamp(), short_hash("at://x"))],
             ..Cursor::default()
         };
         assert_eq!(Cursor::parse(Some(&c.encode())).ok(), Some(c));
+        // A cursor from before the margin: its URIs read at `seen` become hashes.
+        let old = r#"{"seen":"2026-11-27T10:00:05Z","at_seen":["at://x"]}"#;
+        let taken = Cursor::parse(Some(old)).unwrap_or_default();
+        assert!(taken.was_read(&short_hash("at://x")));
+        assert!(taken.is_below(indexed() - MARGIN - chrono::Duration::seconds(1)));
+        assert!(!taken.is_below(indexed() - MARGIN));
         assert!(matches!(
             Cursor::parse(Some("{not json")),
             Err(ConnectorError::Permanent { .. })
         ));
         assert_eq!(Cursor::parse(None).ok(), Some(Cursor::default()));
+    }
+
+    #[test]
+    fn a_finished_sweep_keeps_only_the_margin_and_at_most_max_read() {
+        let seen = indexed();
+        let mut c = Cursor {
+            seen: Some(seen),
+            ..Cursor::default()
+        };
+        c.note_read(seen - chrono::Duration::minutes(20), "old".into());
+        c.note_read(seen + chrono::Duration::minutes(1), "new".into());
+        c.note_read(seen - chrono::Duration::minutes(5), "late".into());
+        let done = c.finish();
+        assert_eq!(done.seen, Some(seen + chrono::Duration::minutes(1)));
+        let kept: Vec<&str> = done.read.iter().map(|(_, h)| h.as_str()).collect();
+        assert_eq!(kept, ["new", "late"]);
+        let mut big = Cursor {
+            seen: Some(seen),
+            ..Cursor::default()
+        };
+        for i in 0..(MAX_READ + 10) {
+            big.note_read(seen, format!("{i:012x}"));
+        }
+        assert_eq!(big.finish().read.len(), MAX_READ);
+        assert_eq!(short_hash("at://a").len(), 12);
+        assert_ne!(short_hash("at://a"), short_hash("at://b"));
+    }
+
+    #[test]
+    fn notifications_sort_by_the_earlier_of_indexing_and_creation() {
+        let backdated = notification(
+            "mention",
+            json!({ "text": "old clock", "createdAt": "2026-11-27T09:00:00.000Z" }),
+        );
+        assert_eq!(
+            sort_at(&backdated).map(|t| t.to_rfc3339()),
+            Some("2026-11-27T09:00:00+00:00".into())
+        );
+        let future = notification(
+            "mention",
+            json!({ "text": "fast clock", "createdAt": "2030-01-01T00:00:00.000Z" }),
+        );
+        assert_eq!(sort_at(&future), Some(indexed()));
     }
 
     #[test]

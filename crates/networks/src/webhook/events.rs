@@ -10,8 +10,10 @@
 //!   - Page `feed` changes: `item: comment` → a comment on `post_id` (`verb: add | edited` → new
 //!     or edited text, `remove` → deleted); a visitor's `post` / `status` / `photo` / `video` on the
 //!     Page → a mention. Page `mention` changes → a mention. The Page's own comments are skipped.
-//!   - Instagram `comments` → a comment on `media.id`; Instagram `mentions` carry only ids (the
-//!     text needs an API call) and are skipped, counted.
+//!   - Instagram `comments` → a comment on `media.id`; Instagram `mentions` carry only ids
+//!     (`media_id`, and `comment_id` for a mention in a comment): they become
+//!     [`Change::Unresolved`], which the webhook processor reads through the connector
+//!     ([`crate::Connector::resolve_pushed`]) before ingesting.
 //!   - `messaging` (Messenger and Instagram DMs): `message` → a DM in the sender's thread (echoes of
 //!     the account's own messages skipped), `message_edit` → the edited text.
 //! - **Threads** (`{"app_id", "topic", "target_id", "values": {"field": "replies" | "mentions",
@@ -79,6 +81,20 @@ pub enum Change {
     Message(Box<InboxItem>),
     /// The message with this id was deleted on the network.
     Deleted { remote_id: String },
+    /// A message the network announced by ids only: it must be read from the network
+    /// ([`crate::Connector::resolve_pushed`]) before it can be ingested.
+    Unresolved(Unresolved),
+}
+
+/// What a network pushed by ids only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unresolved {
+    /// Instagram `mentions`: the account was @mentioned in the caption of `media_id`, or (with
+    /// `comment_id`) in a comment on it.
+    InstagramMention {
+        media_id: String,
+        comment_id: Option<String>,
+    },
 }
 
 /// One event for one network account.
@@ -248,6 +264,17 @@ impl Parser {
                     (Network::Instagram, "comments" | "live_comments") => {
                         self.instagram_comment(&account, value, entry_time);
                     }
+                    (Network::Instagram, "mentions") => match id(value, "media_id") {
+                        Some(media_id) => self.push(
+                            Network::Instagram,
+                            account.clone(),
+                            Change::Unresolved(Unresolved::InstagramMention {
+                                media_id,
+                                comment_id: id(value, "comment_id"),
+                            }),
+                        ),
+                        None => self.skip(),
+                    },
                     _ => self.skip(),
                 }
             }
@@ -769,7 +796,7 @@ mod tests {
             .iter()
             .filter_map(|e| match &e.change {
                 Change::Message(m) => Some(&**m),
-                Change::Deleted { .. } => None,
+                Change::Deleted { .. } | Change::Unresolved(_) => None,
             })
             .collect()
     }
@@ -831,7 +858,14 @@ mod tests {
         assert_eq!(m[1].media.len(), 1);
         assert_eq!(m[1].created_at, unix_millis(1764244801000).unwrap());
         assert!(p.events.iter().all(|e| e.network == Network::Instagram));
-        assert_eq!(p.skipped, 2); // the mention (ids only) and the echo
+        assert_eq!(p.skipped, 1); // the echo
+        // The mention carries ids only: it is read through the API before it is ingested.
+        assert!(p.events.iter().any(|e| e.account == "17841400000000001"
+            && e.change
+                == Change::Unresolved(Unresolved::InstagramMention {
+                    media_id: "18000000000000099".into(),
+                    comment_id: Some("17865799348089040".into()),
+                })));
     }
 
     // Threads' documented `replies` notification (developers.facebook.com/docs/threads/webhooks).

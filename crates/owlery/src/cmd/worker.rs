@@ -58,7 +58,8 @@ pub fn spawn(
     let webhooks = owlery_jobs::webhooks::Processor::new(store.clone(), classifier.clone())
         .with_lease(std::time::Duration::from_secs(u64::from(
             config.job_lease_secs,
-        )));
+        )))
+        .with_network(connectors.clone(), Some(vault.clone()));
     let poller = Poller::new(store.clone(), connectors, Some(vault.clone()), classifier)
         .with_interval(std::time::Duration::from_secs(u64::from(
             config.inbox_poll_secs,

@@ -584,3 +584,81 @@ async fn the_network_apps_page_shows_webhook_addresses_to_those_who_manage_apps(
     assert_ne!(page.status, StatusCode::OK);
     assert!(!page.text().contains(&token));
 }
+
+// Meta's documented Instagram `mentions` notification: ids only. The content is read through the
+// Graph API (`mentioned_media`), played here by a fixture server with the reference's shape.
+const INSTAGRAM_MENTION: &str = r#"{"object":"instagram","entry":[{"id":"17841400000000001","time":1764244800,"changes":[{"field":"mentions","value":{"media_id":"17920112008063024"}},{"field":"comments","value":{"from":{"id":"2323","username":"mila.b"},"media":{"id":"18000000000000042","media_product_type":"FEED"},"id":"17865799348089039","text":"Love this"}}]}]}"#;
+
+#[tokio::test]
+async fn instagram_mentions_are_read_through_the_api_and_never_lost_when_it_fails() {
+    use owlery_networks::fixture::{Fixture, Reply};
+    use owlery_networks::{Connectors, Env, instagram::Instagram};
+
+    const ACCOUNT: &str = "17841400000000001";
+    for app in TestApp::all_backends().await {
+        let (meta, _) = app_on(&app, Network::Instagram, META_SECRET).await;
+        let ig = channel(&app, Network::Instagram, ACCOUNT).await;
+        let server = Fixture::start().await.unwrap();
+        // Meta is down at first, then answers with the mentioned media.
+        server.on(
+            "GET",
+            &format!("/{ACCOUNT}"),
+            Reply::json(
+                500,
+                serde_json::json!({"error": {"message": "An unknown error has occurred.", "type": "OAuthException", "code": 1, "is_transient": true, "fbtrace_id": "A1"}}),
+            ),
+        );
+        server.on(
+            "GET",
+            &format!("/{ACCOUNT}"),
+            Reply::json(
+                200,
+                serde_json::json!({"mentioned_media": {"id": "17920112008063024", "caption": "Brunch at Northwind", "username": "ana.p", "timestamp": "2026-11-27T09:12:44+0000", "media_type": "IMAGE"}, "id": ACCOUNT}),
+            ),
+        );
+        let env = Env {
+            base_url: Some(server.url()),
+            ..Env::default()
+        };
+        let connectors = Arc::new(
+            Connectors::empty(env.budgets.clone()).with(Arc::new(Instagram::new(env).unwrap())),
+        );
+        let p = processor(&app).with_network(connectors, Some(app.state.vault.clone()));
+        assert_eq!(
+            post(
+                &app,
+                &format!("/webhooks/meta/{meta}"),
+                Some(("x-hub-signature-256", &meta_sig(INSTAGRAM_MENTION))),
+                INSTAGRAM_MENTION
+            )
+            .await,
+            StatusCode::OK
+        );
+
+        // The comment is ingested; the mention cannot be read yet, so the delivery is retried.
+        let round = p.run_once().await.unwrap();
+        assert_eq!((round.ingested, round.retried), (1, 1), "{}", app.backend());
+        let counts = app.store().webhook_delivery_counts().await.unwrap();
+        assert_eq!((counts.done, counts.failed, counts.pending), (0, 0, 1));
+        assert_eq!(
+            p.run_once().await.unwrap().deliveries,
+            0,
+            "not before its time"
+        );
+
+        // Later: the mention is read and ingested; the comment is not added twice.
+        app.clock.advance(chrono::Duration::seconds(60));
+        let round = p.run_once().await.unwrap();
+        assert_eq!((round.deliveries, round.ingested, round.retried), (1, 1, 0));
+        let counts = app.store().webhook_delivery_counts().await.unwrap();
+        assert_eq!((counts.done, counts.failed, counts.pending), (1, 0, 0));
+        let c = conversations(&app, ig).await;
+        assert_eq!(c.len(), 2);
+        let mention = c.iter().find(|c| c.kind == MessageKind::Mention).unwrap();
+        assert_eq!(mention.contact.handle, "ana.p");
+        // The Graph call carried the channel's own token, opened from the vault.
+        let asked = server.requests_to("GET", &format!("/{ACCOUNT}"));
+        assert_eq!(asked.len(), 2);
+        assert_eq!(asked[1].header("authorization"), Some("Bearer token"));
+    }
+}
