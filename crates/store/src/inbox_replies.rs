@@ -36,7 +36,10 @@ pub const REPLY_JOB: &str = "inbox.reply";
 /// Whether Owlery can answer a message of this kind on this network (by network code): the
 /// connectors' `can_reply`, handed to the store by the process ([`Store::with_reply_capability`]).
 #[derive(Clone)]
-pub struct ReplyCapability(std::sync::Arc<dyn Fn(&str, MessageKind) -> bool + Send + Sync>);
+pub struct ReplyCapability(std::sync::Arc<CanReply>);
+
+/// `can_reply(network code, kind)`.
+type CanReply = dyn Fn(&str, MessageKind) -> bool + Send + Sync;
 
 impl ReplyCapability {
     pub fn new(can_reply: impl Fn(&str, MessageKind) -> bool + Send + Sync + 'static) -> Self {

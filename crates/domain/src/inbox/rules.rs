@@ -263,14 +263,11 @@ impl RuleSpec {
             }
         }
         for a in &mut self.actions {
-            match a {
-                Action::Tag { tag } => {
-                    *tag = parse_tag(tag).map_err(|e| InvalidInput {
-                        field: "actions",
-                        ..e
-                    })?;
-                }
-                _ => {}
+            if let Action::Tag { tag } = a {
+                *tag = parse_tag(tag).map_err(|e| InvalidInput {
+                    field: "actions",
+                    ..e
+                })?;
             }
         }
         let assigns = |f: fn(&Action) -> bool| self.actions.iter().filter(|a| f(a)).count();
