@@ -312,6 +312,15 @@ impl Actor {
         }
     }
 
+    /// A routing rule acting on its own (an automatic answer): audited under the rule's name.
+    pub fn rule(name: &str) -> Self {
+        Self {
+            user_id: None,
+            label: format!("rule: {name}"),
+            ip: None,
+        }
+    }
+
     pub fn user(id: crate::UserId, email: &str, ip: Option<String>) -> Self {
         Self {
             user_id: Some(id),

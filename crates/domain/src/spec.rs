@@ -471,6 +471,16 @@ impl Specs {
         self.networks.iter().find(|n| n.code == code)
     }
 
+    /// The text rule an answer in the inbox is held to on `network_code`: the main text field of
+    /// its main placement (`None`: unknown network, or one without text).
+    pub fn reply_text_rule(&self, network_code: &str) -> Option<&TextField> {
+        self.network(network_code)?
+            .placements
+            .first()?
+            .texts
+            .first()
+    }
+
     pub fn placement(&self, network_code: &str, placement_code: &str) -> Option<&Placement> {
         self.network(network_code)?
             .placements

@@ -28,6 +28,7 @@
 pub mod channel_access;
 pub mod engine;
 pub mod housekeeping;
+pub mod inbox_actions;
 pub mod inbox_hide;
 pub mod inbox_poll;
 pub mod inbox_reply;

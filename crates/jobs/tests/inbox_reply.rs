@@ -38,6 +38,9 @@ struct Net0 {
     created: Mutex<HashMap<String, Published>>,
     sent: Mutex<Vec<ReplyRequest>>,
     lookups: Mutex<usize>,
+    /// What was liked, and which answers were deleted (id, root), on the network.
+    liked: Mutex<Vec<String>>,
+    deleted: Mutex<Vec<(String, Option<String>)>>,
 }
 
 impl Net0 {
@@ -86,6 +89,24 @@ impl Connector for Net0 {
     }
     fn can_reply(&self, _: MessageKind) -> bool {
         true
+    }
+    fn can_like(&self, _: MessageKind) -> owlery_networks::inbox::Ability {
+        owlery_networks::inbox::Ability::Allowed
+    }
+    async fn like(&self, _: &Credentials, remote_id: &str) -> Result<(), ConnectorError> {
+        self.liked.lock().unwrap().push(remote_id.to_owned());
+        Ok(())
+    }
+    async fn delete_reply(
+        &self,
+        _: &Credentials,
+        remote: &RemoteRef,
+    ) -> Result<(), ConnectorError> {
+        self.deleted.lock().unwrap().push((
+            remote.id.clone(),
+            remote.root.as_ref().map(|r| r.id.clone()),
+        ));
+        Ok(())
     }
     async fn reply(
         &self,
@@ -139,6 +160,8 @@ struct World {
     store: Store,
     net: Arc<Net0>,
     replier: Replier,
+    connectors: Arc<Connectors>,
+    vault: Arc<Vault>,
     org: owlery_domain::OrgId,
     author: UserId,
     channel: ChannelId,
@@ -198,12 +221,15 @@ async fn worlds() -> Vec<World> {
             .await
             .unwrap()
             .id;
-        let replier = Replier::new(store.clone(), Arc::new(connectors), Some(vault));
+        let connectors = Arc::new(connectors);
+        let replier = Replier::new(store.clone(), connectors.clone(), Some(vault.clone()));
         out.push(World {
             _db: db,
             store,
             net,
             replier,
+            connectors,
+            vault,
             org: org.id,
             author,
             channel,
@@ -422,5 +448,107 @@ async fn failures_retry_fail_with_the_reason_or_disconnect_the_channel() {
             w.store.inbox_message(last).await.unwrap().delivery,
             Some(Delivery::Failed)
         );
+    }
+}
+
+/// Liking someone's comment and deleting our sent answer on the network: the jobs call the
+/// connector once, record the outcome, and a repeat calls nothing; what the network cannot do is
+/// recorded with its reason and never called.
+#[tokio::test]
+async fn likes_and_deletes_go_through_their_jobs_once() {
+    use owlery_jobs::inbox_actions::MessageActor;
+    use owlery_store::inbox_actions::{DELETE_JOB, LIKE_JOB, MessageAction};
+    for w in worlds().await {
+        let (conv, answer) = w.answer("Thanks Ana!", false).await;
+        assert!(w.work().await.unwrap().is_ok());
+        let inbound = w
+            .store
+            .conversation(w.org, &InboxScope::All, conv)
+            .await
+            .unwrap()
+            .messages
+            .iter()
+            .find(|m| m.direction == owlery_domain::inbox::Direction::Inbound)
+            .unwrap()
+            .id;
+        let actor = |action| {
+            MessageActor::new(
+                action,
+                w.store.clone(),
+                w.connectors.clone(),
+                Some(w.vault.clone()),
+            )
+        };
+        let run = |kind: &'static str, handler: MessageActor| {
+            let store = w.store.clone();
+            async move {
+                let job = store
+                    .claim_job("w1", &[kind], chrono::Duration::minutes(5))
+                    .await
+                    .unwrap()
+                    .expect("a job");
+                let r = handler.run(&job).await;
+                assert!(r.is_ok(), "{r:?}");
+                store.complete_job(job.id).await.unwrap();
+                job
+            }
+        };
+
+        // Like the contact's comment.
+        let m = w
+            .store
+            .request_message_action(&Actor::cli(), conv, inbound, MessageAction::Like)
+            .await
+            .unwrap();
+        assert!(m.like_requested_at.is_some());
+        let job = run(LIKE_JOB, actor(MessageAction::Like)).await;
+        assert_eq!(*w.net.liked.lock().unwrap(), vec!["109".to_owned()]);
+        let m = w.store.inbox_message(inbound).await.unwrap();
+        assert!(m.liked_at.is_some());
+        // The job again (a lease that ran out), or asking again: nothing more.
+        actor(MessageAction::Like).run(&job).await.unwrap();
+        w.store
+            .request_message_action(&Actor::cli(), conv, inbound, MessageAction::Like)
+            .await
+            .unwrap();
+        assert!(
+            w.store
+                .claim_job("w1", &[LIKE_JOB], chrono::Duration::minutes(5))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(w.net.liked.lock().unwrap().len(), 1);
+
+        // Delete our own sent answer: threaded under the post it answered.
+        w.store
+            .request_message_action(&Actor::cli(), conv, answer, MessageAction::Delete)
+            .await
+            .unwrap();
+        run(DELETE_JOB, actor(MessageAction::Delete)).await;
+        assert_eq!(
+            *w.net.deleted.lock().unwrap(),
+            vec![(format!("status-reply:{}", answer.0), Some("100".to_owned()))]
+        );
+        let m = w.store.inbox_message(answer).await.unwrap();
+        assert!(m.deleted_at.is_some());
+
+        // Someone else's comment: this network cannot delete it — said, never called.
+        w.store
+            .request_message_action(&Actor::cli(), conv, inbound, MessageAction::Delete)
+            .await
+            .unwrap();
+        run(DELETE_JOB, actor(MessageAction::Delete)).await;
+        let m = w.store.inbox_message(inbound).await.unwrap();
+        assert!(m.deleted_at.is_none());
+        assert!(
+            m.action_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("only its author"),
+            "{:?}",
+            m.action_error
+        );
+        assert_eq!(w.net.deleted.lock().unwrap().len(), 1);
     }
 }

@@ -52,6 +52,7 @@ pub mod tid;
 /// Where accounts live when the credentials name no PDS.
 pub const DEFAULT_SERVICE: &str = "https://bsky.social";
 const POST: &str = "app.bsky.feed.post";
+const LIKE: &str = "app.bsky.feed.like";
 /// `app.bsky.embed.images`: at most 4 images of at most 1,000,000 bytes each.
 pub const MAX_IMAGES: usize = 4;
 pub const MAX_IMAGE_BYTES: usize = 1_000_000;
@@ -920,6 +921,61 @@ impl Connector for Bluesky {
         cursor: Option<&str>,
     ) -> Result<crate::inbox::InboxPoll, ConnectorError> {
         self.poll(creds, cursor).await
+    }
+
+    /// Posts can be liked; chat messages cannot (they are not posts).
+    fn can_like(&self, kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        if kind == owlery_domain::inbox::MessageKind::Dm {
+            crate::inbox::Ability::Not("Bluesky chat messages cannot be liked")
+        } else {
+            crate::inbox::Ability::Allowed
+        }
+    }
+
+    /// A like is an `app.bsky.feed.like` record whose subject is the post's `{uri, cid}`. It is
+    /// written with `com.atproto.repo.putRecord` under a record key derived from the post, so
+    /// liking twice writes the same record rather than a second like.
+    async fn like(&self, creds: &Credentials, remote_id: &str) -> Result<(), ConnectorError> {
+        let session = self.session(creds).await?;
+        let subject = self
+            .strong_ref(
+                creds,
+                &RemoteRef {
+                    id: remote_id.to_owned(),
+                    cid: None,
+                    root: None,
+                },
+            )
+            .await?;
+        let body = json!({
+            "repo": session.did,
+            "collection": LIKE,
+            "rkey": tid::rkey_for(&format!("like:{remote_id}")),
+            "record": {
+                "$type": LIKE,
+                "subject": subject,
+                "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            },
+        });
+        self.authed(
+            creds,
+            Method::POST,
+            "com.atproto.repo.putRecord",
+            Body::Json(&body),
+            Effect::Read, // the same record again is harmless
+        )
+        .await
+        .map(|_| ())
+        .map_err(CallError::into_connector)
+    }
+
+    fn can_delete_comment(
+        &self,
+        _kind: owlery_domain::inbox::MessageKind,
+    ) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not(
+            "on Bluesky only its author can delete a post: block or report the account instead",
+        )
     }
 
     async fn delete(&self, creds: &Credentials, remote: &RemoteRef) -> Result<(), ConnectorError> {

@@ -842,6 +842,58 @@ impl Connector for FacebookPages {
         true
     }
 
+    /// Comments and mentions can be liked as the Page; Messenger messages cannot.
+    fn can_like(&self, kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        if kind == owlery_domain::inbox::MessageKind::Dm {
+            crate::inbox::Ability::Not("Messenger's API cannot like a message")
+        } else {
+            crate::inbox::Ability::Allowed
+        }
+    }
+
+    /// `POST /{comment-id}/likes` (answers `{"success": true}`; liking twice succeeds).
+    async fn like(&self, creds: &Credentials, remote_id: &str) -> Result<(), ConnectorError> {
+        let id = meta::object_id(remote_id, "the comment")?;
+        let request = self.post(creds, &format!("{id}/likes"));
+        match self.send(creds, request, "like", Effect::Read).await {
+            Ok(answer) if answer.get("success").and_then(Value::as_bool) == Some(false) => {
+                Err(ConnectorError::Temporary {
+                    reason: "Facebook did not confirm the like".into(),
+                    retry_after: None,
+                })
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.into_connector(NETWORK)),
+        }
+    }
+
+    /// A Page may delete comments on its own posts; not a mention elsewhere, nor a message.
+    fn can_delete_comment(&self, kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        match kind {
+            owlery_domain::inbox::MessageKind::Comment => crate::inbox::Ability::Allowed,
+            owlery_domain::inbox::MessageKind::Mention => crate::inbox::Ability::Not(
+                "a mention is someone else's post: Facebook lets only its author delete it",
+            ),
+            owlery_domain::inbox::MessageKind::Dm => {
+                crate::inbox::Ability::Not("Messenger's API cannot delete a message")
+            }
+        }
+    }
+
+    /// `DELETE /{comment-id}`, as for a post.
+    async fn delete_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let remote = RemoteRef {
+            id: remote_id.to_owned(),
+            cid: None,
+            root: None,
+        };
+        Connector::delete(self, creds, &remote).await
+    }
+
     /// `POST /{comment-id}?is_hidden=true`: hidden from everyone but its author and their friends.
     async fn hide_comment(
         &self,

@@ -32,6 +32,28 @@ pub struct InboxItem {
     pub url: Option<String>,
 }
 
+/// Whether a network's API lets Owlery do something to a message of the inbox (like it, delete
+/// it), and if not, why — in words for people, shown where the button would be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ability {
+    Allowed,
+    Not(&'static str),
+}
+
+impl Ability {
+    pub fn allowed(self) -> bool {
+        self == Ability::Allowed
+    }
+
+    /// Why not (`None` when allowed).
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Ability::Allowed => None,
+            Ability::Not(why) => Some(why),
+        }
+    }
+}
+
 /// A page of a poll.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InboxPoll {

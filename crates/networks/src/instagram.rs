@@ -1053,6 +1053,41 @@ impl Connector for Instagram {
         true
     }
 
+    fn can_like(&self, _kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not(
+            "Instagram's API cannot like comments or messages: like it in the Instagram app",
+        )
+    }
+
+    /// Comments on the account's own media can be deleted; mentions and messages cannot.
+    fn can_delete_comment(&self, kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        if kind == owlery_domain::inbox::MessageKind::Comment {
+            crate::inbox::Ability::Allowed
+        } else {
+            crate::inbox::Ability::Not(
+                "Instagram's API deletes only comments on the account's own media",
+            )
+        }
+    }
+
+    /// `DELETE /{ig-comment-id}`.
+    async fn delete_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        Connector::delete(self, creds, &comment_ref(remote_id)).await
+    }
+
+    /// Answers are comments (`/{comment}/replies`): deleted as comments.
+    async fn delete_reply(
+        &self,
+        creds: &Credentials,
+        remote: &RemoteRef,
+    ) -> Result<(), ConnectorError> {
+        Connector::delete(self, creds, &comment_ref(&remote.id)).await
+    }
+
     /// `POST /{ig-comment-id}?hide=true`.
     async fn hide_comment(
         &self,
@@ -1183,6 +1218,19 @@ impl Connector for Instagram {
                 expires_at: None,
             })
             .collect())
+    }
+}
+
+/// A comment as `delete` knows one (a reference with a root: not a post).
+fn comment_ref(id: &str) -> RemoteRef {
+    RemoteRef {
+        id: id.to_owned(),
+        cid: None,
+        root: Some(Box::new(RemoteRef {
+            id: String::new(),
+            cid: None,
+            root: None,
+        })),
     }
 }
 

@@ -710,6 +710,59 @@ pub trait Connector: Send + Sync {
         false
     }
 
+    /// Whether Owlery can like (favourite, react to) someone's message of `kind` here, and if
+    /// not, why.
+    fn can_like(&self, kind: owlery_domain::inbox::MessageKind) -> inbox::Ability {
+        let _ = kind;
+        inbox::Ability::Not("this network's API cannot like messages")
+    }
+
+    /// Likes someone's message (`remote_id`: the network's id of it). Liking twice succeeds.
+    fn like(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> impl Future<Output = Result<(), ConnectorError>> + Send {
+        let _ = (creds, remote_id);
+        async {
+            Err(ConnectorError::Permanent {
+                reason: "this network's API cannot like messages".into(),
+            })
+        }
+    }
+
+    /// Whether Owlery can delete someone else's message of `kind` (a comment on the account's own
+    /// content), and if not, why.
+    fn can_delete_comment(&self, kind: owlery_domain::inbox::MessageKind) -> inbox::Ability {
+        let _ = kind;
+        inbox::Ability::Not("on this network only its author can delete a message")
+    }
+
+    /// Deletes (or, where that is the API's word for it, rejects) someone else's comment on the
+    /// account's content. Deleting what is gone succeeds.
+    fn delete_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> impl Future<Output = Result<(), ConnectorError>> + Send {
+        let _ = (creds, remote_id);
+        async {
+            Err(ConnectorError::Permanent {
+                reason: "on this network only its author can delete a message".into(),
+            })
+        }
+    }
+
+    /// Deletes one of Owlery's own answers ([`Connector::reply`]'s result). Most networks delete
+    /// an answer as they delete a post (the default); those whose answers are comments override.
+    fn delete_reply(
+        &self,
+        creds: &Credentials,
+        remote: &RemoteRef,
+    ) -> impl Future<Output = Result<(), ConnectorError>> + Send {
+        self.delete(creds, remote)
+    }
+
     /// Hides a comment or reply someone else wrote under the account's post, where the network
     /// allows it (Facebook, Instagram, Threads, X; YouTube holds it for review). Hiding what is
     /// already hidden succeeds. Bluesky and Mastodon have no such thing (nobody can hide another
@@ -826,6 +879,23 @@ pub trait DynConnector: Send + Sync {
         what: &'a webhook::events::Unresolved,
     ) -> BoxFuture<'a, Result<inbox::InboxItem, ConnectorError>>;
     fn can_hide_comments(&self) -> bool;
+    fn can_like(&self, kind: owlery_domain::inbox::MessageKind) -> inbox::Ability;
+    fn like<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>>;
+    fn can_delete_comment(&self, kind: owlery_domain::inbox::MessageKind) -> inbox::Ability;
+    fn delete_comment<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>>;
+    fn delete_reply<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote: &'a RemoteRef,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>>;
     fn hide_comment<'a>(
         &'a self,
         creds: &'a Credentials,
@@ -930,6 +1000,33 @@ impl<C: Connector> DynConnector for C {
     }
     fn can_hide_comments(&self) -> bool {
         Connector::can_hide_comments(self)
+    }
+    fn can_like(&self, kind: owlery_domain::inbox::MessageKind) -> inbox::Ability {
+        Connector::can_like(self, kind)
+    }
+    fn like<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>> {
+        Box::pin(Connector::like(self, creds, remote_id))
+    }
+    fn can_delete_comment(&self, kind: owlery_domain::inbox::MessageKind) -> inbox::Ability {
+        Connector::can_delete_comment(self, kind)
+    }
+    fn delete_comment<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>> {
+        Box::pin(Connector::delete_comment(self, creds, remote_id))
+    }
+    fn delete_reply<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        remote: &'a RemoteRef,
+    ) -> BoxFuture<'a, Result<(), ConnectorError>> {
+        Box::pin(Connector::delete_reply(self, creds, remote))
     }
     fn hide_comment<'a>(
         &'a self,

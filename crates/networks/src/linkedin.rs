@@ -1389,6 +1389,51 @@ impl Connector for Linkedin {
         kind != owlery_domain::inbox::MessageKind::Dm
     }
 
+    /// Comments and posts take reactions; LinkedIn's API has no messaging for apps.
+    fn can_like(&self, kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        if kind == owlery_domain::inbox::MessageKind::Dm {
+            crate::inbox::Ability::Not("LinkedIn's API has no messaging for apps")
+        } else {
+            crate::inbox::Ability::Allowed
+        }
+    }
+
+    /// A `LIKE` reaction as the organisation: `POST /rest/reactions?actor={urn}` with
+    /// `{"root": comment or post URN, "reactionType": "LIKE"}` (Reactions API, "Create a
+    /// Reaction on a Comment"). A reaction that exists already (409) counts as done.
+    async fn like(&self, creds: &Credentials, remote_id: &str) -> Result<(), ConnectorError> {
+        if !remote_id.starts_with("urn:li:") {
+            return Err(ConnectorError::Permanent {
+                reason: format!("{remote_id:?} is not a LinkedIn URN"),
+            });
+        }
+        let author = self.author(creds).await?;
+        let body = json!({ "root": remote_id, "reactionType": "LIKE" });
+        let result = self
+            .call(
+                creds,
+                Method::POST,
+                "/rest/reactions",
+                &[("actor", author.urn())],
+                Body::Json(&body),
+                Effect::Read,
+                "POST /rest/reactions",
+            )
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(StatusCode::CONFLICT) => Ok(()),
+            Err(e) => Err(scrub(e.into_error(SystemTime::now()), creds)),
+        }
+    }
+
+    fn can_delete_comment(
+        &self,
+        _kind: owlery_domain::inbox::MessageKind,
+    ) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not("LinkedIn's API lets only its author delete a comment")
+    }
+
     async fn reply(
         &self,
         creds: &Credentials,

@@ -764,6 +764,42 @@ impl Connector for Mastodon {
         })
     }
 
+    /// Every status can be favourited, direct ones included.
+    fn can_like(&self, _kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        crate::inbox::Ability::Allowed
+    }
+
+    /// `POST /api/v1/statuses/:id/favourite` (favouriting twice succeeds).
+    async fn like(&self, creds: &Credentials, remote_id: &str) -> Result<(), ConnectorError> {
+        let instance = self.instance(creds)?;
+        let url = format!(
+            "{instance}/api/v1/statuses/{}/favourite",
+            path_id(remote_id)?
+        );
+        self.authed(
+            creds,
+            Method::POST,
+            &url,
+            Body::None,
+            None,
+            Effect::Read,
+            BUCKET_DELETE,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|f| f.into_error())
+    }
+
+    fn can_delete_comment(
+        &self,
+        _kind: owlery_domain::inbox::MessageKind,
+    ) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not(
+            "on Mastodon only its author (or a server moderator) can delete a post; block or \
+             report the account instead",
+        )
+    }
+
     async fn delete(&self, creds: &Credentials, remote: &RemoteRef) -> Result<(), ConnectorError> {
         let instance = self.instance(creds)?;
         let url = format!("{instance}/api/v1/statuses/{}", path_id(&remote.id)?);

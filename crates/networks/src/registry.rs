@@ -71,6 +71,14 @@ impl Connectors {
         self.by_network.get(&network).cloned()
     }
 
+    /// Whether the connector of `network` (a network code) can answer messages of `kind`: what
+    /// the store asks before a routing rule answers automatically.
+    pub fn can_reply(&self, network: &str, kind: owlery_domain::inbox::MessageKind) -> bool {
+        Network::parse(network)
+            .and_then(|n| self.by_network.get(&n))
+            .is_some_and(|c| c.can_reply(kind))
+    }
+
     pub fn budgets(&self) -> &Arc<BudgetBook> {
         &self.budgets
     }

@@ -846,6 +846,17 @@ impl Connector for Threads {
         kind != owlery_domain::inbox::MessageKind::Dm
     }
 
+    fn can_like(&self, _kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not("Threads' API cannot like a reply: like it in the Threads app")
+    }
+
+    fn can_delete_comment(
+        &self,
+        _kind: owlery_domain::inbox::MessageKind,
+    ) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not("Threads lets only its author delete a reply: hide it instead")
+    }
+
     async fn reply(
         &self,
         creds: &Credentials,

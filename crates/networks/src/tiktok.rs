@@ -1067,6 +1067,19 @@ fn published(pending: &Pending, ids: &[String]) -> Published {
 }
 
 impl Connector for Tiktok {
+    fn can_like(&self, _kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not("TikTok's API cannot like comments")
+    }
+
+    fn can_delete_comment(
+        &self,
+        _kind: owlery_domain::inbox::MessageKind,
+    ) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not(
+            "TikTok's API cannot delete comments: remove it in the TikTok app",
+        )
+    }
+
     fn network(&self) -> Network {
         Network::Tiktok
     }

@@ -747,6 +747,46 @@ impl Connector for X {
     }
 
     /// `PUT /2/tweets/{id}/hidden` with `{"hidden": true}` (replies to the account's posts).
+    /// Posts (replies, mentions) can be liked; direct messages cannot.
+    fn can_like(&self, kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        if kind == owlery_domain::inbox::MessageKind::Dm {
+            crate::inbox::Ability::Not("X's API cannot like a direct message")
+        } else {
+            crate::inbox::Ability::Allowed
+        }
+    }
+
+    /// `POST /2/users/{id}/likes` with `{"tweet_id": …}` (<https://docs.x.com/x-api/users/like-post>);
+    /// answers `{"data": {"liked": true}}`, also when it was liked already.
+    async fn like(&self, creds: &Credentials, remote_id: &str) -> Result<(), ConnectorError> {
+        check_id(remote_id)?;
+        let user = self.user_id(creds).await?;
+        let answer = self
+            .call(
+                creds,
+                "POST /2/users/:id/likes",
+                self.http
+                    .post(self.url(&format!("/2/users/{user}/likes")))
+                    .json(&json!({ "tweet_id": remote_id })),
+                Effect::Read, // liking twice is harmless
+            )
+            .await?;
+        let body = answer.ok()?;
+        match body.pointer("/data/liked").and_then(Value::as_bool) {
+            Some(true) => Ok(()),
+            _ => Err(ConnectorError::Permanent {
+                reason: format!("X did not like post {remote_id} ({})", said(&body)),
+            }),
+        }
+    }
+
+    fn can_delete_comment(
+        &self,
+        _kind: owlery_domain::inbox::MessageKind,
+    ) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not("X lets only its author delete a post: hide the reply instead")
+    }
+
     async fn hide_comment(
         &self,
         creds: &Credentials,

@@ -1447,6 +1447,65 @@ impl Connector for Youtube {
         true
     }
 
+    fn can_like(&self, _kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        crate::inbox::Ability::Not(
+            "YouTube's API cannot like comments (only videos can be rated): like it in YouTube Studio",
+        )
+    }
+
+    fn can_delete_comment(&self, kind: owlery_domain::inbox::MessageKind) -> crate::inbox::Ability {
+        if kind == owlery_domain::inbox::MessageKind::Comment {
+            crate::inbox::Ability::Allowed
+        } else {
+            crate::inbox::Ability::Not(
+                "YouTube's API removes only comments on the channel's videos",
+            )
+        }
+    }
+
+    /// Someone else's comment on the channel's video cannot be deleted through `comments.delete`
+    /// (only its author's): `comments.setModerationStatus` with `rejected` removes it from the
+    /// thread, which is what the channel owner's "remove" does.
+    async fn delete_comment(
+        &self,
+        creds: &Credentials,
+        remote_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let bucket = "comments.setModerationStatus";
+        let request = self
+            .http
+            .post(format!(
+                "{}/youtube/v3/comments/setModerationStatus",
+                self.base
+            ))
+            .bearer_auth(creds.secret.expose_secret())
+            .query(&[("id", remote_id), ("moderationStatus", "rejected")]);
+        let answer = self.send(creds, request, bucket, Effect::Read).await?;
+        if answer.status.is_success() || answer.status == StatusCode::NOT_FOUND {
+            Ok(())
+        } else {
+            Err(self.failure(creds, bucket, &answer))
+        }
+    }
+
+    /// Answers are comments: `comments.delete`.
+    async fn delete_reply(
+        &self,
+        creds: &Credentials,
+        remote: &RemoteRef,
+    ) -> Result<(), ConnectorError> {
+        let comment = RemoteRef {
+            id: remote.id.clone(),
+            cid: None,
+            root: Some(Box::new(RemoteRef {
+                id: String::new(),
+                cid: None,
+                root: None,
+            })),
+        };
+        Connector::delete(self, creds, &comment).await
+    }
+
     /// `POST /youtube/v3/comments/setModerationStatus?id=…&moderationStatus=heldForReview`: the
     /// comment leaves the public thread and waits in YouTube Studio's review queue.
     async fn hide_comment(

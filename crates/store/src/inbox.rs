@@ -85,7 +85,8 @@ macro_rules! summary_from_row {
 pub(crate) const MESSAGE_COLUMNS: &str = "id, remote_id, direction, kind, author_contact_id, \
     author_user_id, text, media, url, in_reply_to, created_at, received_at, language, sentiment, \
     intent, urgency, hidden_at, deleted_at, edited_at, delivery, delivery_error, close_on_send, \
-    review_note, conversation_id, hide_requested_at, hide_error";
+    review_note, conversation_id, hide_requested_at, hide_error, auto_rule_id, like_requested_at, \
+    liked_at, delete_requested_at, action_error";
 
 /// A [`Message`] from a row of [`MESSAGE_COLUMNS`].
 macro_rules! message_from_row {
@@ -130,6 +131,13 @@ macro_rules! message_from_row {
             review_note: $row.try_get(22)?,
             hide_requested_at: $row.try_get(24)?,
             hide_error: $row.try_get(25)?,
+            auto_rule_id: $row
+                .try_get::<Option<Uuid>, _>(26)?
+                .map(owlery_domain::RuleId),
+            like_requested_at: $row.try_get(27)?,
+            liked_at: $row.try_get(28)?,
+            delete_requested_at: $row.try_get(29)?,
+            action_error: $row.try_get(30)?,
         }
     }};
 }
@@ -322,6 +330,15 @@ pub struct Message {
     pub delivery_error: Option<String>,
     /// The conversation is closed when the answer is sent.
     pub close_on_send: bool,
+    /// The routing rule that sent this answer automatically (`None`: a person, or inbound).
+    pub auto_rule_id: Option<owlery_domain::RuleId>,
+    /// Liking it on the network was asked for, and done (see `inbox_actions`).
+    pub like_requested_at: Option<DateTime<Utc>>,
+    pub liked_at: Option<DateTime<Utc>>,
+    /// Deleting it on the network was asked for (`deleted_at` says when it was gone).
+    pub delete_requested_at: Option<DateTime<Utc>>,
+    /// Why the last like or delete could not be done.
+    pub action_error: Option<String>,
     /// An approver's note.
     pub review_note: Option<String>,
 }
@@ -458,6 +475,14 @@ struct Routed {
         Vec<owlery_domain::inbox::rules::Action>,
     )>,
     notify: Vec<Uuid>,
+    /// A rule escalated: the leads (or the inbox managers) are told.
+    escalate: bool,
+    /// The rules' automatic answers to consider, and (after they were) what became of each, by
+    /// rule: `{"sent": message id}` or `{"skipped": reason}` (in the rule's audit event).
+    auto_replies: Vec<AutoReplyPlan>,
+    auto_results: HashMap<owlery_domain::RuleId, serde_json::Value>,
+    /// Who an escalation tells: the team's lead, else the organisation's inbox managers.
+    escalate_to: Vec<Uuid>,
     policy: Option<Uuid>,
     warn_at: Option<DateTime<Utc>>,
     /// What notifications call the conversation (the latest message's first line).
@@ -489,6 +514,31 @@ struct ChannelInfo {
     workspace: WorkspaceId,
     org: OrgId,
     network: String,
+    name: String,
+    /// The channel's own handle and account id on the network: a message by them is our own.
+    handle: String,
+    account_id: Option<String>,
+    simulated: bool,
+}
+
+impl ChannelInfo {
+    /// Whether the channel's own account wrote this (an echo of what we posted or answered).
+    fn is_own(&self, author: &owlery_domain::inbox::Author) -> bool {
+        self.account_id.as_deref() == Some(author.remote_id.as_str())
+            || (!author.handle.is_empty()
+                && author
+                    .handle
+                    .trim_start_matches('@')
+                    .eq_ignore_ascii_case(self.handle.trim_start_matches('@')))
+    }
+}
+
+/// A rule's automatic answer to plan in one conversation: the rule and the latest message of the
+/// batch it fired on.
+struct AutoReplyPlan {
+    rule: owlery_domain::inbox::rules::Rule,
+    saved_reply: Uuid,
+    message: usize,
 }
 
 /// After the messages of a batch are stored: the rules' tags, hide requests (a job each),
@@ -518,6 +568,19 @@ macro_rules! apply_routing {
             }
             for (rule_id, name, actions) in &r.fired {
                 fired += 1;
+                let mut after = serde_json::json!({
+                    "rule_id": rule_id.to_string(),
+                    "rule": name,
+                    "actions": actions,
+                });
+                if let Some(result) = r.auto_results.get(rule_id) {
+                    after["auto_reply"] = result.clone();
+                }
+                if actions.contains(&owlery_domain::inbox::rules::Action::Escalate) {
+                    after["escalated_to"] = serde_json::json!(
+                        r.escalate_to.iter().map(|u| u.to_string()).collect::<Vec<_>>()
+                    );
+                }
                 append_audit!(
                     $tx,
                     $pg,
@@ -526,12 +589,24 @@ macro_rules! apply_routing {
                         "conversation",
                         Some(conv.to_string()),
                         None,
-                        Some(serde_json::json!({
-                            "rule_id": rule_id.to_string(),
-                            "rule": name,
-                            "actions": actions,
-                        }))
+                        Some(after)
                     ),
+                    now
+                );
+            }
+            for u in &r.escalate_to {
+                insert_notification!(
+                    $tx,
+                    &crate::notifications::NewNotification {
+                        user_id: UserId(*u),
+                        kind: "inbox_escalated".into(),
+                        params: serde_json::json!({
+                            "title": r.title,
+                            "step": r.fired.iter().map(|f| f.1.clone()).collect::<Vec<_>>().join(", "),
+                        }),
+                        link: Some(link.clone()),
+                        email: true,
+                    },
                     now
                 );
             }
@@ -646,8 +721,9 @@ impl Store {
             let mut channels: HashMap<Uuid, ChannelInfo> = HashMap::new();
             {
                 let mut q = QueryBuilder::new(
-                    "SELECT c.id, c.workspace_id, w.org_id, c.network FROM channels c \
-                     JOIN workspaces w ON w.id = c.workspace_id WHERE c.id IN (",
+                    "SELECT c.id, c.workspace_id, w.org_id, c.network, c.name, c.handle, c.simulated, \
+                     cc.account_id FROM channels c JOIN workspaces w ON w.id = c.workspace_id \
+                     LEFT JOIN channel_credentials cc ON cc.channel_id = c.id WHERE c.id IN (",
                 );
                 let mut sep = q.separated(", ");
                 for id in &channel_ids {
@@ -662,6 +738,10 @@ impl Store {
                             workspace: WorkspaceId(row.try_get(1)?),
                             org: OrgId(row.try_get(2)?),
                             network: row.try_get(3)?,
+                            name: row.try_get(4)?,
+                            handle: row.try_get(5)?,
+                            simulated: row.try_get(6)?,
+                            account_id: row.try_get(7)?,
                         },
                     );
                 }
@@ -1025,6 +1105,7 @@ impl Store {
                     .copied()
                     .unwrap_or((None, false));
                 let mut fired: Vec<&owlery_domain::inbox::rules::Rule> = Vec::new();
+                let mut auto_replies: Vec<AutoReplyPlan> = Vec::new();
                 for &i in &members[g] {
                     let m = &items[i].message;
                     let t = &items[i].triage;
@@ -1051,6 +1132,27 @@ impl Store {
                                 .spec
                                 .actions
                                 .contains(&owlery_domain::inbox::rules::Action::HideOnNetwork);
+                            // One answer per rule and conversation: to the latest message it
+                            // fired on.
+                            for a in &r.spec.actions {
+                                if let owlery_domain::inbox::rules::Action::AutoReply {
+                                    saved_reply_id,
+                                } = a
+                                {
+                                    match auto_replies.iter_mut().find(|p| p.rule.id == r.id) {
+                                        Some(p) => {
+                                            if m.created_at >= items[p.message].message.created_at {
+                                                p.message = i;
+                                            }
+                                        }
+                                        None => auto_replies.push(AutoReplyPlan {
+                                            rule: r.clone(),
+                                            saved_reply: *saved_reply_id,
+                                            message: i,
+                                        }),
+                                    }
+                                }
+                            }
                             if !fired.iter().any(|f| f.id == r.id) {
                                 fired.push(r);
                             }
@@ -1076,6 +1178,8 @@ impl Store {
                         .collect(),
                     priority: outcome.priority,
                     status: outcome.status,
+                    escalate: outcome.escalate,
+                    auto_replies,
                     title: first_line(text_of(grp.latest_index), 80),
                     ..Routed::default()
                 };
@@ -1333,6 +1437,45 @@ impl Store {
                     return Err(e);
                 }
                 q.build().execute(&mut *tx).await?;
+            }
+            for (g, r) in routed.iter_mut().enumerate() {
+                let grp = &groups[g];
+                let info = &channels[&grp.channel.0];
+                let plans = std::mem::take(&mut r.auto_replies);
+                for plan in plans {
+                    let item = &items[plan.message];
+                    let result = crate::inbox_replies::send_auto_reply!(
+                        tx,
+                        pg,
+                        self,
+                        grp,
+                        info,
+                        &item.message,
+                        &item.triage,
+                        &plan,
+                        now
+                    );
+                    r.auto_results.insert(plan.rule.id, result);
+                }
+                if r.escalate {
+                    let setup = &setups[&info.org];
+                    let lead = r
+                        .team
+                        .and_then(|t| setup.teams.get(&t))
+                        .and_then(|t| t.lead)
+                        .filter(|u| setup.users.contains(&u.0));
+                    // No team, or a team without a lead: the organisation's inbox managers
+                    // (organisation-wide `inbox:approve`), so an escalation always reaches someone.
+                    r.escalate_to = match lead {
+                        Some(l) => vec![l.0],
+                        None => crate::inbox_replies::holders_of!(
+                            tx,
+                            owlery_domain::Permission::InboxApprove,
+                            None,
+                            None
+                        ),
+                    };
+                }
             }
             report_counts = apply_routing!(tx, pg, groups, routed, hide, message_ids, now);
             Ok(())

@@ -33,6 +33,42 @@ use crate::{
 /// The job kind that sends an answer (payload: `{"message_id": …}`).
 pub const REPLY_JOB: &str = "inbox.reply";
 
+/// Whether Owlery can answer a message of this kind on this network (by network code): the
+/// connectors' `can_reply`, handed to the store by the process ([`Store::with_reply_capability`]).
+#[derive(Clone)]
+pub struct ReplyCapability(std::sync::Arc<CanReply>);
+
+/// `can_reply(network code, kind)`.
+type CanReply = dyn Fn(&str, MessageKind) -> bool + Send + Sync;
+
+impl ReplyCapability {
+    pub fn new(can_reply: impl Fn(&str, MessageKind) -> bool + Send + Sync + 'static) -> Self {
+        ReplyCapability(std::sync::Arc::new(can_reply))
+    }
+
+    pub fn can_reply(&self, network: &str, kind: MessageKind) -> bool {
+        (self.0)(network, kind)
+    }
+}
+
+impl std::fmt::Debug for ReplyCapability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReplyCapability")
+    }
+}
+
+/// The text rule answers on `network` are held to (see `Specs::reply_text_rule`); `None` when the
+/// network has none or the spec file cannot be read (then only Owlery's own bound applies).
+pub(crate) fn reply_text_rule(network: &str) -> Option<owlery_domain::spec::TextField> {
+    static SPECS: std::sync::OnceLock<Option<owlery_domain::spec::Specs>> =
+        std::sync::OnceLock::new();
+    SPECS
+        .get_or_init(|| owlery_domain::spec::Specs::embedded().ok())
+        .as_ref()?
+        .reply_text_rule(network)
+        .cloned()
+}
+
 /// An answer as a person sent it.
 #[derive(Debug, Clone)]
 pub struct NewReply<'a> {
@@ -99,6 +135,180 @@ macro_rules! insert_reply_job {
         .await?;
     }};
 }
+
+/// The active people who hold `$permission` (through a role granted at the organisation, or —
+/// when given — at workspace `$workspace` or channel `$channel`), inside the transaction. `None`
+/// for both: organisation grants only (the organisation's inbox managers, for example).
+macro_rules! holders_of {
+    ($tx:ident, $permission:expr, $workspace:expr, $channel:expr) => {{
+        let permission: owlery_domain::Permission = $permission;
+        let workspace: Option<uuid::Uuid> = $workspace;
+        let channel: Option<uuid::Uuid> = $channel;
+        let roles: Vec<&'static str> = owlery_domain::Role::ALL
+            .into_iter()
+            .filter(|r| r.has(permission))
+            .map(|r| r.code())
+            .collect();
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT DISTINCT g.user_id FROM grants g JOIN users u ON u.id = g.user_id \
+             WHERE u.status = 'active' AND g.role IN (",
+        );
+        let mut sep = q.separated(", ");
+        for r in &roles {
+            sep.push_bind(*r);
+        }
+        q.push(") AND (g.scope_kind = 'organisation'");
+        if let Some(w) = workspace {
+            q.push(" OR (g.scope_kind = 'workspace' AND g.scope_id = ")
+                .push_bind(w)
+                .push(")");
+        }
+        if let Some(c) = channel {
+            q.push(" OR (g.scope_kind = 'channel' AND g.scope_id = ")
+                .push_bind(c)
+                .push(")");
+        }
+        q.push(")");
+        let mut users: Vec<uuid::Uuid> = Vec::new();
+        if !roles.is_empty() {
+            for row in q.build().fetch_all(&mut *$tx).await? {
+                users.push(sqlx::Row::try_get(&row, 0)?);
+            }
+        }
+        users.sort();
+        users
+    }};
+}
+pub(crate) use holders_of;
+
+/// A routing rule's automatic answer to `$msg` in conversation `$grp` (inside the ingest
+/// transaction, after the messages are stored): guarded by
+/// `owlery_domain::inbox::rules::auto_reply_gate`, the saved reply rendered for the contact and
+/// checked against the network's limit, then stored as an outbound answer authored by the rule
+/// (`auto_rule_id`) with its `inbox.reply` job, audited under the rule's name. No approval: rules
+/// are written by people who may manage them. Yields what happened, for the rule's audit event:
+/// `{"sent": message id}` or `{"skipped": reason}`.
+macro_rules! send_auto_reply {
+    ($tx:ident, $pg:ident, $store:expr, $grp:expr, $info:expr, $msg:expr, $triage:expr, $plan:expr, $now:expr) => {{
+        use owlery_domain::inbox::rules::{AutoReplyFacts, AutoReplySkip, auto_reply_gate};
+        let plan: &AutoReplyPlan = $plan;
+        let msg: &owlery_domain::inbox::InboundMessage = $msg;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let conversation: uuid::Uuid = $grp.id;
+        let last: Option<(chrono::DateTime<chrono::Utc>,)> = sqlx::query_as(
+            "SELECT created_at FROM inbox_messages WHERE conversation_id = $1 AND auto_rule_id = $2 \
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(conversation)
+        .bind(plan.rule.id.0)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let facts = AutoReplyFacts {
+            can_reply: $store.can_auto_reply(&$info.network, $info.simulated, $grp.kind),
+            own_message: $info.is_own(&msg.author),
+            intent: $triage.intent,
+            message_at: msg.created_at,
+            last_auto_reply: last.map(|l| l.0),
+            now,
+        };
+        let gate = auto_reply_gate(&plan.rule.spec, &facts);
+        let saved: Option<(Option<uuid::Uuid>, String)> = if gate.is_ok() {
+            sqlx::query_as(
+                "SELECT workspace_id, body FROM inbox_saved_replies WHERE id = $1 AND org_id = $2",
+            )
+            .bind(plan.saved_reply)
+            .bind($info.org.0)
+            .fetch_optional(&mut *$tx)
+            .await?
+        } else {
+            None
+        };
+        let text: Result<String, AutoReplySkip> = gate.and_then(|()| {
+            let (workspace, body) = saved.ok_or(AutoReplySkip::SavedReplyGone)?;
+            if workspace.is_some_and(|w| w != $grp.workspace.0) {
+                return Err(AutoReplySkip::OtherWorkspace);
+            }
+            let text = owlery_domain::inbox::reply::render(
+                &body,
+                &owlery_domain::inbox::reply::ReplyContext {
+                    contact_name: Some(msg.author.name.clone()),
+                    contact_handle: Some(msg.author.handle.clone()),
+                    agent_name: None,
+                    channel_name: Some($info.name.clone()),
+                },
+            );
+            let label = owlery_domain::org::Network::parse(&$info.network)
+                .map_or("The network", |n| n.label());
+            // The sandbox takes any length (as for a person's answer).
+            let rule = if $info.simulated && $info.network == "sandbox" {
+                None
+            } else {
+                $crate::inbox_replies::reply_text_rule(&$info.network)
+            };
+            owlery_domain::inbox::reply::check_reply(&text, label, rule.as_ref())
+                .map_err(|_| AutoReplySkip::TooLong)
+        });
+        match text {
+            Err(skip) => serde_json::json!({ "skipped": skip.code() }),
+            Ok(text) => {
+                let id = uuid::Uuid::now_v7();
+                sqlx::query(
+                    "INSERT INTO inbox_messages (id, conversation_id, channel_id, remote_id, direction, kind, \
+                     text, media, created_at, received_at, delivery, close_on_send, auto_rule_id) \
+                     VALUES ($1, $2, $3, $4, 'outbound', $5, $6, '[]', $7, $7, $8, $9, $10)",
+                )
+                .bind(id)
+                .bind(conversation)
+                .bind($grp.channel.0)
+                .bind(format!("owlery:{id}"))
+                .bind($grp.kind.code())
+                .bind(&text)
+                .bind(now)
+                .bind(owlery_domain::inbox::Delivery::Queued.code())
+                .bind(false)
+                .bind(plan.rule.id.0)
+                .execute(&mut *$tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE inbox_conversations SET message_count = message_count + 1 WHERE id = $1",
+                )
+                .bind(conversation)
+                .execute(&mut *$tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'queued', $4, 0, 8, $4, $4)",
+                )
+                .bind(uuid::Uuid::now_v7())
+                .bind($crate::inbox_replies::REPLY_JOB)
+                .bind(serde_json::json!({ "message_id": id }).to_string())
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
+                append_audit!(
+                    $tx,
+                    $pg,
+                    owlery_domain::audit::Actor::rule(&plan.rule.spec.name).entry(
+                        "inbox.reply.create",
+                        "message",
+                        Some(id.to_string()),
+                        None,
+                        Some(serde_json::json!({
+                            "conversation_id": conversation.to_string(),
+                            "delivery": owlery_domain::inbox::Delivery::Queued.code(),
+                            "rule_id": plan.rule.id.to_string(),
+                            "saved_reply_id": plan.saved_reply.to_string(),
+                            "chars": text.chars().count(),
+                        }))
+                    ),
+                    now
+                );
+                serde_json::json!({ "sent": id.to_string() })
+            }
+        }
+    }};
+}
+pub(crate) use send_auto_reply;
 
 fn cut(s: &str) -> String {
     s.chars().take(1000).collect()
@@ -196,6 +406,36 @@ impl Store {
             .await?;
             if delivery == Delivery::Queued {
                 insert_reply_job!(tx, id, now);
+            } else {
+                // Those who may approve it are told, in the app and by e-mail (as publishing
+                // approvals are): people with `inbox:approve` at the organisation, the
+                // conversation's workspace or its channel — never the author.
+                let approvers = holders_of!(
+                    tx,
+                    owlery_domain::Permission::InboxApprove,
+                    Some(conversation.workspace_id.0),
+                    Some(conversation.channel_id.0)
+                );
+                let name: Option<(String,)> =
+                    sqlx::query_as("SELECT name FROM users WHERE id = $1")
+                        .bind(author.0)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let params = serde_json::json!({
+                    "title": first_line(new.text, 80),
+                    "author": name.map(|n| n.0).unwrap_or_default(),
+                    "channel": conversation.channel_name,
+                });
+                for user in approvers.into_iter().filter(|u| *u != author.0) {
+                    let n = NewNotification {
+                        user_id: UserId(user),
+                        kind: "inbox_reply_pending".into(),
+                        params: params.clone(),
+                        link: Some(format!("/inbox/c/{}", conversation.id.0)),
+                        email: true,
+                    };
+                    insert_notification!(tx, &n, now);
+                }
             }
             append_audit!(
                 tx,
@@ -342,14 +582,14 @@ impl Store {
     ) -> Result<bool> {
         let now = self.now();
         with_tx!(self, |tx, pg| {
-            let row: Option<(Uuid, String, bool)> = sqlx::query_as(
-                "SELECT conversation_id, text, close_on_send FROM inbox_messages \
+            let row: Option<(Uuid, String, bool, Option<Uuid>)> = sqlx::query_as(
+                "SELECT conversation_id, text, close_on_send, auto_rule_id FROM inbox_messages \
                  WHERE id = $1 AND delivery IN ('queued', 'sending')",
             )
             .bind(id.0)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((conversation, text, close)) = row else {
+            let Some((conversation, text, close, auto_rule)) = row else {
                 return Ok(false);
             };
             sqlx::query(
@@ -366,6 +606,33 @@ impl Store {
                 "remote_id",
                 "The network gave this answer the id of a message Owlery already has.",
             ))?;
+            if auto_rule.is_some() {
+                // A rule's automatic answer ("thanks, we will look into it") is not a person's
+                // response: the conversation stays open and its deadline keeps running.
+                sqlx::query(
+                    "UPDATE inbox_conversations SET last_message_at = $1, updated_at = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(conversation)
+                .execute(&mut *tx)
+                .await?;
+                append_audit!(
+                    tx,
+                    pg,
+                    Actor::system().entry(
+                        "inbox.reply.sent",
+                        "message",
+                        Some(id.to_string()),
+                        None,
+                        Some(serde_json::json!({
+                            "remote_id": remote_id,
+                            "auto_rule_id": auto_rule.map(|r| r.to_string()),
+                        }))
+                    ),
+                    now
+                );
+                return Ok(true);
+            }
             let status = if close {
                 ConversationStatus::Closed
             } else {

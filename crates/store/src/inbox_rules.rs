@@ -566,6 +566,41 @@ impl Store {
                 "an active person",
             ),
         ];
+        // An automatic answer names a saved reply of the organisation; one kept for a single
+        // workspace may only answer there, so the rule must be limited to that workspace.
+        for a in &spec.actions {
+            if let Action::AutoReply { saved_reply_id } = a {
+                let found: Option<(Option<Uuid>,)> = with_pool!(self, |pool, _pg| {
+                    sqlx::query_as(
+                        "SELECT workspace_id FROM inbox_saved_replies WHERE org_id = $1 AND id = $2",
+                    )
+                    .bind(org.0)
+                    .bind(*saved_reply_id)
+                    .fetch_optional(pool)
+                    .await?
+                });
+                match found {
+                    None => {
+                        return Err(InvalidInput::new(
+                            "actions",
+                            "unknown_saved_reply",
+                            format!("{saved_reply_id} is not a saved reply of the organisation."),
+                        )
+                        .into());
+                    }
+                    Some((Some(w),)) if spec.workspaces != [WorkspaceId(w)] => {
+                        return Err(InvalidInput::new(
+                            "actions",
+                            "saved_reply_workspace",
+                            "This saved reply is kept for one workspace: limit the rule to that \
+                             workspace, or choose a saved reply for the whole organisation.",
+                        )
+                        .into());
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         for (sql, ids, code, field, what) in checks {
             for id in ids {
                 let found: Option<(Uuid,)> = with_pool!(self, |pool, _pg| {

@@ -24,6 +24,7 @@ pub mod comments;
 pub mod engine;
 #[macro_use]
 pub mod inbox;
+pub mod inbox_actions;
 pub mod inbox_polls;
 pub mod inbox_replies;
 pub mod inbox_rules;
@@ -121,6 +122,9 @@ pub struct Store {
     pub(crate) write_gate: Arc<tokio::sync::Mutex<()>>,
     /// Live inbox events to every node's `/inbox/events` streams (see [`live`]).
     live: Arc<dyn live::LiveBus>,
+    /// Which networks let Owlery answer which kinds of message, for rules' automatic answers
+    /// (`None`: this process sends none; see [`Store::with_reply_capability`]).
+    reply_capability: Option<inbox_replies::ReplyCapability>,
 }
 
 /// Which database, and how to reach it.
@@ -217,7 +221,30 @@ impl Store {
             db,
             clock: Arc::new(SystemClock),
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
+            reply_capability: None,
         })
+    }
+
+    /// Let routing rules answer automatically where `capability` says the network can (the
+    /// connectors know; the store does not depend on them). Processes that ingest live traffic
+    /// (`serve`, `worker`) set it; without it ingest sends no automatic answer (an import of old
+    /// messages must not answer them).
+    pub fn with_reply_capability(mut self, capability: inbox_replies::ReplyCapability) -> Store {
+        self.reply_capability = Some(capability);
+        self
+    }
+
+    /// Whether an automatic answer may go to a message of `kind` on `network` (practice channels
+    /// always can: the answer stays on this server).
+    pub(crate) fn can_auto_reply(
+        &self,
+        network: &str,
+        simulated: bool,
+        kind: owlery_domain::inbox::MessageKind,
+    ) -> bool {
+        self.reply_capability
+            .as_ref()
+            .is_some_and(|can| simulated || can.can_reply(network, kind))
     }
 
     /// Use another clock (tests, simulations).

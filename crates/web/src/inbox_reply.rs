@@ -5,7 +5,7 @@
 
 use owlery_domain::{
     ConversationId, MessageId, Permission, Target,
-    inbox::{MessageKind, reply::check_reply},
+    inbox::{MessageKind, live::Staleness, reply::check_reply},
     org::Network,
     spec::TextField,
 };
@@ -19,13 +19,9 @@ use crate::{auth::Principal, error::AppError, inbox as shared, state::AppState};
 /// The text rule answers on `network` are held to: the main text field of its main placement in
 /// `networks.toml` (`None`: unknown network, or the sandbox).
 pub fn reply_field(network: &str) -> Option<TextField> {
-    let specs = crate::compose::specs().ok()?;
-    specs
-        .network(network)?
-        .placements
-        .first()?
-        .texts
-        .first()
+    crate::compose::specs()
+        .ok()?
+        .reply_text_rule(network)
         .cloned()
 }
 
@@ -69,16 +65,35 @@ pub async fn answerable(
     Ok((c, simulated))
 }
 
+/// An answer as the API or the reply box sent it.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub text: &'a str,
+    /// Close the conversation once the answer is on the network.
+    pub close: bool,
+    pub client_key: &'a str,
+    /// The newest message the composer showed: when the contact wrote after it, the answer is
+    /// refused as written on a stale view (409 `stale_view`) unless `send_anyway`.
+    pub seen_message_id: Option<MessageId>,
+    pub send_anyway: bool,
+}
+
 /// Store an answer (see the module docs). `Ok` with `replayed` when the key was used already.
 pub async fn send(
     state: &AppState,
     principal: &Principal,
     id: ConversationId,
-    text: &str,
-    close: bool,
-    client_key: &str,
+    out: &Outgoing<'_>,
 ) -> Result<ReplyCreated, AppError> {
+    let (text, close, client_key) = (out.text, out.close, out.client_key);
     let (c, simulated) = answerable(state, principal, id).await?;
+    if let Some(seen) = out.seen_message_id
+        && !out.send_anyway
+        && let Staleness::Stale { unseen } =
+            crate::inbox_live::staleness(state, principal, id, Some(seen)).await?
+    {
+        return Err(stale_view(unseen));
+    }
     if !can_reply(state, &c.network, simulated, c.kind) {
         let label = Network::parse(&c.network).map_or(c.network.as_str(), |n| n.label());
         return Err(AppError::new(
@@ -116,6 +131,24 @@ pub async fn send(
         )
         .await?;
     Ok(created)
+}
+
+/// The answer was written on a view that had not seen the contact's `unseen` newest messages.
+fn stale_view(unseen: usize) -> AppError {
+    let what = if unseen == 1 {
+        "1 new message".to_owned()
+    } else {
+        format!("{unseen} new messages")
+    };
+    AppError::new(
+        axum::http::StatusCode::CONFLICT,
+        "stale_view",
+        format!(
+            "{what} arrived after the newest message you saw: read them, then send again \
+             (with the newest seen_message_id, or send_anyway: true)."
+        ),
+    )
+    .with_field("seen_message_id")
 }
 
 /// Send a failed answer again.

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod i18n;
 pub mod inbox;
+pub mod inbox_actions;
 pub mod inbox_live;
 pub mod inbox_reply;
 pub mod link_preview;

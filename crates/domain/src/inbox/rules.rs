@@ -3,14 +3,17 @@
 //! A rule has conditions (channel, workspace, network, language, intent, sentiment, urgency,
 //! keyword, contact tag, follower count, message kind) combined with *all* or *any*, and actions
 //! (assign a team or a person, tag, priority, status, hide on the network, auto-reply with a saved
-//! reply, notify someone). Rules run in their order; a rule with `stop` ends the run when it fires.
-//! A rule belongs to the organisation and may be limited to some workspaces.
+//! reply, escalate, notify someone). Rules run in their order; a rule with `stop` ends the run when
+//! it fires. A rule belongs to the organisation and may be limited to some workspaces.
 //!
 //! Pure: [`evaluate`] takes the rules and the [`Facts`] of one message and says which rules fire,
-//! in order. Applying the actions (and auditing them under the rule's name) is the store's work.
+//! in order; [`auto_reply_gate`] says whether a fired auto-reply may answer. Applying the actions
+//! (and auditing them under the rule's name) is the store's work.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
+use uuid::Uuid;
 
 use super::{ConversationStatus, Intent, MessageKind, Priority, Sentiment, Urgency, parse_tag};
 use crate::{ChannelId, InvalidInput, RuleId, TeamId, UserId, WorkspaceId};
@@ -122,11 +125,16 @@ pub enum Action {
     },
     /// Hide the message on the network, where the network allows it.
     HideOnNetwork,
-    /// Answer with a saved reply. Saved replies are not built yet: the intent is recorded (audited)
-    /// and nothing is sent.
+    /// Answer with a saved reply, rendered for the contact and sent like a person's answer but
+    /// authored by the rule. Not subject to reply approval: only people who may manage rules
+    /// (`org:manage`) write rules, so the rule *is* the approved text. Guarded by
+    /// [`auto_reply_gate`].
     AutoReply {
-        saved_reply: String,
+        saved_reply_id: Uuid,
     },
+    /// Raise the conversation to urgent and tell the leads of its team (the organisation's inbox
+    /// managers when it has no team).
+    Escalate,
     /// Tell a person (in-app notification and e-mail).
     Notify {
         user_id: UserId,
@@ -143,6 +151,7 @@ impl Action {
             Action::SetStatus { .. } => "set_status",
             Action::HideOnNetwork => "hide_on_network",
             Action::AutoReply { .. } => "auto_reply",
+            Action::Escalate => "escalate",
             Action::Notify { .. } => "notify",
         }
     }
@@ -254,25 +263,11 @@ impl RuleSpec {
             }
         }
         for a in &mut self.actions {
-            match a {
-                Action::Tag { tag } => {
-                    *tag = parse_tag(tag).map_err(|e| InvalidInput {
-                        field: "actions",
-                        ..e
-                    })?;
-                }
-                Action::AutoReply { saved_reply } => {
-                    *saved_reply = saved_reply.trim().to_owned();
-                    let n = saved_reply.chars().count();
-                    if n == 0 || n > 80 {
-                        return Err(InvalidInput::new(
-                            "actions",
-                            "invalid_saved_reply",
-                            "Name the saved reply to send (1 to 80 characters).",
-                        ));
-                    }
-                }
-                _ => {}
+            if let Action::Tag { tag } = a {
+                *tag = parse_tag(tag).map_err(|e| InvalidInput {
+                    field: "actions",
+                    ..e
+                })?;
             }
         }
         let assigns = |f: fn(&Action) -> bool| self.actions.iter().filter(|a| f(a)).count();
@@ -280,11 +275,13 @@ impl RuleSpec {
             || assigns(|a| matches!(a, Action::AssignPerson { .. })) > 1
             || assigns(|a| matches!(a, Action::SetPriority { .. })) > 1
             || assigns(|a| matches!(a, Action::SetStatus { .. })) > 1
+            || assigns(|a| matches!(a, Action::AutoReply { .. })) > 1
         {
             return Err(InvalidInput::new(
                 "actions",
                 "conflicting_actions",
-                "A rule assigns one team, one person, one priority and one status at most.",
+                "A rule assigns one team, one person, one priority and one status, and sends one \
+                 automatic answer, at most.",
             ));
         }
         self.workspaces.sort();
@@ -424,7 +421,8 @@ pub struct Outcome {
     pub priority: Option<Priority>,
     pub status: Option<ConversationStatus>,
     pub hide: bool,
-    pub auto_replies: Vec<String>,
+    /// A rule escalated: urgent, and the leads are told.
+    pub escalate: bool,
     pub notify: Vec<UserId>,
 }
 
@@ -445,7 +443,9 @@ impl Outcome {
                     Action::SetPriority { priority } => o.priority = Some(*priority),
                     Action::SetStatus { status } => o.status = Some(*status),
                     Action::HideOnNetwork => o.hide = true,
-                    Action::AutoReply { saved_reply } => o.auto_replies.push(saved_reply.clone()),
+                    // Each auto-reply is guarded and sent per rule (see `auto_reply_gate`).
+                    Action::AutoReply { .. } => {}
+                    Action::Escalate => o.escalate = true,
                     Action::Notify { user_id } => {
                         if !o.notify.contains(user_id) {
                             o.notify.push(*user_id);
@@ -454,8 +454,97 @@ impl Outcome {
                 }
             }
         }
+        // Escalating means urgent, whatever a priority action said.
+        if o.escalate {
+            o.priority = Some(Priority::Urgent);
+        }
         o
     }
+}
+
+/// A rule answers a conversation at most once in this window.
+pub const AUTO_REPLY_WINDOW: TimeDelta = TimeDelta::hours(24);
+
+/// What decides whether a fired auto-reply may answer one inbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoReplyFacts {
+    /// The network lets Owlery answer this kind of message (or the channel is a practice one).
+    pub can_reply: bool,
+    /// The message was written by the channel's own account (an echo of something we posted).
+    pub own_message: bool,
+    pub intent: Intent,
+    /// When the message was written on the network.
+    pub message_at: DateTime<Utc>,
+    /// When this rule last answered this conversation automatically.
+    pub last_auto_reply: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+/// Why a fired auto-reply sent nothing (recorded in the audit event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoReplySkip {
+    /// Our own account wrote it: answering ourselves could loop.
+    OwnMessage,
+    /// The network's API cannot answer this kind of message.
+    CannotReply,
+    /// Spam or abuse, and the rule does not target that intent by a condition.
+    SpamOrAbuse,
+    /// The rule answered this conversation within [`AUTO_REPLY_WINDOW`].
+    AnsweredRecently,
+    /// Older than [`AUTO_REPLY_WINDOW`] (an import or a backfill): an answer now would be late
+    /// and surprising.
+    TooOld,
+    /// The saved reply was deleted since the rule was saved.
+    SavedReplyGone,
+    /// The saved reply belongs to another workspace than the conversation's.
+    OtherWorkspace,
+    /// Rendered, it is longer than the network allows.
+    TooLong,
+}
+
+impl AutoReplySkip {
+    pub fn code(self) -> &'static str {
+        match self {
+            AutoReplySkip::OwnMessage => "own_message",
+            AutoReplySkip::CannotReply => "cannot_reply",
+            AutoReplySkip::SpamOrAbuse => "spam_or_abuse",
+            AutoReplySkip::AnsweredRecently => "answered_recently",
+            AutoReplySkip::TooOld => "too_old",
+            AutoReplySkip::SavedReplyGone => "saved_reply_gone",
+            AutoReplySkip::OtherWorkspace => "other_workspace",
+            AutoReplySkip::TooLong => "too_long",
+        }
+    }
+}
+
+/// Whether `rule`'s auto-reply may answer: the guards against loops and spam. Spam and abuse are
+/// answered only when the rule names that intent in one of its conditions (a deliberate "answer
+/// spam with our policy" rule), never because a broad rule happened to match them.
+pub fn auto_reply_gate(rule: &RuleSpec, f: &AutoReplyFacts) -> Result<(), AutoReplySkip> {
+    if f.own_message {
+        return Err(AutoReplySkip::OwnMessage);
+    }
+    if !f.can_reply {
+        return Err(AutoReplySkip::CannotReply);
+    }
+    if matches!(f.intent, Intent::Spam | Intent::Abuse)
+        && !rule
+            .conditions
+            .iter()
+            .any(|c| matches!(c, Condition::Intent { intent } if *intent == f.intent))
+    {
+        return Err(AutoReplySkip::SpamOrAbuse);
+    }
+    if f.now - f.message_at > AUTO_REPLY_WINDOW {
+        return Err(AutoReplySkip::TooOld);
+    }
+    if f.last_auto_reply
+        .is_some_and(|at| f.now - at < AUTO_REPLY_WINDOW)
+    {
+        return Err(AutoReplySkip::AnsweredRecently);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -645,6 +734,111 @@ mod tests {
         assert_eq!(o.priority, Some(Priority::Urgent));
         assert_eq!(o.tags, vec!["x".to_owned()]);
         assert!(o.hide);
+    }
+
+    #[test]
+    fn auto_reply_guards() {
+        let now = DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ok = AutoReplyFacts {
+            can_reply: true,
+            own_message: false,
+            intent: Intent::Question,
+            message_at: now - TimeDelta::minutes(1),
+            last_auto_reply: None,
+            now,
+        };
+        let mut r = rule(1, vec![], false).spec;
+        r.actions = vec![Action::AutoReply {
+            saved_reply_id: Uuid::from_u128(7),
+        }];
+        assert_eq!(auto_reply_gate(&r, &ok), Ok(()));
+        let gate = |r: &RuleSpec, change: fn(&mut AutoReplyFacts)| {
+            let mut f = ok.clone();
+            change(&mut f);
+            auto_reply_gate(r, &f)
+        };
+        let with = |change: fn(&mut AutoReplyFacts)| gate(&r, change);
+        assert_eq!(
+            with(|f| f.own_message = true),
+            Err(AutoReplySkip::OwnMessage)
+        );
+        assert_eq!(
+            with(|f| f.can_reply = false),
+            Err(AutoReplySkip::CannotReply)
+        );
+        assert_eq!(
+            with(|f| f.intent = Intent::Spam),
+            Err(AutoReplySkip::SpamOrAbuse)
+        );
+        assert_eq!(
+            with(|f| f.intent = Intent::Abuse),
+            Err(AutoReplySkip::SpamOrAbuse)
+        );
+        assert_eq!(
+            with(|f| f.message_at = f.now - TimeDelta::hours(25)),
+            Err(AutoReplySkip::TooOld)
+        );
+        assert_eq!(
+            with(|f| f.last_auto_reply = Some(f.now - TimeDelta::hours(23))),
+            Err(AutoReplySkip::AnsweredRecently)
+        );
+        assert_eq!(
+            with(|f| f.last_auto_reply = Some(f.now - TimeDelta::hours(24))),
+            Ok(()),
+            "a day later the rule may answer again"
+        );
+        // A rule that names the intent answers it.
+        let mut spam_rule = r.clone();
+        spam_rule.conditions = vec![Condition::Intent {
+            intent: Intent::Spam,
+        }];
+        assert_eq!(gate(&spam_rule, |f| f.intent = Intent::Spam), Ok(()));
+        assert_eq!(
+            gate(&spam_rule, |f| f.intent = Intent::Abuse),
+            Err(AutoReplySkip::SpamOrAbuse)
+        );
+    }
+
+    #[test]
+    fn one_auto_reply_per_rule_and_escalate_folds() {
+        let mut r = rule(1, vec![], false);
+        r.spec.actions = vec![
+            Action::AutoReply {
+                saved_reply_id: Uuid::from_u128(1),
+            },
+            Action::AutoReply {
+                saved_reply_id: Uuid::from_u128(2),
+            },
+        ];
+        assert_eq!(
+            r.spec.clone().validate().unwrap_err().code,
+            "conflicting_actions"
+        );
+        r.spec.actions = vec![
+            Action::Escalate,
+            Action::SetPriority {
+                priority: Priority::Low,
+            },
+        ];
+        let o = Outcome::of([&r]);
+        assert!(o.escalate);
+        assert_eq!(
+            o.priority,
+            Some(Priority::Urgent),
+            "escalation wins over a priority"
+        );
+        let json = serde_json::json!({"type": "escalate"});
+        assert_eq!(
+            serde_json::from_value::<Action>(json).unwrap(),
+            Action::Escalate
+        );
+        let old = serde_json::json!({"type": "auto_reply", "saved_reply": "Thanks"});
+        assert!(
+            serde_json::from_value::<Action>(old).is_err(),
+            "the name-only form is refused (a migration removed stored ones)"
+        );
     }
 
     fn arb_condition() -> impl Strategy<Value = Condition> {

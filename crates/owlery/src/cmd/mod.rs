@@ -59,6 +59,18 @@ async fn migrate(config: &Config, store: Store) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The store of a process that ingests live traffic (`serve`, `worker`): routing rules may answer
+/// automatically where the connectors can answer. Imports do not use this, so old messages are
+/// never answered.
+pub fn answering(store: Store) -> anyhow::Result<Store> {
+    let connectors = Arc::new(connectors()?);
+    Ok(
+        store.with_reply_capability(owlery_store::inbox_replies::ReplyCapability::new(
+            move |network, kind| connectors.can_reply(network, kind),
+        )),
+    )
+}
+
 /// Open a database that must already exist, without changing it (for backups and checks).
 pub async fn open_existing(config: &Config) -> anyhow::Result<Store> {
     if let Database::Sqlite { path } = &config.database

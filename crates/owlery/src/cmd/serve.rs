@@ -27,7 +27,7 @@ pub async fn run(mut config: Config, no_workers: bool, demo: bool) -> anyhow::Re
         Some(p) => crate::config::SandboxTraffic::On(p),
         None => crate::config::SandboxTraffic::Off,
     };
-    let store = super::open_and_migrate(&config).await?;
+    let store = super::answering(super::open_and_migrate(&config).await?)?;
     let vault = super::open_vault(&config, &store).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

@@ -54,6 +54,16 @@ pub fn spawn(
     let replier = Replier::new(store.clone(), connectors.clone(), Some(vault.clone()));
     let hider =
         owlery_jobs::inbox_hide::Hider::new(store.clone(), connectors.clone(), Some(vault.clone()));
+    let message_actor = |action| {
+        owlery_jobs::inbox_actions::MessageActor::new(
+            action,
+            store.clone(),
+            connectors.clone(),
+            Some(vault.clone()),
+        )
+    };
+    let liker = message_actor(owlery_store::inbox_actions::MessageAction::Like);
+    let deleter = message_actor(owlery_store::inbox_actions::MessageAction::Delete);
     let classifier: Arc<dyn owlery_triage::Classifier> = Arc::new(classifier);
     let webhooks = owlery_jobs::webhooks::Processor::new(store.clone(), classifier.clone())
         .with_lease(std::time::Duration::from_secs(u64::from(
@@ -74,7 +84,9 @@ pub fn spawn(
         .with_handler(replier)
         .with_handler(CampaignReleaser::new(store.clone()))
         .with_handler(housekeeping::Escalator::new(store.clone()))
-        .with_handler(hider);
+        .with_handler(hider)
+        .with_handler(liker)
+        .with_handler(deleter);
     match &config.smtp_url {
         Some(url) => {
             let mailer =
@@ -146,7 +158,7 @@ pub async fn join(tasks: Vec<JoinHandle<()>>, limit: std::time::Duration) {
 }
 
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
-    let store = super::open_and_migrate(&config).await?;
+    let store = super::answering(super::open_and_migrate(&config).await?)?;
     // Opened at start, as `serve` does, so that a worker with the wrong secret key stops here
     // rather than at its first job.
     let vault = super::open_vault(&config, &store).await?;

@@ -80,6 +80,7 @@ inbox-followers = { $count ->
    *[other] { $count } последователи
 }
 inbox-author-team = Вашият екип
+inbox-author-rule = Автоматичен отговор (правило)
 inbox-error-status = Изберете отворен, изчакващ или затворен.
 inbox-error-priority = Изберете нисък, нормален, висок или спешен.
 inbox-error-assignee = Изберете човек от списъка.

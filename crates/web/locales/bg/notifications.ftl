@@ -65,3 +65,9 @@ notification-inbox_sla_warning-body = Срокът за отговор на „{
 
 notification-inbox_sla_breached-subject = Просрочен отговор: { $title }
 notification-inbox_sla_breached-body = Отговорът на „{ $title }“ трябваше да бъде изпратен до { $due } и не е. Случаят е ескалиран.
+
+notification-inbox_escalated-subject = Ескалиран към вас: { $title }
+notification-inbox_escalated-body = Правило ({ $step }) ескалира разговор към вас; вече е спешен: „{ $title }“.
+
+notification-inbox_reply_pending-subject = Отговор чака вашето одобрение: { $title }
+notification-inbox_reply_pending-body = { $author } написа отговор в { $channel }, който чака вашето одобрение: „{ $title }“.

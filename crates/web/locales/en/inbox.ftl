@@ -80,6 +80,7 @@ inbox-followers = { $count ->
    *[other] { $count } followers
 }
 inbox-author-team = Your team
+inbox-author-rule = Automatic answer (routing rule)
 inbox-error-status = Choose open, pending or closed.
 inbox-error-priority = Choose low, normal, high or urgent.
 inbox-error-assignee = Choose a person from the list.

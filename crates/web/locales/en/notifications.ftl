@@ -68,3 +68,9 @@ notification-inbox_sla_warning-body = The response to "{ $title }" is due soon (
 
 notification-inbox_sla_breached-subject = Response overdue: { $title }
 notification-inbox_sla_breached-body = The response to "{ $title }" was due { $due } and has not been sent. It has been escalated.
+
+notification-inbox_escalated-subject = Escalated to you: { $title }
+notification-inbox_escalated-body = A routing rule ({ $step }) escalated a conversation to you; it is now urgent: "{ $title }".
+
+notification-inbox_reply_pending-subject = An answer waits for your approval: { $title }
+notification-inbox_reply_pending-body = { $author } wrote an answer on { $channel } that waits for your approval: "{ $title }".

@@ -176,6 +176,15 @@ pub struct MessageOut {
     pub delivery_error: Option<String>,
     /// The conversation closes when the answer is sent.
     pub close_on_send: bool,
+    /// The routing rule that sent this answer automatically (`null`: a person wrote it).
+    pub auto_rule_id: Option<Uuid>,
+    /// Liking it on the network was asked for (`liked_at`: done).
+    pub like_requested_at: Option<DateTime<Utc>>,
+    pub liked_at: Option<DateTime<Utc>>,
+    /// Deleting it on the network was asked for (`deleted_at`: gone).
+    pub delete_requested_at: Option<DateTime<Utc>>,
+    /// Why the last like or delete could not be done.
+    pub action_error: Option<String>,
 }
 
 impl From<Message> for MessageOut {
@@ -205,6 +214,11 @@ impl From<Message> for MessageOut {
             delivery: m.delivery,
             delivery_error: m.delivery_error,
             close_on_send: m.close_on_send,
+            auto_rule_id: m.auto_rule_id.map(|r| r.0),
+            like_requested_at: m.like_requested_at,
+            liked_at: m.liked_at,
+            delete_requested_at: m.delete_requested_at,
+            action_error: m.action_error,
         }
     }
 }

@@ -11,7 +11,7 @@ use owlery_domain::{
     ConversationId, MessageId, Permission, Target, WorkspaceId,
     inbox::reply::{ReplyContext, SavedReplyText, render},
 };
-use owlery_store::saved_replies::SavedReply;
+use owlery_store::{inbox_actions::MessageAction, saved_replies::SavedReply};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -46,6 +46,14 @@ pub struct CreateReply {
     /// Your key for this answer (1–100 characters): sending the same key again returns the stored
     /// answer instead of making a second one.
     pub client_key: String,
+    /// The newest message of the conversation you saw while writing. When the contact wrote
+    /// after it, the answer is refused with 409 `stale_view` (saying how many new messages
+    /// arrived), unless `send_anyway` is `true`.
+    #[schema(value_type = Option<Uuid>)]
+    pub seen_message_id: Option<String>,
+    /// Send even when new messages arrived after `seen_message_id`.
+    #[serde(default)]
+    pub send_anyway: bool,
 }
 
 /// Answer a conversation. The answer is stored with its delivery state (`queued`, or
@@ -64,7 +72,7 @@ pub struct CreateReply {
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Needs inbox:reply on the conversation's channel", body = ErrorBody),
         (status = 404, description = "No such conversation that you may answer", body = ErrorBody),
-        (status = 409, description = "The client_key was used for another conversation", body = ErrorBody),
+        (status = 409, description = "The client_key was used for another conversation, or new messages arrived after seen_message_id (`stale_view`)", body = ErrorBody),
         (status = 422, description = "Empty, too long for the network, or the network does not let Owlery answer this kind of message", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -76,13 +84,21 @@ pub async fn create_reply(
     Json(req): Json<CreateReply>,
 ) -> ApiResult<(StatusCode, Json<MessageOut>)> {
     principal.require_anywhere(Permission::InboxReply)?;
+    let seen = match req.seen_message_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(parse_id::<MessageId>("seen_message_id", raw)?),
+    };
     let created = inbox_reply::send(
         &state,
         &principal,
         id,
-        &req.text,
-        req.close,
-        &req.client_key,
+        &inbox_reply::Outgoing {
+            text: &req.text,
+            close: req.close,
+            client_key: &req.client_key,
+            seen_message_id: seen,
+            send_anyway: req.send_anyway,
+        },
     )
     .await?;
     let status = if created.replayed {
@@ -120,6 +136,73 @@ pub async fn retry_reply(
     principal.require_anywhere(Permission::InboxReply)?;
     let m = inbox_reply::retry(&state, &principal, id, message).await?;
     Ok(Json(m.into()))
+}
+
+/// Like a message on its network (someone else's comment, mention or message), where the
+/// network's API allows it; the worker does it and the message's `liked_at` (or `action_error`)
+/// says how it went. Asking again changes nothing. Audited.
+#[utoipa::path(
+    post,
+    path = "/inbox/conversations/{id}/messages/{message_id}/like",
+    tag = "inbox",
+    params(
+        ("id" = Uuid, Path, description = "The conversation"),
+        ("message_id" = Uuid, Path, description = "The message"),
+    ),
+    responses(
+        (status = 202, description = "Asked for; the worker likes it", body = MessageOut),
+        (status = 400, description = "Not an id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs inbox:reply on the conversation's channel", body = ErrorBody),
+        (status = 404, description = "No such conversation or message", body = ErrorBody),
+        (status = 409, description = "Our own answer, or no longer on the network", body = ErrorBody),
+        (status = 422, description = "The network's API cannot like this (the reason is said)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn like_message(
+    ApiPrincipal(principal): ApiPrincipal,
+    State(state): State<AppState>,
+    super::Ids(id, message): super::Ids<ConversationId, MessageId>,
+) -> ApiResult<(StatusCode, Json<MessageOut>)> {
+    principal.require_anywhere(Permission::InboxReply)?;
+    let m =
+        crate::inbox_actions::request(&state, &principal, id, message, MessageAction::Like).await?;
+    Ok((StatusCode::ACCEPTED, Json(m.into())))
+}
+
+/// Delete a message on its network: someone else's comment on the account's content (where the
+/// network's API allows it: Facebook, Instagram, YouTube), or one of Owlery's sent answers (every
+/// network that answers). The worker does it; the message's `deleted_at` (or `action_error`)
+/// says how it went. The message stays in Owlery, marked deleted. Audited.
+#[utoipa::path(
+    delete,
+    path = "/inbox/conversations/{id}/messages/{message_id}",
+    tag = "inbox",
+    params(
+        ("id" = Uuid, Path, description = "The conversation"),
+        ("message_id" = Uuid, Path, description = "The message"),
+    ),
+    responses(
+        (status = 202, description = "Asked for; the worker deletes it", body = MessageOut),
+        (status = 400, description = "Not an id", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs inbox:reply on the conversation's channel", body = ErrorBody),
+        (status = 404, description = "No such conversation or message", body = ErrorBody),
+        (status = 409, description = "An answer not sent, or no longer on the network", body = ErrorBody),
+        (status = 422, description = "The network's API cannot delete this (the reason is said)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_message(
+    ApiPrincipal(principal): ApiPrincipal,
+    State(state): State<AppState>,
+    super::Ids(id, message): super::Ids<ConversationId, MessageId>,
+) -> ApiResult<(StatusCode, Json<MessageOut>)> {
+    principal.require_anywhere(Permission::InboxReply)?;
+    let m = crate::inbox_actions::request(&state, &principal, id, message, MessageAction::Delete)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(m.into())))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

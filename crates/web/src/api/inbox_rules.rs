@@ -69,8 +69,12 @@ pub struct RuleOut {
     pub conditions: Vec<Condition>,
     /// Each `{"type": …}`: `assign_team` (`team_id`), `assign_person` (`user_id`), `tag`
     /// (`tag`), `set_priority` (`priority`), `set_status` (`status`), `hide_on_network`,
-    /// `auto_reply` (`saved_reply`: recorded only, saved replies are not built yet), `notify`
-    /// (`user_id`).
+    /// `auto_reply` (`saved_reply_id`: a saved reply of the organisation — one kept for a single
+    /// workspace needs the rule limited to it; sent without reply approval, since only people
+    /// with `org:manage` write rules; at most once a day per conversation and rule, never to the
+    /// channel's own messages, where the network cannot answer, or to spam or abuse unless a
+    /// condition names that intent), `escalate` (urgent, and the team's lead — else the
+    /// organisation's inbox managers — is told), `notify` (`user_id`).
     #[schema(value_type = Vec<Object>)]
     pub actions: Vec<Action>,
     /// Stop processing further rules when this one fires.

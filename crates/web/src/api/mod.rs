@@ -190,6 +190,8 @@ fn endpoints() -> Endpoints {
         .add::<inbox_replies::__path_create_reply, _, _>(inbox_replies::create_reply)
         .add::<inbox_replies::__path_retry_reply, _, _>(inbox_replies::retry_reply)
         .add::<inbox_replies::__path_review_reply, _, _>(inbox_replies::review_reply)
+        .add::<inbox_replies::__path_like_message, _, _>(inbox_replies::like_message)
+        .add::<inbox_replies::__path_delete_message, _, _>(inbox_replies::delete_message)
         .add::<inbox_replies::__path_list_pending_replies, _, _>(
             inbox_replies::list_pending_replies,
         )
@@ -379,6 +381,8 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         inbox_replies::create_reply,
         inbox_replies::retry_reply,
         inbox_replies::review_reply,
+        inbox_replies::like_message,
+        inbox_replies::delete_message,
         inbox_replies::list_pending_replies,
         inbox_replies::list_saved_replies,
         inbox_replies::create_saved_reply,

@@ -16,6 +16,7 @@ use owlery_domain::{
     org::Network,
 };
 use owlery_store::inbox::{ConversationPatch, ConversationSummary};
+use owlery_store::inbox_actions::MessageAction;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -386,12 +387,20 @@ pub(super) async fn conversation_view(
         f.map(|f| i18n::tr_args(lang, "inbox-followers", &[("count", f.into())]))
             .unwrap_or_default()
     };
+    let simulated = state
+        .store
+        .channel(c.channel_id)
+        .await
+        .map(|ch| ch.simulated)
+        .unwrap_or(false);
     let messages = d
         .messages
         .iter()
         .map(|m| ThreadMessage {
             author: if m.author_contact_id == Some(d.contact.id) {
                 d.contact.name.clone()
+            } else if m.auto_rule_id.is_some() {
+                i18n::tr(lang, "inbox-author-rule")
             } else if m.author_user_id.is_some() {
                 i18n::tr(lang, "inbox-author-team")
             } else {
@@ -422,6 +431,40 @@ pub(super) async fn conversation_view(
                 .cloned()
                 .collect(),
             delivery: super::inbox_reply::delivery_view(&p.0, c, m),
+            id: m.id.to_string(),
+            can_like: can_change
+                && m.liked_at.is_none()
+                && m.deleted_at.is_none()
+                && crate::inbox_actions::ability(
+                    state,
+                    &c.network,
+                    simulated,
+                    m.kind,
+                    m.direction,
+                    MessageAction::Like,
+                )
+                .allowed(),
+            can_delete: can_change
+                && m.deleted_at.is_none()
+                && (m.direction == owlery_domain::inbox::Direction::Inbound
+                    || m.delivery == Some(owlery_domain::inbox::Delivery::Sent))
+                && crate::inbox_actions::ability(
+                    state,
+                    &c.network,
+                    simulated,
+                    m.kind,
+                    m.direction,
+                    MessageAction::Delete,
+                )
+                .allowed(),
+            liked: m.liked_at.is_some(),
+            like_pending: m.like_requested_at.is_some()
+                && m.liked_at.is_none()
+                && m.action_error.is_none(),
+            delete_pending: m.delete_requested_at.is_some()
+                && m.deleted_at.is_none()
+                && m.action_error.is_none(),
+            action_error: m.action_error.clone().unwrap_or_default(),
         })
         .collect();
     let reply = super::inbox_reply::reply_box(state, &p.0, &d).await?;

@@ -45,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox/c/{id}/reply/count", post(count))
         .route("/inbox/c/{id}/replies/{message}/retry", post(retry))
         .route("/inbox/c/{id}/replies/{message}/review", post(review))
+        .route("/inbox/c/{id}/m/{message}/like", post(like))
+        .route("/inbox/c/{id}/m/{message}/delete", post(delete_on_network))
         .route("/inbox/approvals", get(approvals))
         .route(
             "/settings/saved-replies",
@@ -149,6 +151,11 @@ pub(super) async fn reply_box(
         used: 0,
         text: String::new(),
         client_key: Uuid::now_v7().to_string(),
+        seen_message_id: d
+            .messages
+            .last()
+            .map(|m| m.id.to_string())
+            .unwrap_or_default(),
         saved,
         error: String::new(),
     })
@@ -174,6 +181,7 @@ fn reply_error(lang: Lang, e: &AppError, used: u64, limit: u64) -> String {
         ),
         "cannot_reply" => i18n::tr(lang, "reply-error-unsupported"),
         "conflict" => i18n::tr(lang, "reply-error-key"),
+        "stale_view" => i18n::tr(lang, "reply-error-stale"),
         _ => e.message.clone(),
     }
 }
@@ -216,7 +224,23 @@ async fn reply(
         k if k.trim().is_empty() => Uuid::now_v7().to_string(),
         k => k,
     };
-    match shared::send(&state, &p.0, id, &text, close, &key).await {
+    // The reply box carries the newest message it showed: the server refuses an answer written
+    // before the contact wrote again (the page re-renders with the new messages and the text).
+    let seen = match form.get("seen_message_id") {
+        s if s.trim().is_empty() => None,
+        s => Some(crate::api::extract::parse_id::<MessageId>(
+            "seen_message_id",
+            s.trim(),
+        )?),
+    };
+    let out = shared::Outgoing {
+        text: &text,
+        close,
+        client_key: &key,
+        seen_message_id: seen,
+        send_anyway: false,
+    };
+    match shared::send(&state, &p.0, id, &out).await {
         Ok(created) => {
             let flag = if created.message.delivery == Some(Delivery::PendingApproval) {
                 "approval"
@@ -288,6 +312,59 @@ async fn retry(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Like or delete a message on its network (the buttons under a message), then back to the
+/// conversation; what cannot be done is said there.
+async fn act(
+    state: &AppState,
+    p: &PagePrincipal,
+    raw: &str,
+    message: &str,
+    action: owlery_store::inbox_actions::MessageAction,
+) -> Result<Response, AppError> {
+    let (id, m) = ids(raw, message)?;
+    match crate::inbox_actions::request(state, &p.0, id, m, action).await {
+        Ok(_) => Ok(Redirect::to(&format!("/inbox/c/{id}")).into_response()),
+        Err(e)
+            if e.status == axum::http::StatusCode::CONFLICT
+                || e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY =>
+        {
+            let view = conversation_view(state, p, id, Some(Flash::error(e.message))).await?;
+            Ok(super::unprocessable(render(&view)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn like(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path((raw, message)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    act(
+        &state,
+        &p,
+        &raw,
+        &message,
+        owlery_store::inbox_actions::MessageAction::Like,
+    )
+    .await
+}
+
+async fn delete_on_network(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path((raw, message)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    act(
+        &state,
+        &p,
+        &raw,
+        &message,
+        owlery_store::inbox_actions::MessageAction::Delete,
+    )
+    .await
 }
 
 async fn review(

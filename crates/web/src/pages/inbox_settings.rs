@@ -85,7 +85,7 @@ const CONDITION_TYPES: [&str; 12] = [
     "kind",
 ];
 
-const ACTION_TYPES: [&str; 8] = [
+const ACTION_TYPES: [&str; 9] = [
     "assign_team",
     "assign_person",
     "tag",
@@ -93,6 +93,7 @@ const ACTION_TYPES: [&str; 8] = [
     "set_status",
     "hide_on_network",
     "auto_reply",
+    "escalate",
     "notify",
 ];
 
@@ -169,6 +170,8 @@ pub struct RulesView {
     pub preview: Option<PreviewView>,
     pub condition_types: Vec<&'static str>,
     pub action_types: Vec<&'static str>,
+    /// The saved replies' names: the picker of the auto-reply action.
+    pub saved_replies: Vec<String>,
 }
 
 impl RulesView {
@@ -183,6 +186,7 @@ struct Names {
     workspaces: Vec<(Uuid, String)>,
     teams: Vec<(Uuid, String)>,
     users: Vec<(Uuid, String, String)>,
+    saved_replies: Vec<(Uuid, String)>,
 }
 
 impl Names {
@@ -216,11 +220,19 @@ impl Names {
             .into_iter()
             .map(|u| (u.id.0, u.name, u.email.to_string()))
             .collect();
+        let saved_replies = state
+            .store
+            .saved_replies(org.id, None)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.name))
+            .collect();
         Ok(Names {
             channels,
             workspaces,
             teams,
             users,
+            saved_replies,
         })
     }
 
@@ -240,6 +252,13 @@ impl Names {
     }
     fn team(&self, id: Uuid) -> String {
         self.teams
+            .iter()
+            .find(|c| c.0 == id)
+            .map(|c| c.1.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+    fn saved_reply(&self, id: Uuid) -> String {
+        self.saved_replies
             .iter()
             .find(|c| c.0 == id)
             .map(|c| c.1.clone())
@@ -322,8 +341,8 @@ fn action_words(lang: Lang, names: &Names, a: &Action) -> String {
             i18n::tr(lang, &format!("rules-priority-{}", priority.code()))
         }
         Action::SetStatus { status } => i18n::tr(lang, &format!("inbox-status-{}", status.code())),
-        Action::HideOnNetwork => return label(a.code()),
-        Action::AutoReply { saved_reply } => saved_reply.clone(),
+        Action::HideOnNetwork | Action::Escalate => return label(a.code()),
+        Action::AutoReply { saved_reply_id } => names.saved_reply(*saved_reply_id),
     };
     format!("{}: {v}", label(a.code()))
 }
@@ -431,8 +450,8 @@ fn form_of(names: &Names, r: &Rule) -> RuleForm {
                 Action::Tag { tag } => tag.clone(),
                 Action::SetPriority { priority } => priority.code().to_owned(),
                 Action::SetStatus { status } => status.code().to_owned(),
-                Action::HideOnNetwork => String::new(),
-                Action::AutoReply { saved_reply } => saved_reply.clone(),
+                Action::HideOnNetwork | Action::Escalate => String::new(),
+                Action::AutoReply { saved_reply_id } => names.saved_reply(*saved_reply_id),
             };
             FormRow {
                 kind: a.code().into(),
@@ -567,7 +586,7 @@ fn spec_from(lang: Lang, names: &Names, f: &RuleForm) -> Result<RuleSpec, FormEr
         if row.kind.is_empty() {
             continue;
         }
-        if v.is_empty() && row.kind != "hide_on_network" {
+        if v.is_empty() && row.kind != "hide_on_network" && row.kind != "escalate" {
             bad(&mut errors, field, "rules-error-value-needed");
             continue;
         }
@@ -605,9 +624,16 @@ fn spec_from(lang: Lang, names: &Names, f: &RuleForm) -> Result<RuleSpec, FormEr
             "set_status" => ConversationStatus::parse(&v.to_lowercase())
                 .map(|status| Action::SetStatus { status }),
             "hide_on_network" => Some(Action::HideOnNetwork),
-            "auto_reply" => Some(Action::AutoReply {
-                saved_reply: v.into(),
-            }),
+            "auto_reply" => names
+                .find(
+                    names
+                        .saved_replies
+                        .iter()
+                        .map(|r| (r.0, r.1.as_str(), r.1.as_str())),
+                    v,
+                )
+                .map(|id| Action::AutoReply { saved_reply_id: id }),
+            "escalate" => Some(Action::Escalate),
             _ => None,
         };
         match a {
@@ -687,6 +713,7 @@ async fn view(
         preview: None,
         condition_types: CONDITION_TYPES.to_vec(),
         action_types: ACTION_TYPES.to_vec(),
+        saved_replies: names.saved_replies.iter().map(|r| r.1.clone()).collect(),
     })
 }
 

@@ -526,3 +526,395 @@ async fn the_conversation_page_answers_with_a_plain_form() {
         assert!(d.messages.last().unwrap().close_on_send);
     }
 }
+
+#[tokio::test]
+async fn approvers_hear_of_answers_waiting_and_authors_of_the_decision() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let conv = message(&app, ch, "1", MessageKind::Dm, "Ivan", "Hello?").await;
+        let (agent, token) = app
+            .user_with_token("agent@example.test", Role::CommunityAgent)
+            .await;
+        let (admin, admin_token) = app.user_with_token("admin@example.test", Role::Admin).await;
+        let other = app.user("other@example.test", Role::CommunityAgent).await;
+        let mut org = app.store().organisation().await.unwrap().unwrap();
+        org.security
+            .reply_approval_roles
+            .insert(Role::CommunityAgent);
+        app.store()
+            .update_organisation(
+                &Actor::cli(),
+                &owlery_domain::user::DisplayName::parse("name", &org.name).unwrap(),
+                &org.security,
+                &org.default_language,
+                &org.default_time_zone,
+            )
+            .await
+            .unwrap();
+        let mails_before = reply_jobs(&app).await;
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/conversations/{conv}/replies"),
+                &token,
+                json!({"text": "Let me check that for you.", "client_key": "p1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["delivery"], "pending_approval");
+        let pending = body["id"].as_str().unwrap().to_owned();
+
+        // The approver is told in the app and by e-mail (a mail job), as for posts.
+        let notes = app.store().notifications(admin.id, 10).await.unwrap();
+        let told: Vec<_> = notes
+            .iter()
+            .filter(|n| n.kind == "inbox_reply_pending")
+            .collect();
+        assert_eq!(told.len(), 1, "{notes:?}");
+        assert_eq!(
+            told[0].link.as_deref(),
+            Some(format!("/inbox/c/{conv}").as_str())
+        );
+        assert_eq!(told[0].params["channel"], "shop");
+        assert_eq!(told[0].params["title"], "Let me check that for you.");
+        assert_eq!(
+            reply_jobs(&app).await,
+            mails_before + 1,
+            "one mail job, no reply job"
+        );
+        // Neither the author nor people who cannot approve.
+        for u in [agent.id, other.id] {
+            assert!(
+                app.store()
+                    .notifications(u, 10)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .all(|n| n.kind != "inbox_reply_pending")
+            );
+        }
+        // The page reads it as itself in both languages.
+        let mut jar = CookieJar::default();
+        app.sign_in_directly(&admin, &mut jar).await;
+        let html = app.get_page("/notifications", &mut jar).await.text();
+        assert!(html.contains("waits for your approval"), "{html}");
+
+        // Approval is told to the author.
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/conversations/{conv}/replies/{pending}/review"),
+                &admin_token,
+                json!({"approve": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let notes = app.store().notifications(agent.id, 10).await.unwrap();
+        assert!(
+            notes.iter().any(|n| n.kind == "inbox_reply_approved"),
+            "{notes:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_answer_written_on_a_stale_view_is_refused_unless_sent_anyway() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let conv = message(&app, ch, "1", MessageKind::Dm, "Ivan", "Hello?").await;
+        let (_, token) = app
+            .user_with_token("agent@example.test", Role::CommunityAgent)
+            .await;
+        let path = format!("/inbox/conversations/{conv}/replies");
+        let (_, detail) = app
+            .get(&format!("/inbox/conversations/{conv}"), &token)
+            .await;
+        let seen = detail["messages"][0]["id"].as_str().unwrap().to_owned();
+        // Fresh: sent.
+        let (status, body) = app
+            .post_json(
+                &path,
+                &token,
+                json!({"text": "Hi!", "client_key": "s1", "seen_message_id": seen}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        // Ivan writes twice more while the agent writes on the old view.
+        message(&app, ch, "2", MessageKind::Dm, "Ivan", "Are you there?").await;
+        message(
+            &app,
+            ch,
+            "3",
+            MessageKind::Dm,
+            "Ivan",
+            "Never mind, found it",
+        )
+        .await;
+        let (status, body) = app
+            .post_json(
+                &path,
+                &token,
+                json!({"text": "Checking now", "client_key": "s2", "seen_message_id": seen}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["error"]["code"], "stale_view");
+        assert_eq!(body["error"]["field"], "seen_message_id");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("2 new messages"),
+            "{body}"
+        );
+        let (_, d) = app
+            .get(&format!("/inbox/conversations/{conv}"), &token)
+            .await;
+        assert_eq!(d["messages"].as_array().unwrap().len(), 4, "nothing stored");
+        // Sent anyway, or from the newest view: stored.
+        let (status, body) = app
+            .post_json(
+                &path,
+                &token,
+                json!({"text": "Checking now", "client_key": "s2", "seen_message_id": seen, "send_anyway": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let newest = d["messages"][3]["id"].as_str().unwrap().to_owned();
+        let (status, body) = app
+            .post_json(
+                &path,
+                &token,
+                json!({"text": "Glad you found it", "client_key": "s3", "seen_message_id": newest}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        // Not an id: 400.
+        let (status, body) = app
+            .post_json(
+                &path,
+                &token,
+                json!({"text": "x", "client_key": "s4", "seen_message_id": "nope"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_reply_box_sends_what_it_saw_and_the_server_enforces_it() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let conv = message(&app, ch, "1", MessageKind::Dm, "Ivan", "Hello?").await;
+        let agent = app.user("agent@example.test", Role::CommunityAgent).await;
+        let mut jar = CookieJar::default();
+        let csrf = app.sign_in_directly(&agent, &mut jar).await;
+        let page = app
+            .get_page(&format!("/inbox/c/{conv}"), &mut jar)
+            .await
+            .text();
+        let seen = page
+            .split("name=\"seen_message_id\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("the reply box carries seen_message_id")
+            .to_owned();
+        assert!(!seen.is_empty());
+        let key = page
+            .split("name=\"client_key\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_owned();
+        message(&app, ch, "2", MessageKind::Dm, "Ivan", "Anyone?").await;
+        let res = app
+            .post_form(
+                &format!("/inbox/c/{conv}/reply"),
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("text", "On it"),
+                    ("client_key", &key),
+                    ("seen_message_id", &seen),
+                    ("action", "send"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text();
+        assert!(
+            html.contains("New messages arrived while you were writing"),
+            "{html}"
+        );
+        assert!(html.contains("Anyone?"), "the new message is shown");
+        assert!(html.contains("On it"), "the text is kept");
+        // Sent again from the re-rendered form (which saw the new message): stored.
+        let seen = html
+            .split("name=\"seen_message_id\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_owned();
+        let res = app
+            .post_form(
+                &format!("/inbox/c/{conv}/reply"),
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("text", "On it"),
+                    ("client_key", &key),
+                    ("seen_message_id", &seen),
+                    ("action", "send"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    }
+}
+
+#[tokio::test]
+async fn like_and_delete_on_the_network_are_asked_for_checked_and_shown() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let sky = app
+            .channel_on(ws.id, Network::Bluesky, "shop.bsky.social")
+            .await
+            .id;
+        let conv = message(&app, ch, "1", MessageKind::Comment, "Ivan", "Nice shop").await;
+        let sky_conv = message(
+            &app,
+            sky,
+            "at://did:plc:ivan/app.bsky.feed.post/1",
+            MessageKind::Comment,
+            "Dora",
+            "Meh",
+        )
+        .await;
+        let (_, token) = app
+            .user_with_token("agent@example.test", Role::CommunityAgent)
+            .await;
+        let (_, reader) = app
+            .user_with_token("analyst@example.test", Role::Analyst)
+            .await;
+        let (_, d) = app
+            .get(&format!("/inbox/conversations/{conv}"), &token)
+            .await;
+        let inbound = d["messages"][0]["id"].as_str().unwrap().to_owned();
+        let like = format!("/inbox/conversations/{conv}/messages/{inbound}/like");
+
+        // Needs inbox:reply.
+        let (status, _) = app.post_json(&like, &reader, json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let jobs = reply_jobs(&app).await;
+        let (status, body) = app.post_json(&like, &token, json!({})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert!(body["like_requested_at"].is_string(), "{body}");
+        assert_eq!(reply_jobs(&app).await, jobs + 1, "its inbox.like job");
+        assert_eq!(
+            app.last_audit_event().await.unwrap().entry.action,
+            "message.like_request"
+        );
+        // Asking again while it is pending: nothing new.
+        let (status, _) = app.post_json(&like, &token, json!({})).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert_eq!(reply_jobs(&app).await, jobs + 1);
+
+        // Our own answer: not liked; deleted only once it is on the network.
+        let (_, answer) = app
+            .post_json(
+                &format!("/inbox/conversations/{conv}/replies"),
+                &token,
+                json!({"text": "Thank you!", "client_key": "a1"}),
+            )
+            .await;
+        let answer_id = answer["id"].as_str().unwrap().to_owned();
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/conversations/{conv}/messages/{answer_id}/like"),
+                &token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "cannot_like");
+        let delete_answer = format!("/inbox/conversations/{conv}/messages/{answer_id}");
+        let (status, body) = app.delete(&delete_answer, &token).await;
+        assert_eq!(status, StatusCode::CONFLICT, "not sent yet: {body}");
+        app.store()
+            .record_reply_sent(MessageId(answer_id.parse().unwrap()), "sandbox:1", None)
+            .await
+            .unwrap();
+        let (status, body) = app.delete(&delete_answer, &token).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert!(body["delete_requested_at"].is_string());
+
+        // Bluesky: someone else's post cannot be deleted — the reason is said.
+        let (_, d) = app
+            .get(&format!("/inbox/conversations/{sky_conv}"), &token)
+            .await;
+        let theirs = d["messages"][0]["id"].as_str().unwrap().to_owned();
+        let (status, body) = app
+            .delete(
+                &format!("/inbox/conversations/{sky_conv}/messages/{theirs}"),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "cannot_delete");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("only its author"),
+            "{body}"
+        );
+        // A message of another conversation: 404.
+        let (status, _) = app
+            .post_json(
+                &format!("/inbox/conversations/{conv}/messages/{theirs}/like"),
+                &token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // The page: buttons only where the network allows it, the state once done.
+        let agent = app.user("agent2@example.test", Role::CommunityAgent).await;
+        let mut jar = CookieJar::default();
+        let csrf = app.sign_in_directly(&agent, &mut jar).await;
+        let html = app
+            .get_page(&format!("/inbox/c/{sky_conv}"), &mut jar)
+            .await
+            .text();
+        assert!(html.contains("/like\""), "Bluesky can like: {html}");
+        assert!(!html.contains("/delete\""), "but not delete someone's post");
+        app.store()
+            .finish_message_action(
+                MessageId(inbound.parse().unwrap()),
+                owlery_store::inbox_actions::MessageAction::Like,
+                Ok(()),
+            )
+            .await
+            .unwrap();
+        let html = app
+            .get_page(&format!("/inbox/c/{conv}"), &mut jar)
+            .await
+            .text();
+        assert!(html.contains("Liked on the network"), "{html}");
+        let res = app
+            .post_form(
+                &format!("/inbox/c/{sky_conv}/m/{theirs}/like"),
+                &mut jar,
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        let html = app
+            .get_page(&format!("/inbox/c/{sky_conv}"), &mut jar)
+            .await
+            .text();
+        assert!(html.contains("Liking on the network"), "{html}");
+    }
+}

@@ -907,3 +907,405 @@ async fn the_settings_pages_manage_rules_and_sla_in_both_languages() {
         assert!(html.contains("SLA политики"), "{html}");
     }
 }
+
+/// The messages of a conversation, as the API shows them.
+async fn messages_of(app: &TestApp, token: &str, conversation: &Value) -> Vec<Value> {
+    let (status, detail) = app
+        .get(
+            &format!(
+                "/inbox/conversations/{}",
+                conversation["id"].as_str().unwrap()
+            ),
+            token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    detail["messages"].as_array().unwrap().clone()
+}
+
+fn auto_replies(messages: &[Value]) -> Vec<&Value> {
+    messages
+        .iter()
+        .filter(|m| m["auto_rule_id"].is_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn auto_reply_rules_answer_with_a_saved_reply_once_a_day_and_never_loop() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let other_ws = app.workspace("Other").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let sky = app
+            .channel_on(
+                ws.id,
+                owlery_domain::org::Network::Bluesky,
+                "shop.bsky.social",
+            )
+            .await
+            .id;
+        let (_, token) = app.user_with_token("admin@example.test", Role::Admin).await;
+        // Live processes answer where the connectors can; this store is wired the same way.
+        let connectors = app.state.connectors.clone();
+        let live = app.store().clone().with_reply_capability(
+            owlery_store::inbox_replies::ReplyCapability::new(move |n, k| {
+                connectors.can_reply(n, k)
+            }),
+        );
+
+        let (status, saved) = app
+            .post_json(
+                "/inbox/saved-replies",
+                &token,
+                json!({"name": "Thanks", "body": "Hi {contact.first_name}, thanks: we are on it. {channel.name}"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{saved}");
+        let (status, narrow) = app
+            .post_json(
+                "/inbox/saved-replies",
+                &token,
+                json!({"name": "Other only", "body": "Hello", "workspace_id": other_ws.id}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{narrow}");
+
+        // The saved reply is checked when the rule is saved.
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "x", "actions": [{"type": "auto_reply", "saved_reply_id": uuid::Uuid::now_v7()}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "unknown_saved_reply");
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "x", "actions": [{"type": "auto_reply", "saved_reply_id": narrow["id"]}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "saved_reply_workspace");
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "x", "actions": [{"type": "auto_reply", "saved_reply": "Thanks"}]}),
+            )
+            .await;
+        assert!(
+            status.is_client_error(),
+            "the old name-only form: {status} {body}"
+        );
+
+        let (status, rule) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "Order thanks",
+                       "conditions": [{"type": "keyword", "words": ["order"]}],
+                       "actions": [{"type": "auto_reply", "saved_reply_id": saved["id"]}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{rule}");
+        assert_eq!(rule["actions"][0]["saved_reply_id"], saved["id"]);
+
+        // A matching message: rendered for the contact, stored as an answer with its job.
+        live.ingest(
+            &[incoming(
+                &app,
+                ch,
+                "o1",
+                MessageKind::Comment,
+                "Ivan Petrov",
+                "Where is my order?",
+            )],
+            &AroundTheClock::default(),
+        )
+        .await
+        .unwrap();
+        let c = conversation_of(&app, &token, "Ivan Petrov").await;
+        let msgs = messages_of(&app, &token, &c).await;
+        let auto = auto_replies(&msgs);
+        assert_eq!(auto.len(), 1, "{msgs:?}");
+        assert_eq!(auto[0]["text"], "Hi Ivan, thanks: we are on it. shop");
+        assert_eq!(auto[0]["direction"], "outbound");
+        assert_eq!(auto[0]["delivery"], "queued", "no approval for a rule");
+        assert_eq!(auto[0]["auto_rule_id"], rule["id"]);
+        assert_eq!(auto[0]["author_user_id"], json!(null));
+        let job = app
+            .store()
+            .claim_job("test", &["inbox.reply"], Duration::seconds(60))
+            .await
+            .unwrap()
+            .expect("its inbox.reply job");
+        assert_eq!(job.payload["message_id"], auto[0]["id"]);
+        let audit = app
+            .store()
+            .audit_events(&Default::default(), 20)
+            .await
+            .unwrap();
+        let created = audit
+            .iter()
+            .find(|e| e.entry.action == "inbox.reply.create")
+            .expect("the answer is audited");
+        assert_eq!(created.entry.actor_label, "rule: Order thanks");
+
+        // Sent: it does not count as the team's response (the conversation stays open, its
+        // deadline runs).
+        let id = owlery_domain::MessageId(auto[0]["id"].as_str().unwrap().parse().unwrap());
+        assert!(
+            app.store()
+                .record_reply_sent(id, "net-1", None)
+                .await
+                .unwrap()
+        );
+        let c = conversation_of(&app, &token, "Ivan Petrov").await;
+        assert_eq!(c["status"], "open", "{c}");
+        assert_eq!(c["first_responded_at"], json!(null), "{c}");
+
+        // Another message in the same conversation within the day: no second answer.
+        live.ingest(
+            &[incoming(
+                &app,
+                ch,
+                "o2",
+                MessageKind::Comment,
+                "Ivan Petrov",
+                "order?? hello?",
+            )],
+            &AroundTheClock::default(),
+        )
+        .await
+        .unwrap();
+        let msgs = messages_of(&app, &token, &c).await;
+        assert_eq!(auto_replies(&msgs).len(), 1, "once a day per conversation");
+        let audit = app
+            .store()
+            .audit_events(&Default::default(), 5)
+            .await
+            .unwrap();
+        let applied = audit
+            .iter()
+            .find(|e| e.entry.action == "inbox_rule.applied")
+            .unwrap();
+        assert!(
+            applied
+                .entry
+                .after
+                .as_deref()
+                .unwrap()
+                .contains("answered_recently"),
+            "{:?}",
+            applied.entry.after
+        );
+        // A day later it may answer again.
+        app.clock.advance(Duration::hours(25));
+        live.ingest(
+            &[incoming(
+                &app,
+                ch,
+                "o3",
+                MessageKind::Comment,
+                "Ivan Petrov",
+                "my order, again",
+            )],
+            &AroundTheClock::default(),
+        )
+        .await
+        .unwrap();
+        let msgs = messages_of(&app, &token, &c).await;
+        assert_eq!(auto_replies(&msgs).len(), 2);
+
+        // Never to our own account's messages.
+        live.ingest(
+            &[incoming(
+                &app,
+                ch,
+                "o4",
+                MessageKind::Comment,
+                "Shop",
+                "New order form is live",
+            )],
+            &AroundTheClock::default(),
+        )
+        .await
+        .unwrap();
+        let own = conversation_of(&app, &token, "Shop").await;
+        assert!(auto_replies(&messages_of(&app, &token, &own).await).is_empty());
+
+        // Never to spam or abuse, unless the rule names that intent.
+        let mut spam = incoming(
+            &app,
+            ch,
+            "o5",
+            MessageKind::Comment,
+            "Spammer",
+            "cheap order now",
+        );
+        spam.triage.intent = owlery_domain::inbox::Intent::Spam;
+        live.ingest(&[spam], &AroundTheClock::default())
+            .await
+            .unwrap();
+        let sc = conversation_of(&app, &token, "Spammer").await;
+        assert!(auto_replies(&messages_of(&app, &token, &sc).await).is_empty());
+
+        // Never where the network cannot answer (Bluesky DMs), nor in a process that was not
+        // given the connectors (an import).
+        live.ingest(
+            &[incoming(
+                &app,
+                sky,
+                "o6",
+                MessageKind::Dm,
+                "Dora",
+                "about my order",
+            )],
+            &AroundTheClock::default(),
+        )
+        .await
+        .unwrap();
+        let dm = conversation_of(&app, &token, "Dora").await;
+        assert!(auto_replies(&messages_of(&app, &token, &dm).await).is_empty());
+        app.store()
+            .ingest(
+                &[incoming(
+                    &app,
+                    ch,
+                    "o7",
+                    MessageKind::Comment,
+                    "Emil",
+                    "order status?",
+                )],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        let imported = conversation_of(&app, &token, "Emil").await;
+        assert!(auto_replies(&messages_of(&app, &token, &imported).await).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn escalate_rules_make_it_urgent_and_tell_the_lead_or_the_managers() {
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let (admin, token) = app.user_with_token("admin@example.test", Role::Admin).await;
+        let lead = app.user("lead@example.test", Role::CommunityAgent).await;
+        let agent = app.user("agent@example.test", Role::CommunityAgent).await;
+        let team = app.team("Legal").await;
+        app.store()
+            .set_team_member(&Actor::cli(), team.id, agent.id, true)
+            .await
+            .unwrap();
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/teams/{}", team.id),
+                Some(&token),
+                Some(json!({"assignment_mode": "manual", "lead_user_id": lead.id})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "Lawyers",
+                       "conditions": [{"type": "keyword", "words": ["lawyer"]}],
+                       "actions": [{"type": "assign_team", "team_id": team.id}, {"type": "escalate"}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["actions"][1]["type"], "escalate");
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "Press",
+                       "conditions": [{"type": "keyword", "words": ["journalist"]}],
+                       "actions": [{"type": "escalate"}, {"type": "set_priority", "priority": "low"}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
+        app.store()
+            .ingest(
+                &[
+                    incoming(
+                        &app,
+                        ch,
+                        "e1",
+                        MessageKind::Comment,
+                        "Ivo",
+                        "My lawyer will call you",
+                    ),
+                    incoming(
+                        &app,
+                        ch,
+                        "e2",
+                        MessageKind::Dm,
+                        "Mia",
+                        "I am a journalist, a question",
+                    ),
+                ],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        let legal = conversation_of(&app, &token, "Ivo").await;
+        assert_eq!(legal["priority"], "urgent");
+        assert_eq!(legal["team_id"], json!(team.id));
+        let press = conversation_of(&app, &token, "Mia").await;
+        assert_eq!(
+            press["priority"], "urgent",
+            "escalation wins over a priority"
+        );
+        // The team's lead is told about the team's conversation; without a team, the
+        // organisation's inbox managers (the admin) are.
+        let lead_notes = app.store().notifications(lead.id, 10).await.unwrap();
+        assert_eq!(
+            lead_notes
+                .iter()
+                .filter(|n| n.kind == "inbox_escalated")
+                .count(),
+            1,
+            "{lead_notes:?}"
+        );
+        let admin_notes = app.store().notifications(admin.id, 10).await.unwrap();
+        let escalated: Vec<_> = admin_notes
+            .iter()
+            .filter(|n| n.kind == "inbox_escalated")
+            .collect();
+        assert_eq!(escalated.len(), 1, "{admin_notes:?}");
+        assert_eq!(
+            escalated[0].link.as_deref(),
+            Some(format!("/inbox/c/{}", press["id"].as_str().unwrap()).as_str())
+        );
+        assert!(
+            app.store()
+                .notifications(agent.id, 10)
+                .await
+                .unwrap()
+                .iter()
+                .all(|n| n.kind != "inbox_escalated")
+        );
+        let audit = app
+            .store()
+            .audit_events(&Default::default(), 20)
+            .await
+            .unwrap();
+        assert!(audit.iter().any(|e| {
+            e.entry.action == "inbox_rule.applied"
+                && e.entry
+                    .after
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("escalated_to")
+        }));
+    }
+}

@@ -80,6 +80,8 @@ struct Fx {
     failed_reply: owlery_domain::MessageId,
     pending_reply: owlery_domain::MessageId,
     saved_reply: uuid::Uuid,
+    /// The contact's message in `conversation` (to like, and to delete: a practice channel).
+    inbound_message: owlery_domain::MessageId,
     /// An inbox routing rule and an SLA policy of the caller's own.
     rule: owlery_domain::RuleId,
     sla_policy: owlery_domain::SlaPolicyId,
@@ -296,6 +298,20 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
     let conversation = crate::inbox::conversation_on(app, channel, &format!("matrix-{n}")).await;
     let (failed_reply, pending_reply, saved_reply) =
         crate::inbox_replies::matrix_fixtures(app, target.id, conversation, n).await;
+    let inbound_message = app
+        .store()
+        .conversation(
+            app.org().id,
+            &owlery_store::inbox::InboxScope::All,
+            conversation,
+        )
+        .await
+        .unwrap()
+        .messages
+        .iter()
+        .find(|m| m.direction == owlery_domain::inbox::Direction::Inbound)
+        .unwrap()
+        .id;
     let rule = app
         .store()
         .create_inbox_rule(
@@ -353,6 +369,7 @@ async fn fixtures(app: &TestApp, caller: &TestUser, n: &str, workspace: Workspac
         .unwrap()
         .id;
     Fx {
+        inbound_message,
         failed_reply,
         pending_reply,
         saved_reply,
@@ -1281,6 +1298,32 @@ fn table() -> Vec<Row> {
                 format!(
                     "/inbox/conversations/{}/replies/{}/retry",
                     f.conversation, f.failed_reply
+                )
+            },
+            None,
+        ),
+        row(
+            M::POST,
+            "/inbox/conversations/{id}/messages/{message_id}/like",
+            &[InboxReply],
+            202,
+            |f| {
+                format!(
+                    "/inbox/conversations/{}/messages/{}/like",
+                    f.conversation, f.inbound_message
+                )
+            },
+            None,
+        ),
+        row(
+            M::DELETE,
+            "/inbox/conversations/{id}/messages/{message_id}",
+            &[InboxReply],
+            202,
+            |f| {
+                format!(
+                    "/inbox/conversations/{}/messages/{}",
+                    f.conversation, f.inbound_message
                 )
             },
             None,

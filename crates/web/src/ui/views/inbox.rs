@@ -116,6 +116,16 @@ pub struct ThreadMessage {
     pub hide_error: String,
     /// An answer from Owlery: where it stands.
     pub delivery: Option<super::inbox_reply::DeliveryView>,
+    pub id: String,
+    /// The person may like / delete it on the network, and the network's API allows it (the
+    /// buttons show only then).
+    pub can_like: bool,
+    pub can_delete: bool,
+    pub liked: bool,
+    pub like_pending: bool,
+    pub delete_pending: bool,
+    /// Why the last like or delete could not be done.
+    pub action_error: String,
 }
 
 /// A network account of the contact.

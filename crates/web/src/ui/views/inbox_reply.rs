@@ -43,6 +43,9 @@ pub struct ReplyBox {
     pub text: String,
     /// A fresh key for this form (a repeated submission sends nothing twice).
     pub client_key: String,
+    /// The newest message the page shows: sent with the answer, so the server can refuse one
+    /// written before the contact wrote again.
+    pub seen_message_id: String,
     pub saved: Vec<SavedOption>,
     pub error: String,
 }
