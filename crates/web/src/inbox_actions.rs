@@ -13,9 +13,12 @@ use owlery_store::{inbox::Message, inbox_actions::MessageAction};
 
 use crate::{auth::Principal, error::AppError, inbox_reply::answerable, state::AppState};
 
-/// Whether `action` on a message (of `kind`, ours or theirs) is possible on this channel: practice
-/// channels always (it stays on this server); Owlery's own sent answers can always be deleted
-/// where Owlery could send them; otherwise what the connector says.
+/// Whether `action` on a message (of `kind`, ours or theirs) is possible on this channel. Owlery's
+/// own sent answers can always be deleted where Owlery could send them; someone's direct message
+/// is never deleted (no network lets the recipient remove it from the sender's inbox). Otherwise
+/// the connector says — also for a practice channel, which stays on this server but behaves as
+/// the network it stands for, so what is practised is what the real channel allows. The sandbox
+/// network itself, which stands for no real one, allows liking and deleting comments and mentions.
 pub fn ability(
     state: &AppState,
     network: &str,
@@ -24,22 +27,26 @@ pub fn ability(
     direction: Direction,
     action: MessageAction,
 ) -> Ability {
-    if action == MessageAction::Like && direction == Direction::Outbound {
-        return Ability::Not("Owlery's own answers are not liked");
-    }
-    if simulated {
-        return Ability::Allowed;
-    }
-    let Some(connector) = Network::parse(network).and_then(|n| state.connectors.get(n)) else {
-        return Ability::Not("this Owlery has no connection to this network");
-    };
     match (action, direction) {
         (MessageAction::Like, Direction::Outbound) => {
-            Ability::Not("Owlery's own answers are not liked")
+            return Ability::Not("Owlery's own answers are not liked");
         }
-        (MessageAction::Like, Direction::Inbound) => connector.can_like(kind),
-        (MessageAction::Delete, Direction::Outbound) => Ability::Allowed,
-        (MessageAction::Delete, Direction::Inbound) => connector.can_delete_comment(kind),
+        (MessageAction::Delete, Direction::Outbound) => return Ability::Allowed,
+        (MessageAction::Delete, Direction::Inbound) if kind == MessageKind::Dm => {
+            return Ability::Not("a direct message cannot be deleted from its sender's inbox");
+        }
+        _ => {}
+    }
+    let network = Network::parse(network);
+    if simulated && network == Some(Network::Sandbox) {
+        return Ability::Allowed;
+    }
+    let Some(connector) = network.and_then(|n| state.connectors.get(n)) else {
+        return Ability::Not("this Owlery has no connection to this network");
+    };
+    match action {
+        MessageAction::Like => connector.can_like(kind),
+        MessageAction::Delete => connector.can_delete_comment(kind),
     }
 }
 

@@ -850,6 +850,27 @@ async fn like_and_delete_on_the_network_are_asked_for_checked_and_shown() {
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         assert!(body["delete_requested_at"].is_string());
 
+        // Someone's direct message: liked, never deleted (not even on a practice channel).
+        let dm = message(&app, ch, "dm-1", MessageKind::Dm, "Vera", "Hello there").await;
+        let (_, d) = app.get(&format!("/inbox/conversations/{dm}"), &token).await;
+        let theirs = d["messages"][0]["id"].as_str().unwrap().to_owned();
+        let (status, body) = app
+            .delete(
+                &format!("/inbox/conversations/{dm}/messages/{theirs}"),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "cannot_delete");
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/conversations/{dm}/messages/{theirs}/like"),
+                &token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
         // Bluesky: someone else's post cannot be deleted — the reason is said.
         let (_, d) = app
             .get(&format!("/inbox/conversations/{sky_conv}"), &token)
@@ -890,6 +911,11 @@ async fn like_and_delete_on_the_network_are_asked_for_checked_and_shown() {
             .text();
         assert!(html.contains("/like\""), "Bluesky can like: {html}");
         assert!(!html.contains("/delete\""), "but not delete someone's post");
+        let html = app
+            .get_page(&format!("/inbox/c/{dm}"), &mut jar)
+            .await
+            .text();
+        assert!(!html.contains("/delete\""), "a DM is not deleted: {html}");
         app.store()
             .finish_message_action(
                 MessageId(inbound.parse().unwrap()),
