@@ -24,6 +24,18 @@ pub enum Unusable {
     CannotOpen,
 }
 
+impl Unusable {
+    /// The reason, for people.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unusable::NotConnected => "the channel has no connection to its account",
+            Unusable::CannotOpen => {
+                "the channel's stored secret cannot be opened with this server's key"
+            }
+        }
+    }
+}
+
 /// What renewing before a call did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Renewal {
@@ -85,6 +97,31 @@ impl ChannelAccess<'_> {
             expires_at: stored.expires_at.map(Into::into),
             app: None,
         }))
+    }
+
+    /// The channel's credentials, opened and renewed when due: ready for a call. `Ok(Err(reason))`
+    /// when the channel cannot be called until someone (re)connects it: not connected, a secret
+    /// this server cannot open, or a grant the network refused.
+    pub async fn ready(
+        &self,
+        connector: &dyn DynConnector,
+        channel: ChannelId,
+        handle: &str,
+        network: Network,
+    ) -> Result<Result<Credentials, String>, JobError> {
+        let mut creds = match self.open(channel, handle).await? {
+            Ok(c) => c,
+            Err(why) => return Ok(Err(why.reason().to_owned())),
+        };
+        Ok(
+            match self
+                .renew_if_due(connector, channel, network, &mut creds)
+                .await?
+            {
+                Renewal::Ready => Ok(creds),
+                Renewal::DeadGrant(reason) => Err(reason),
+            },
+        )
     }
 
     /// Renew the access token when it is about to expire, and store the new one. A temporary

@@ -20,7 +20,7 @@ use owlery_store::{
 };
 
 use crate::{
-    channel_access::{ChannelAccess, Renewal, Unusable},
+    channel_access::ChannelAccess,
     worker::{BoxFuture, JobError, JobHandler},
 };
 
@@ -107,24 +107,13 @@ impl MessageActor {
             store: &self.store,
             vault: self.vault.as_deref(),
         };
-        let mut creds = match access.open(target.channel_id, &target.handle).await? {
-            Ok(c) => c,
-            Err(Unusable::NotConnected) => {
-                return give_up("the channel has no connection to its account".into()).await;
-            }
-            Err(Unusable::CannotOpen) => {
-                return give_up(
-                    "the channel's stored secret cannot be opened with this server's key".into(),
-                )
-                .await;
-            }
-        };
-        if let Renewal::DeadGrant(reason) = access
-            .renew_if_due(&*connector, target.channel_id, network, &mut creds)
+        let creds = match access
+            .ready(&*connector, target.channel_id, &target.handle, network)
             .await?
         {
-            return give_up(reason).await;
-        }
+            Ok(c) => c,
+            Err(reason) => return give_up(reason).await,
+        };
         let result = match (self.action, own_answer) {
             (MessageAction::Like, _) => connector.like(&creds, &target.remote_id).await,
             (MessageAction::Delete, true) => {

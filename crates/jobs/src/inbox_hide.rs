@@ -14,7 +14,7 @@ use owlery_networks::{ConnectorError, Connectors};
 use owlery_store::{Store, inbox_rules::HIDE_JOB, jobs::Job, vault::Vault};
 
 use crate::{
-    channel_access::{ChannelAccess, Renewal, Unusable},
+    channel_access::ChannelAccess,
     worker::{BoxFuture, JobError, JobHandler},
 };
 
@@ -74,24 +74,13 @@ impl Hider {
             store: &self.store,
             vault: self.vault.as_deref(),
         };
-        let mut creds = match access.open(target.channel_id, &target.handle).await? {
-            Ok(c) => c,
-            Err(Unusable::NotConnected) => {
-                return give_up("the channel has no connection to its account".into()).await;
-            }
-            Err(Unusable::CannotOpen) => {
-                return give_up(
-                    "the channel's stored secret cannot be opened with this server's key".into(),
-                )
-                .await;
-            }
-        };
-        if let Renewal::DeadGrant(reason) = access
-            .renew_if_due(&*connector, target.channel_id, network, &mut creds)
+        let creds = match access
+            .ready(&*connector, target.channel_id, &target.handle, network)
             .await?
         {
-            return give_up(reason).await;
-        }
+            Ok(c) => c,
+            Err(reason) => return give_up(reason).await,
+        };
         match connector.hide_comment(&creds, &target.remote_id).await {
             Ok(()) => {
                 tracing::info!(message.id = %id, channel.network = network.code(), "hid a comment on the network");

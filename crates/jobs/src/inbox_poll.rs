@@ -29,11 +29,7 @@ use owlery_store::{
 };
 use owlery_triage::Classifier;
 
-use crate::{
-    Shutdown,
-    channel_access::{ChannelAccess, Renewal, Unusable},
-    worker::sleep_or_shutdown,
-};
+use crate::{Shutdown, channel_access::ChannelAccess, worker::sleep_or_shutdown};
 
 /// How often a channel's inbox is read when all is well.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
@@ -211,30 +207,14 @@ impl Poller {
             store: &self.store,
             vault: self.vault.as_deref(),
         };
-        let mut creds = match access
-            .open(claim.channel_id, &claim.handle)
+        let creds = match access
+            .ready(&*connector, claim.channel_id, &claim.handle, claim.network)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
         {
             Ok(c) => c,
-            Err(Unusable::NotConnected) => {
-                return Ok(Err(Polled::Disconnected(
-                    "the channel has no connection to its account".into(),
-                )));
-            }
-            Err(Unusable::CannotOpen) => {
-                return Ok(Err(Polled::Disconnected(
-                    "the channel's stored secret cannot be opened with this server's key".into(),
-                )));
-            }
+            Err(reason) => return Ok(Err(Polled::Disconnected(reason))),
         };
-        if let Renewal::DeadGrant(reason) = access
-            .renew_if_due(&*connector, claim.channel_id, claim.network, &mut creds)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-        {
-            return Ok(Err(Polled::Disconnected(reason)));
-        }
         Ok(
             match connector.poll_inbox(&creds, claim.cursor.as_deref()).await {
                 Ok(page) => Ok(page),

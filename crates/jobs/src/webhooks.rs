@@ -39,11 +39,7 @@ use owlery_store::{
 use owlery_triage::Classifier;
 use uuid::Uuid;
 
-use crate::{
-    Shutdown,
-    channel_access::{ChannelAccess, Renewal, Unusable},
-    worker::sleep_or_shutdown,
-};
+use crate::{Shutdown, channel_access::ChannelAccess, worker::sleep_or_shutdown};
 
 /// How long a claimed batch may take before another worker may take it, by default.
 const LEASE: Duration = Duration::from_secs(2 * 60);
@@ -376,26 +372,11 @@ impl Processor {
             .await
             .map_err(|e| retry(format!("reading the channel failed: {e}")))?
             .handle;
-        let mut creds = match access.open(channel, &handle).await {
+        let creds = match access.ready(&*connector, channel, &handle, network).await {
             Ok(Ok(c)) => c,
-            Ok(Err(Unusable::NotConnected)) => {
-                return Err(fail("the channel has no connection to its account".into()));
-            }
-            Ok(Err(Unusable::CannotOpen)) => {
-                return Err(fail(
-                    "the channel's stored secret cannot be opened with this server's key".into(),
-                ));
-            }
+            Ok(Err(reason)) => return Err(fail(reason)),
             Err(e) => return Err(retry(format!("{e}"))),
         };
-        match access
-            .renew_if_due(&*connector, channel, network, &mut creds)
-            .await
-        {
-            Ok(Renewal::Ready) => {}
-            Ok(Renewal::DeadGrant(reason)) => return Err(fail(reason)),
-            Err(e) => return Err(retry(format!("{e}"))),
-        }
         connector
             .resolve_pushed(&creds, what)
             .await
