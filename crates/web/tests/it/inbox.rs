@@ -67,13 +67,13 @@ pub async fn message(
         .id
 }
 
-/// A DM conversation on `channel` (for the permission matrix).
+/// A comment conversation on `channel` (for the permission matrix: every message action applies to a comment).
 pub async fn conversation_on(app: &TestApp, channel: ChannelId, remote: &str) -> ConversationId {
     message(
         app,
         channel,
         remote,
-        MessageKind::Dm,
+        MessageKind::Comment,
         &format!("Matrix {remote}"),
         "hello, is anyone there?",
     )
