@@ -342,6 +342,35 @@ async fn list_page(
             }),
     )
     .collect();
+    // Channels of the workspaces this person may read, named with their network (two channels
+    // of one brand on different networks often share a name).
+    let channel_id = current(&query.channel_id);
+    f.channel = std::iter::once(SelectOption::new("", any.clone(), channel_id.is_empty()))
+        .chain(
+            state
+                .store
+                .list_channels(None)
+                .await?
+                .into_iter()
+                .filter(|c| visible.as_ref().is_none_or(|v| v.contains(&c.workspace_id)))
+                .map(|c| {
+                    let id = c.id.to_string();
+                    let label =
+                        format!("{} · {}", c.name, view.page.network_name(c.network.code()));
+                    let selected = id == channel_id;
+                    SelectOption::new(id, label, selected)
+                }),
+        )
+        .collect();
+    let team_id = current(&query.team_id);
+    f.team = std::iter::once(SelectOption::new("", any.clone(), team_id.is_empty()))
+        .chain(state.store.list_teams().await?.into_iter().map(|t| {
+            let id = t.id.to_string();
+            let selected = id == team_id;
+            SelectOption::new(id, t.name, selected)
+        }))
+        .collect();
+    // Anyone's queue, not only one's own: a lead looks at a colleague's open conversations.
     let assignee = current(&query.assignee);
     f.assignee = vec![
         SelectOption::new("", any, assignee.is_empty()),
@@ -352,6 +381,14 @@ async fn list_page(
             assignee == "none",
         ),
     ];
+    for u in state.store.list_users(None, 500).await? {
+        if u.status == owlery_domain::user::UserStatus::Disabled || u.id == p.0.user.id {
+            continue;
+        }
+        let id = u.id.to_string();
+        let selected = id == assignee;
+        f.assignee.push(SelectOption::new(id, u.name, selected));
+    }
     view.filters = f;
     Ok(render(&view))
 }

@@ -390,3 +390,97 @@ async fn the_pages_list_filter_search_show_and_change() {
         );
     }
 }
+
+/// The list page's filter form offers every channel (named with its network), every team and every
+/// person, and each of them narrows the list.
+#[tokio::test]
+async fn the_page_filters_by_channel_team_and_person() {
+    use owlery_domain::org::Network;
+    use owlery_store::inbox::{ConversationPatch, InboxScope};
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let shop = app.channel(&ws, "shop").await.id;
+        let news = app.channel_on(ws.id, Network::Mastodon, "news").await.id;
+        let on_shop = message(
+            &app,
+            shop,
+            "1",
+            MessageKind::Dm,
+            "Ivan",
+            "Where is my parcel?",
+        )
+        .await;
+        let on_news = message(
+            &app,
+            news,
+            "2",
+            MessageKind::Dm,
+            "Ann",
+            "Great article today",
+        )
+        .await;
+        let team = app.team("Care").await;
+        let agent = app.user("agent@example.test", Role::CommunityAgent).await;
+        let colleague = app
+            .user("colleague@example.test", Role::CommunityAgent)
+            .await;
+        app.store()
+            .update_conversation(
+                &owlery_domain::audit::Actor::cli(),
+                app.org().id,
+                &InboxScope::All,
+                on_news,
+                &ConversationPatch {
+                    team: Some(Some(team.id)),
+                    assignee: Some(Some(colleague.id)),
+                    ..ConversationPatch::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut jar = CookieJar::default();
+        app.sign_in_directly(&agent, &mut jar).await;
+
+        let html = app.get_page("/inbox", &mut jar).await.text();
+        assert!(html.contains("name=\"channel_id\""), "{html}");
+        assert!(html.contains("news · Mastodon"), "{html}");
+        assert!(
+            html.contains("name=\"team_id\"") && html.contains(">Care<"),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("value=\"{}\"", colleague.id)),
+            "the colleague is offered as an assignee: {html}"
+        );
+
+        let only = |html: &str, yes: ConversationId, no: ConversationId| {
+            assert!(
+                html.contains(&format!("/inbox/c/{yes}"))
+                    && !html.contains(&format!("/inbox/c/{no}")),
+                "{html}"
+            );
+        };
+        let html = app
+            .get_page(&format!("/inbox?channel_id={shop}"), &mut jar)
+            .await
+            .text();
+        only(&html, on_shop, on_news);
+        let html = app
+            .get_page(&format!("/inbox?team_id={}", team.id), &mut jar)
+            .await
+            .text();
+        only(&html, on_news, on_shop);
+        let html = app
+            .get_page(&format!("/inbox?assignee={}", colleague.id), &mut jar)
+            .await
+            .text();
+        only(&html, on_news, on_shop);
+        // The chosen filter stays chosen in the form.
+        assert!(
+            html.contains(&format!("value=\"{}\" selected", colleague.id)),
+            "{html}"
+        );
+        let res = app.get_page("/inbox?channel_id=nope", &mut jar).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    }
+}

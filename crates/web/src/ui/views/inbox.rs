@@ -49,6 +49,8 @@ pub struct InboxFilters {
     pub network: Vec<SelectOption>,
     pub workspace: Vec<SelectOption>,
     pub assignee: Vec<SelectOption>,
+    pub team: Vec<SelectOption>,
+    pub channel: Vec<SelectOption>,
     pub tag: Vec<SelectOption>,
     /// Whether any filter is set (shows "Clear").
     pub any: bool,
