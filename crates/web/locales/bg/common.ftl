@@ -6,7 +6,7 @@ skip-to-content = Към съдържанието
 ## Навигация
 nav-primary-label = Основна навигация
 nav-publish = Публикуване
-nav-inbox = Входяща кутия
+nav-inbox = Входящи
 nav-crisis = Кризи
 nav-oncall = Дежурства
 nav-analytics = Анализи
