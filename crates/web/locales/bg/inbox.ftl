@@ -86,3 +86,5 @@ inbox-author-rule = Автоматичен отговор (правило)
 inbox-error-status = Изберете отворен, изчакващ или затворен.
 inbox-error-priority = Изберете нисък, нормален, висок или спешен.
 inbox-error-assignee = Изберете човек от списъка.
+inbox-no-team = Без екип
+inbox-error-team = Изберете екип от списъка.

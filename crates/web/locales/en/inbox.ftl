@@ -86,3 +86,5 @@ inbox-author-rule = Automatic answer (routing rule)
 inbox-error-status = Choose open, pending or closed.
 inbox-error-priority = Choose low, normal, high or urgent.
 inbox-error-assignee = Choose a person from the list.
+inbox-no-team = No team
+inbox-error-team = Choose a team from the list.

@@ -11,7 +11,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use owlery_domain::{
-    ConversationId, Permission, Target, UserId,
+    ConversationId, Permission, Target, TeamId, UserId,
     inbox::{ConversationStatus, Intent, Priority, Sentiment, SlaState},
     org::Network,
 };
@@ -529,6 +529,21 @@ pub(super) async fn conversation_view(
                 }),
         );
     }
+    let teams = state.store.list_teams().await?;
+    let team = if teams.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(SelectOption::new(
+            "",
+            i18n::tr(lang, "inbox-no-team"),
+            c.team_id.is_none(),
+        ))
+        .chain(teams.into_iter().map(|t| {
+            let selected = c.team_id == Some(t.id);
+            SelectOption::new(t.id.to_string(), t.name, selected)
+        }))
+        .collect()
+    };
     Ok(ConversationView {
         page: page_for(p, &format!("/inbox/c/{id}"))
             .with_section(Section::Inbox)
@@ -573,6 +588,7 @@ pub(super) async fn conversation_view(
             })
             .collect(),
         assignee,
+        team,
         tags: c.tags.join(", "),
         first_response_due: c.first_response_due,
         work: super::inbox_live::conversation_work(state, p, &d).await?,
@@ -633,6 +649,17 @@ async fn update(
             Uuid::parse_str(s).map_err(|_| bad("assignee", "inbox-error-assignee"))?,
         ))),
     };
+    // A form without the field (no teams exist) leaves the team as it is.
+    let team = if form.all("team_id").is_empty() {
+        None
+    } else {
+        match form.get("team_id").as_str() {
+            "" => Some(None),
+            s => Some(Some(TeamId(
+                Uuid::parse_str(s).map_err(|_| bad("team_id", "inbox-error-team"))?,
+            ))),
+        }
+    };
     let tags: Vec<String> = form
         .get("tags")
         .split(',')
@@ -644,7 +671,7 @@ async fn update(
         status,
         priority,
         assignee,
-        team: None,
+        team,
         tags: Some(tags),
     };
     match shared::update(&state, &p.0, id, &patch).await {

@@ -482,5 +482,64 @@ async fn the_page_filters_by_channel_team_and_person() {
         );
         let res = app.get_page("/inbox?channel_id=nope", &mut jar).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST);
+
+        // The conversation's form moves it to a team; a form without the field leaves the team.
+        let csrf = app.sign_in_directly(&agent, &mut jar).await;
+        let page = format!("/inbox/c/{on_shop}");
+        let html = app.get_page(&page, &mut jar).await.text();
+        assert!(
+            html.contains("name=\"team_id\"") && html.contains("No team"),
+            "{html}"
+        );
+        let team_of = |app: &TestApp, id: ConversationId| {
+            let store = app.store().clone();
+            let org = app.org().id;
+            async move {
+                store
+                    .conversation(org, &InboxScope::All, id)
+                    .await
+                    .unwrap()
+                    .conversation
+                    .team_id
+            }
+        };
+        let tid = team.id.to_string();
+        let res = app
+            .post_form(
+                &page,
+                &mut jar,
+                &[("csrf_token", &csrf), ("status", "open"), ("team_id", &tid)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        assert_eq!(team_of(&app, on_shop).await, Some(team.id));
+        let res = app
+            .post_form(
+                &page,
+                &mut jar,
+                &[("csrf_token", &csrf), ("status", "open")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        assert_eq!(team_of(&app, on_shop).await, Some(team.id));
+        let unknown = uuid::Uuid::now_v7().to_string();
+        let res = app
+            .post_form(
+                &page,
+                &mut jar,
+                &[("csrf_token", &csrf), ("team_id", &unknown)],
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            res.text()
+        );
+        let res = app
+            .post_form(&page, &mut jar, &[("csrf_token", &csrf), ("team_id", "")])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        assert_eq!(team_of(&app, on_shop).await, None);
     }
 }

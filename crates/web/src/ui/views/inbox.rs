@@ -157,6 +157,8 @@ pub struct ConversationView {
     pub status: Vec<SelectOption>,
     pub priority: Vec<SelectOption>,
     pub assignee: Vec<SelectOption>,
+    /// Empty when the organisation has no teams (the field is not shown).
+    pub team: Vec<SelectOption>,
     pub tags: String,
     pub first_response_due: Option<DateTime<Utc>>,
     /// Notes, presence, the stale-reply check.
