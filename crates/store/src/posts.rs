@@ -582,6 +582,34 @@ impl Store {
         }
     }
 
+    /// The post Owlery published on `channel` as `remote_id` (the post itself or a later part of
+    /// it: a thread's next post, its first comment), with that variant — for the inbox, which
+    /// shows the post a comment thread is on. `None` when it was not published from here.
+    pub async fn published_post(
+        &self,
+        channel: ChannelId,
+        remote_id: &str,
+    ) -> Result<Option<(Post, VariantId)>> {
+        let found: Option<(Uuid,)> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(
+                "SELECT id FROM variants WHERE remote_id = $1 AND channel_id = $2 \
+                 UNION ALL \
+                 SELECT v.id FROM variant_parts p JOIN variants v ON v.id = p.variant_id \
+                 WHERE p.remote_id = $1 AND v.channel_id = $2 \
+                 LIMIT 1",
+            )
+            .bind(remote_id)
+            .bind(channel.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((variant,)) = found else {
+            return Ok(None);
+        };
+        let variant = VariantId(variant);
+        Ok(self.post_of_variant(variant).await?.map(|p| (p, variant)))
+    }
+
     /// Posts of these workspaces, newest change first; `before` is the cursor (an `updated_at`).
     pub async fn posts(
         &self,

@@ -88,3 +88,6 @@ inbox-error-priority = Изберете нисък, нормален, висок
 inbox-error-assignee = Изберете човек от списъка.
 inbox-no-team = Без екип
 inbox-error-team = Изберете екип от списъка.
+inbox-post-context = Вашата публикация
+inbox-post-open-network = Отвори в мрежата
+inbox-post-open-owlery = Отвори в Owlery

@@ -88,3 +88,6 @@ inbox-error-priority = Choose low, normal, high or urgent.
 inbox-error-assignee = Choose a person from the list.
 inbox-no-team = No team
 inbox-error-team = Choose a team from the list.
+inbox-post-context = Your post
+inbox-post-open-network = Open on the network
+inbox-post-open-owlery = Open in Owlery

@@ -32,7 +32,7 @@ use crate::{
         Flash, Section, SelectOption,
         inbox::{
             ContactHitRow, ConversationRow, ConversationView, IdentityRow, InboxFilters, InboxView,
-            SearchHit, ThreadMessage,
+            PostContext, SearchHit, ThreadMessage,
         },
     },
 };
@@ -529,6 +529,10 @@ pub(super) async fn conversation_view(
                 }),
         );
     }
+    let post = match c.post_remote_id.as_deref() {
+        Some(remote) => post_context(state, p, c.channel_id, remote).await?,
+        None => None,
+    };
     let teams = state.store.list_teams().await?;
     let team = if teams.is_empty() {
         Vec::new()
@@ -550,6 +554,7 @@ pub(super) async fn conversation_view(
             .with_flash(flash),
         id: id.to_string(),
         post_remote_id: c.post_remote_id.clone().unwrap_or_default(),
+        post,
         messages,
         contact_name: d.contact.name.clone(),
         contact_handle: d.contact.handle.clone(),
@@ -595,6 +600,47 @@ pub(super) async fn conversation_view(
         row,
         reply,
     })
+}
+
+/// How much of the post's text the conversation shows (the post is a link away).
+const POST_CONTEXT_CHARS: usize = 500;
+
+/// The post a comment thread is on, when Owlery published it: what it said, when, and where to
+/// open it (on the network; in Owlery for people who may draft there).
+async fn post_context(
+    state: &AppState,
+    p: &PagePrincipal,
+    channel: owlery_domain::ChannelId,
+    remote: &str,
+) -> Result<Option<PostContext>, AppError> {
+    let Some((post, variant)) = state.store.published_post(channel, remote).await? else {
+        return Ok(None);
+    };
+    let Some(v) = post.variant(variant) else {
+        return Ok(None);
+    };
+    let text = v.overrides.apply(&post.content).text;
+    let mut shown: String = text.chars().take(POST_CONTEXT_CHARS).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    let channels: Vec<_> = post.variants.iter().map(|v| v.channel_id).collect();
+    let may_open =
+        crate::api::posts::may(&p.0, Permission::PostsDraft, post.workspace_id, &channels);
+    Ok(Some(PostContext {
+        text: shown,
+        published_at: v.published_at,
+        remote_url: v
+            .remote_url
+            .clone()
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .unwrap_or_default(),
+        owlery_href: if may_open {
+            format!("/publish/posts/{}", post.id)
+        } else {
+            String::new()
+        },
+    }))
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -543,3 +543,84 @@ async fn the_page_filters_by_channel_team_and_person() {
         assert_eq!(team_of(&app, on_shop).await, None);
     }
 }
+
+/// A comment thread on a post Owlery published shows that post: its text, when it went out, a
+/// link to it on the network, and (for people who may draft) a link to it in Owlery. A thread on
+/// a post published elsewhere names the post's id only.
+#[tokio::test]
+async fn a_comment_thread_shows_the_post_it_is_on() {
+    use owlery_store::publishing::Claim;
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let (owner, token) = app.user_with_token("owner@example.test", Role::Owner).await;
+        let at = app.store().now() + chrono::Duration::minutes(10);
+        let (status, post) = app
+            .post_json(
+                "/posts",
+                &token,
+                json!({"workspace_id": ws.id, "title": "Launch", "text": "Our autumn roast is here", "channel_ids": [ch], "scheduled_at": at.to_rfc3339()}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{post}");
+        let post_id = post["id"].as_str().unwrap().to_owned();
+        let stored = app
+            .store()
+            .post(owlery_domain::PostId(post_id.parse().unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+        let v = stored.variants[0].id;
+        app.clock.advance(chrono::Duration::minutes(11));
+        assert!(matches!(
+            app.store().claim_for_publishing(v, at).await.unwrap(),
+            Claim::Go(_)
+        ));
+        // The `message` helper files comments under the post "post-1".
+        app.store()
+            .record_published(v, "post-1", "https://example.social/post-1")
+            .await
+            .unwrap();
+        let on_ours = message(&app, ch, "c1", MessageKind::Comment, "Ivan", "Is it decaf?").await;
+        let other = app.channel(&ws, "other").await.id;
+        let on_theirs = message(&app, other, "c2", MessageKind::Comment, "Ann", "Nice").await;
+
+        let mut jar = CookieJar::default();
+        app.sign_in_directly(&owner, &mut jar).await;
+        let html = app
+            .get_page(&format!("/inbox/c/{on_ours}"), &mut jar)
+            .await
+            .text();
+        assert!(
+            html.contains("Your post") && html.contains("Our autumn roast is here"),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"https://example.social/post-1\""),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("href=\"/publish/posts/{post_id}\"")),
+            "{html}"
+        );
+        let html = app
+            .get_page(&format!("/inbox/c/{on_theirs}"), &mut jar)
+            .await
+            .text();
+        assert!(
+            !html.contains("Your post") && html.contains("<code>post-1</code>"),
+            "{html}"
+        );
+
+        // Someone who may not draft sees the post, without the link into publishing.
+        let agent = app.user("agent@example.test", Role::CommunityAgent).await;
+        let mut jar = CookieJar::default();
+        app.sign_in_directly(&agent, &mut jar).await;
+        let html = app
+            .get_page(&format!("/inbox/c/{on_ours}"), &mut jar)
+            .await
+            .text();
+        assert!(html.contains("Our autumn roast is here"), "{html}");
+        assert!(!html.contains("/publish/posts/"), "{html}");
+    }
+}

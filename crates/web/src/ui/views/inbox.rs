@@ -157,6 +157,8 @@ pub struct ConversationView {
     pub status: Vec<SelectOption>,
     pub priority: Vec<SelectOption>,
     pub assignee: Vec<SelectOption>,
+    /// The post a comment thread is on, when it was published from Owlery.
+    pub post: Option<PostContext>,
     /// Empty when the organisation has no teams (the field is not shown).
     pub team: Vec<SelectOption>,
     pub tags: String,
@@ -172,4 +174,14 @@ impl Page {
     pub fn code_label(&self, prefix: &str, code: &str) -> String {
         self.t(&format!("{prefix}{code}"))
     }
+}
+
+/// The post a comment thread is on (published from Owlery): its text (shortened), when it went
+/// out, and links to it on the network and in Owlery (empty when not allowed or not known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostContext {
+    pub text: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub remote_url: String,
+    pub owlery_href: String,
 }
