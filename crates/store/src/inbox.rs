@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::{
     Result, Store, StoreError,
-    live::{Change, LiveEvent, LiveKind},
+    live::{Change, LiveEvent, LiveKind, Outbox},
 };
 
 /// A [`ConversationSummary`] from a row of [`summary_select`] (a macro: the row type differs per
@@ -716,7 +716,7 @@ impl Store {
         };
         // The conversations that received new messages: announced on the live bus after commit.
         let mut touched: Vec<(OrgId, WorkspaceId, ChannelId, ConversationId)> = Vec::new();
-        with_tx!(self, |tx, pg| {
+        let events = with_tx!(self, |tx, pg| {
             // Channels, their workspace and organisation.
             let mut channels: HashMap<Uuid, ChannelInfo> = HashMap::new();
             {
@@ -839,7 +839,7 @@ impl Store {
                 .collect();
             new.sort_unstable();
             if new.is_empty() {
-                return Ok(());
+                return Ok(Vec::new());
             }
 
             // Contacts: one identity per (organisation, network, author id).
@@ -1478,24 +1478,27 @@ impl Store {
                 }
             }
             report_counts = apply_routing!(tx, pg, groups, routed, hide, message_ids, now);
-            Ok(())
+            // Other processes on a SQLite file hear of it when this commits (live.rs; on a big
+            // batch one "re-read" row, not one per conversation).
+            let events: Vec<LiveEvent> = touched
+                .iter()
+                .map(|&(org, workspace, channel, conversation)| {
+                    LiveEvent::new(
+                        org,
+                        workspace,
+                        channel,
+                        conversation,
+                        LiveKind::Conversation {
+                            change: Change::Message,
+                            status: Some(ConversationStatus::Open.code().to_owned()),
+                            by: None,
+                        },
+                    )
+                })
+                .collect();
+            Outbox::record(&mut *tx, self.live(), &events).await?;
+            Ok(events)
         })?;
-        let events = touched
-            .into_iter()
-            .map(|(org, workspace, channel, conversation)| {
-                LiveEvent::new(
-                    org,
-                    workspace,
-                    channel,
-                    conversation,
-                    LiveKind::Conversation {
-                        change: Change::Message,
-                        status: Some(ConversationStatus::Open.code().to_owned()),
-                        by: None,
-                    },
-                )
-            })
-            .collect();
         self.live().publish(events).await;
         Ok(IngestReport {
             outcomes,
@@ -1940,6 +1943,7 @@ impl Store {
                 Some(out)
             }
         };
+        let event = updated_event(org, &before, patch.status.unwrap_or(before.status), actor);
         with_tx!(self, |tx, pg| {
             if let Some(Some(user)) = patch.assignee {
                 let ok: Option<(Uuid,)> = sqlx::query_as(
@@ -2056,12 +2060,11 @@ impl Store {
                 ),
                 now
             );
+            Outbox::record(&mut *tx, self.live(), std::slice::from_ref(&event)).await?;
             Ok(())
         })?;
         let after = self.conversation_summary(org, scope, id).await?;
-        self.live()
-            .publish(vec![updated_event(org, &after, actor)])
-            .await;
+        self.live().publish(vec![event]).await;
         Ok(after)
     }
 
@@ -2144,8 +2147,13 @@ impl Store {
     }
 }
 
-/// The live event of a person's change to a conversation.
-pub(crate) fn updated_event(org: OrgId, c: &ConversationSummary, actor: &Actor) -> LiveEvent {
+/// The live event of a person's change to conversation `c`, whose status is now `status`.
+pub(crate) fn updated_event(
+    org: OrgId,
+    c: &ConversationSummary,
+    status: ConversationStatus,
+    actor: &Actor,
+) -> LiveEvent {
     LiveEvent::new(
         org,
         c.workspace_id,
@@ -2153,7 +2161,7 @@ pub(crate) fn updated_event(org: OrgId, c: &ConversationSummary, actor: &Actor) 
         c.id,
         LiveKind::Conversation {
             change: Change::Updated,
-            status: Some(c.status.code().to_owned()),
+            status: Some(status.code().to_owned()),
             by: actor.user_id,
         },
     )

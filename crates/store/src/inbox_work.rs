@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::{
     Result, Store, StoreError,
     inbox::{InboxScope, push_scope, updated_event},
-    live::{Change, LiveEvent, LiveKind},
+    live::{Change, LiveEvent, LiveKind, Outbox},
     notifications::NewNotification,
 };
 
@@ -168,7 +168,7 @@ impl Store {
         let now = self.now();
         let mut outcomes: Vec<(ConversationId, BulkOutcome)> = Vec::with_capacity(ids.len());
         let mut changed: Vec<ConversationPlace> = Vec::new();
-        with_tx!(self, |tx, pg| {
+        let events = with_tx!(self, |tx, pg| {
             outcomes.clear();
             changed.clear();
             if let BulkAction::Assign(Some(user)) = action {
@@ -313,29 +313,30 @@ impl Store {
                 outcomes.push((id, BulkOutcome::Changed));
                 changed.push(place);
             }
-            Ok(())
+            let status = match action {
+                BulkAction::Close => Some(ConversationStatus::Closed.code().to_owned()),
+                BulkAction::Reopen => Some(ConversationStatus::Open.code().to_owned()),
+                _ => None,
+            };
+            let events: Vec<LiveEvent> = changed
+                .iter()
+                .map(|p| {
+                    LiveEvent::new(
+                        org,
+                        p.workspace_id,
+                        p.channel_id,
+                        p.id,
+                        LiveKind::Conversation {
+                            change: Change::Updated,
+                            status: status.clone(),
+                            by: actor.user_id,
+                        },
+                    )
+                })
+                .collect();
+            Outbox::record(&mut *tx, self.live(), &events).await?;
+            Ok(events)
         })?;
-        let status = match action {
-            BulkAction::Close => Some(ConversationStatus::Closed.code().to_owned()),
-            BulkAction::Reopen => Some(ConversationStatus::Open.code().to_owned()),
-            _ => None,
-        };
-        let events = changed
-            .iter()
-            .map(|p| {
-                LiveEvent::new(
-                    org,
-                    p.workspace_id,
-                    p.channel_id,
-                    p.id,
-                    LiveKind::Conversation {
-                        change: Change::Updated,
-                        status: status.clone(),
-                        by: actor.user_id,
-                    },
-                )
-            })
-            .collect();
         self.live().publish(events).await;
         Ok(outcomes)
     }
@@ -366,6 +367,17 @@ impl Store {
         let mentions_json =
             serde_json::to_string(&mentions.iter().map(|u| u.0.to_string()).collect::<Vec<_>>())
                 .unwrap_or_else(|_| "[]".into());
+        let event = LiveEvent::new(
+            org,
+            c.workspace_id,
+            c.channel_id,
+            conversation,
+            LiveKind::Conversation {
+                change: Change::Note,
+                status: Some(c.status.code().to_owned()),
+                by: Some(author),
+            },
+        );
         let author_name: String = with_tx!(self, |tx, pg| {
             let (name,): (String,) =
                 sqlx::query_as("SELECT name FROM users WHERE id = $1 AND org_id = $2")
@@ -416,21 +428,10 @@ impl Store {
                 ),
                 now
             );
+            Outbox::record(&mut *tx, self.live(), std::slice::from_ref(&event)).await?;
             Ok(name)
         })?;
-        self.live()
-            .publish(vec![LiveEvent::new(
-                org,
-                c.workspace_id,
-                c.channel_id,
-                conversation,
-                LiveKind::Conversation {
-                    change: Change::Note,
-                    status: Some(c.status.code().to_owned()),
-                    by: Some(author),
-                },
-            )])
-            .await;
+        self.live().publish(vec![event]).await;
         Ok(Note {
             id,
             conversation_id: conversation,
@@ -711,9 +712,16 @@ impl Store {
         let c = self
             .conversation_summary(org, &InboxScope::All, conversation)
             .await?;
-        let mut e = updated_event(org, &c, actor);
+        let mut e = updated_event(org, &c, c.status, actor);
         if let LiveKind::Conversation { change: ch, .. } = &mut e.kind {
             *ch = change;
+        }
+        // Its own small transaction for the outbox: the change it announces is committed already.
+        if self.live().outbox_origin().is_some() {
+            with_tx!(self, |tx, _pg| {
+                Outbox::record(&mut *tx, self.live(), std::slice::from_ref(&e)).await?;
+                Ok(())
+            })?;
         }
         self.live().publish(vec![e]).await;
         Ok(())

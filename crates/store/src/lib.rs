@@ -213,7 +213,7 @@ impl Store {
             }
         };
         let live: Arc<dyn live::LiveBus> = match &db {
-            Db::Sqlite(_) => Arc::new(live::LocalBus::new()),
+            Db::Sqlite(pool) => Arc::new(live::SqliteBus::new(pool.clone())),
             Db::Postgres(pool) => Arc::new(live::PgBus::new(pool.clone())),
         };
         Ok(Store {

@@ -2,23 +2,37 @@
 //! or priority change, a reply's state, a note) and presence (who is viewing or typing in a
 //! conversation), delivered to every node's subscribers — the `/inbox/events` streams.
 //!
-//! [`LiveBus`] is the seam. [`LocalBus`] delivers within the process (SQLite: one node).
-//! [`PgBus`] sends each event with `pg_notify` and delivers what its `LISTEN` connection hears,
-//! so a change committed on node A reaches a browser connected to node B (and A hears its own
-//! events the same way, once). Events are published after their transaction commits
-//! ([`Store::ingest`](crate::Store::ingest), `update_conversation`, bulk changes, notes): a
-//! rolled-back change announces nothing. Delivery is best effort; what a page missed it gets by
-//! re-reading (a [`Replay::Gap`] tells it to).
+//! [`LiveBus`] is the seam, with one implementation per way events travel:
+//! - [`SqliteBus`] (SQLite): in-process delivery, plus an outbox table (`live_outbox`) for the
+//!   other processes on the same file — `owlery inbox import`, `owlery worker` beside
+//!   `owlery serve`, any CLI command that changes conversations. A change writes its events there
+//!   in its own transaction ([`record`]), so a rolled-back change leaves nothing; a server with
+//!   open streams tails the table (`PRAGMA data_version` on a connection of its own, a few times a
+//!   second, reading rows only when another connection committed) and delivers the rows other
+//!   processes wrote (each row carries its writer's boot id; its own the server delivered
+//!   already). A transaction that touches many conversations (an import's batch) writes one
+//!   "re-read" row instead of one per conversation, delivered as a [`Delivery::Gap`].
+//! - [`PgBus`] (PostgreSQL) sends each event with `pg_notify` and delivers what its `LISTEN`
+//!   connection hears, so a change committed on node A reaches a browser connected to node B (and
+//!   A hears its own events the same way, once). It writes no outbox rows.
+//! - [`LocalBus`]: within the process only (tests).
+//!
+//! Events are published after their transaction commits ([`Store::ingest`](crate::Store::ingest),
+//! `update_conversation`, bulk changes, notes): a rolled-back change announces nothing. Delivery
+//! is best effort; what a page missed it gets by re-reading (a [`Replay::Gap`] or a
+//! [`Delivery::Gap`] tells it to).
 //!
 //! Every node keeps the last [`REPLAY`] conversation events in arrival order, with ids made by
 //! the publisher (UUID v7), so a browser that reconnects with `Last-Event-ID` — to the same node
-//! or another — gets what it missed, or a gap if its id fell out of the buffer. Presence is not
-//! replayed: it is stale by then.
+//! or another — gets what it missed, or a gap if its id fell out of the buffer (or events were
+//! lost after it: a gap empties the buffer). Presence is not replayed: it is stale by then, and it
+//! does not cross processes on SQLite (only the server's own pages send it).
 
 use std::{
     collections::VecDeque,
     fmt,
     sync::{Arc, Mutex, Weak},
+    time::Duration,
 };
 
 use futures::future::BoxFuture;
@@ -26,7 +40,7 @@ use owlery_domain::{
     ChannelId, ConversationId, OrgId, UserId, WorkspaceId, inbox::live::PresenceState,
 };
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgPool, SqliteConnection, SqlitePool};
 use tokio::sync::{OnceCell, broadcast, watch};
 
 /// The PostgreSQL notification channel.
@@ -35,6 +49,18 @@ pub const PG_CHANNEL: &str = "owlery_inbox_live";
 pub const REPLAY: usize = 2_048;
 /// Events a slow subscriber may lag behind before it is told to re-read.
 const CAPACITY: usize = 1_024;
+/// More events than this in one transaction (or one read of the outbox) travel between processes
+/// as a single "re-read" ([`Delivery::Gap`]) instead: an import's batch touches thousands of
+/// conversations, and a page re-reads its list once either way.
+pub const OUTBOX_BATCH: usize = 100;
+/// Outbox rows kept (the newest); older ones are deleted by the writers. Readers poll every
+/// [`TAIL_EVERY`], so only a reader stalled for longer than it takes to write this many rows
+/// misses some — and it notices the hole and delivers a gap.
+const OUTBOX_KEEP: i64 = 10_000;
+/// How often a server with open streams looks for other processes' outbox rows.
+pub const TAIL_EVERY: Duration = Duration::from_millis(250);
+/// Rows read from the outbox per query.
+const TAIL_PAGE: i64 = 512;
 
 /// What happened to a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +166,11 @@ pub trait LiveBus: Send + Sync + fmt::Debug {
     /// The server is stopping: tell this node's subscribers to end their streams, so that a
     /// graceful shutdown does not wait for them.
     fn close(&self);
+    /// This process's boot id, when its changes must also be written to the SQLite outbox for
+    /// other processes on the same file ([`SqliteBus`]); `None` where events travel otherwise.
+    fn outbox_origin(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// The subscribers and the replay buffer of one node.
@@ -180,8 +211,12 @@ impl Hub {
         let _ = self.sender.send(Delivery::Closing);
     }
 
+    /// Events were missed (or too many to list): subscribers re-read. The replay buffer is
+    /// emptied too, so a browser reconnecting with an id from before the gap re-reads as well
+    /// instead of replaying only what followed it.
     fn gap(&self) {
-        let _ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ring = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        ring.clear();
         let _ = self.sender.send(Delivery::Gap);
     }
 
@@ -243,6 +278,247 @@ impl LiveBus for LocalBus {
 
     fn close(&self) {
         self.hub.closing();
+    }
+}
+
+/// One or more processes on one SQLite file: this process's events straight to its subscribers,
+/// other processes' from the outbox table (see the module documentation). The tail starts with the
+/// first subscriber: a process nobody watches (an import, a worker) holds no extra connection and
+/// reads nothing.
+#[derive(Debug, Clone)]
+pub struct SqliteBus {
+    hub: Arc<Hub>,
+    pool: SqlitePool,
+    /// This process's boot id, on every outbox row it writes.
+    origin: Arc<str>,
+    tailing: Arc<OnceCell<()>>,
+}
+
+impl SqliteBus {
+    pub fn new(pool: SqlitePool) -> SqliteBus {
+        SqliteBus {
+            hub: Hub::new(),
+            pool,
+            origin: uuid::Uuid::now_v7().simple().to_string().into(),
+            tailing: Arc::new(OnceCell::new()),
+        }
+    }
+
+    async fn tail(&self) {
+        let started = self
+            .tailing
+            .get_or_try_init(|| async {
+                // A connection of its own: `data_version` moves when *another* connection commits.
+                let mut conn = SqliteConnection::connect_with(&self.pool.connect_options()).await?;
+                let version = data_version(&mut conn).await?;
+                let (last,): (i64,) =
+                    sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM live_outbox")
+                        .fetch_one(&mut conn)
+                        .await?;
+                tokio::spawn(run_tail(
+                    Tail {
+                        conn,
+                        origin: self.origin.clone(),
+                        version,
+                        last,
+                    },
+                    Arc::downgrade(&self.hub),
+                    self.hub.alive.clone(),
+                ));
+                Ok::<(), sqlx::Error>(())
+            })
+            .await;
+        if let Err(e) = started {
+            tracing::warn!(
+                error = %e,
+                "the live bus could not read other processes' events; their changes show after a reload"
+            );
+        }
+    }
+}
+
+impl LiveBus for SqliteBus {
+    fn publish(&self, events: Vec<LiveEvent>) -> BoxFuture<'_, ()> {
+        // Other processes read them from the outbox, written in the change's transaction.
+        for e in events {
+            self.hub.deliver(e);
+        }
+        Box::pin(async {})
+    }
+
+    fn subscribe<'a>(&'a self, last_id: Option<&'a str>) -> BoxFuture<'a, Subscription> {
+        Box::pin(async move {
+            self.tail().await;
+            self.hub.subscribe(last_id)
+        })
+    }
+
+    fn close(&self) {
+        self.hub.closing();
+    }
+
+    fn outbox_origin(&self) -> Option<&str> {
+        Some(&self.origin)
+    }
+}
+
+/// What a transaction writes to the outbox for `events`: each conversation event's JSON, or one
+/// `None` ("many changed: re-read") for more than [`OUTBOX_BATCH`]. Presence is not written.
+pub(crate) fn outbox_payloads(events: &[LiveEvent]) -> Vec<Option<String>> {
+    let replayable = events.iter().filter(|e| e.replayable());
+    if replayable.clone().count() > OUTBOX_BATCH {
+        return vec![None];
+    }
+    replayable
+        .filter_map(|e| match serde_json::to_string(e) {
+            Ok(p) => Some(Some(p)),
+            Err(e) => {
+                tracing::warn!(error = %e, "a live event could not be encoded");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Write `events` to the outbox inside the caller's transaction when `bus` wants it (SQLite), so
+/// that other processes on the file hear of the change exactly when it commits. PostgreSQL writes
+/// nothing here: its events go by `pg_notify` after the commit.
+pub(crate) trait Outbox {
+    fn record<'a>(
+        &'a mut self,
+        bus: &'a dyn LiveBus,
+        events: &'a [LiveEvent],
+    ) -> BoxFuture<'a, sqlx::Result<()>>;
+}
+
+impl Outbox for SqliteConnection {
+    fn record<'a>(
+        &'a mut self,
+        bus: &'a dyn LiveBus,
+        events: &'a [LiveEvent],
+    ) -> BoxFuture<'a, sqlx::Result<()>> {
+        Box::pin(async move {
+            let Some(origin) = bus.outbox_origin() else {
+                return Ok(());
+            };
+            let payloads = outbox_payloads(events);
+            if payloads.is_empty() {
+                return Ok(());
+            }
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO live_outbox (origin, payload) ",
+            );
+            q.push_values(&payloads, |mut row, payload| {
+                row.push_bind(origin).push_bind(payload.as_deref());
+            });
+            q.build().execute(&mut *self).await?;
+            // Prune as we go: one seek on the key, and about as many rows out as came in.
+            sqlx::query("DELETE FROM live_outbox WHERE seq <= last_insert_rowid() - $1")
+                .bind(OUTBOX_KEEP)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+impl Outbox for sqlx::PgConnection {
+    fn record<'a>(
+        &'a mut self,
+        _bus: &'a dyn LiveBus,
+        _events: &'a [LiveEvent],
+    ) -> BoxFuture<'a, sqlx::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A server's reader of the outbox.
+struct Tail {
+    conn: SqliteConnection,
+    origin: Arc<str>,
+    /// `PRAGMA data_version` when last looked at.
+    version: i64,
+    /// The last outbox row read.
+    last: i64,
+}
+
+async fn data_version(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(conn)
+        .await
+}
+
+impl Tail {
+    /// Deliver what other processes committed since the last look. Cheap when nothing did: one
+    /// pragma on this connection, no table read.
+    async fn poll(&mut self, hub: &Hub) -> sqlx::Result<()> {
+        let version = data_version(&mut self.conn).await?;
+        if version == self.version {
+            return Ok(());
+        }
+        self.version = version;
+        let mut events: Vec<LiveEvent> = Vec::new();
+        let mut gap = false;
+        loop {
+            let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+                "SELECT seq, origin, payload FROM live_outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(self.last)
+            .bind(TAIL_PAGE)
+            .fetch_all(&mut self.conn)
+            .await?;
+            let Some(&(first, _, _)) = rows.first() else {
+                break;
+            };
+            // Numbers are never reused or skipped by writers: a hole is rows pruned unread.
+            if first > self.last + 1 {
+                gap = true;
+            }
+            let full = rows.len() as i64 == TAIL_PAGE;
+            for (seq, origin, payload) in rows {
+                self.last = seq;
+                if *origin == *self.origin {
+                    continue;
+                }
+                match payload {
+                    None => gap = true,
+                    Some(_) if gap => {}
+                    Some(p) => match serde_json::from_str::<LiveEvent>(&p) {
+                        Ok(e) => events.push(e),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "an unreadable live event was ignored")
+                        }
+                    },
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        if gap || events.len() > OUTBOX_BATCH {
+            hub.gap();
+        } else {
+            for e in events {
+                hub.deliver(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run_tail(mut tail: Tail, hub: Weak<Hub>, mut alive: watch::Receiver<()>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(TAIL_EVERY) => {}
+            _ = alive.changed() => return,
+        }
+        let Some(hub) = hub.upgrade() else { return };
+        if let Err(e) = tail.poll(&hub).await {
+            tracing::warn!(error = %e, "the live bus could not read other processes' events");
+            hub.gap();
+            drop(hub);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 }
 
@@ -356,15 +632,29 @@ impl LiveBus for PgBus {
 #[cfg(any(test, feature = "test-support"))]
 impl crate::Store {
     /// The same database seen from another node: its own live bus (on PostgreSQL its own
-    /// `LISTEN` connection and subscribers), so events reach it only the way they reach another
-    /// server. For tests of many nodes in one process.
+    /// `LISTEN` connection and subscribers; on SQLite its own boot id and outbox reader), so
+    /// events reach it only the way they reach another server or process. For tests of many
+    /// nodes in one process.
     pub fn as_another_node(&self) -> crate::Store {
         let mut s = self.clone();
         s.live = match &s.db {
-            crate::Db::Sqlite(_) => Arc::new(LocalBus::new()),
+            crate::Db::Sqlite(pool) => Arc::new(SqliteBus::new(pool.clone())),
             crate::Db::Postgres(pool) => Arc::new(PgBus::new(pool.clone())),
         };
         s
+    }
+
+    /// The same SQLite file opened again, as another process opens it (`owlery inbox import`,
+    /// `owlery worker`): its own connections, turn to write and live bus, sharing nothing with
+    /// this store but the file (and the clock). `None` on PostgreSQL (see
+    /// [`Store::as_another_node`](crate::Store::as_another_node)).
+    pub async fn open_again(&self) -> crate::Result<Option<crate::Store>> {
+        let crate::Db::Sqlite(pool) = &self.db else {
+            return Ok(None);
+        };
+        let path = pool.connect_options().get_filename().to_path_buf();
+        let other = crate::Store::connect(&crate::DatabaseConfig::Sqlite { path }).await?;
+        Ok(Some(other.with_clock(self.clock.clone())))
     }
 }
 
@@ -407,6 +697,134 @@ mod tests {
         assert_eq!(
             s.receiver.recv().await.unwrap(),
             Delivery::Event(Arc::new(event(4)))
+        );
+    }
+
+    #[test]
+    fn a_big_batch_is_one_reread_row_and_presence_stays_home() {
+        let few: Vec<LiveEvent> = (1..=3).map(event).collect();
+        let payloads = outbox_payloads(&few);
+        assert_eq!(payloads.len(), 3);
+        let back: LiveEvent = serde_json::from_str(payloads[0].as_deref().unwrap()).unwrap();
+        assert_eq!(back, event(1));
+        let many: Vec<LiveEvent> = (0..=OUTBOX_BATCH as u128).map(event).collect();
+        assert_eq!(outbox_payloads(&many), vec![None]);
+        let mut presence = event(9);
+        presence.kind = LiveKind::Presence {
+            user_id: UserId(Uuid::from_u128(5)),
+            name: "Maria".into(),
+            state: PresenceState::Typing,
+        };
+        assert!(outbox_payloads(&[presence]).is_empty());
+    }
+
+    async fn sqlite() -> (crate::testing::TempDir, SqlitePool) {
+        let dir = crate::testing::TempDir::new("owlery-live-unit").unwrap();
+        let store = crate::Store::connect(&crate::DatabaseConfig::Sqlite {
+            path: dir.0.join("owlery.db"),
+        })
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let crate::Db::Sqlite(pool) = store.db.clone() else {
+            unreachable!()
+        };
+        (dir, pool)
+    }
+
+    async fn tail_of(bus: &SqliteBus) -> Tail {
+        let mut conn = SqliteConnection::connect_with(&bus.pool.connect_options())
+            .await
+            .unwrap();
+        let version = data_version(&mut conn).await.unwrap();
+        Tail {
+            conn,
+            origin: bus.origin.clone(),
+            version,
+            last: 0,
+        }
+    }
+
+    async fn write(pool: &SqlitePool, bus: &SqliteBus, events: &[LiveEvent], commit: bool) {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        Outbox::record(&mut *tx, bus, events).await.unwrap();
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            tx.rollback().await.unwrap();
+        }
+    }
+
+    fn drain(s: &mut Subscription) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        while let Ok(d) = s.receiver.try_recv() {
+            out.push(d);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn the_tail_delivers_committed_foreign_rows_once_and_a_hole_as_a_gap() {
+        let (_dir, pool) = sqlite().await;
+        let server = SqliteBus::new(pool.clone());
+        let other = SqliteBus::new(pool.clone());
+        let mut tail = tail_of(&server).await;
+        let mut sub = server.hub.subscribe(None);
+
+        // Nothing written: the pragma alone.
+        tail.poll(&server.hub).await.unwrap();
+        assert!(drain(&mut sub).is_empty());
+
+        // Rolled back: nothing. Committed: each event, once.
+        write(&pool, &other, &[event(1)], false).await;
+        tail.poll(&server.hub).await.unwrap();
+        assert!(drain(&mut sub).is_empty());
+        write(&pool, &other, &[event(2), event(3)], true).await;
+        tail.poll(&server.hub).await.unwrap();
+        assert_eq!(
+            drain(&mut sub),
+            [
+                Delivery::Event(Arc::new(event(2))),
+                Delivery::Event(Arc::new(event(3)))
+            ]
+        );
+        tail.poll(&server.hub).await.unwrap();
+        assert!(drain(&mut sub).is_empty(), "read once");
+
+        // The server's own rows are not delivered again (it did so itself, in-process).
+        write(&pool, &server, &[event(4)], true).await;
+        tail.poll(&server.hub).await.unwrap();
+        assert!(drain(&mut sub).is_empty());
+
+        // Rows pruned before they were read: a gap, and the replay buffer no longer vouches for
+        // what came before.
+        write(&pool, &other, &[event(5)], true).await;
+        write(&pool, &other, &[event(6)], true).await;
+        sqlx::query("DELETE FROM live_outbox WHERE payload LIKE '%\"e5\"%'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        tail.poll(&server.hub).await.unwrap();
+        assert_eq!(drain(&mut sub), [Delivery::Gap]);
+        assert_eq!(server.hub.subscribe(Some("e3")).replay, Replay::Gap);
+    }
+
+    #[tokio::test]
+    async fn writers_prune_the_outbox() {
+        let (_dir, pool) = sqlite().await;
+        let bus = SqliteBus::new(pool.clone());
+        let batch: Vec<LiveEvent> = (0..OUTBOX_BATCH as u128).map(event).collect();
+        for _ in 0..(OUTBOX_KEEP as usize / OUTBOX_BATCH + 5) {
+            write(&pool, &bus, &batch, true).await;
+        }
+        let (rows, max): (i64, i64) = sqlx::query_as("SELECT COUNT(*), MAX(seq) FROM live_outbox")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, OUTBOX_KEEP);
+        assert_eq!(
+            max,
+            (OUTBOX_KEEP as usize / OUTBOX_BATCH + 5) as i64 * OUTBOX_BATCH as i64
         );
     }
 

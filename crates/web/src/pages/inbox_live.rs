@@ -102,7 +102,7 @@ fn wanted(st: &StreamState, d: &Delivery) -> bool {
 /// `GET /inbox/events`: the live stream of the conversations the person may see. Events:
 /// `conversation` (`{"id", "conversation_id", "change": "message" | "updated" | "reply" | "note",
 /// "status"?, "by"?}` with an SSE id), `presence` (`{"conversation_id", "user_id", "name",
-/// "state"}`) and `resync` (missed events: re-read). `Last-Event-ID` replays what was missed.
+/// "state"}`) and `resync` (missed events, or many changed at once — an import: re-read). `Last-Event-ID` replays what was missed.
 async fn events(
     State(state): State<AppState>,
     p: PagePrincipal,

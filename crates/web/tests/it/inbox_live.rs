@@ -12,8 +12,12 @@ use axum::{
     http::{Method, Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use owlery_domain::{Grant, Role, Scope, inbox::MessageKind};
-use owlery_store::vault::Vault;
+use owlery_domain::{
+    Grant, Role, Scope,
+    inbox::{AroundTheClock, Author, InboundMessage, MessageKind},
+};
+use owlery_store::{inbox::Incoming, vault::Vault};
+use owlery_triage::{BuiltIn, Classifier, inbox::classification};
 use owlery_web::{AppState, WebConfig};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -273,14 +277,11 @@ async fn the_event_stream_sends_what_you_may_see_replays_and_carries_presence() 
     }
 }
 
-/// Two servers on one PostgreSQL database: a change made through node A reaches a browser
-/// connected to node B (LISTEN/NOTIFY).
+/// Two servers on one database: a change made through node A reaches a browser connected to
+/// node B (PostgreSQL: LISTEN/NOTIFY; SQLite: the outbox table).
 #[tokio::test]
 async fn a_change_on_one_node_reaches_a_stream_on_another() {
     for app in TestApp::all_backends().await {
-        if app.backend() != "postgres" {
-            continue;
-        }
         let node_b = owlery_web::router(AppState::new(
             app.store().as_another_node(),
             Arc::new(Vault::ephemeral()),
@@ -310,6 +311,113 @@ async fn a_change_on_one_node_reaches_a_stream_on_another() {
         let e = on_b.expect("conversation", &other.to_string()).await;
         assert_eq!(e.data["change"], "message");
     }
+}
+
+/// One message as a network would send it, classified.
+fn incoming(
+    classifier: &BuiltIn,
+    channel: owlery_domain::ChannelId,
+    remote: &str,
+    author: &str,
+) -> Incoming {
+    let text = format!("Hello, is my order {remote} on its way?");
+    let triage = classification(&classifier.classify(&text));
+    Incoming {
+        message: InboundMessage {
+            channel,
+            remote_id: remote.into(),
+            kind: MessageKind::Dm,
+            author: Author {
+                remote_id: format!("id-{author}"),
+                handle: author.to_lowercase(),
+                name: author.into(),
+                followers: Some(7),
+            },
+            text,
+            created_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+            conversation_remote_id: Some(format!("dm-{author}")),
+            in_reply_to_remote_id: None,
+            media: Vec::new(),
+            url: None,
+        },
+        triage,
+    }
+}
+
+/// On SQLite, another process writing the same file — an import, a worker beside the server —
+/// reaches the server's open streams (through the outbox table), and the server's own changes
+/// still arrive once. A batch touching many conversations arrives as one `resync`.
+#[tokio::test]
+async fn another_process_on_the_sqlite_file_reaches_the_stream() {
+    let app = TestApp::sqlite().await;
+    let writer = app.store().open_again().await.unwrap().unwrap();
+    let classifier = BuiltIn::new().unwrap();
+    let ws = app.workspace("Shop").await;
+    let ch = app.channel(&ws, "shop").await.id;
+    let (owner, token) = app.user_with_token("owner@example.test", Role::Owner).await;
+    let mut jar = CookieJar::default();
+    app.sign_in_directly(&owner, &mut jar).await;
+    let (status, mut stream) = open(&app.router, &jar, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The other process ingests a message: the page hears of its conversation.
+    writer
+        .ingest(
+            &[incoming(&classifier, ch, "x1", "Ximena")],
+            &AroundTheClock::default(),
+        )
+        .await
+        .unwrap();
+    let e = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(e.event, "conversation");
+    assert_eq!(e.data["change"], "message");
+    let conv = e.data["conversation_id"].as_str().unwrap().to_owned();
+    let listed = app
+        .store()
+        .list_conversations(
+            app.org().id,
+            &owlery_store::inbox::InboxScope::All,
+            &Default::default(),
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].id.to_string(), conv);
+
+    // A change through the server arrives once (not again through the outbox).
+    let (status, _) = app
+        .patch_json(
+            &format!("/inbox/conversations/{conv}"),
+            &token,
+            json!({"status": "pending"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let e = stream.expect("conversation", &conv).await;
+    assert_eq!(e.data["status"], "pending");
+    let again = stream.next(Duration::from_millis(1_500)).await;
+    assert!(again.is_none(), "delivered twice: {again:?}");
+
+    // An import-sized batch from the other process: one resync, not an event per conversation.
+    let batch: Vec<Incoming> = (0..=owlery_store::live::OUTBOX_BATCH)
+        .map(|i| incoming(&classifier, ch, &format!("y{i}"), &format!("Yusuf {i}")))
+        .collect();
+    writer
+        .ingest(&batch, &AroundTheClock::default())
+        .await
+        .unwrap();
+    let e = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(e.event, "resync");
+    assert!(stream.next(Duration::from_millis(1_500)).await.is_none());
+    writer.close().await;
 }
 
 #[tokio::test]
