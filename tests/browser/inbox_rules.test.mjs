@@ -144,3 +144,72 @@ test('write a routing rule, see a clear error, test it on a message, and read a 
   await both(page, 'inbox-reports-bg');
   await page.close();
 });
+
+test('change one\'s presence from the top bar without a reload, on a desktop and a phone', async () => {
+  const page = await newPage(browser, { viewport: DESKTOP });
+  await signIn(page);
+  await page.goto(`${server.url}/account`);
+  await page.selectOption('#acc-lang', 'en');
+  const profile = page.locator('form').filter({ has: page.locator('#acc-lang') });
+  await submit(page, profile.locator('button[type="submit"]').first());
+
+  await page.goto(`${server.url}/inbox`);
+  for (const width of [1024, 1100, 1200, 1240, 1280, 1440]) {
+    await page.setViewportSize({ width, height: 900 });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, `the top bar fits at ${width}px`);
+  }
+  await page.setViewportSize(DESKTOP);
+  const menu = page.locator('details.presence-menu');
+  assert.match(await menu.getAttribute('class'), /presence-available/);
+  assert.match(await menu.locator('summary').textContent(), /Available/);
+  // With JavaScript the choice is posted by htmx and the menu swapped in place: no reload.
+  await page.evaluate(() => { window.__stillHere = true; });
+  await menu.locator('summary').click();
+  await checkA11y(page);
+  await screenshot(page, 'presence-menu-open');
+  await page.locator('details.presence-menu button[value="away"]').click();
+  await page.locator('details.presence-menu.presence-away').waitFor();
+  assert.equal(await page.evaluate(() => window.__stillHere === true), true, 'the page was not reloaded');
+  assert.equal(new URL(page.url()).pathname, '/inbox');
+  assert.match(await page.locator('details.presence-menu summary').textContent(), /Away/);
+  // The focus comes back to the menu's button once htmx has settled.
+  await page.waitForFunction(() => document.activeElement?.matches('details.presence-menu > summary'));
+  await page.locator('details.presence-menu summary').click();
+  assert.equal(await page.locator('details.presence-menu button[value="away"]').getAttribute('aria-current'), 'true');
+  await screenshot(page, 'presence-away');
+  // It stays after a reload (stored), and the phone-sized bar keeps the dot with its menu.
+  await page.reload();
+  assert.match(await page.locator('details.presence-menu').getAttribute('class'), /presence-away/);
+  await page.setViewportSize(PHONE);
+  const summary = page.locator('details.presence-menu summary');
+  assert.equal(await summary.isVisible(), true);
+  await summary.click();
+  const offShift = page.locator('details.presence-menu button[value="off_shift"]');
+  assert.equal(await offShift.isVisible(), true);
+  const box = await page.locator('.presence-panel').boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `the menu fits the screen: ${JSON.stringify(box)}`);
+  await checkA11y(page);
+  await screenshot(page, 'presence-menu-phone');
+  await offShift.click();
+  await page.locator('details.presence-menu.presence-off_shift').waitFor();
+  await page.setViewportSize(DESKTOP);
+
+  // In Bulgarian.
+  await page.goto(`${server.url}/account`);
+  await page.selectOption('#acc-lang', 'bg');
+  await submit(page, page.locator('form').filter({ has: page.locator('#acc-lang') }).locator('button[type="submit"]').first());
+  await page.goto(`${server.url}/inbox`);
+  assert.match(await page.locator('details.presence-menu summary').textContent(), /Извън смяна/);
+  for (const width of [1024, 1200, 1240, 1280, 1440, 1600]) {
+    await page.setViewportSize({ width, height: 900 });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, `the Bulgarian top bar fits at ${width}px`);
+  }
+  await page.setViewportSize(DESKTOP);
+  await page.locator('details.presence-menu summary').click();
+  await checkA11y(page);
+  await screenshot(page, 'presence-menu-bg');
+  await page.locator('details.presence-menu button[value="available"]').click();
+  await page.locator('details.presence-menu.presence-available').waitFor();
+  assert.match(await page.locator('details.presence-menu summary').textContent(), /На линия/);
+  await page.close();
+});

@@ -2,7 +2,8 @@
 //! (hourly; an attempt holds a sealed PKCE verifier, and maybe sealed tokens) and overdue reviews
 //! (every few minutes: [`owlery_store::Store::escalate_due_reviews`] tells the author and the
 //! step's backup), and webhook deliveries processed more than a week ago (the replay window:
-//! `webhooks::RETENTION`). Old finished jobs and sign-in failures belong here later.
+//! `webhooks::RETENTION`), and automatic away (every minute: [`presence_once`]). Old finished
+//! jobs and sign-in failures belong here later.
 //!
 //! Every process with workers runs it. The work is idempotent (deletes; an escalation is recorded
 //! per review round and step, so a second node finds nothing left to do), so several nodes doing it
@@ -23,6 +24,13 @@ pub const EVERY: Duration = Duration::from_secs(60 * 60);
 /// How often overdue reviews are looked for: deadlines are in hours, so a few minutes late is
 /// on time.
 pub const ESCALATE_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// How often idle people are looked for (automatic away): activity is written at most once a
+/// minute and the idle time is at least five, so a person goes away within a minute of it.
+pub const PRESENCE_EVERY: Duration = Duration::from_secs(60);
+
+/// At most this many people go away in one round (the rest in the next).
+const PRESENCE_BATCH: usize = 500;
 
 /// One round: delete expired sessions and expired OAuth attempts. Returns how many sessions went.
 pub async fn run_once(store: &Store) -> anyhow::Result<u64> {
@@ -84,6 +92,26 @@ pub async fn sla_once(store: &Store) -> anyhow::Result<(usize, usize)> {
     }
     metrics::counter!("owlery_inbox_sla_escalated_total").increment(escalated as u64);
     Ok((warned, escalated))
+}
+
+/// Automatic away: team members set available who have been idle for the organisation's idle time
+/// become away ([`owlery_store::Store::presence_idle_sweep`]; each change guarded, so several
+/// nodes sweeping at once change each person once). Returns how many went away.
+pub async fn presence_once(store: &Store) -> anyhow::Result<usize> {
+    let n = store.presence_idle_sweep(PRESENCE_BATCH).await?;
+    if n > 0 {
+        tracing::info!(presence.auto_away = n, "idle people set away");
+    }
+    metrics::counter!("owlery_presence_auto_away_total").increment(n as u64);
+    Ok(n)
+}
+
+/// The automatic-away sweep at start and then every `every`, until shutdown.
+pub async fn run_presence(store: Store, every: Duration, shutdown: Shutdown) {
+    periodically("automatic away", every, shutdown, || async {
+        presence_once(&store).await.map(|_| ())
+    })
+    .await;
 }
 
 /// Run at start and then every `every`, until shutdown.

@@ -15,7 +15,7 @@
 //!   ingest, leases shared by every worker process).
 //! - [`inbox_reply`]: sending answers from the inbox (stored first; looked up before any resend).
 //! - [`housekeeping`]: periodic work (expired sessions, escalation of overdue reviews, inbox SLA
-//!   warnings and escalations).
+//!   warnings and escalations, automatic away of idle people).
 //! - [`inbox_hide`]: hiding an abusive comment on its network.
 //!
 //! What does not live here: deciding *that* something should happen (the web layer and the domain

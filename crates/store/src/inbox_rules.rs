@@ -5,8 +5,8 @@
 //!   `owlery_domain::inbox::rules`, application inside [`Store::ingest`] (see
 //!   [`RoutingSetup`]) so a new message is routed, assigned and given its deadline in the same
 //!   transaction that stores it. Every action is audited under the rule's name.
-//! - Presence (`inbox_presence`) and team settings (`inbox_team_settings`: assignment mode, cap,
-//!   lead, business hours). Assignment picks with `owlery_domain::inbox::assignment::pick` inside
+//! - Team settings (`inbox_team_settings`: assignment mode, cap, lead, business hours); a
+//!   person's presence is `crate::presence` (with automatic away). Assignment picks with `owlery_domain::inbox::assignment::pick` inside
 //!   the ingest transaction; on PostgreSQL an advisory transaction lock serialises assigners (two
 //!   ingests at once never exceed a cap), SQLite has one writer.
 //! - SLA policies (`inbox_sla_policies`): chosen per conversation by
@@ -24,7 +24,7 @@ use owlery_domain::{
     audit::Actor,
     inbox::{
         ConversationStatus, Priority,
-        assignment::{AssignmentMode, MAX_CAP, Presence},
+        assignment::{AssignmentMode, MAX_CAP},
         report::ReportRow,
         rules::{Action, Condition, Rule, RuleSpec},
     },
@@ -52,12 +52,7 @@ pub(crate) fn corrupt_col(what: &str) -> StoreError {
     StoreError::Corrupt(format!("unreadable {what} in the inbox rules tables"))
 }
 
-/// A person's presence and own cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct PresenceInfo {
-    pub status: Presence,
-    pub max_open: Option<u32>,
-}
+pub use crate::presence::PresenceInfo;
 
 /// A team's inbox settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -822,82 +817,7 @@ impl Store {
         self.inbox_rules(org).await
     }
 
-    // ---- Presence and team settings -------------------------------------------------------
-
-    pub async fn presence(&self, user: UserId) -> Result<PresenceInfo> {
-        let row: Option<(String, Option<i64>)> = with_pool!(self, |pool, _pg| {
-            sqlx::query_as("SELECT status, max_open FROM inbox_presence WHERE user_id = $1")
-                .bind(user.0)
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(match row {
-            None => PresenceInfo {
-                status: Presence::Available,
-                max_open: None,
-            },
-            Some((s, m)) => PresenceInfo {
-                status: Presence::parse(&s).ok_or_else(|| corrupt_col("presence"))?,
-                max_open: cap_of(m),
-            },
-        })
-    }
-
-    /// Set a person's presence (and, when given, their own cap; `Some(None)` clears it). Audited.
-    pub async fn set_presence(
-        &self,
-        actor: &Actor,
-        user: UserId,
-        status: Presence,
-        max_open: Option<Option<u32>>,
-    ) -> Result<PresenceInfo> {
-        if let Some(Some(cap)) = max_open
-            && cap > MAX_CAP
-        {
-            return Err(InvalidInput::new(
-                "max_open",
-                "invalid_cap",
-                format!("A cap is at most {MAX_CAP} open conversations."),
-            )
-            .into());
-        }
-        let before = self.presence(user).await?;
-        let cap = match max_open {
-            Some(c) => c,
-            None => before.max_open,
-        };
-        let now = self.now();
-        with_tx!(self, |tx, pg| {
-            sqlx::query(
-                "INSERT INTO inbox_presence (user_id, status, max_open, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, \
-                 max_open = excluded.max_open, updated_at = excluded.updated_at",
-            )
-            .bind(user.0)
-            .bind(status.code())
-            .bind(cap.map(i64::from))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            append_audit!(
-                tx,
-                pg,
-                actor.entry(
-                    "presence.update",
-                    "user",
-                    Some(user.to_string()),
-                    Some(serde_json::json!({"status": before.status.code(), "max_open": before.max_open})),
-                    Some(serde_json::json!({"status": status.code(), "max_open": cap}))
-                ),
-                now
-            );
-            Ok(())
-        })?;
-        Ok(PresenceInfo {
-            status,
-            max_open: cap,
-        })
-    }
+    // ---- Team settings (presence: `crate::presence`) ------------------------------------
 
     /// Every team's inbox settings (defaults for teams never configured).
     pub async fn team_inbox_settings(&self, org: OrgId) -> Result<Vec<TeamInboxSettings>> {

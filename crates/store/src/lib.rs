@@ -36,6 +36,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod org;
 pub mod posts;
+pub mod presence;
 pub mod publishing;
 pub mod queues;
 pub mod reviews;

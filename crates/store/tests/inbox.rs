@@ -795,3 +795,157 @@ async fn scoped_search_and_lists_look_past_what_the_scope_hides() {
         );
     }
 }
+
+/// Automatic away on both backends: idle team members go away (also someone never seen), a
+/// manual away or off shift is left alone, activity brings back only an automatic away, the
+/// setting turns it off, sweeps at once change a person once, and each change is audited as the
+/// system.
+#[tokio::test]
+async fn idle_team_members_go_away_and_activity_brings_them_back() {
+    use owlery_domain::inbox::{assignment::Presence, presence::AutoAway};
+    use owlery_store::users::NewUser;
+    for (_db, f) in fixtures().await {
+        let s = &f.store;
+        let actor = Actor::cli();
+        let person = |email: &str| NewUser {
+            email: owlery_domain::user::Email::parse(email).unwrap(),
+            name: DisplayName::parse("name", email).unwrap(),
+            password_hash: Some("$argon2id$dummy".into()),
+            language: "en".into(),
+            time_zone: "UTC".into(),
+        };
+        let team = s
+            .create_team(
+                &actor,
+                f.org,
+                &DisplayName::parse("name", "Support").unwrap(),
+            )
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for email in [
+            "ana@x.test",
+            "bo@x.test",
+            "cy@x.test",
+            "eve@x.test",
+            "dee@x.test",
+        ] {
+            let u = s
+                .create_user(&actor, f.org, person(email), &[])
+                .await
+                .unwrap();
+            // Dee is in no team: assignment never picks her, so she is left alone.
+            if email != "dee@x.test" {
+                s.set_team_member(&actor, team.id, u.id, true)
+                    .await
+                    .unwrap();
+            }
+            ids.push(u.id);
+        }
+        let [ana, bo, cy, eve, dee] = ids[..] else {
+            unreachable!()
+        };
+        assert_eq!(s.auto_away(f.org).await.unwrap(), AutoAway::After(15));
+        s.set_presence(&actor, bo, Presence::Away, None)
+            .await
+            .unwrap();
+        s.set_presence(&actor, cy, Presence::OffShift, None)
+            .await
+            .unwrap();
+
+        f.clock.advance(Duration::minutes(10));
+        let now = s.note_activity(ana).await.unwrap();
+        assert_eq!((now.status, now.automatic), (Presence::Available, false));
+        f.clock.advance(Duration::minutes(6));
+        // Eve was never seen (no presence row): idle since she was made, 16 minutes. Ana was
+        // active 6 minutes ago; Bo and Cy chose their status; Dee is in no team.
+        assert_eq!(
+            s.presence_idle_sweep(100).await.unwrap(),
+            1,
+            "{}",
+            s.backend_name()
+        );
+        let e = s.presence(eve).await.unwrap();
+        assert_eq!((e.status, e.automatic), (Presence::Away, true));
+        assert_eq!(s.presence(dee).await.unwrap().status, Presence::Available);
+        assert_eq!(
+            s.presence_idle_sweep(100).await.unwrap(),
+            0,
+            "a second sweep"
+        );
+
+        f.clock.advance(Duration::minutes(10));
+        assert_eq!(s.presence_idle_sweep(100).await.unwrap(), 1);
+        let a = s.presence(ana).await.unwrap();
+        assert_eq!((a.status, a.automatic), (Presence::Away, true));
+        for (who, status) in [(bo, Presence::Away), (cy, Presence::OffShift)] {
+            let p = s.presence(who).await.unwrap();
+            assert_eq!((p.status, p.automatic), (status, false), "never overridden");
+        }
+
+        // Activity brings back an automatic away, never a manual one.
+        let a = s.note_activity(ana).await.unwrap();
+        assert_eq!((a.status, a.automatic), (Presence::Available, false));
+        assert_eq!(s.presence(ana).await.unwrap().status, Presence::Available);
+        let b = s.note_activity(bo).await.unwrap();
+        assert_eq!((b.status, b.automatic), (Presence::Away, false));
+        let c = s.note_activity(cy).await.unwrap();
+        assert_eq!(c.status, Presence::OffShift);
+
+        // Choosing a status clears "automatic": Eve says she is away; she stays away on activity.
+        s.set_presence(&actor, eve, Presence::Away, None)
+            .await
+            .unwrap();
+        let e = s.note_activity(eve).await.unwrap();
+        assert_eq!((e.status, e.automatic), (Presence::Away, false));
+
+        // Audited as the system, with what happened.
+        let events = s.audit_events(&Default::default(), 50).await.unwrap();
+        let auto: Vec<_> = events
+            .iter()
+            .filter(|e| e.entry.action.starts_with("presence.auto_"))
+            .collect();
+        assert_eq!(auto.len(), 3, "{auto:?}");
+        assert!(
+            auto.iter()
+                .all(|e| e.entry.actor_label == "system" && e.entry.actor_id.is_none())
+        );
+        assert_eq!(
+            auto.iter()
+                .filter(|e| e.entry.action == "presence.auto_away")
+                .count(),
+            2
+        );
+        assert!(auto.iter().any(|e| e.entry.action == "presence.auto_back"
+            && e.entry.target_id.as_deref() == Some(ana.to_string().as_str())));
+
+        // Off: nobody goes away, however long.
+        s.set_auto_away(&actor, f.org, AutoAway::Off).await.unwrap();
+        assert_eq!(s.auto_away(f.org).await.unwrap(), AutoAway::Off);
+        f.clock.advance(Duration::hours(5));
+        assert_eq!(s.presence_idle_sweep(100).await.unwrap(), 0);
+        let err = s
+            .set_auto_away(&actor, f.org, AutoAway::After(3))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("5 to 720"), "{err}");
+        assert!(
+            s.audit_events(&Default::default(), 1).await.unwrap()[0]
+                .entry
+                .action
+                == "org.auto_away"
+        );
+
+        // Two sweeps at once (two worker nodes): Ana goes away once, audited once.
+        s.set_auto_away(&actor, f.org, AutoAway::After(5))
+            .await
+            .unwrap();
+        let head = s.audit_events(&Default::default(), 1).await.unwrap()[0].seq;
+        let (x, y) = tokio::join!(s.presence_idle_sweep(100), s.presence_idle_sweep(100));
+        assert_eq!(x.unwrap() + y.unwrap(), 1, "{}", s.backend_name());
+        let after = s.audit_events(&Default::default(), 10).await.unwrap();
+        assert_eq!(after.iter().filter(|e| e.seq > head).count(), 1);
+        let a = s.presence(ana).await.unwrap();
+        assert_eq!((a.status, a.automatic), (Presence::Away, true));
+    }
+}

@@ -6,6 +6,7 @@
 //! each template renders, `templates/` and `static/` what the browser gets, `auth/` identity and
 //! CSRF, `error.rs` the one error type at the edge.
 
+pub mod activity;
 pub mod api;
 pub mod auth;
 pub mod compose;

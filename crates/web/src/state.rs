@@ -66,6 +66,8 @@ pub struct AppState {
     pub connectors: Arc<owlery_networks::Connectors>,
     /// The key of signed media addresses (`media_url.rs`), opened on first use.
     pub media_url_key: Arc<tokio::sync::OnceCell<owlery_domain::publishing::media_url::UrlKey>>,
+    /// When this node last wrote each person's activity (automatic away, `activity.rs`).
+    pub activity: Arc<crate::activity::Activity>,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             metrics: None,
             connectors: Arc::new(standard_connectors()),
             media_url_key: Arc::default(),
+            activity: Arc::default(),
         }
     }
 

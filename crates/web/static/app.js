@@ -9,6 +9,8 @@
 //    point as fractions of the image and submits it; the marker is placed from its data-x/y.
 // 8. the inbox reply box: choosing a saved reply (select[data-insert-into]) puts its rendered
 //    text at the cursor at once (without this, its "Insert" button asks the server).
+// 9. the top bar's presence menu: htmx posts the choice and swaps the menu in place (no reload);
+//    the focus goes back to the menu's button.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -16,6 +18,14 @@
 
   document.addEventListener("htmx:configRequest", function (event) {
     if (token) event.detail.headers["X-CSRF-Token"] = token;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var menu = document.querySelector("details.presence-menu[data-just-set]");
+    if (!menu) return;
+    menu.removeAttribute("data-just-set");
+    var summary = menu.querySelector("summary");
+    if (summary) summary.focus();
   });
 
   document.addEventListener("submit", function (event) {

@@ -10,6 +10,7 @@
 pub mod assignment;
 pub mod import;
 pub mod live;
+pub mod presence;
 pub mod reply;
 pub mod report;
 pub mod rules;

@@ -118,6 +118,11 @@ pub fn spawn(
             housekeeping::ESCALATE_EVERY,
             shutdown.clone(),
         )),
+        tokio::spawn(housekeeping::run_presence(
+            store.clone(),
+            housekeeping::PRESENCE_EVERY,
+            shutdown.clone(),
+        )),
         tokio::spawn(revalidate_once(store.clone())),
     ])
 }

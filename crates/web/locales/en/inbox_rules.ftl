@@ -224,6 +224,18 @@ presence-set = Set
 presence-available = Available
 presence-away = Away
 presence-off-shift = Off shift
+presence-away-auto = Away (idle)
+presence-menu-title = Your presence: whether conversations are assigned to you
+presence-menu-heading = Your presence
+presence-current = now
+presence-hint = Conversations are assigned automatically only to people who are available.
+presence-auto-note = You were set away automatically after a while without using Owlery. Using it again makes you available.
+
+auto-away-title = Automatic away
+auto-away-hint = People set to available who have not used Owlery for a while become away by themselves, so no conversations are assigned to an empty desk. Their next page makes them available again. An away or off shift someone chose is never changed.
+auto-away-on = Set idle people away
+auto-away-minutes = After this many idle minutes
+sla-error-invalid-idle-minutes = The idle time is 5 to 720 minutes.
 
 notif-inbox-rule = A routing rule ({ $step }) asks you to look at: { $title }
 notif-inbox-assigned = A conversation was assigned to you: { $title }

@@ -10,6 +10,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 use owlery_domain::{Access, Permission, Target, audit::Actor, user::UserStatus};
 use owlery_store::{
+    presence::PresenceInfo,
     sessions::{Session, SessionStage},
     tokens::TokenRefusal,
     users::User,
@@ -143,10 +144,13 @@ async fn principal_for_user(
     }))
 }
 
-/// A fully signed-in person on a page. Without one, pages redirect to sign-in (or to the second
-/// step, or to 2FA enrolment when policy requires it).
+/// A fully signed-in person on a page, and their presence (for the top bar). Without one, pages
+/// redirect to sign-in (or to the second step, or to 2FA enrolment when policy requires it).
+///
+/// Every page request is activity: it is written at most once a minute (`crate::activity`), which
+/// also brings the person back from an automatic away.
 #[derive(Debug, Clone)]
-pub struct PagePrincipal(pub Principal);
+pub struct PagePrincipal(pub Principal, pub PresenceInfo);
 
 /// Where a page request without a usable session goes.
 #[derive(Debug)]
@@ -205,13 +209,30 @@ impl FromRequestParts<AppState> for PagePrincipal {
                 .map_err(|e| PageRejection::Error(e.into()))?;
         }
         let ip = client_ip(parts, state);
-        match principal_for_user(state, session.user_id, Via::Session(session), ip)
+        let Some(principal) = principal_for_user(state, session.user_id, Via::Session(session), ip)
             .await
             .map_err(PageRejection::Error)?
-        {
-            Some(p) => Ok(PagePrincipal(p)),
-            None => Err(PageRejection::Redirect(signin)),
-        }
+        else {
+            return Err(PageRejection::Redirect(signin));
+        };
+        let user = principal.user.id;
+        // A failed activity write costs at most a late return from away: the page goes on.
+        let written = match state.activity.seen(&state.store, user).await {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(user.id = %user, error = %e, "could not record activity");
+                None
+            }
+        };
+        let presence = match written {
+            Some(p) => p,
+            None => state
+                .store
+                .presence(user)
+                .await
+                .map_err(|e| PageRejection::Error(e.into()))?,
+        };
+        Ok(PagePrincipal(principal, presence))
     }
 }
 

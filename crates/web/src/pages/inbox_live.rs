@@ -62,12 +62,20 @@ pub fn routes() -> Router<AppState> {
 /// noticed.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// How often an open stream reports its person as active (`crate::activity` writes at most once a
+/// minute anyway).
+const ALIVE_EVERY: Duration = Duration::from_secs(60);
+
 struct StreamState {
     replay: VecDeque<Delivery>,
     receiver: broadcast::Receiver<Delivery>,
     scope: InboxScope,
     org: owlery_domain::OrgId,
     me: UserId,
+    /// An open stream is activity (automatic away): reported every minute while it is open.
+    activity: std::sync::Arc<crate::activity::Activity>,
+    store: owlery_store::Store,
+    alive: tokio::time::Interval,
 }
 
 fn sse_event(d: &Delivery) -> Option<Event> {
@@ -99,7 +107,8 @@ fn wanted(st: &StreamState, d: &Delivery) -> bool {
     }
 }
 
-/// `GET /inbox/events`: the live stream of the conversations the person may see. Events:
+/// `GET /inbox/events`: the live stream of the conversations the person may see; while it is open,
+/// its person counts as active (automatic away). Events:
 /// `conversation` (`{"id", "conversation_id", "change": "message" | "updated" | "reply" | "note",
 /// "status"?, "by"?}` with an SSE id), `presence` (`{"conversation_id", "user_id", "name",
 /// "state"}`) and `resync` (missed events, or many changed at once — an import: re-read). `Last-Event-ID` replays what was missed.
@@ -120,21 +129,37 @@ async fn events(
         Replay::Events(es) => es.into_iter().map(Delivery::Event).collect(),
         Replay::Gap => VecDeque::from([Delivery::Gap]),
     };
+    let mut alive = tokio::time::interval(ALIVE_EVERY);
+    alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The request itself was activity: the first report is a minute from now.
+    alive.reset();
     let st = StreamState {
         replay,
         receiver: sub.receiver,
         scope: shared::scope(&p.0, Permission::InboxRead),
         org: org.id,
         me: p.0.user.id,
+        activity: state.activity.clone(),
+        store: state.store.clone(),
+        alive,
     };
     let stream = futures::stream::unfold(st, |mut st| async move {
         loop {
             let next = match st.replay.pop_front() {
                 Some(d) => d,
-                None => match st.receiver.recv().await {
-                    Ok(d) => d,
-                    Err(RecvError::Lagged(_)) => Delivery::Gap,
-                    Err(RecvError::Closed) => return None,
+                // Both branches are cancel-safe: a tick loses no event.
+                None => tokio::select! {
+                    r = st.receiver.recv() => match r {
+                        Ok(d) => d,
+                        Err(RecvError::Lagged(_)) => Delivery::Gap,
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = st.alive.tick() => {
+                        if let Err(e) = st.activity.seen(&st.store, st.me).await {
+                            tracing::warn!(user.id = %st.me, error = %e, "could not record activity");
+                        }
+                        continue;
+                    }
                 },
             };
             if next == Delivery::Closing {

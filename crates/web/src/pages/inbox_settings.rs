@@ -5,9 +5,10 @@
 //!   — the rules (or the rule being written) run over a pasted message, with what triage says.
 //! - Settings → Inbox SLA (`/settings/inbox-sla`, `org:manage`): SLA policies, each team's
 //!   assignment mode, cap, lead and business hours, each workspace's default team and abuse
-//!   setting.
+//!   setting, and automatic away (after how long idle people go away, or off).
 //! - Inbox → Reports (`/inbox/reports`, `analytics:read`).
-//! - A person's presence (`POST /account/presence`, shown on the account page and the reports).
+//! - A person's presence (`POST /account/presence`: the top bar's menu on every page, and the
+//!   reports page).
 //!
 //! The API does the same through `api/inbox_rules.rs`; both call the store's one path.
 
@@ -15,7 +16,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -24,6 +25,7 @@ use owlery_domain::{
     inbox::{
         ConversationStatus, Intent, MessageKind, Priority, Sentiment, Urgency,
         assignment::{AssignmentMode, Presence},
+        presence::{AutoAway, DEFAULT_IDLE_MINUTES, MAX_IDLE_MINUTES, MIN_IDLE_MINUTES},
         rules::{Action, Condition, MatchMode, Rule, RuleSpec},
     },
 };
@@ -39,7 +41,7 @@ use crate::{
     error::AppError,
     i18n::{self, Lang},
     state::AppState,
-    ui::views::{Flash, FormErrors, Page, Section, SelectOption},
+    ui::views::{Flash, FormErrors, Page, PresenceMenuView, Section, SelectOption},
 };
 
 pub fn routes() -> Router<AppState> {
@@ -62,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/settings/inbox-sla/teams/{id}", post(save_team))
         .route("/settings/inbox-sla/workspaces/{id}", post(save_workspace))
+        .route("/settings/inbox-sla/auto-away", post(save_auto_away))
         .route("/inbox/reports", get(reports_page))
         .route("/account/presence", post(set_presence))
 }
@@ -1013,7 +1016,12 @@ pub struct SlaView {
     pub workspace_options: Vec<SelectOption>,
     pub team_options: Vec<SelectOption>,
     pub priority_options: Vec<SelectOption>,
-    /// Which form the errors are for (`policy`, `team-<id>`, `workspace-<id>`).
+    /// Automatic away: on, and after how many minutes (the field's value).
+    pub auto_away_on: bool,
+    pub auto_away_minutes: String,
+    /// The field's `min` and `max` attributes.
+    pub auto_away_bounds: String,
+    /// Which form the errors are for (`policy`, `team-<id>`, `workspace-<id>`, `auto-away`).
     pub errors_for: String,
     pub errors: FormErrors,
 }
@@ -1043,6 +1051,7 @@ async fn sla_view(state: &AppState, p: &PagePrincipal) -> Result<SlaView, AppErr
     let policies = state.store.sla_policies(org.id).await?;
     let teams = state.store.team_inbox_settings(org.id).await?;
     let workspaces = state.store.workspace_inbox_settings(org.id).await?;
+    let auto_away = state.store.auto_away(org.id).await?;
     let policy_rows = policies
         .iter()
         .map(|r| {
@@ -1192,6 +1201,13 @@ async fn sla_view(state: &AppState, p: &PagePrincipal) -> Result<SlaView, AppErr
         workspace_options,
         team_options,
         priority_options,
+        auto_away_on: auto_away != AutoAway::Off,
+        auto_away_minutes: match auto_away {
+            AutoAway::Off => DEFAULT_IDLE_MINUTES,
+            AutoAway::After(m) => m,
+        }
+        .to_string(),
+        auto_away_bounds: format!("min='{MIN_IDLE_MINUTES}' max='{MAX_IDLE_MINUTES}'"),
         errors_for: String::new(),
         errors: FormErrors::new(),
     })
@@ -1374,6 +1390,51 @@ async fn save_workspace(
     }
 }
 
+/// `POST /settings/inbox-sla/auto-away`: `on` (a check box) and `minutes`.
+async fn save_auto_away(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    form: FormData,
+) -> Result<Response, AppError> {
+    require_settings(&p)?;
+    let parsed = if form.get("on") == "on" {
+        form.get("minutes")
+            .parse::<u32>()
+            .ok()
+            .filter(|m| *m > 0)
+            .ok_or_else(|| {
+                owlery_domain::InvalidInput::new(
+                    "minutes",
+                    "invalid_idle_minutes",
+                    "The idle time is a whole number of minutes.",
+                )
+            })
+            .and_then(AutoAway::from_minutes)
+    } else {
+        Ok(AutoAway::Off)
+    };
+    let setting = match parsed {
+        Ok(s) => s,
+        Err(mut e) => {
+            e.field = "minutes";
+            return sla_error(&state, &p, "auto-away", &e).await;
+        }
+    };
+    let org = load_organisation(&state).await?;
+    match state
+        .store
+        .set_auto_away(&p.0.actor(), org.id, setting)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/settings/inbox-sla?done=sla#auto-away").into_response()),
+        Err(owlery_store::StoreError::Invalid(mut e)) => {
+            e.field = "minutes";
+            sla_error(&state, &p, "auto-away", &e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 // ---- Reports -------------------------------------------------------------------------------
 
 pub struct FigureRow {
@@ -1518,23 +1579,34 @@ async fn reports_page(
     Ok(render(&v))
 }
 
+/// `POST /account/presence` (the top bar's menu, the reports page): the person's own presence,
+/// so no permission beyond being signed in. Back to `next` (the page it was sent from); an htmx
+/// request gets the top bar's menu again instead.
 async fn set_presence(
     State(state): State<AppState>,
     p: PagePrincipal,
+    headers: HeaderMap,
     form: FormData,
 ) -> Result<Response, AppError> {
     let status = Presence::parse(&form.get("status")).ok_or_else(|| {
         AppError::bad_request("invalid_presence", "Choose available, away or off shift.")
     })?;
-    state
+    let info = state
         .store
         .set_presence(&p.0.actor(), p.0.user.id, status, None)
         .await?;
-    let back = super::form::safe_next(&form.get("next"));
-    let back = if back == "/" {
+    let next = form.get("next");
+    let back = if next.is_empty() {
         "/inbox/reports".to_owned()
     } else {
-        back
+        super::form::safe_next(&next)
     };
+    if headers.get("hx-request").is_some() {
+        let mut page = page_for(&PagePrincipal(p.0, info), &back);
+        if let Some(pr) = page.user.as_mut().and_then(|u| u.presence.as_mut()) {
+            pr.just_set = true;
+        }
+        return Ok(render(&PresenceMenuView { page }));
+    }
     Ok(Redirect::to(&back).into_response())
 }

@@ -13,7 +13,7 @@ use crate::{
     error::AppError,
     i18n::Lang,
     state::AppState,
-    ui::views::{NavUser, Page},
+    ui::views::{NavPresence, NavUser, Page},
 };
 
 mod account;
@@ -80,6 +80,9 @@ pub fn page_for(p: &PagePrincipal, path: &str) -> Page {
             can_read_audit: access.can(Permission::AuditRead, Target::Organisation),
             can_see_posts: calendar::require_posts_anywhere(access).is_ok(),
             can_approve: access.can_anywhere(Permission::PostsApprove),
+            presence: access
+                .can_anywhere(Permission::InboxRead)
+                .then(|| NavPresence::new(lang, p.1.status, p.1.automatic)),
         })
         .with_path(path)
 }

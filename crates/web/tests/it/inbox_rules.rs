@@ -1309,3 +1309,292 @@ async fn escalate_rules_make_it_urgent_and_tell_the_lead_or_the_managers() {
         }));
     }
 }
+
+/// The top bar's presence menu and automatic away, over HTTP on both backends: the menu on every
+/// page (English and Bulgarian), set without JavaScript (back to the page) and with htmx (the
+/// menu alone), CSRF and bad input refused; the organisation's setting on the SLA page; the idle
+/// sweep sends an idle agent away, assignment passes her by, and her next page brings her back.
+#[tokio::test]
+async fn presence_in_the_top_bar_and_automatic_away() {
+    use owlery_domain::inbox::{assignment::Presence, presence::AutoAway};
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let admin = app.user("admin@example.test", Role::Admin).await;
+        let token = app.token(&admin).await;
+        let ana = app.user("ana@example.test", Role::CommunityAgent).await;
+        let contributor = app.user("con@example.test", Role::Contributor).await;
+        let team = app.team("Support").await;
+        app.store()
+            .set_team_member(&Actor::cli(), team.id, ana.id, true)
+            .await
+            .unwrap();
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                &format!("/inbox/teams/{}", team.id),
+                Some(&token),
+                Some(json!({"assignment_mode": "round_robin"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = app
+            .post_json(
+                "/inbox/rules",
+                &token,
+                json!({"name": "All to Support", "conditions": [],
+                       "actions": [{"type": "assign_team", "team_id": team.id}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
+        // The menu is on every page of someone who works the inbox; not for someone who does not.
+        let mut jar = CookieJar::default();
+        let csrf = app.sign_in_directly(&ana, &mut jar).await;
+        for path in ["/", "/inbox", "/account"] {
+            let res = app.get_page(path, &mut jar).await;
+            assert_eq!(res.status, StatusCode::OK, "{path}");
+            let html = res.text();
+            assert!(
+                html.contains("presence-menu presence-available") && html.contains(">Available<"),
+                "{path}: {html}"
+            );
+            assert!(
+                html.contains(&format!("name=\"next\" value=\"{path}")),
+                "{path}"
+            );
+        }
+        let mut pjar = CookieJar::default();
+        app.sign_in_directly(&contributor, &mut pjar).await;
+        let html = app.get_page("/", &mut pjar).await.text();
+        assert!(!html.contains("presence-menu"), "{html}");
+
+        // Without JavaScript: a form post that goes back to the page it came from.
+        let res = app
+            .post_form(
+                "/account/presence",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("status", "away"),
+                    ("next", "/inbox?status=open"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        assert_eq!(res.location(), Some("/inbox?status=open"));
+        let html = app.get_page("/inbox", &mut jar).await.text();
+        assert!(html.contains("presence-menu presence-away"), "{html}");
+        assert_eq!(
+            app.store().presence(ana.id).await.unwrap().status,
+            Presence::Away
+        );
+        // Another site as `next` is not followed.
+        let res = app
+            .post_form(
+                "/account/presence",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("status", "away"),
+                    ("next", "//evil.example"),
+                ],
+            )
+            .await;
+        assert_eq!(res.location(), Some("/"));
+        // No CSRF token, or a status that does not exist: refused, nothing changes.
+        let res = app
+            .post_form("/account/presence", &mut jar, &[("status", "off_shift")])
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        let res = app
+            .post_form(
+                "/account/presence",
+                &mut jar,
+                &[("csrf_token", &csrf), ("status", "asleep")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            app.store().presence(ana.id).await.unwrap().status,
+            Presence::Away
+        );
+
+        // With htmx: the answer is the menu alone, marked for the focus to come back.
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf_token", csrf.as_str()),
+                ("status", "off_shift"),
+                ("next", "/inbox"),
+            ])
+            .finish();
+        let req = axum::http::Request::builder()
+            .method(axum::http::Method::POST)
+            .uri("/account/presence")
+            .header(axum::http::header::COOKIE, jar.header().unwrap())
+            .header(
+                axum::http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header("HX-Request", "true")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status, StatusCode::OK);
+        let html = res.text();
+        assert!(
+            html.trim_start().starts_with(
+                "<details class=\"menu presence-menu presence-off_shift\" data-just-set"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("<html"), "{html}");
+        assert!(html.contains(&format!("name=\"csrf_token\" value=\"{csrf}\"")));
+
+        // In Bulgarian.
+        let res = app
+            .post_form(
+                "/account/language",
+                &mut jar,
+                &[("csrf_token", &csrf), ("lang", "bg"), ("next", "/inbox")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let html = app.get_page("/inbox", &mut jar).await.text();
+        assert!(
+            html.contains(">Извън смяна<") && html.contains("Вашето присъствие"),
+            "{html}"
+        );
+
+        // The organisation's setting, on the SLA page: bounds checked, then 20 minutes.
+        let mut ajar = CookieJar::default();
+        let acsrf = app.sign_in_directly(&admin, &mut ajar).await;
+        let html = app.get_page("/settings/inbox-sla", &mut ajar).await.text();
+        assert!(
+            html.contains("id=\"auto-away-minutes\"") && html.contains("value=\"15\""),
+            "{html}"
+        );
+        let res = app
+            .post_form(
+                "/settings/inbox-sla/auto-away",
+                &mut ajar,
+                &[("csrf_token", &acsrf), ("on", "on"), ("minutes", "2")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().contains("5 to 720"), "{}", res.text());
+        let res = app
+            .post_form(
+                "/settings/inbox-sla/auto-away",
+                &mut ajar,
+                &[("csrf_token", &acsrf), ("on", "on"), ("minutes", "20")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        assert_eq!(
+            app.store().auto_away(app.org().id).await.unwrap(),
+            AutoAway::After(20)
+        );
+        assert_eq!(
+            app.last_audit_event().await.unwrap().entry.action,
+            "org.auto_away"
+        );
+        // Only for people who manage the organisation.
+        let res = app
+            .post_form(
+                "/settings/inbox-sla/auto-away",
+                &mut jar,
+                &[("csrf_token", &csrf), ("minutes", "0")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+
+        // Ana says she is available, then leaves her desk: the sweep sends her away after 20 idle
+        // minutes, not before.
+        let res = app
+            .post_form(
+                "/account/presence",
+                &mut jar,
+                &[
+                    ("csrf_token", &csrf),
+                    ("status", "available"),
+                    ("next", "/inbox"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        app.clock.advance(Duration::minutes(19));
+        assert_eq!(app.store().presence_idle_sweep(100).await.unwrap(), 0);
+        app.clock.advance(Duration::minutes(2));
+        assert_eq!(app.store().presence_idle_sweep(100).await.unwrap(), 1);
+        let p = app.store().presence(ana.id).await.unwrap();
+        assert_eq!((p.status, p.automatic), (Presence::Away, true));
+        let audit = app.last_audit_event().await.unwrap();
+        assert_eq!(
+            (
+                audit.entry.action.as_str(),
+                audit.entry.actor_label.as_str()
+            ),
+            ("presence.auto_away", "system")
+        );
+        // Away automatically: a new conversation waits in the team instead.
+        app.store()
+            .ingest(
+                &[incoming(&app, ch, "p1", MessageKind::Dm, "Ivan", "hello")],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        let c = conversation_of(&app, &token, "Ivan").await;
+        assert_eq!(
+            (c["team_id"].clone(), c["assignee_id"].clone()),
+            (json!(team.id), json!(null))
+        );
+
+        // Her next page brings her back (the top bar says so), audited as the system.
+        let html = app.get_page("/inbox", &mut jar).await.text();
+        assert!(html.contains("presence-menu presence-available"), "{html}");
+        let p = app.store().presence(ana.id).await.unwrap();
+        assert_eq!((p.status, p.automatic), (Presence::Available, false));
+        let audit = app.last_audit_event().await.unwrap();
+        assert_eq!(
+            (
+                audit.entry.action.as_str(),
+                audit.entry.actor_label.as_str()
+            ),
+            ("presence.auto_back", "system")
+        );
+        app.store()
+            .ingest(
+                &[incoming(
+                    &app,
+                    ch,
+                    "p2",
+                    MessageKind::Dm,
+                    "Olga",
+                    "hi again",
+                )],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        let c = conversation_of(&app, &token, "Olga").await;
+        assert_eq!(c["assignee_id"], json!(ana.id), "{c}");
+
+        // A manual away is never overridden by activity, nor touched by the sweep.
+        let res = app
+            .post_form(
+                "/account/presence",
+                &mut jar,
+                &[("csrf_token", &csrf), ("status", "away"), ("next", "/")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        app.clock.advance(Duration::hours(2));
+        assert_eq!(app.store().presence_idle_sweep(100).await.unwrap(), 0);
+        let html = app.get_page("/inbox", &mut jar).await.text();
+        assert!(html.contains("presence-menu presence-away"), "{html}");
+        let p = app.store().presence(ana.id).await.unwrap();
+        assert_eq!((p.status, p.automatic), (Presence::Away, false));
+    }
+}

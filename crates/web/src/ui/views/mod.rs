@@ -113,6 +113,67 @@ pub struct NavUser {
     pub can_see_posts: bool,
     /// Approves posts somewhere: the approvals page.
     pub can_approve: bool,
+    /// Their presence, for the top bar's menu: shown to people who work the inbox somewhere.
+    pub presence: Option<NavPresence>,
+}
+
+/// The signed-in person's presence in the top bar: a dot and a label that open a small menu.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NavPresence {
+    /// `available`, `away` or `off_shift` (the dot's colour).
+    pub code: &'static str,
+    pub label: String,
+    /// Away because idle (said in the menu: their next activity brings them back).
+    pub automatic: bool,
+    pub choices: Vec<PresenceChoice>,
+    /// Rendered as the answer to a change from the menu itself (the script puts the focus back
+    /// on it).
+    pub just_set: bool,
+}
+
+/// One choice of the presence menu.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PresenceChoice {
+    pub code: &'static str,
+    pub label: String,
+    pub current: bool,
+}
+
+impl NavPresence {
+    pub fn new(
+        lang: Lang,
+        status: owlery_domain::inbox::assignment::Presence,
+        automatic: bool,
+    ) -> NavPresence {
+        use owlery_domain::inbox::assignment::Presence;
+        let label =
+            |p: Presence| i18n::tr(lang, &format!("presence-{}", p.code().replace('_', "-")));
+        NavPresence {
+            code: status.code(),
+            label: if automatic {
+                i18n::tr(lang, "presence-away-auto")
+            } else {
+                label(status)
+            },
+            automatic,
+            choices: Presence::ALL
+                .into_iter()
+                .map(|p| PresenceChoice {
+                    code: p.code(),
+                    label: label(p),
+                    current: p == status,
+                })
+                .collect(),
+            just_set: false,
+        }
+    }
+}
+
+/// The presence menu alone: the answer to a change made from it with htmx.
+#[derive(askama::Template)]
+#[template(path = "_presence_partial.html")]
+pub struct PresenceMenuView {
+    pub page: Page,
 }
 
 impl NavUser {
@@ -648,6 +709,11 @@ pub(crate) mod testing {
                 can_read_audit: true,
                 can_see_posts: true,
                 can_approve: true,
+                presence: Some(NavPresence::new(
+                    lang,
+                    owlery_domain::inbox::assignment::Presence::Available,
+                    false,
+                )),
             })
             .with_section(section)
             .with_path("/somewhere?x=1")
