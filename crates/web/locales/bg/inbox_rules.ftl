@@ -220,7 +220,6 @@ reports-minutes = { $count } мин
 reports-hours = { $count } ч
 
 presence-label = Вие сте
-presence-set = Задай
 presence-available = На линия
 presence-away = Отсъстващ
 presence-off-shift = Извън смяна

@@ -220,7 +220,6 @@ reports-minutes = { $count } min
 reports-hours = { $count } h
 
 presence-label = You are
-presence-set = Set
 presence-available = Available
 presence-away = Away
 presence-off-shift = Off shift

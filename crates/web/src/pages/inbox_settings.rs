@@ -7,8 +7,7 @@
 //!   assignment mode, cap, lead and business hours, each workspace's default team and abuse
 //!   setting, and automatic away (after how long idle people go away, or off).
 //! - Inbox → Reports (`/inbox/reports`, `analytics:read`).
-//! - A person's presence (`POST /account/presence`: the top bar's menu on every page, and the
-//!   reports page).
+//! - A person's presence (`POST /account/presence`: the top bar's menu on every page).
 //!
 //! The API does the same through `api/inbox_rules.rs`; both call the store's one path.
 
@@ -1458,7 +1457,6 @@ pub struct ReportsView {
     pub total: Vec<FigureRow>,
     pub channels: Vec<FigureRow>,
     pub agents: Vec<FigureRow>,
-    pub presence: Vec<SelectOption>,
     pub error: String,
 }
 
@@ -1492,19 +1490,6 @@ fn figure_row(lang: Lang, name: String, s: &crate::api::inbox_rules::SplitOut) -
     }
 }
 
-pub fn presence_options(lang: Lang, current: Presence) -> Vec<SelectOption> {
-    Presence::ALL
-        .iter()
-        .map(|p| {
-            SelectOption::new(
-                p.code(),
-                i18n::tr(lang, &format!("presence-{}", p.code().replace('_', "-"))),
-                *p == current,
-            )
-        })
-        .collect()
-}
-
 async fn reports_page(
     State(state): State<AppState>,
     p: PagePrincipal,
@@ -1513,7 +1498,6 @@ async fn reports_page(
     p.0.require_anywhere(Permission::AnalyticsRead)?;
     let lang = lang_of(&p);
     let names = Names::load(&state).await?;
-    let presence = state.store.presence(p.0.user.id).await?;
     let mut workspaces = vec![SelectOption::new(
         "",
         i18n::tr(lang, "sla-any-workspace"),
@@ -1534,7 +1518,6 @@ async fn reports_page(
         total: Vec::new(),
         channels: Vec::new(),
         agents: Vec::new(),
-        presence: presence_options(lang, presence.status),
         error: String::new(),
     };
     let report: ReportOut = match crate::api::inbox_rules::report(&state, &p.0, &q).await {
@@ -1579,7 +1562,7 @@ async fn reports_page(
     Ok(render(&v))
 }
 
-/// `POST /account/presence` (the top bar's menu, the reports page): the person's own presence,
+/// `POST /account/presence` (the top bar's menu): the person's own presence,
 /// so no permission beyond being signed in. Back to `next` (the page it was sent from); an htmx
 /// request gets the top bar's menu again instead.
 async fn set_presence(
