@@ -99,6 +99,7 @@ async fn channel(app: &TestApp, network: Network, account: &str) -> ChannelId {
                 sealed,
                 refresh_sealed: None,
                 expires_at: None,
+                auth: owlery_domain::org::AuthKind::Standard,
             },
         )
         .await
