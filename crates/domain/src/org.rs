@@ -123,6 +123,56 @@ impl Network {
     }
 }
 
+/// How a channel's account was connected: which of its network's sign-in flows (and so which of
+/// its APIs and which of the organisation's apps there) its credentials belong to. Most networks
+/// have one; TikTok has two that give tokens for different APIs: Login Kit (a personal grant for
+/// the Content Posting and Display APIs) and the TikTok API for Business's account authorization
+/// (a business account's grant, the only one that can read and answer comments). Kept with the
+/// channel's credentials, so what a token can do is decided by this value, never guessed from an
+/// address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    /// The network's usual connection (OAuth with the network's app, or an app password).
+    #[default]
+    Standard,
+    /// A TikTok business account, authorized through the TikTok API for Business.
+    TiktokBusiness,
+}
+
+impl AuthKind {
+    pub const ALL: [AuthKind; 2] = [AuthKind::Standard, AuthKind::TiktokBusiness];
+
+    /// A stable code (`standard`, `tiktok_business`): what the database keeps.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthKind::Standard => "standard",
+            AuthKind::TiktokBusiness => "tiktok_business",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuthKind> {
+        let s = s.trim();
+        AuthKind::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    /// Whether this kind of connection exists on `network`.
+    pub fn fits(self, network: Network) -> bool {
+        match self {
+            AuthKind::Standard => true,
+            AuthKind::TiktokBusiness => network == Network::Tiktok,
+        }
+    }
+
+    /// The kinds of connection `network` offers, the usual one first.
+    pub fn of(network: Network) -> Vec<AuthKind> {
+        AuthKind::ALL
+            .into_iter()
+            .filter(|k| k.fits(network))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelStatus {
@@ -232,6 +282,21 @@ impl SecurityPolicy {
 mod tests {
     use super::*;
     use crate::{Grant, Scope, UserId};
+
+    #[test]
+    fn auth_kinds_round_trip_and_fit_their_networks() {
+        for k in AuthKind::ALL {
+            assert_eq!(AuthKind::parse(k.code()), Some(k));
+        }
+        assert_eq!(AuthKind::parse("business"), None);
+        assert_eq!(AuthKind::default(), AuthKind::Standard);
+        assert_eq!(
+            AuthKind::of(Network::Tiktok),
+            vec![AuthKind::Standard, AuthKind::TiktokBusiness]
+        );
+        assert_eq!(AuthKind::of(Network::X), vec![AuthKind::Standard]);
+        assert!(!AuthKind::TiktokBusiness.fits(Network::Instagram));
+    }
 
     #[test]
     fn profiles_are_where_people_check_a_post() {

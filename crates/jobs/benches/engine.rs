@@ -484,6 +484,7 @@ async fn organisation(
                     sealed,
                     refresh_sealed: None,
                     expires_at: None,
+                    auth: owlery_domain::org::AuthKind::Standard,
                 },
             )
             .await?;

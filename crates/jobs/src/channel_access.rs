@@ -3,11 +3,14 @@
 //! (the publishing engine, the inbox poller).
 
 use chrono::{DateTime, Utc};
-use owlery_domain::{ChannelId, org::Network};
+use owlery_domain::{
+    ChannelId,
+    org::{AuthKind, Network},
+};
 use owlery_networks::{AppCredentials, ConnectorError, Credentials, DynConnector, oauth};
 use owlery_store::{
     Store,
-    oauth::network_app_purpose,
+    oauth::{app_service, network_app_purpose},
     org::{channel_credential_purpose, channel_refresh_purpose},
     vault::Vault,
 };
@@ -96,6 +99,7 @@ impl ChannelAccess<'_> {
             refresh,
             expires_at: stored.expires_at.map(Into::into),
             app: None,
+            auth: stored.auth,
         }))
     }
 
@@ -139,7 +143,7 @@ impl ChannelAccess<'_> {
         }
         if let Some(vault) = self.vault {
             creds.app = self
-                .network_app(vault, network, creds.service.as_deref())
+                .network_app(vault, network, creds.auth, creds.service.as_deref())
                 .await?;
         }
         match connector.refresh(creds).await {
@@ -155,15 +159,18 @@ impl ChannelAccess<'_> {
         }
     }
 
-    /// The organisation's app on the channel's network (its server, on Mastodon), opened: what
-    /// renewing a token needs. `None` when none is configured or it does not open with this
-    /// server's key (the connector then says the app is missing).
+    /// The organisation's app on the channel's network that its kind of connection goes through
+    /// (its server, on Mastodon; the TikTok API for Business's app for a TikTok business
+    /// account), opened: what renewing a token needs. `None` when none is configured or it does
+    /// not open with this server's key (the connector then says the app is missing).
     async fn network_app(
         &self,
         vault: &Vault,
         network: Network,
+        auth: AuthKind,
         service: Option<&str>,
     ) -> Result<Option<AppCredentials>, JobError> {
+        let service = app_service(auth, service);
         let Some(org) = self.store.organisation().await.map_err(JobError::retry)? else {
             return Ok(None);
         };

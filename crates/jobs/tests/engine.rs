@@ -299,6 +299,7 @@ impl World {
                     sealed,
                     refresh_sealed: None,
                     expires_at,
+                    auth: owlery_domain::org::AuthKind::Standard,
                 },
             )
             .await

@@ -383,6 +383,7 @@ async fn run_once(db: TestDb, seed: u64) {
                     .unwrap(),
                 refresh_sealed: None,
                 expires_at: None,
+                auth: owlery_domain::org::AuthKind::Standard,
             },
         )
         .await

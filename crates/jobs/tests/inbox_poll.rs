@@ -174,6 +174,7 @@ impl World {
                     sealed,
                     refresh_sealed: None,
                     expires_at: None,
+                    auth: owlery_domain::org::AuthKind::Standard,
                 },
             )
             .await

@@ -198,6 +198,7 @@ async fn worlds() -> Vec<World> {
                     sealed,
                     refresh_sealed: None,
                     expires_at: None,
+                    auth: owlery_domain::org::AuthKind::Standard,
                 },
             )
             .await

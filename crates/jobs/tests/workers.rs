@@ -610,6 +610,7 @@ async fn housekeeping_deletes_expired_oauth_attempts_only() {
             channel_id: None,
             network: owlery_domain::org::Network::X,
             service: None,
+            auth: owlery_domain::org::AuthKind::Standard,
             verifier_sealed: vec![1, 2, 3],
         };
         store.start_oauth_attempt(&attempt("old")).await.unwrap();

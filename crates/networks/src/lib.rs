@@ -55,7 +55,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
-pub use owlery_domain::org::Network;
+pub use owlery_domain::org::{AuthKind, Network};
 use secrecy::SecretString;
 
 pub mod bluesky;
@@ -124,6 +124,9 @@ pub struct Credentials {
     pub expires_at: Option<SystemTime>,
     /// The organisation's app on this network (OAuth client), for refreshing tokens.
     pub app: Option<AppCredentials>,
+    /// Which of the network's sign-in flows the tokens come from: it decides which API they are
+    /// for (a TikTok business account's tokens are for the TikTok API for Business).
+    pub auth: AuthKind,
 }
 
 /// An organisation's app on a network: the OAuth client Owlery acts through.
@@ -153,7 +156,14 @@ impl Credentials {
             refresh: None,
             expires_at: None,
             app: None,
+            auth: AuthKind::Standard,
         }
+    }
+
+    /// The same, connected through another of the network's sign-in flows.
+    pub fn with_auth(mut self, auth: AuthKind) -> Credentials {
+        self.auth = auth;
+        self
     }
 
     /// The same, posting as the account with this network id.
@@ -193,6 +203,9 @@ impl fmt::Debug for Credentials {
         }
         if let Some(app) = &self.app {
             d.field("app", app);
+        }
+        if self.auth != AuthKind::Standard {
+            d.field("auth", &self.auth);
         }
         d.finish()
     }
@@ -317,6 +330,7 @@ pub fn grant_credentials(
         refresh: grant.refresh.clone(),
         expires_at: grant.expires_at,
         app: Some(app.clone()),
+        auth: AuthKind::Standard,
     }
 }
 
@@ -631,6 +645,32 @@ pub trait Connector: Send + Sync {
         None
     }
 
+    /// How to send a person to connect an account through the network's sign-in flow `auth`
+    /// (TikTok: Login Kit, or the TikTok API for Business's account authorization). Default: the
+    /// standard kind is [`Connector::oauth`]; the network has no other.
+    fn oauth_for(&self, auth: AuthKind, service: Option<&str>) -> Option<oauth::OAuthSpec> {
+        match auth {
+            AuthKind::Standard => self.oauth(service),
+            _ => None,
+        }
+    }
+
+    /// The accounts an authorization code of a sign-in flow whose token endpoint is not OAuth
+    /// 2.0's grants (TikTok API for Business: a JSON request with `auth_code`, answered in an
+    /// envelope that names the account), each with its credentials, as
+    /// [`Connector::granted_accounts`] gives them. `Ok(None)`: `auth` is exchanged the OAuth 2.0
+    /// way ([`oauth::exchange_code`], then `granted_accounts`) — every network's standard kind.
+    fn accounts_from_code(
+        &self,
+        auth: AuthKind,
+        app: &AppCredentials,
+        code: &str,
+        redirect_uri: &str,
+    ) -> impl Future<Output = Result<Option<Vec<GrantedAccount>>, ConnectorError>> + Send {
+        let _ = (auth, app, code, redirect_uri);
+        async { Ok(None) }
+    }
+
     /// After the code exchange: the accounts the new `grant` can post as, each with the
     /// credentials to do it — after the network's own follow-up steps (Meta's long-lived tokens and
     /// a Page's own token, LinkedIn's organisation roles, Pinterest's boards). An empty list: the
@@ -856,6 +896,14 @@ pub trait DynConnector: Send + Sync {
         creds: &'a Credentials,
     ) -> BoxFuture<'a, Result<Option<TokenGrant>, ConnectorError>>;
     fn oauth(&self, service: Option<&str>) -> Option<oauth::OAuthSpec>;
+    fn oauth_for(&self, auth: AuthKind, service: Option<&str>) -> Option<oauth::OAuthSpec>;
+    fn accounts_from_code<'a>(
+        &'a self,
+        auth: AuthKind,
+        app: &'a AppCredentials,
+        code: &'a str,
+        redirect_uri: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<GrantedAccount>>, ConnectorError>>;
     fn granted_accounts<'a>(
         &'a self,
         app: &'a AppCredentials,
@@ -965,6 +1013,24 @@ impl<C: Connector> DynConnector for C {
     }
     fn oauth(&self, service: Option<&str>) -> Option<oauth::OAuthSpec> {
         Connector::oauth(self, service)
+    }
+    fn oauth_for(&self, auth: AuthKind, service: Option<&str>) -> Option<oauth::OAuthSpec> {
+        Connector::oauth_for(self, auth, service)
+    }
+    fn accounts_from_code<'a>(
+        &'a self,
+        auth: AuthKind,
+        app: &'a AppCredentials,
+        code: &'a str,
+        redirect_uri: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<GrantedAccount>>, ConnectorError>> {
+        Box::pin(Connector::accounts_from_code(
+            self,
+            auth,
+            app,
+            code,
+            redirect_uri,
+        ))
     }
     fn granted_accounts<'a>(
         &'a self,

@@ -76,6 +76,10 @@
 //!
 //! - **inbox**: comments on a business account's videos through the TikTok API for Business, for
 //!   channels connected through it ([`inbox`]); personal (Login Kit) channels cannot read comments.
+//! - **business accounts** ([`business`]): a second way to connect, [`AuthKind::TiktokBusiness`]:
+//!   the TikTok API for Business's account authorization with the organisation's API for Business
+//!   app, its own token and refresh endpoints, and answers to comments
+//!   (`business/comment/reply/create/`). Such a channel's tokens are for the API for Business only.
 //!
 //! Tested against local fixtures that reproduce the documented requests and responses
 //! (`tests/tiktok_fixture.rs`), including errors TikTok answers with HTTP 200; not verified against
@@ -95,11 +99,14 @@ use crate::budget::{BudgetBook, Scope};
 use crate::http::{self, Effect};
 use crate::oauth::{self, ClientAuth, OAuthSpec};
 use crate::{
-    AccountInfo, Connector, ConnectorError, Credentials, Env, Lookup, MediaKind, MediaSource,
-    MediaUpload, Metrics, Network, PublishRequest, Published, RemoteRef, RemoteStatus, TokenGrant,
+    AccountInfo, AppCredentials, AuthKind, Connector, ConnectorError, Credentials, Env,
+    GrantedAccount, Lookup, MediaKind, MediaSource, MediaUpload, Metrics, Network, PublishRequest,
+    Published, RemoteRef, RemoteStatus, TokenGrant,
 };
 
+mod business;
 mod inbox;
+pub use business::{BUSINESS_AUTHORIZE_URL, BUSINESS_SCOPES, MAX_BUSINESS_COMMENT, business_grant};
 pub use inbox::{BUSINESS_API_BASE, business_error, is_business_grant};
 
 /// The API host (`Env::base_url` replaces it in tests).
@@ -1354,6 +1361,9 @@ impl Connector for Tiktok {
     /// `grant_type=refresh_token` with `client_key` and `client_secret`; TikTok rotates refresh
     /// tokens, so the grant carries the new one.
     async fn refresh(&self, creds: &Credentials) -> Result<Option<TokenGrant>, ConnectorError> {
+        if creds.auth == AuthKind::TiktokBusiness {
+            return self.business_refresh(creds).await;
+        }
         let Some(refresh) = &creds.refresh else {
             return Ok(None);
         };
@@ -1400,6 +1410,45 @@ impl Connector for Tiktok {
             client_id_param: "client_key",
             extra_authorize: Vec::new(),
         })
+    }
+
+    /// Login Kit ([`Connector::oauth`]), or the TikTok API for Business's account authorization.
+    fn oauth_for(&self, auth: AuthKind, service: Option<&str>) -> Option<OAuthSpec> {
+        match auth {
+            AuthKind::Standard => self.oauth(service),
+            AuthKind::TiktokBusiness => Some(self.business_oauth()),
+        }
+    }
+
+    /// A business account's code goes to the API for Business's own token endpoint.
+    async fn accounts_from_code(
+        &self,
+        auth: AuthKind,
+        app: &AppCredentials,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<Option<Vec<GrantedAccount>>, ConnectorError> {
+        match auth {
+            AuthKind::Standard => Ok(None),
+            AuthKind::TiktokBusiness => self
+                .business_accounts(app, code, redirect_uri)
+                .await
+                .map(Some),
+        }
+    }
+
+    /// Comments, through the API for Business (a business channel; a personal one is told why
+    /// not when it tries).
+    fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
+        kind == owlery_domain::inbox::MessageKind::Comment
+    }
+
+    async fn reply(
+        &self,
+        creds: &Credentials,
+        req: &crate::inbox::ReplyRequest,
+    ) -> Result<Published, ConnectorError> {
+        self.business_reply(creds, req).await
     }
 }
 

@@ -6,8 +6,8 @@
 
 use owlery_networks::fixture::{Fixture, Reply};
 use owlery_networks::inbox::InboxPoll;
-use owlery_networks::tiktok::{BUSINESS_API_BASE, Tiktok};
-use owlery_networks::{Connector, ConnectorError, Credentials, Env};
+use owlery_networks::tiktok::Tiktok;
+use owlery_networks::{AuthKind, Connector, ConnectorError, Credentials, Env};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "act.business.example.token";
@@ -19,7 +19,7 @@ const T0: i64 = 1_790_000_000;
 
 fn business() -> Credentials {
     Credentials::new("brand", TOKEN)
-        .with_service(BUSINESS_API_BASE)
+        .with_auth(AuthKind::TiktokBusiness)
         .with_account(BUSINESS)
 }
 

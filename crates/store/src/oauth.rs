@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use owlery_domain::{
     ChannelId, OrgId, UserId, WorkspaceId,
     audit::Actor,
-    org::{ChannelStatus, Network},
+    org::{AuthKind, ChannelStatus, Network},
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -29,6 +29,19 @@ pub fn network_app_purpose(network: Network, service: Option<&str>) -> String {
     match service.filter(|s| !s.is_empty()) {
         Some(service) => format!("network-app:{}:{service}", network.code()),
         None => format!("network-app:{}", network.code()),
+    }
+}
+
+/// Which of the organisation's apps on a network a kind of connection goes through, as the key
+/// `network_apps.service` keeps it: the server for networks with an app per server (Mastodon), the
+/// kind's code for a second sign-in flow with apps of its own (`tiktok_business`: the TikTok API for
+/// Business's app, made in its own portal, beside the Login Kit app), none for the network's one
+/// app. The one place this key is made, so the connect flow, the settings and token renewal find
+/// the same app.
+pub fn app_service(auth: AuthKind, service: Option<&str>) -> Option<&str> {
+    match auth {
+        AuthKind::Standard => service,
+        other => Some(other.code()),
     }
 }
 
@@ -53,6 +66,28 @@ pub struct NetworkApp {
     /// Registered by Owlery itself (Mastodon), not typed in by a person.
     pub registered: bool,
     pub updated_at: DateTime<Utc>,
+}
+
+impl NetworkApp {
+    /// The kind of connection that goes through this app ([`app_service`]).
+    pub fn auth(&self) -> AuthKind {
+        AuthKind::ALL
+            .into_iter()
+            .find(|k| {
+                *k != AuthKind::Standard
+                    && k.fits(self.network)
+                    && self.service.as_deref() == Some(k.code())
+            })
+            .unwrap_or(AuthKind::Standard)
+    }
+
+    /// The server of a per-server app (Mastodon): not an app of another sign-in flow.
+    pub fn server(&self) -> Option<&str> {
+        match self.auth() {
+            AuthKind::Standard => self.service.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for NetworkApp {
@@ -98,6 +133,8 @@ pub struct NewAttempt {
     pub channel_id: Option<ChannelId>,
     pub network: Network,
     pub service: Option<String>,
+    /// Which of the network's sign-in flows the person chose.
+    pub auth: AuthKind,
     pub verifier_sealed: Vec<u8>,
 }
 
@@ -110,6 +147,7 @@ pub struct Attempt {
     pub channel_id: Option<ChannelId>,
     pub network: Network,
     pub service: Option<String>,
+    pub auth: AuthKind,
     pub verifier_sealed: Vec<u8>,
     /// The accounts found, waiting for a choice (sealed).
     pub accounts_sealed: Option<Vec<u8>>,
@@ -125,6 +163,7 @@ impl std::fmt::Debug for Attempt {
             .field("channel_id", &self.channel_id)
             .field("network", &self.network)
             .field("service", &self.service)
+            .field("auth", &self.auth)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
@@ -166,13 +205,15 @@ type AttemptRow = (
     Vec<u8>,
     Option<Vec<u8>>,
     DateTime<Utc>,
+    String,
 );
 
 const ATTEMPT_COLUMNS: &str = "id, user_id, workspace_id, channel_id, network, service, \
-                               verifier_sealed, accounts_sealed, expires_at";
+                               verifier_sealed, accounts_sealed, expires_at, auth_kind";
 
 fn attempt_of(row: AttemptRow) -> Result<Attempt> {
-    let (id, user, workspace, channel, network, service, verifier, accounts, expires_at) = row;
+    let (id, user, workspace, channel, network, service, verifier, accounts, expires_at, auth) =
+        row;
     Ok(Attempt {
         id,
         user_id: UserId(user),
@@ -181,6 +222,8 @@ fn attempt_of(row: AttemptRow) -> Result<Attempt> {
         network: Network::parse(&network)
             .ok_or_else(|| StoreError::Corrupt(format!("network '{network}'")))?,
         service,
+        auth: AuthKind::parse(&auth)
+            .ok_or_else(|| StoreError::Corrupt(format!("auth kind '{auth}'")))?,
         verifier_sealed: verifier,
         accounts_sealed: accounts,
         expires_at,
@@ -348,8 +391,8 @@ impl Store {
                 .await?;
             sqlx::query(
                 "INSERT INTO oauth_attempts (id, state_hash, user_id, workspace_id, channel_id, \
-                 network, service, verifier_sealed, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 network, service, verifier_sealed, created_at, expires_at, auth_kind) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(a.id)
             .bind(&a.state_hash)
@@ -361,6 +404,7 @@ impl Store {
             .bind(&a.verifier_sealed)
             .bind(now)
             .bind(expires_at)
+            .bind(a.auth.code())
             .execute(&mut *tx)
             .await?;
             Ok(expires_at)
@@ -493,8 +537,8 @@ impl Store {
                 .await?;
             sqlx::query(
                 "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, \
-                 refresh_sealed, expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                 refresh_sealed, expires_at, created_at, updated_at, auth_kind) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
             )
             .bind(id.0)
             .bind(&credential.service)
@@ -503,6 +547,7 @@ impl Store {
             .bind(&credential.refresh_sealed)
             .bind(credential.expires_at)
             .bind(now)
+            .bind(credential.auth.code())
             .execute(&mut *tx)
             .await?;
             append_audit!(
@@ -517,6 +562,7 @@ impl Store {
                         "status": ChannelStatus::Connected.code(),
                         "account_id": credential.account_id,
                         "service": credential.service,
+                        "auth_kind": credential.auth.code(),
                     }))
                 ),
                 now

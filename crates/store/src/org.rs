@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use owlery_domain::{
     ChannelId, OrgId, TeamId, UserId, WorkspaceId,
     audit::Actor,
-    org::{ChannelStatus, Network, SecurityPolicy},
+    org::{AuthKind, ChannelStatus, Network, SecurityPolicy},
     user::DisplayName,
 };
 use serde::Serialize;
@@ -58,6 +58,9 @@ pub struct ChannelCredential {
     pub refresh_sealed: Option<Vec<u8>>,
     /// When the access token expires (OAuth); `None` for app passwords.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Which of the network's sign-in flows the tokens come from (a TikTok business account's
+    /// are for the TikTok API for Business).
+    pub auth: AuthKind,
 }
 
 impl std::fmt::Debug for ChannelCredential {
@@ -71,6 +74,7 @@ impl std::fmt::Debug for ChannelCredential {
                 &self.refresh_sealed.as_ref().map(|_| "[sealed]"),
             )
             .field("expires_at", &self.expires_at)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -411,25 +415,31 @@ impl Store {
             Vec<u8>,
             Option<Vec<u8>>,
             Option<DateTime<Utc>>,
+            String,
         );
         let row: Option<Row> = with_pool!(self, |pool, _pg| {
             sqlx::query_as(
-                "SELECT service, account_id, sealed, refresh_sealed, expires_at FROM channel_credentials \
-                 WHERE channel_id = $1",
+                "SELECT service, account_id, sealed, refresh_sealed, expires_at, auth_kind \
+                 FROM channel_credentials WHERE channel_id = $1",
             )
             .bind(id.0)
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(
-            |(service, account_id, sealed, refresh_sealed, expires_at)| ChannelCredential {
-                service,
-                account_id,
-                sealed,
-                refresh_sealed,
-                expires_at,
+        row.map(
+            |(service, account_id, sealed, refresh_sealed, expires_at, auth)| {
+                Ok(ChannelCredential {
+                    service,
+                    account_id,
+                    sealed,
+                    refresh_sealed,
+                    expires_at,
+                    auth: AuthKind::parse(&auth)
+                        .ok_or_else(|| StoreError::Corrupt(format!("auth kind '{auth}'")))?,
+                })
             },
-        ))
+        )
+        .transpose()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -476,7 +486,8 @@ impl Store {
             if let Some(c) = credential {
                 sqlx::query(
                     "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, refresh_sealed, \
-                     expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                     expires_at, created_at, updated_at, auth_kind) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
                 )
                 .bind(ch.id.0)
                 .bind(&c.service)
@@ -485,6 +496,7 @@ impl Store {
                 .bind(&c.refresh_sealed)
                 .bind(c.expires_at)
                 .bind(now)
+                .bind(c.auth.code())
                 .execute(&mut *tx)
                 .await?;
             }

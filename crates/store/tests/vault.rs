@@ -76,6 +76,7 @@ async fn channel(store: &Store, handle: &str, seal: impl Fn(&str) -> Vec<u8>) ->
         sealed: seal(&channel_credential_purpose(id)),
         refresh_sealed: Some(seal(&channel_refresh_purpose(id))),
         expires_at: None,
+        auth: owlery_domain::org::AuthKind::Standard,
     };
     store
         .create_connected_channel(

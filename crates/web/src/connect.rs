@@ -12,6 +12,14 @@
 //!    either one channel is made, or the accounts wait (sealed) for [`choose`], or — when the
 //!    attempt reconnects a channel — that channel's credentials are replaced.
 //!
+//! A network may offer more than one way to connect ([`AuthKind`]): TikTok's Login Kit (a personal
+//! grant, for publishing) and the TikTok API for Business's account authorization (a business
+//! account, whose comments the inbox reads and answers). The kind is chosen on the connect page,
+//! carried by the attempt, decides the organisation's app (its own app for the API for Business,
+//! [`app_service`]) and the connector's flow ([`DynConnector::oauth_for`],
+//! [`DynConnector::accounts_from_code`]), and is kept in the channel's credentials; reconnecting
+//! keeps the channel's kind.
+//!
 //! Secrets (client secrets, verifiers, tokens) are sealed by the vault before they are stored,
 //! opened only here on the way to the network, and never logged, audited or shown. Errors are
 //! [`AppError`]s with stable codes (`app_not_configured`, `unknown_state` …); the pages translate
@@ -23,7 +31,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use owlery_domain::{
     ChannelId, InvalidInput, Permission, Target, WorkspaceId,
-    org::{Network, parse_handle},
+    org::{AuthKind, Network, parse_handle},
     user::DisplayName,
 };
 use owlery_networks::{
@@ -32,8 +40,8 @@ use owlery_networks::{
 use owlery_store::{
     StoreError,
     oauth::{
-        Attempt, NetworkApp, NewAttempt, NewNetworkApp, Taken, attempt_accounts_purpose,
-        attempt_verifier_purpose, network_app_purpose,
+        Attempt, NetworkApp, NewAttempt, NewNetworkApp, Taken, app_service,
+        attempt_accounts_purpose, attempt_verifier_purpose, network_app_purpose,
     },
     org::{Channel, ChannelCredential, channel_credential_purpose, channel_refresh_purpose},
     sessions::hash_secret,
@@ -208,6 +216,53 @@ pub fn parse_app(client_id: &str, client_secret: &str) -> Result<(String, String
     Ok((id.to_owned(), secret.to_owned()))
 }
 
+/// The kind of connection a form or request named (`auth`: empty is the standard one), if
+/// `network` offers it; else a 422 about `auth`.
+pub fn auth_kind(network: Network, raw: &str) -> Result<AuthKind, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(AuthKind::Standard);
+    }
+    AuthKind::parse(raw)
+        .filter(|k| k.fits(network))
+        .ok_or_else(|| unfit(network, raw))
+}
+
+/// A 422 about `auth`: `network` has no such way of connecting.
+fn unfit(network: Network, raw: &str) -> AppError {
+    InvalidInput::new(
+        "auth",
+        "unknown_auth_kind",
+        format!(
+            "{} has no way of connecting called '{}'.",
+            network.label(),
+            raw.chars().take(40).collect::<String>()
+        ),
+    )
+    .into()
+}
+
+/// What is missing when the organisation has no app for a kind of connection.
+fn app_missing(network: Network, auth: AuthKind) -> AppError {
+    match auth {
+        AuthKind::Standard => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "app_not_configured",
+            format!(
+                "The organisation's {} app is not set up yet: an administrator adds its client id \
+                 and secret under Settings → Network apps.",
+                network.label()
+            ),
+        ),
+        AuthKind::TiktokBusiness => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "business_app_not_configured",
+            "The organisation's TikTok API for Business app is not set up yet: an administrator \
+             adds its app id and secret under Settings → Network apps.",
+        ),
+    }
+}
+
 /// Set the organisation's app on `network` (sealing the secret). Needs `org:manage`.
 pub async fn set_app(
     state: &AppState,
@@ -217,9 +272,38 @@ pub async fn set_app(
     client_id: &str,
     client_secret: &str,
 ) -> Result<NetworkApp, AppError> {
+    set_app_for(
+        state,
+        principal,
+        network,
+        AuthKind::Standard,
+        service,
+        client_id,
+        client_secret,
+    )
+    .await
+}
+
+/// Set the organisation's app for one kind of connection on `network` (the TikTok API for
+/// Business's app beside TikTok's Login Kit app). Needs `org:manage`.
+pub async fn set_app_for(
+    state: &AppState,
+    principal: &Principal,
+    network: Network,
+    auth: AuthKind,
+    service: Option<&str>,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<NetworkApp, AppError> {
     principal.require(Permission::OrgManage, Target::Organisation)?;
     connector_for(state, network)?;
-    let service = match (registers_itself(network), service.map(str::trim)) {
+    if !auth.fits(network) {
+        return Err(unfit(network, auth.code()));
+    }
+    let service = match (
+        registers_itself(network) && auth == AuthKind::Standard,
+        service.map(str::trim),
+    ) {
         (true, Some(raw)) if !raw.is_empty() => Some(mastodon_server(raw)?),
         (true, _) => {
             return Err(InvalidInput::new(
@@ -237,6 +321,7 @@ pub async fn set_app(
     }
     let (client_id, client_secret) = parse_app(client_id, client_secret)?;
     let org = crate::pages::load_organisation(state).await?;
+    let service = app_service(auth, service.as_deref()).map(str::to_owned);
     let sealed = state
         .vault
         .seal(
@@ -259,7 +344,8 @@ pub async fn set_app(
         )
         .await?;
     // Networks that push get their webhook address (and Meta its verify token) at once.
-    if owlery_networks::webhook::events::Family::of(network).is_some() {
+    if auth == AuthKind::Standard && owlery_networks::webhook::events::Family::of(network).is_some()
+    {
         crate::webhooks::ensure(state, &principal.actor(), org.id, network).await?;
     }
     Ok(app)
@@ -273,6 +359,8 @@ pub struct StartRequest {
     pub channel: Option<ChannelId>,
     /// Mastodon: the server, as typed.
     pub server: Option<String>,
+    /// Which way to connect (TikTok: a business account). Reconnecting keeps the channel's.
+    pub auth: AuthKind,
 }
 
 /// Begin connecting: returns the network's authorization address to send the person to.
@@ -284,7 +372,7 @@ pub async fn start(
 ) -> Result<String, AppError> {
     let connector = connector_for(state, network)?;
     // Reconnecting: the channel says where, and which server.
-    let (workspace, channel, stored_service) = match req.channel {
+    let (workspace, channel, stored_service, auth) = match req.channel {
         Some(id) => {
             let channel = state.store.channel(id).await?;
             principal.require(
@@ -304,8 +392,13 @@ pub async fn start(
                     ),
                 ));
             }
-            let service = state.store.channel_account(id).await?.and_then(|(_, s)| s);
-            (channel.workspace_id, Some(id), service)
+            let (service, auth) = state
+                .store
+                .channel_credential(id)
+                .await?
+                .map(|c| (c.service, c.auth))
+                .unwrap_or_default();
+            (channel.workspace_id, Some(id), service, auth)
         }
         None => {
             let workspace = req.workspace.ok_or_else(|| {
@@ -328,12 +421,15 @@ pub async fn start(
                 }
                 Err(e) => return Err(e.into()),
             }
-            (workspace, None, None)
+            if !req.auth.fits(network) {
+                return Err(unfit(network, req.auth.code()));
+            }
+            (workspace, None, None, req.auth)
         }
     };
     let org = crate::pages::load_organisation(state).await?;
     let redirect = redirect_uri(state, network);
-    let service = if registers_itself(network) {
+    let service = if registers_itself(network) && auth == AuthKind::Standard {
         Some(match stored_service {
             Some(s) => s,
             None => mastodon_server(req.server.as_deref().unwrap_or_default())?,
@@ -348,7 +444,7 @@ pub async fn start(
     }
     let app = match state
         .store
-        .network_app(org.id, network, service.as_deref())
+        .network_app(org.id, network, app_service(auth, service.as_deref()))
         .await?
     {
         Some(app) => open_app(state, &app)?,
@@ -356,26 +452,18 @@ pub async fn start(
             Some(server) => {
                 register(state, principal, &*connector, org.id, server, &redirect).await?
             }
-            None => {
-                return Err(error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "app_not_configured",
-                    format!(
-                        "The organisation's {} app is not set up yet: an administrator adds its \
-                         client id and secret under Settings → Network apps.",
-                        network.label()
-                    ),
-                ));
-            }
+            None => return Err(app_missing(network, auth)),
         },
     };
-    let spec = connector.oauth(service.as_deref()).ok_or_else(|| {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "network_unavailable",
-            format!("{} cannot be connected with OAuth here.", network.label()),
-        )
-    })?;
+    let spec = connector
+        .oauth_for(auth, service.as_deref())
+        .ok_or_else(|| {
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "network_unavailable",
+                format!("{} cannot be connected with OAuth here.", network.label()),
+            )
+        })?;
     let pending = oauth::Pending::new();
     let id = Uuid::now_v7();
     let verifier_sealed = state
@@ -397,11 +485,13 @@ pub async fn start(
             channel_id: channel,
             network,
             service,
+            auth,
             verifier_sealed,
         })
         .await?;
     tracing::info!(
         channel.network = network.code(),
+        channel.auth = auth.code(),
         workspace.id = %workspace,
         reconnect = channel.is_some(),
         "sending a person to the network to connect a channel"
@@ -622,7 +712,11 @@ pub async fn finish(
     let connector = connector_for(state, network)?;
     let service = attempt.service.as_deref();
     let org = crate::pages::load_organisation(state).await?;
-    let app = match state.store.network_app(org.id, network, service).await? {
+    let app = match state
+        .store
+        .network_app(org.id, network, app_service(attempt.auth, service))
+        .await?
+    {
         Some(app) => open_app(state, &app)?,
         None => {
             return Err(error(
@@ -635,6 +729,16 @@ pub async fn finish(
             ));
         }
     };
+    let redirect = redirect_uri(state, network);
+    // A kind of connection whose token endpoint is the network's own: it exchanges the code and
+    // names the account itself.
+    if let Some(accounts) = connector
+        .accounts_from_code(attempt.auth, &app, &code, &redirect)
+        .await
+        .map_err(|e| network_error(network, &e))?
+    {
+        return connected(state, principal, &attempt, network, accounts).await;
+    }
     let verifier = state
         .vault
         .open(
@@ -646,7 +750,7 @@ pub async fn finish(
         .map(SecretString::from)
         .ok_or_else(|| AppError::internal("an attempt's verifier does not open"))?;
     let spec = connector
-        .oauth(service)
+        .oauth_for(attempt.auth, service)
         .ok_or_else(|| AppError::internal("the connector lost its OAuth spec"))?;
     let http = owlery_networks::http::client(Default::default()).map_err(AppError::internal)?;
     let grant = oauth::exchange_code(
@@ -654,7 +758,7 @@ pub async fn finish(
         &spec,
         &app,
         &code,
-        &redirect_uri(state, network),
+        &redirect,
         Some(&verifier),
         SystemTime::now(),
     )
@@ -664,6 +768,17 @@ pub async fn finish(
         .granted_accounts(&app, grant, service)
         .await
         .map_err(|e| network_error(network, &e))?;
+    connected(state, principal, &attempt, network, accounts).await
+}
+
+/// What the grant's accounts become: the channel reconnected, one channel, or a choice.
+async fn connected(
+    state: &AppState,
+    principal: &Principal,
+    attempt: &Attempt,
+    network: Network,
+    accounts: Vec<GrantedAccount>,
+) -> Result<Finished, AppError> {
     if accounts.is_empty() {
         return Err(error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -672,10 +787,10 @@ pub async fn finish(
         ));
     }
     if let Some(channel) = attempt.channel_id {
-        return reconnect(state, principal, &attempt, channel, accounts).await;
+        return reconnect(state, principal, attempt, channel, accounts).await;
     }
     if let [only] = accounts.as_slice() {
-        let channel = create(state, principal, &attempt, only).await?;
+        let channel = create(state, principal, attempt, only).await?;
         return Ok(Finished::Connected(vec![channel]));
     }
     let stored: Vec<Stored> = accounts.iter().map(Stored::from).collect();
@@ -713,8 +828,9 @@ fn credential_for(
     state: &AppState,
     id: ChannelId,
     account: &GrantedAccount,
-    service: Option<&str>,
+    attempt: &Attempt,
 ) -> Result<ChannelCredential, AppError> {
+    let service = attempt.service.as_deref();
     let sealed = state
         .vault
         .seal(
@@ -738,6 +854,7 @@ fn credential_for(
         sealed,
         refresh_sealed,
         expires_at: account.expires_at.map(Into::into),
+        auth: attempt.auth,
     })
 }
 
@@ -755,7 +872,7 @@ async fn create(
         .or_else(|_| DisplayName::parse("name", &handle))
         .map_err(AppError::from)?;
     let id = ChannelId::new();
-    let credential = credential_for(state, id, account, attempt.service.as_deref())?;
+    let credential = credential_for(state, id, account, attempt)?;
     let channel = state
         .store
         .create_connected_channel(
@@ -815,7 +932,7 @@ async fn reconnect(
             ),
         ));
     };
-    let credential = credential_for(state, channel, &account, attempt.service.as_deref())?;
+    let credential = credential_for(state, channel, &account, attempt)?;
     let channel = state
         .store
         .reconnect_channel(&principal.actor(), channel, &credential)

@@ -19,11 +19,20 @@
 //! ([`MAX_BODY`]: `413`), the signature over the raw bytes in constant time (`401`), then it is
 //! written to `webhook_deliveries` in one small insert and only then answered `200` — durable
 //! before 200, and fast: the entries are parsed, classified and ingested by the worker
-//! (`owlery_jobs::webhooks`). A body kept before for the same app is a replay and is refused with
-//! `409` (Meta and X carry no delivery id: the identity is the SHA-256 of the exact signed bytes,
-//! within the retention period of processed deliveries). A network retrying a delivery Owlery
-//! already stored (its 200 was lost) also gets the 409: nothing is lost, since it is stored, and
-//! the network's retries end on their own (Meta: 36 hours, X: a few tries, LinkedIn: 8 hours).
+//! (`owlery_jobs::webhooks`). A correctly signed body kept before for the same app is an **exact
+//! repeat** (Meta and X carry no delivery id: the identity is the SHA-256 of the exact signed
+//! bytes, within the retention period of processed deliveries). It is answered `200` as well —
+//! "already received", nothing stored or processed again, counted in
+//! `owlery_webhook_repeats_total` — because a network repeats a delivery exactly when its `200`
+//! was lost, and every one of them treats any other answer as a failed delivery: Meta asks for
+//! `200 OK` to every notification and retries failed ones for up to 36 hours, then may disable the
+//! subscription (Graph API "Webhooks: Getting Started", event notifications); X retries a delivery
+//! that gets no `200` (Account Activity API, "Retries"); LinkedIn blocks webhook URLs whose push
+//! events keep failing until they are validated again (API guide, "Webhooks" and "Developer
+//! Webhooks"). A `409` would make each of them retry, or switch the webhook off, over a delivery
+//! Owlery already has. A repeat is still never processed twice: it is not inserted again. Forged
+//! or unsigned bodies stay `401`, checked before the repeat is looked for, so a copy of a real
+//! body with a wrong signature learns nothing.
 //!
 //! Entries for accounts that are not channels here are accepted with the delivery and dropped
 //! (counted) by the worker, not refused: one Meta delivery may carry entries for several Pages, the
@@ -198,11 +207,22 @@ async fn receive_inner(
                 .increment(1);
             Ok((StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok").into_response())
         }
-        Accepted::Replay => Err(AppError::new(
-            StatusCode::CONFLICT,
-            "webhook_replayed",
-            "This notification was received before; it is not processed again.",
-        )),
+        Accepted::Replay => {
+            // Signed, and stored before: the network did not get our 200 and sent it again.
+            metrics::counter!("owlery_webhook_repeats_total", "family" => family.segment())
+                .increment(1);
+            tracing::info!(
+                webhook.family = family.segment(),
+                network = app.network.code(),
+                "a webhook notification received before came again: answered 200, not processed again"
+            );
+            Ok((
+                StatusCode::OK,
+                [(header::CACHE_CONTROL, "no-store")],
+                "already received",
+            )
+                .into_response())
+        }
     }
 }
 

@@ -17,9 +17,10 @@
 //! are from TikTok's Marketing API error list by general knowledge. **Fixture-verified only**
 //! (`tests/tiktok_inbox_fixture.rs`), never against TikTok.
 //!
-//! Who can be polled: only an account connected through the TikTok API for Business (its channel's
-//! `service` is [`BUSINESS_API_BASE`], its `account_id` the `business_id`, i.e. the `open_id` of
-//! `/tt_user/oauth2/token/`), with the `comment.list` scope. A channel connected through Login Kit
+//! Who can be polled: only an account connected through the TikTok API for Business (its
+//! credentials' `auth` is [`AuthKind::TiktokBusiness`], its `account_id` the `business_id`, i.e.
+//! the `open_id` of `/tt_user/oauth2/token/`; see [`super::business`]), with the `comment.list`
+//! scope. A channel connected through Login Kit
 //! (the personal grant Owlery's TikTok publishing uses) cannot read comments at all: its poll
 //! fails with a permanent error that says so, rather than reading nothing.
 //!
@@ -40,9 +41,9 @@ use serde_json::Value;
 use super::Tiktok;
 use crate::http::{self, Effect};
 use crate::inbox::{InboxItem, InboxPoll, MAX_PAGES_PER_POLL, Sweep};
-use crate::{ConnectorError, Credentials};
+use crate::{AuthKind, ConnectorError, Credentials};
 
-/// The TikTok API for Business host; a channel whose `service` is this was connected through it.
+/// The TikTok API for Business host.
 pub const BUSINESS_API_BASE: &str = "https://business-api.tiktok.com";
 const PREFIX: &str = "/open_api/v1.3";
 /// Videos whose comments are read (one page of `video/list`, its maximum).
@@ -60,12 +61,9 @@ struct Cursor {
 }
 
 /// Whether a channel was connected through the TikTok API for Business (the only grant that can
-/// read comments).
+/// read comments): what its credentials say, never its address.
 pub fn is_business_grant(creds: &Credentials) -> bool {
-    creds
-        .service
-        .as_deref()
-        .is_some_and(|s| s.trim_end_matches('/') == BUSINESS_API_BASE)
+    creds.auth == AuthKind::TiktokBusiness
 }
 
 /// A comment or reply: its id and time always (the sweep counts the account's own too), the
@@ -311,7 +309,7 @@ impl Tiktok {
     }
 
     /// A GET on the API for Business: the answer's `data` when `code` is 0, else the error.
-    async fn business_get(
+    pub(super) async fn business_get(
         &self,
         creds: &Credentials,
         path: &str,
@@ -475,8 +473,11 @@ mod tests {
     fn only_business_grants_can_be_polled() {
         let personal = Credentials::new("brand", "act.x");
         assert!(!is_business_grant(&personal));
-        let business =
+        // An address is not a kind of grant.
+        let addressed =
             Credentials::new("brand", "act.x").with_service("https://business-api.tiktok.com/");
+        assert!(!is_business_grant(&addressed));
+        let business = Credentials::new("brand", "act.x").with_auth(AuthKind::TiktokBusiness);
         assert!(is_business_grant(&business));
     }
 

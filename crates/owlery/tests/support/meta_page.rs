@@ -46,6 +46,7 @@ pub async fn setup(store: &Store, secret: &[u8], webhook_id: &str) -> String {
                     .unwrap(),
                 refresh_sealed: None,
                 expires_at: None,
+                auth: owlery_domain::org::AuthKind::Standard,
             },
         )
         .await

@@ -43,6 +43,8 @@ napp-help-instagram = Използвайте Business приложение на 
 napp-help-threads = В Meta for Developers създайте приложение със случая на употреба „Access the Threads API“. Добавете адреса за връщане по-долу в Threads → Settings → „Redirect Callback URLs“. Въведете Threads App ID и Threads App Secret.
 napp-help-linkedin = В портала за разработчици на LinkedIn създайте приложение, свързано със страницата на компанията ви, и добавете продуктите „Share on LinkedIn“, „Sign In with LinkedIn using OpenID Connect“ и „Community Management API“. Добавете адреса за връщане по-долу в Auth → „Authorized redirect URLs“. Въведете Client ID и Primary Client Secret.
 napp-help-tiktok = В TikTok for Developers създайте приложение с „Login Kit“ и „Content Posting API“ (Direct Post). Добавете адреса за връщане по-долу към Login Kit. Въведете Client key и Client secret.
+napp-help-tiktok-business = За четене и отговаряне на коментарите на бизнес профил: в портала на TikTok API for Business създайте приложение за профили в TikTok с разрешения за данните и видеата на профила и за четене и управление на коментарите му. Задайте адреса по-долу като адрес за връщане на притежателя на профила (TikTok account holder redirect URL). Въведете App ID и Secret.
+napp-kind-tiktok-business = бизнес (API for Business)
 napp-help-youtube = В Google Cloud включете „YouTube Data API v3“ за проект, настройте екрана за съгласие OAuth и създайте OAuth client ID от тип „Web application“ с адреса за връщане по-долу като разрешен. Въведете Client ID и Client secret.
 napp-help-pinterest = В портала за разработчици на Pinterest създайте приложение (достъпът Standard изисква преглед от Pinterest) и добавете адреса за връщане по-долу. Въведете App ID и App secret key.
 napp-help-mastodon = Нищо за настройване: всеки сървър на Mastodon има свои приложения и Owlery регистрира такова на сървъра при първото свързване на профил там.
@@ -65,6 +67,7 @@ connect-what-instagram = Професионални профили, свърза
 connect-what-threads = Профил
 connect-what-linkedin = Вашият профил или страници на компании
 connect-what-tiktok = Профил на създател
+connect-what-tiktok-business = Бизнес профил: коментарите му във входящата кутия
 connect-what-youtube = Канал
 connect-what-pinterest = Табла
 connect-mastodon-hint = Въведете сървъра на профила. Owlery се регистрира там при първото свързване.
@@ -106,6 +109,8 @@ connect-back = Обратно към работните пространства
 
 ## Какво се обърка
 connect-error-app-not-configured = Приложението на организацията за { $network } още не е настроено: администратор го добавя в Настройки → Приложения в мрежите.
+connect-error-business-app-not-configured = Приложението на организацията за TikTok API for Business още не е настроено: администратор го добавя в Настройки → Приложения в мрежите.
+connect-error-unknown-auth-kind = { $network } не може да се свърже по този начин.
 connect-error-app-unreadable = Тайната на приложението за { $network } не може да се отвори с ключа на този сървър: въведете я отново в Настройки → Приложения в мрежите.
 connect-error-missing-state = { $network } ви върна без състоянието на връзката: започнете отново.
 connect-error-missing-code = { $network } ви върна без код за оторизация: започнете отново.

@@ -43,6 +43,8 @@ napp-help-instagram = Use a Meta Business app with "Facebook Login for Business"
 napp-help-threads = At Meta for Developers, create an app with the "Access the Threads API" use case. Add the redirect URI below under Threads → Settings → "Redirect Callback URLs". Enter the Threads App ID and Threads App Secret.
 napp-help-linkedin = In LinkedIn's developer portal, create an app linked to your company page and add the products "Share on LinkedIn", "Sign In with LinkedIn using OpenID Connect" and "Community Management API". Add the redirect URI below under Auth → "Authorized redirect URLs". Enter the Client ID and Primary Client Secret.
 napp-help-tiktok = In TikTok for Developers, create an app with "Login Kit" and the "Content Posting API" (Direct Post). Add the redirect URI below to Login Kit. Enter the Client key and Client secret.
+napp-help-tiktok-business = For reading and answering a business account's comments: in the TikTok API for Business portal, create an app for TikTok accounts with the permissions to read the account's info and videos and to read and manage its comments. Set its TikTok account holder redirect URL to the address below. Enter the App ID and Secret.
+napp-kind-tiktok-business = API for Business
 napp-help-youtube = In Google Cloud, enable the "YouTube Data API v3" for a project, set up its OAuth consent screen, and create an OAuth client ID of type "Web application" with the redirect URI below as an authorised redirect URI. Enter the Client ID and Client secret.
 napp-help-pinterest = In Pinterest's developer portal, create an app (Standard access needs Pinterest's review) and add the redirect URI below. Enter the App ID and App secret key.
 napp-help-mastodon = Nothing to set up: every Mastodon server has its own apps, and Owlery registers one on a server the first time someone connects an account there.
@@ -65,6 +67,7 @@ connect-what-instagram = Professional accounts linked to your Pages
 connect-what-threads = A profile
 connect-what-linkedin = Your profile or company pages
 connect-what-tiktok = A creator account
+connect-what-tiktok-business = A business account: its comments in the inbox
 connect-what-youtube = A channel
 connect-what-pinterest = Boards
 connect-mastodon-hint = Enter the account's server. Owlery registers itself there the first time.
@@ -106,6 +109,8 @@ connect-back = Back to workspaces & channels
 
 ## What went wrong
 connect-error-app-not-configured = The organisation's { $network } app is not set up yet: an administrator adds it under Settings → Network apps.
+connect-error-business-app-not-configured = The organisation's TikTok API for Business app is not set up yet: an administrator adds it under Settings → Network apps.
+connect-error-unknown-auth-kind = { $network } cannot be connected that way.
 connect-error-app-unreadable = The { $network } app's secret cannot be opened with this server's key: enter it again under Settings → Network apps.
 connect-error-missing-state = { $network } sent you back without the connection's state: start again.
 connect-error-missing-code = { $network } sent you back without an authorization code: start again.

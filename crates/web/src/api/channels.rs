@@ -324,6 +324,7 @@ async fn connect_bluesky(
         sealed,
         refresh_sealed: None,
         expires_at: None,
+        auth: owlery_domain::org::AuthKind::Standard,
     };
     let canonical = parse_handle(&account.handle).unwrap_or_else(|_| handle.to_owned());
     Ok(state

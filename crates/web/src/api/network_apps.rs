@@ -2,14 +2,20 @@
 //! OAuth 2.0 — whether it is set up, its client id, and the exact redirect address to register
 //! at the network. The client secret goes in (`PUT`) and never comes out. Mastodon apps are
 //! registered by Owlery on each server when someone connects an account there; they are listed
-//! with their `service`. Everything here needs `org:manage`; changes are audited without secrets.
+//! with their `service`. TikTok has a second app, for business accounts connected through the
+//! TikTok API for Business (`auth_kind` `tiktok_business`). Everything here needs `org:manage`;
+//! changes are audited without secrets.
 
 use axum::{
     extract::{Path, State, rejection::PathRejection},
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
-use owlery_domain::{Permission, Target, org::Network};
+use owlery_domain::{
+    Permission, Target,
+    org::{AuthKind, Network},
+};
+use owlery_store::oauth::app_service;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -40,6 +46,10 @@ pub struct NetworkApp {
     pub network: String,
     /// The server, for Mastodon's per-server apps; `null` for the network as a whole.
     pub service: Option<String>,
+    /// The kind of connection the app is for: `standard`, or `tiktok_business` (TikTok business
+    /// accounts, through the TikTok API for Business, whose comments the inbox reads).
+    #[schema(example = "standard")]
+    pub auth_kind: String,
     pub setup: Setup,
     /// Whether channels can be connected: an app is set up (always, for automatic setup).
     pub configured: bool,
@@ -56,12 +66,14 @@ list_of!(NetworkAppList, NetworkApp);
 fn item(
     state: &AppState,
     network: Network,
+    auth: AuthKind,
     app: Option<&owlery_store::oauth::NetworkApp>,
 ) -> NetworkApp {
-    let automatic = connect::registers_itself(network);
+    let automatic = connect::registers_itself(network) && auth == AuthKind::Standard;
     NetworkApp {
         network: network.code().to_owned(),
-        service: app.and_then(|a| a.service.clone()),
+        service: app.and_then(|a| a.server().map(str::to_owned)),
+        auth_kind: auth.code().to_owned(),
         setup: if automatic {
             Setup::Automatic
         } else {
@@ -96,15 +108,17 @@ pub async fn list_network_apps(
     let apps = state.store.network_apps(org.id).await?;
     let mut items = Vec::new();
     for network in connect::OAUTH_NETWORKS {
-        let own = apps
-            .iter()
-            .find(|a| a.network == network && a.service.is_none());
-        items.push(item(&state, network, own));
+        for auth in AuthKind::of(network) {
+            let own = apps
+                .iter()
+                .find(|a| a.network == network && a.service.as_deref() == app_service(auth, None));
+            items.push(item(&state, network, auth, own));
+        }
     }
     items.extend(
         apps.iter()
-            .filter(|a| a.service.is_some())
-            .map(|a| item(&state, a.network, Some(a))),
+            .filter(|a| a.server().is_some())
+            .map(|a| item(&state, a.network, AuthKind::Standard, Some(a))),
     );
     Ok(Json(NetworkAppList::whole(items)))
 }
@@ -120,6 +134,10 @@ pub struct SetNetworkApp {
     /// Mastodon only: the server the app belongs to (`mastodon.social`).
     #[serde(default)]
     pub service: Option<String>,
+    /// TikTok only: `tiktok_business` for the TikTok API for Business's app (business accounts);
+    /// absent or `standard` for the network's usual app.
+    #[serde(default)]
+    pub auth_kind: Option<String>,
 }
 
 fn network_of(path: Result<Path<String>, PathRejection>) -> Result<Network, AppError> {
@@ -158,16 +176,18 @@ pub async fn set_network_app(
 ) -> ApiResult<Json<NetworkApp>> {
     principal.require(Permission::OrgManage, Target::Organisation)?;
     let network = network_of(path)?;
-    let app = connect::set_app(
+    let auth = connect::auth_kind(network, body.auth_kind.as_deref().unwrap_or_default())?;
+    let app = connect::set_app_for(
         &state,
         &principal,
         network,
+        auth,
         body.service.as_deref(),
         &body.client_id,
         &body.client_secret,
     )
     .await?;
-    Ok(Json(item(&state, network, Some(&app))))
+    Ok(Json(item(&state, network, auth, Some(&app))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -176,6 +196,8 @@ pub async fn set_network_app(
 pub struct DeleteParams {
     /// Mastodon: the server whose app to forget.
     pub service: Option<String>,
+    /// TikTok: `tiktok_business` to forget the TikTok API for Business's app.
+    pub auth_kind: Option<String>,
 }
 
 /// Remove the organisation's app on a network. Connected channels keep working until their
@@ -209,10 +231,16 @@ pub async fn delete_network_app(
         .filter(|s| !s.is_empty())
         .map(connect::mastodon_server)
         .transpose()?;
+    let auth = connect::auth_kind(network, params.auth_kind.as_deref().unwrap_or_default())?;
     let org = crate::pages::load_organisation(&state).await?;
     state
         .store
-        .delete_network_app(&principal.actor(), org.id, network, service.as_deref())
+        .delete_network_app(
+            &principal.actor(),
+            org.id,
+            network,
+            app_service(auth, service.as_deref()),
+        )
         .await
         .map_err(|e| match e {
             owlery_store::StoreError::NotFound(_) => AppError::new(

@@ -9,7 +9,11 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use owlery_domain::{ChannelId, Permission, Target, WorkspaceId, org::Network};
+use owlery_domain::{
+    ChannelId, Permission, Target, WorkspaceId,
+    org::{AuthKind, Network},
+};
+use owlery_store::oauth::app_service;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -78,15 +82,27 @@ fn carries_detail(e: &AppError) -> bool {
     )
 }
 
-/// Where each network's apps are made.
-fn portal(network: Network) -> &'static str {
+/// What tells a network's app for a kind of connection apart on the pages: the network code, or
+/// `tiktok-business`.
+fn key_of(network: Network, auth: AuthKind) -> String {
+    match auth {
+        AuthKind::Standard => network.code().to_owned(),
+        other => other.code().replace('_', "-"),
+    }
+}
+
+/// Where each network's apps (for a kind of connection) are made.
+fn portal(network: Network, auth: AuthKind) -> &'static str {
     match network {
         Network::X => "https://developer.x.com/en/portal/dashboard",
         Network::FacebookPage | Network::Instagram | Network::Threads => {
             "https://developers.facebook.com/apps/"
         }
         Network::Linkedin => "https://www.linkedin.com/developers/apps",
-        Network::Tiktok => "https://developers.tiktok.com/apps/",
+        Network::Tiktok => match auth {
+            AuthKind::TiktokBusiness => "https://business-api.tiktok.com/portal/apps",
+            AuthKind::Standard => "https://developers.tiktok.com/apps/",
+        },
         Network::Youtube => "https://console.cloud.google.com/apis/credentials",
         Network::Pinterest => "https://developers.pinterest.com/apps/",
         Network::Mastodon | Network::Bluesky | Network::Sandbox => "",
@@ -131,24 +147,32 @@ async fn apps_view(state: &AppState, p: &PagePrincipal) -> Result<NetworkAppsVie
     let stored = state.store.network_apps(org.id).await?;
     let mut apps: Vec<NetworkAppRow> = OAUTH_NETWORKS
         .into_iter()
-        .map(|network| {
+        .flat_map(|network| AuthKind::of(network).into_iter().map(move |a| (network, a)))
+        .map(|(network, auth)| {
             let own = stored
                 .iter()
-                .find(|a| a.network == network && a.service.is_none());
+                .find(|a| a.network == network && a.service.as_deref() == app_service(auth, None));
             let scopes = state
                 .connectors
                 .get(network)
-                .and_then(|c| c.oauth(Some("https://mastodon.example")))
+                .and_then(|c| c.oauth_for(auth, Some("https://mastodon.example")))
                 .map(|spec| spec.scopes)
                 .unwrap_or_default();
-            let media = media_reachable(state, network);
+            let media = match auth {
+                AuthKind::Standard => media_reachable(state, network),
+                // The business app reads and answers comments: it publishes nothing.
+                _ => (None, "all"),
+            };
+            let automatic = connect::registers_itself(network) && auth == AuthKind::Standard;
             NetworkAppRow {
                 network: network.code().to_owned(),
-                automatic: connect::registers_itself(network),
-                configured: own.is_some() || connect::registers_itself(network),
+                auth: auth.code().to_owned(),
+                key: key_of(network, auth),
+                automatic,
+                configured: own.is_some() || automatic,
                 client_id: own.map(|a| a.client_id.clone()).unwrap_or_default(),
                 redirect_uri: connect::redirect_uri(state, network),
-                portal: portal(network).to_owned(),
+                portal: portal(network, auth).to_owned(),
                 scopes,
                 updated_at: own.map(|a| a.updated_at),
                 media_reachable: media.0,
@@ -163,6 +187,9 @@ async fn apps_view(state: &AppState, p: &PagePrincipal) -> Result<NetworkAppsVie
         let Some(network) = Network::parse(&app.network) else {
             continue;
         };
+        if app.auth != AuthKind::Standard.code() {
+            continue;
+        }
         let own = stored
             .iter()
             .any(|a| a.network == network && a.service.is_none());
@@ -181,7 +208,7 @@ async fn apps_view(state: &AppState, p: &PagePrincipal) -> Result<NetworkAppsVie
         .iter()
         .filter_map(|a| {
             Some(ServerAppRow {
-                server: a.service.clone()?,
+                server: a.server()?.to_owned(),
                 client_id: a.client_id.clone(),
                 updated_at: a.updated_at,
             })
@@ -224,11 +251,13 @@ async fn save_app(
 ) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, Target::Organisation)?;
     let network = network_of(&code)?;
+    let auth = connect::auth_kind(network, &form.get("auth"))?;
     let lang = lang_of(&p);
-    match connect::set_app(
+    match connect::set_app_for(
         &state,
         &p.0,
         network,
+        auth,
         None,
         &form.get("client_id"),
         &form.raw("client_secret"),
@@ -238,12 +267,12 @@ async fn save_app(
         Ok(_) => Ok(Redirect::to(&format!(
             "/settings/network-apps?saved={}#napp-{}",
             network.code(),
-            network.code()
+            key_of(network, auth)
         ))
         .into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let mut view = apps_view(&state, &p).await?;
-            view.form_network = network.code().to_owned();
+            view.form_network = key_of(network, auth);
             view.form_client_id = form.get("client_id");
             let field = e.field.clone().unwrap_or_default();
             let key = format!("napp-error-{}", field.replace('_', "-"));
@@ -265,6 +294,7 @@ async fn remove_app(
 ) -> Result<Response, AppError> {
     p.0.require(Permission::OrgManage, Target::Organisation)?;
     let network = network_of(&code)?;
+    let auth = connect::auth_kind(network, &form.get("auth"))?;
     let service = match form.get("service") {
         s if s.is_empty() => None,
         s => Some(connect::mastodon_server(&s)?),
@@ -272,7 +302,12 @@ async fn remove_app(
     let org = load_organisation(&state).await?;
     state
         .store
-        .delete_network_app(&p.0.actor(), org.id, network, service.as_deref())
+        .delete_network_app(
+            &p.0.actor(),
+            org.id,
+            network,
+            app_service(auth, service.as_deref()),
+        )
         .await?;
     Ok(Redirect::to(&format!(
         "/settings/network-apps?removed={}",
@@ -317,10 +352,12 @@ async fn connect_view(
 ) -> Result<ConnectView, AppError> {
     let org = load_organisation(state).await?;
     let apps = state.store.network_apps(org.id).await?;
-    let ready = |n: Network| {
+    let ready = |n: Network, auth: AuthKind| {
         state.connectors.get(n).is_some()
-            && (connect::registers_itself(n)
-                || apps.iter().any(|a| a.network == n && a.service.is_none()))
+            && ((connect::registers_itself(n) && auth == AuthKind::Standard)
+                || apps
+                    .iter()
+                    .any(|a| a.network == n && a.service.as_deref() == app_service(auth, None)))
     };
     let reconnect = match ChannelId::parse(&q.channel) {
         Some(id) => {
@@ -335,6 +372,12 @@ async fn connect_view(
             if channel.simulated || !connect::is_oauth(channel.network) {
                 return Err(AppError::not_found("channel to reconnect"));
             }
+            let auth = state
+                .store
+                .channel_credential(id)
+                .await?
+                .map(|c| c.auth)
+                .unwrap_or_default();
             Some(ReconnectTarget {
                 channel_id: id.to_string(),
                 network: channel.network.code().to_owned(),
@@ -345,7 +388,7 @@ async fn connect_view(
                     .channel_status_reason(id)
                     .await?
                     .unwrap_or_default(),
-                ready: ready(channel.network),
+                ready: ready(channel.network, auth),
             })
         }
         None => None,
@@ -367,10 +410,13 @@ async fn connect_view(
         workspaces,
         networks: OAUTH_NETWORKS
             .into_iter()
-            .map(|n| ConnectNetwork {
+            .flat_map(|n| AuthKind::of(n).into_iter().map(move |a| (n, a)))
+            .map(|(n, auth)| ConnectNetwork {
                 code: n.code().to_owned(),
-                ready: ready(n),
-                needs_server: connect::registers_itself(n),
+                auth: auth.code().to_owned(),
+                key: key_of(n, auth),
+                ready: ready(n, auth),
+                needs_server: connect::registers_itself(n) && auth == AuthKind::Standard,
             })
             .collect(),
         reconnect,
@@ -409,10 +455,15 @@ async fn start(
         _ => p.0.require_anywhere(Permission::ChannelsManage)?,
     }
     let server = form.get("server");
+    let auth = match connect::auth_kind(network, &form.get("auth")) {
+        Ok(a) => a,
+        Err(e) => return Ok(result_page(&p, Some(network), &e)),
+    };
     let request = StartRequest {
         workspace,
         channel,
         server: Some(server.clone()).filter(|s| !s.is_empty()),
+        auth,
     };
     match connect::start(&state, &p.0, network, request).await {
         Ok(address) => Ok(Redirect::to(&address).into_response()),

@@ -22,5 +22,6 @@ mod publish_pages2;
 mod publishing_api;
 mod publishing_pages;
 mod support;
+mod tiktok_business;
 mod webhooks;
 mod workflows;

@@ -328,6 +328,7 @@ mod end_to_end {
                     sealed,
                     refresh_sealed: None,
                     expires_at: None,
+                    auth: owlery_domain::org::AuthKind::Standard,
                 },
             )
             .await

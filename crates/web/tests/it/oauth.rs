@@ -30,10 +30,10 @@ use serde_json::{Value, json};
 
 use crate::support::{CookieJar, TestApp, TestResponse, TestUser};
 
-const CLIENT_SECRET: &str = "client-secret-do-not-show-9f3c";
+pub(crate) const CLIENT_SECRET: &str = "client-secret-do-not-show-9f3c";
 
 /// Every backend's app, each with its own fixture server playing the networks.
-async fn apps() -> Vec<(TestApp, Fixture)> {
+pub(crate) async fn apps() -> Vec<(TestApp, Fixture)> {
     let mut out = Vec::new();
     for app in TestApp::all_backends().await {
         let server = Fixture::start().await.unwrap();
@@ -48,15 +48,15 @@ async fn apps() -> Vec<(TestApp, Fixture)> {
 }
 
 /// A signed-in Owner with an API token, and a workspace.
-struct Owner {
+pub(crate) struct Owner {
     user: TestUser,
-    token: String,
-    jar: CookieJar,
-    csrf: String,
-    workspace: owlery_domain::WorkspaceId,
+    pub(crate) token: String,
+    pub(crate) jar: CookieJar,
+    pub(crate) csrf: String,
+    pub(crate) workspace: owlery_domain::WorkspaceId,
 }
 
-async fn owner(app: &TestApp) -> Owner {
+pub(crate) async fn owner(app: &TestApp) -> Owner {
     let (user, token) = app.user_with_token("owner@example.test", Role::Owner).await;
     let mut jar = CookieJar::default();
     let csrf = app.sign_in_directly(&user, &mut jar).await;
@@ -84,7 +84,7 @@ async fn configure(app: &TestApp, o: &Owner, network: &str, client_id: &str) {
 }
 
 /// Press "Connect" for `network`: the redirect's query, checked to go where it should.
-async fn start(
+pub(crate) async fn start(
     app: &TestApp,
     o: &mut Owner,
     network: &str,
@@ -108,7 +108,7 @@ async fn start(
     location.query_pairs().into_owned().collect()
 }
 
-async fn callback(
+pub(crate) async fn callback(
     app: &TestApp,
     o: &mut Owner,
     network: &str,
@@ -160,7 +160,14 @@ async fn network_apps_are_set_listed_and_removed_without_their_secret() {
         let (status, list) = app.get("/network-apps", &o.token).await;
         assert_eq!(status, StatusCode::OK, "{list}");
         let items = list["items"].as_array().unwrap();
-        assert_eq!(items.len(), 9, "{list}");
+        // Nine networks, TikTok with a second app for business accounts.
+        assert_eq!(items.len(), 10, "{list}");
+        let business = items
+            .iter()
+            .find(|i| i["auth_kind"] == "tiktok_business")
+            .unwrap();
+        assert_eq!(business["network"], "tiktok");
+        assert_eq!(business["configured"], false);
         let x = &items[0];
         assert_eq!(x["network"], "x");
         assert_eq!(x["configured"], false);

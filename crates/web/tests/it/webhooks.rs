@@ -99,6 +99,7 @@ async fn channel(app: &TestApp, network: Network, account: &str) -> ChannelId {
                 sealed,
                 refresh_sealed: None,
                 expires_at: None,
+                auth: owlery_domain::org::AuthKind::Standard,
             },
         )
         .await
@@ -117,6 +118,50 @@ async fn post(app: &TestApp, path: &str, header: Option<(&str, &str)>, body: &st
     app.send(req.body(Body::from(body.to_owned())).unwrap())
         .await
         .status
+}
+
+/// A signed Meta delivery: its status and body.
+async fn post_meta(app: &TestApp, path: &str, body: &str) -> (StatusCode, String) {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", meta_sig(body));
+    let res = app
+        .send(req.body(Body::from(body.to_owned())).unwrap())
+        .await;
+    (res.status, res.text())
+}
+
+#[tokio::test]
+async fn an_exact_repeat_is_answered_200_and_never_processed_twice() {
+    for app in TestApp::all_backends().await {
+        let (meta, _) = app_on(&app, Network::FacebookPage, META_SECRET).await;
+        channel(&app, Network::FacebookPage, "1001").await;
+        let path = format!("/webhooks/meta/{meta}");
+        let body = r#"{"object":"page","entry":[{"id":"1001","time":1764244800,"messaging":[{"sender":{"id":"7001"},"recipient":{"id":"1001"},"timestamp":1764244801000,"message":{"mid":"m_repeat_1","text":"Is my order shipped?"}}]}]}"#;
+        assert_eq!(
+            post_meta(&app, &path, body).await,
+            (StatusCode::OK, "ok".into())
+        );
+        // Meta did not get the 200 and sends the same bytes again, before and after processing.
+        assert_eq!(
+            post_meta(&app, &path, body).await,
+            (StatusCode::OK, "already received".into())
+        );
+        let p = processor(&app);
+        let round = p.run_once().await.unwrap();
+        assert_eq!((round.deliveries, round.ingested), (1, 1));
+        assert_eq!(
+            post_meta(&app, &path, body).await,
+            (StatusCode::OK, "already received".into())
+        );
+        assert_eq!(p.run_once().await.unwrap().deliveries, 0);
+        let counts = app.store().webhook_delivery_counts().await.unwrap();
+        assert_eq!((counts.pending, counts.done), (0, 1));
+        // One message in the inbox, however many times it came.
+        assert_eq!(app.store().inbox_counts().await.unwrap().0, 1);
+    }
 }
 
 async fn get(app: &TestApp, path: &str) -> crate::support::TestResponse {
@@ -253,7 +298,7 @@ async fn subscription_checks_answer_only_with_the_right_secret_or_token() {
 }
 
 #[tokio::test]
-async fn forged_replayed_unknown_and_oversized_notifications_are_refused() {
+async fn forged_unknown_and_oversized_notifications_are_refused_and_repeats_are_not_kept() {
     for app in TestApp::all_backends().await {
         let (meta, _) = app_on(&app, Network::FacebookPage, META_SECRET).await;
         let (x, _) = app_on(&app, Network::X, X_SECRET).await;
@@ -303,7 +348,8 @@ async fn forged_replayed_unknown_and_oversized_notifications_are_refused() {
             0
         );
 
-        // Signed: 200 and kept; the same delivery again is a replay.
+        // Signed: 200 and kept; the same delivery again is an exact repeat: 200 too (the network
+        // lost our first answer), and not kept twice.
         let sig = meta_sig(body);
         assert_eq!(
             post(&app, &path, Some(("x-hub-signature-256", &sig)), body).await,
@@ -311,11 +357,16 @@ async fn forged_replayed_unknown_and_oversized_notifications_are_refused() {
         );
         assert_eq!(
             post(&app, &path, Some(("x-hub-signature-256", &sig)), body).await,
-            StatusCode::CONFLICT
+            StatusCode::OK
         );
         assert_eq!(
             app.store().webhook_delivery_counts().await.unwrap().pending,
             1
+        );
+        // A copy of a stored body without its signature is still refused.
+        assert_eq!(
+            post(&app, &path, None, body).await,
+            StatusCode::UNAUTHORIZED
         );
 
         // X and LinkedIn signatures, each only on its own receiver.

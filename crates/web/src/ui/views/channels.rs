@@ -18,6 +18,12 @@ use super::{FormErrors, Page, SelectOption};
 pub struct NetworkAppRow {
     /// The network code.
     pub network: String,
+    /// The kind of connection the app is for (`standard`; `tiktok_business`: TikTok's API for
+    /// Business app).
+    pub auth: String,
+    /// What tells this row apart on the page (element ids, the form that came back): the network
+    /// code, or `tiktok-business`.
+    pub key: String,
     /// Owlery registers its own app on each server (Mastodon): nothing to configure.
     pub automatic: bool,
     pub configured: bool,
@@ -73,7 +79,7 @@ impl NetworkAppsView {
     }
 
     fn client_id_value(&self, app: &NetworkAppRow) -> String {
-        if self.form_network == app.network {
+        if self.form_network == app.key {
             self.form_client_id.clone()
         } else {
             app.client_id.clone()
@@ -85,6 +91,10 @@ impl NetworkAppsView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectNetwork {
     pub code: String,
+    /// The kind of connection (`standard`; `tiktok_business`: a TikTok business account).
+    pub auth: String,
+    /// The network code, or `tiktok-business`: names the row's description.
+    pub key: String,
     /// An app is set up (or registers itself): the button works.
     pub ready: bool,
     /// Needs a server address (Mastodon).
