@@ -133,10 +133,6 @@ impl Replier {
                 )
                 .await;
         };
-        if !connector.can_reply(d.kind) {
-            let reason = owlery_networks::inbox::cannot_reply(network, d.kind);
-            return self.fail(&d, &reason.to_string()).await;
-        }
         if !d.channel_connected {
             return self
                 .fail(
@@ -162,6 +158,10 @@ impl Replier {
                     .await;
             }
         };
+        if !connector.can_reply_as(creds.auth, d.kind) {
+            let reason = owlery_networks::inbox::cannot_reply(network, d.kind);
+            return self.fail(&d, &reason.to_string()).await;
+        }
         if let Renewal::DeadGrant(reason) = access
             .renew_if_due(&*connector, d.channel_id, network, &mut creds)
             .await?

@@ -827,6 +827,13 @@ pub trait Connector: Send + Sync {
         false
     }
 
+    /// [`Connector::can_reply`] for a channel connected in a particular way: on most networks the
+    /// same; TikTok answers comments only for business accounts.
+    fn can_reply_as(&self, auth: AuthKind, kind: owlery_domain::inbox::MessageKind) -> bool {
+        let _ = auth;
+        self.can_reply(kind)
+    }
+
     /// Sends an answer to a message of the inbox, threaded as the network threads it (see
     /// [`inbox::ReplyTarget`]), and says what it became. Same discipline as `publish`: a repeat
     /// with the same key never makes a second answer on networks with idempotency; after
@@ -950,6 +957,7 @@ pub trait DynConnector: Send + Sync {
         remote_id: &'a str,
     ) -> BoxFuture<'a, Result<(), ConnectorError>>;
     fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool;
+    fn can_reply_as(&self, auth: AuthKind, kind: owlery_domain::inbox::MessageKind) -> bool;
     fn reply<'a>(
         &'a self,
         creds: &'a Credentials,
@@ -1103,6 +1111,9 @@ impl<C: Connector> DynConnector for C {
     }
     fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
         Connector::can_reply(self, kind)
+    }
+    fn can_reply_as(&self, auth: AuthKind, kind: owlery_domain::inbox::MessageKind) -> bool {
+        Connector::can_reply_as(self, auth, kind)
     }
     fn reply<'a>(
         &'a self,

@@ -1437,10 +1437,15 @@ impl Connector for Tiktok {
         }
     }
 
-    /// Comments, through the API for Business (a business channel; a personal one is told why
-    /// not when it tries).
+    /// A personal TikTok login answers nothing (TikTok's APIs for it offer no replies); a business
+    /// account answers comments through the API for Business ([`Connector::can_reply_as`]).
     fn can_reply(&self, kind: owlery_domain::inbox::MessageKind) -> bool {
-        kind == owlery_domain::inbox::MessageKind::Comment
+        let _ = kind;
+        false
+    }
+
+    fn can_reply_as(&self, auth: AuthKind, kind: owlery_domain::inbox::MessageKind) -> bool {
+        auth == AuthKind::TiktokBusiness && kind == owlery_domain::inbox::MessageKind::Comment
     }
 
     async fn reply(

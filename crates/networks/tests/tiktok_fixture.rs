@@ -1130,13 +1130,18 @@ async fn a_server_error_on_the_last_chunk_is_unknown_but_a_refused_chunk_starts_
     assert_eq!(server.requests_to("POST", VIDEO_INIT).len(), 2);
 }
 
-/// TikTok's APIs offer no way for apps to answer comments or messages: the connector says so,
-/// without a request, and the inbox hides its reply box.
+/// A channel connected with a personal TikTok login cannot answer (TikTok's APIs for it offer no
+/// replies): the connector says so, without a request, and the inbox hides its reply box. A
+/// business account answers comments, and only comments.
 #[tokio::test]
 async fn answers_are_refused_with_a_clear_reason_and_no_request() {
     use owlery_domain::inbox::MessageKind;
+    use owlery_networks::AuthKind;
     let (server, tiktok, _) = setup().await;
     assert!(!tiktok.can_reply(MessageKind::Comment));
+    assert!(!tiktok.can_reply_as(AuthKind::Standard, MessageKind::Comment));
+    assert!(tiktok.can_reply_as(AuthKind::TiktokBusiness, MessageKind::Comment));
+    assert!(!tiktok.can_reply_as(AuthKind::TiktokBusiness, MessageKind::Dm));
     let req = owlery_networks::inbox::ReplyRequest {
         idempotency_key: "reply:1".into(),
         target: owlery_networks::inbox::ReplyTarget {

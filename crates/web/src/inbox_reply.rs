@@ -5,7 +5,7 @@
 
 use owlery_domain::{
     ConversationId, MessageId, Permission, Target,
-    inbox::{MessageKind, live::Staleness, reply::check_reply},
+    inbox::{live::Staleness, reply::check_reply},
     org::Network,
     spec::TextField,
 };
@@ -25,15 +25,28 @@ pub fn reply_field(network: &str) -> Option<TextField> {
         .cloned()
 }
 
-/// Whether Owlery can answer a conversation of `kind` on this channel: practice channels always
-/// (the answer stays on this server); real ones where the network's API allows it.
-pub fn can_reply(state: &AppState, network: &str, simulated: bool, kind: MessageKind) -> bool {
+/// Whether Owlery can answer this conversation (its kind, on its channel): practice channels
+/// always (the answer stays on this server); real ones where the network's API allows it for a
+/// channel connected the way this one is.
+pub async fn can_reply(
+    state: &AppState,
+    c: &ConversationSummary,
+    simulated: bool,
+) -> Result<bool, AppError> {
     if simulated {
-        return true;
+        return Ok(true);
     }
-    Network::parse(network)
-        .and_then(|n| state.connectors.get(n))
-        .is_some_and(|c| c.can_reply(kind))
+    let Some(connector) = Network::parse(&c.network).and_then(|n| state.connectors.get(n)) else {
+        return Ok(false);
+    };
+    // How the channel is connected can matter (TikTok: only business accounts answer).
+    let auth = state
+        .store
+        .channel_credential(c.channel_id)
+        .await?
+        .map(|cred| cred.auth)
+        .unwrap_or_default();
+    Ok(connector.can_reply_as(auth, c.kind))
 }
 
 fn target(c: &ConversationSummary) -> Target {
@@ -94,7 +107,7 @@ pub async fn send(
     {
         return Err(stale_view(unseen));
     }
-    if !can_reply(state, &c.network, simulated, c.kind) {
+    if !can_reply(state, &c, simulated).await? {
         let label = Network::parse(&c.network).map_or(c.network.as_str(), |n| n.label());
         return Err(AppError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,

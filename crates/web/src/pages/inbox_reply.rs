@@ -141,7 +141,7 @@ pub(super) async fn reply_box(
     let (_, limit, count_rule) = usage(&c.network, c.network == "sandbox", "");
     Ok(ReplyBox {
         allowed: true,
-        supported: shared::can_reply(state, &c.network, simulated, c.kind),
+        supported: shared::can_reply(state, c, simulated).await?,
         needs_approval: org
             .security
             .reply_needs_approval(&principal.access, target(c)),

@@ -251,6 +251,22 @@ async fn a_business_account_connects_and_its_comments_are_polled_with_a_renewed_
                 .collect::<Vec<_>>(),
             ["Do you ship to Plovdiv?"]
         );
+        // A business account answers comments from the inbox (a personal login cannot: see
+        // inbox_replies): the reply box is offered and the answer is accepted for sending.
+        let conversation = conversations.items[0].id;
+        let html = app
+            .get_page(&format!("/inbox/c/{conversation}"), &mut o.jar)
+            .await
+            .text();
+        assert!(!html.contains("does not let Owlery answer"), "{html}");
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/conversations/{conversation}/replies"),
+                &o.token,
+                json!({"text": "Yes, in two days.", "client_key": "tt-biz-1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
         // The connection is audited with its kind, never its tokens.
         let audit = format!(
             "{:?}",
