@@ -389,6 +389,7 @@ async fn connect_view(
                     .await?
                     .unwrap_or_default(),
                 ready: ready(channel.network, auth),
+                app_key: key_of(channel.network, auth),
             })
         }
         None => None,

@@ -111,6 +111,9 @@ pub struct ReconnectTarget {
     /// Why it needs reconnecting, as the network said.
     pub reason: String,
     pub ready: bool,
+    /// The card of the app this channel connects through on the network apps page (`tiktok`,
+    /// `tiktok_business`).
+    pub app_key: String,
 }
 
 /// `GET /settings/channels/connect`.
