@@ -239,8 +239,11 @@ fn answer(text: &str) -> ReplyRequest {
 #[tokio::test]
 async fn a_comment_is_answered_through_the_api_for_business() {
     let (f, tiktok) = setup().await;
-    assert!(tiktok.can_reply(MessageKind::Comment));
-    assert!(!tiktok.can_reply(MessageKind::Dm));
+    assert!(tiktok.can_reply_as(
+        owlery_networks::AuthKind::TiktokBusiness,
+        MessageKind::Comment
+    ));
+    assert!(!tiktok.can_reply_as(owlery_networks::AuthKind::TiktokBusiness, MessageKind::Dm));
     f.on(
         "POST",
         REPLY,

@@ -68,6 +68,18 @@ const PREFIX: &str = "/open_api/v1.3";
 const TOKEN_PATH: &str = "/tt_user/oauth2/token/";
 const REFRESH_PATH: &str = "/tt_user/oauth2/refresh_token/";
 
+/// The business account's id, which every API for Business call names (kept as the channel's
+/// account id when it was connected).
+pub(super) fn business_id(creds: &Credentials) -> Result<&str, ConnectorError> {
+    creds
+        .account_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ConnectorError::Permanent {
+            reason: "the TikTok business channel has no business id: reconnect it".into(),
+        })
+}
+
 /// A token endpoint's envelope as a grant, with the account it is for (`open_id`).
 pub fn business_grant(
     body: &Value,
@@ -286,13 +298,7 @@ impl Tiktok {
                 ),
             });
         }
-        let business = creds
-            .account_id
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ConnectorError::Permanent {
-                reason: "the TikTok business channel has no business id: reconnect it".into(),
-            })?;
+        let business = business_id(creds)?;
         let video = req
             .target
             .root_id

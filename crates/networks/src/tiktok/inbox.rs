@@ -92,13 +92,7 @@ impl Tiktok {
                     .into(),
             });
         }
-        let business = creds
-            .account_id
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ConnectorError::Permanent {
-                reason: "the TikTok business channel has no business id: reconnect it".into(),
-            })?;
+        let business = super::business::business_id(creds)?;
         let previous: Cursor = match cursor {
             None => Cursor::default(),
             Some(raw) => serde_json::from_str(raw).map_err(|e| ConnectorError::Permanent {
