@@ -277,6 +277,28 @@ async fn a_business_account_connects_and_its_comments_are_polled_with_a_renewed_
         );
         assert!(!audit.contains("act.biz-"), "{audit}");
         assert!(!audit.contains(CLIENT_SECRET));
+
+        // Without the business app, reconnecting the channel points at that app's card.
+        app.store()
+            .delete_network_app(
+                &owlery_domain::audit::Actor::cli(),
+                app.org().id,
+                Network::Tiktok,
+                app_service(AuthKind::TiktokBusiness, None),
+            )
+            .await
+            .unwrap();
+        let html = app
+            .get_page(
+                &format!("/settings/channels/connect?channel={}", channel.id),
+                &mut o.jar,
+            )
+            .await
+            .text();
+        assert!(
+            html.contains("/settings/network-apps#napp-tiktok-business"),
+            "{html}"
+        );
     }
 }
 
