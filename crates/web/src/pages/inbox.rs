@@ -381,10 +381,7 @@ async fn list_page(
             assignee == "none",
         ),
     ];
-    for u in state.store.list_users(None, 500).await? {
-        if u.status == owlery_domain::user::UserStatus::Disabled || u.id == p.0.user.id {
-            continue;
-        }
+    for u in super::inbox_live::colleagues(&state, &p).await? {
         let id = u.id.to_string();
         let selected = id == assignee;
         f.assignee.push(SelectOption::new(id, u.name, selected));

@@ -558,13 +558,25 @@ async fn assignee_options(
         SelectOption::new("me", i18n::tr(lang, "inbox-assignee-me"), true),
         SelectOption::new("", i18n::tr(lang, "inbox-unassigned"), false),
     ];
-    for u in state.store.list_users(None, 500).await? {
-        if u.status == owlery_domain::user::UserStatus::Disabled || u.id == p.0.user.id {
-            continue;
-        }
+    for u in colleagues(state, p).await? {
         out.push(SelectOption::new(u.id.to_string(), u.name, false));
     }
     Ok(out)
+}
+
+/// The people a conversation can be given to or filtered by, besides oneself: everyone not
+/// disabled.
+pub(super) async fn colleagues(
+    state: &AppState,
+    p: &PagePrincipal,
+) -> Result<Vec<owlery_store::users::User>, AppError> {
+    Ok(state
+        .store
+        .list_users(None, 500)
+        .await?
+        .into_iter()
+        .filter(|u| u.status != owlery_domain::user::UserStatus::Disabled && u.id != p.0.user.id)
+        .collect())
 }
 
 /// Split a note into plain text and the mentions of known people.
