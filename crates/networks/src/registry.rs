@@ -71,12 +71,18 @@ impl Connectors {
         self.by_network.get(&network).cloned()
     }
 
-    /// Whether the connector of `network` (a network code) can answer messages of `kind`: what
-    /// the store asks before a routing rule answers automatically.
-    pub fn can_reply(&self, network: &str, kind: owlery_domain::inbox::MessageKind) -> bool {
+    /// Whether the connector of `network` (a network code) can answer messages of `kind` for a
+    /// channel connected as `auth`: what the store asks before a routing rule answers
+    /// automatically.
+    pub fn can_reply(
+        &self,
+        network: &str,
+        auth: crate::AuthKind,
+        kind: owlery_domain::inbox::MessageKind,
+    ) -> bool {
         Network::parse(network)
             .and_then(|n| self.by_network.get(&n))
-            .is_some_and(|c| c.can_reply(kind))
+            .is_some_and(|c| c.can_reply_as(auth, kind))
     }
 
     pub fn budgets(&self) -> &Arc<BudgetBook> {

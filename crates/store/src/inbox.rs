@@ -518,6 +518,8 @@ struct ChannelInfo {
     /// The channel's own handle and account id on the network: a message by them is our own.
     handle: String,
     account_id: Option<String>,
+    /// How the channel is connected (what it can answer depends on it; none yet: standard).
+    auth: owlery_domain::org::AuthKind,
     simulated: bool,
 }
 
@@ -722,7 +724,7 @@ impl Store {
             {
                 let mut q = QueryBuilder::new(
                     "SELECT c.id, c.workspace_id, w.org_id, c.network, c.name, c.handle, c.simulated, \
-                     cc.account_id FROM channels c JOIN workspaces w ON w.id = c.workspace_id \
+                     cc.account_id, cc.auth_kind FROM channels c JOIN workspaces w ON w.id = c.workspace_id \
                      LEFT JOIN channel_credentials cc ON cc.channel_id = c.id WHERE c.id IN (",
                 );
                 let mut sep = q.separated(", ");
@@ -732,6 +734,11 @@ impl Store {
                 q.push(")");
                 for row in q.build().fetch_all(&mut *tx).await? {
                     let id: Uuid = row.try_get(0)?;
+                    let auth = match row.try_get::<Option<String>, _>(8)? {
+                        None => owlery_domain::org::AuthKind::Standard,
+                        Some(code) => owlery_domain::org::AuthKind::parse(&code)
+                            .ok_or_else(|| corrupt("auth kind"))?,
+                    };
                     channels.insert(
                         id,
                         ChannelInfo {
@@ -742,6 +749,7 @@ impl Store {
                             handle: row.try_get(5)?,
                             simulated: row.try_get(6)?,
                             account_id: row.try_get(7)?,
+                            auth,
                         },
                     );
                 }

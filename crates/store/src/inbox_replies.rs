@@ -20,6 +20,7 @@ use owlery_domain::{
         ConversationStatus, Delivery, Direction, Intent, MessageKind, Sentiment, Urgency,
         first_line,
     },
+    org::AuthKind,
 };
 use sqlx::Row;
 use uuid::Uuid;
@@ -33,21 +34,24 @@ use crate::{
 /// The job kind that sends an answer (payload: `{"message_id": …}`).
 pub const REPLY_JOB: &str = "inbox.reply";
 
-/// Whether Owlery can answer a message of this kind on this network (by network code): the
-/// connectors' `can_reply`, handed to the store by the process ([`Store::with_reply_capability`]).
+/// Whether Owlery can answer a message of this kind on this network (by network code), for a
+/// channel connected this way: the connectors' `can_reply_as`, handed to the store by the process
+/// ([`Store::with_reply_capability`]).
 #[derive(Clone)]
 pub struct ReplyCapability(std::sync::Arc<CanReply>);
 
-/// `can_reply(network code, kind)`.
-type CanReply = dyn Fn(&str, MessageKind) -> bool + Send + Sync;
+/// `can_reply(network code, kind of connection, kind of message)`.
+type CanReply = dyn Fn(&str, AuthKind, MessageKind) -> bool + Send + Sync;
 
 impl ReplyCapability {
-    pub fn new(can_reply: impl Fn(&str, MessageKind) -> bool + Send + Sync + 'static) -> Self {
+    pub fn new(
+        can_reply: impl Fn(&str, AuthKind, MessageKind) -> bool + Send + Sync + 'static,
+    ) -> Self {
         ReplyCapability(std::sync::Arc::new(can_reply))
     }
 
-    pub fn can_reply(&self, network: &str, kind: MessageKind) -> bool {
-        (self.0)(network, kind)
+    pub fn can_reply(&self, network: &str, auth: AuthKind, kind: MessageKind) -> bool {
+        (self.0)(network, auth, kind)
     }
 }
 
@@ -204,7 +208,7 @@ macro_rules! send_auto_reply {
         .fetch_optional(&mut *$tx)
         .await?;
         let facts = AutoReplyFacts {
-            can_reply: $store.can_auto_reply(&$info.network, $info.simulated, $grp.kind),
+            can_reply: $store.can_auto_reply(&$info.network, $info.auth, $info.simulated, $grp.kind),
             own_message: $info.is_own(&msg.author),
             intent: $triage.intent,
             message_at: msg.created_at,

@@ -240,12 +240,13 @@ impl Store {
     pub(crate) fn can_auto_reply(
         &self,
         network: &str,
+        auth: owlery_domain::org::AuthKind,
         simulated: bool,
         kind: owlery_domain::inbox::MessageKind,
     ) -> bool {
         self.reply_capability
             .as_ref()
-            .is_some_and(|can| simulated || can.can_reply(network, kind))
+            .is_some_and(|can| simulated || can.can_reply(network, auth, kind))
     }
 
     /// Use another clock (tests, simulations).

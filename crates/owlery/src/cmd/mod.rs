@@ -66,7 +66,7 @@ pub fn answering(store: Store) -> anyhow::Result<Store> {
     let connectors = Arc::new(connectors()?);
     Ok(
         store.with_reply_capability(owlery_store::inbox_replies::ReplyCapability::new(
-            move |network, kind| connectors.can_reply(network, kind),
+            move |network, auth, kind| connectors.can_reply(network, auth, kind),
         )),
     )
 }

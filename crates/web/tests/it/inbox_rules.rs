@@ -948,8 +948,8 @@ async fn auto_reply_rules_answer_with_a_saved_reply_once_a_day_and_never_loop() 
         // Live processes answer where the connectors can; this store is wired the same way.
         let connectors = app.state.connectors.clone();
         let live = app.store().clone().with_reply_capability(
-            owlery_store::inbox_replies::ReplyCapability::new(move |n, k| {
-                connectors.can_reply(n, k)
+            owlery_store::inbox_replies::ReplyCapability::new(move |n, a, k| {
+                connectors.can_reply(n, a, k)
             }),
         );
 
