@@ -6,7 +6,10 @@
 //! 2. Runs the real `owlery inbox import` on a fresh SQLite database end to end (parse, dedupe,
 //!    classification, contacts, threading, deadlines, full-text index) and reports messages/s.
 //! 3. In the same run, inserts the same rows into a plain SQLite table (parsed, no index beyond
-//!    the rowid, same batching) and prints the ratio.
+//!    the rowid, same batching) and prints the ratio; and writes the same messages' rows into a
+//!    copy of the database with Owlery's schema by plain batched inserts (the floor: every index
+//!    and the full-text index, but no reads, classification, routing or deadlines), so the
+//!    import's cost is seen beside the least that storing these rows costs.
 //! 4. Measures the first page of the list (a few filter combinations) and search (a handful of
 //!    terms) over the imported messages: p50 / p99; and the import's peak RSS.
 //!
@@ -20,6 +23,7 @@
 )]
 
 use std::{
+    collections::{HashMap, HashSet},
     io::{BufWriter, Write},
     path::Path,
     process::Command,
@@ -230,6 +234,188 @@ async fn raw_insert(dir: &Path, file: &Path) -> (usize, Duration) {
     (n, took)
 }
 
+/// The floor: the rows the import must write — contacts with their identities, conversations,
+/// messages, with Owlery's schema (every index, the full-text triggers, foreign keys) — inserted
+/// by plain batched statements in chunks the size of the import's, knowing in memory what is new
+/// (no reads, no classification, no routing or deadlines). No importer can write these rows for
+/// less on this machine; the import's cost above it is its own.
+async fn schema_floor(
+    db: &Path,
+    file: &Path,
+    org: uuid::Uuid,
+    workspaces: &HashMap<uuid::Uuid, uuid::Uuid>,
+) -> (usize, Duration) {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    const CHUNK: usize = 16_384;
+    const ROWS: usize = 400;
+    let opts = SqliteConnectOptions::new()
+        .filename(db)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", (-256 * 1024).to_string());
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .unwrap();
+    // Experiments: `INBOX_BENCH_FLOOR_SQL="DROP INDEX a; DROP TRIGGER b"` runs before the floor.
+    if let Ok(sql) = std::env::var("INBOX_BENCH_FLOOR_SQL") {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let started = Instant::now();
+    let content = std::fs::read_to_string(file).unwrap();
+    let mut seen: HashSet<(uuid::Uuid, String)> = HashSet::new();
+    let mut messages = Vec::new();
+    for line in content.lines() {
+        if let Ok(m) = owlery_domain::inbox::import::parse_line(line)
+            && seen.insert((m.channel.0, m.remote_id.clone()))
+        {
+            messages.push(m);
+        }
+    }
+    let now = chrono::Utc::now();
+    let mut contacts: HashMap<String, uuid::Uuid> = HashMap::new();
+    let mut conversations: HashMap<(uuid::Uuid, String), uuid::Uuid> = HashMap::new();
+    for chunk in messages.chunks(CHUNK) {
+        let mut tx = pool.begin().await.unwrap();
+        let mut new_contacts = Vec::new();
+        // Conversation of each message, and each touched conversation's latest message.
+        let mut conv_of = Vec::with_capacity(chunk.len());
+        let mut touched: HashMap<uuid::Uuid, usize> = HashMap::new();
+        for (i, m) in chunk.iter().enumerate() {
+            let contact = *contacts
+                .entry(m.author.remote_id.clone())
+                .or_insert_with(|| {
+                    new_contacts.push(i);
+                    uuid::Uuid::now_v7()
+                });
+            let key = m.thread_key();
+            let conv = *conversations
+                .entry((m.channel.0, key))
+                .or_insert_with(uuid::Uuid::now_v7);
+            conv_of.push((conv, contact));
+            touched.insert(conv, i);
+        }
+        for part in new_contacts.chunks(ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO inbox_contacts (id, org_id, name, handle, followers, created_at, updated_at) ",
+            );
+            q.push_values(part, |mut b, &i| {
+                let a = &chunk[i].author;
+                b.push_bind(conv_of[i].1)
+                    .push_bind(org)
+                    .push_bind(a.name.as_str())
+                    .push_bind(a.handle.as_str())
+                    .push_bind(a.followers.map(|f| f as i64))
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *tx).await.unwrap();
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO inbox_contact_identities (org_id, network, remote_id, contact_id, handle, name, followers) ",
+            );
+            q.push_values(part, |mut b, &i| {
+                let a = &chunk[i].author;
+                b.push_bind(org)
+                    .push_bind("x")
+                    .push_bind(a.remote_id.as_str())
+                    .push_bind(conv_of[i].1)
+                    .push_bind(a.handle.as_str())
+                    .push_bind(a.name.as_str())
+                    .push_bind(a.followers.map(|f| f as i64));
+            });
+            q.build().execute(&mut *tx).await.unwrap();
+        }
+        let touched: Vec<(uuid::Uuid, usize)> = touched.into_iter().collect();
+        for part in touched.chunks(ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO inbox_conversations (id, workspace_id, channel_id, kind, remote_key, \
+                 contact_id, status, priority, language, sentiment, intent, urgency, preview, \
+                 first_response_due, next_response_due, last_message_at, last_inbound_at, \
+                 message_count, unanswered_count, created_at, updated_at, opened_at, \
+                 next_response_warn_at) ",
+            );
+            q.push_values(part, |mut b, &(conv, i)| {
+                let m = &chunk[i];
+                let due = m.created_at + chrono::Duration::hours(24);
+                b.push_bind(conv)
+                    .push_bind(workspaces[&m.channel.0])
+                    .push_bind(m.channel.0)
+                    .push_bind(m.kind.code())
+                    .push_bind(m.thread_key())
+                    .push_bind(conv_of[i].1)
+                    .push_bind("open")
+                    .push_bind("normal")
+                    .push_bind("eng")
+                    .push_bind("neutral")
+                    .push_bind("question")
+                    .push_bind("normal")
+                    .push_bind(owlery_domain::inbox::first_line(&m.text, 140))
+                    .push_bind(due)
+                    .push_bind(due)
+                    .push_bind(m.created_at)
+                    .push_bind(m.created_at)
+                    .push_bind(1_i64)
+                    .push_bind(1_i64)
+                    .push_bind(now)
+                    .push_bind(now)
+                    .push_bind(m.created_at)
+                    .push_bind(due - chrono::Duration::hours(2));
+            });
+            q.push(
+                " ON CONFLICT (channel_id, remote_key) DO UPDATE SET \
+                 preview = excluded.preview, last_message_at = excluded.last_message_at, \
+                 last_inbound_at = excluded.last_inbound_at, \
+                 message_count = inbox_conversations.message_count + 1, \
+                 unanswered_count = inbox_conversations.unanswered_count + 1, \
+                 updated_at = excluded.updated_at",
+            );
+            q.build().execute(&mut *tx).await.unwrap();
+        }
+        let indexed: Vec<usize> = (0..chunk.len()).collect();
+        for part in indexed.chunks(ROWS) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO inbox_messages (id, conversation_id, channel_id, remote_id, direction, \
+                 kind, author_contact_id, text, media, url, in_reply_to, created_at, received_at, \
+                 language, sentiment, intent, urgency, scores) ",
+            );
+            q.push_values(part, |mut b, &i| {
+                let m = &chunk[i];
+                b.push_bind(uuid::Uuid::now_v7())
+                    .push_bind(conv_of[i].0)
+                    .push_bind(m.channel.0)
+                    .push_bind(m.remote_id.as_str())
+                    .push_bind("inbound")
+                    .push_bind(m.kind.code())
+                    .push_bind(conv_of[i].1)
+                    .push_bind(m.text.as_str())
+                    .push_bind("[]")
+                    .push_bind(m.url.as_deref())
+                    .push_bind(m.in_reply_to_remote_id.as_deref())
+                    .push_bind(m.created_at)
+                    .push_bind(now)
+                    .push_bind("eng")
+                    .push_bind("neutral")
+                    .push_bind("question")
+                    .push_bind("normal")
+                    .push_bind(
+                        "{\"negative\":0.1000,\"neutral\":0.8000,\"positive\":0.1000,\"intent\":0.5000}",
+                    );
+            });
+            q.build().execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let took = started.elapsed();
+    pool.close().await;
+    (messages.len(), took)
+}
+
 /// CPU seconds (user + system) used so far by this process, or by its finished children. On a
 /// shared machine the wall clock measures the neighbours too; CPU time is what the work cost.
 fn cpu_seconds(who: nix::sys::resource::UsageWho) -> f64 {
@@ -266,6 +452,7 @@ async fn main() {
     let actor = Actor::cli();
     let org = store.ensure_organisation(&actor, "Bench").await.unwrap();
     let mut channels = Vec::new();
+    let mut workspace_of = HashMap::new();
     for w in 0..3 {
         let ws = store
             .create_workspace(
@@ -295,9 +482,13 @@ async fn main() {
                 .await
                 .unwrap();
             channels.push(ch.id.to_string());
+            workspace_of.insert(ch.id.0, ws.id.0);
         }
     }
     store.close().await;
+    // The floor's database: the same organisation and channels, before the import.
+    let floor_db = tmp.0.join("floor.db");
+    std::fs::copy(data.join("owlery.db"), &floor_db).unwrap();
 
     let file = tmp.0.join("inbox.jsonl");
     let t = Instant::now();
@@ -355,6 +546,21 @@ async fn main() {
         "  raw CPU time {raw_cpu:.1} s: {:.1} µs per row; end to end costs {:.1}x the raw insert's CPU per message",
         raw_cpu * 1e6 / raw_n as f64,
         (e2e_cpu / good as f64) / (raw_cpu / raw_n as f64).max(1e-12)
+    );
+
+    let cpu_before = cpu_seconds(nix::sys::resource::UsageWho::RUSAGE_SELF);
+    let (floor_n, floor) = schema_floor(&floor_db, &file, org.id.0, &workspace_of).await;
+    let floor_cpu = cpu_seconds(nix::sys::resource::UsageWho::RUSAGE_SELF) - cpu_before;
+    println!(
+        "floor: the same {floor_n} messages' rows into Owlery's schema (contacts, conversations, messages; every index and the full-text index; no reads, no classification): {:.1} s, {:.0} messages/s",
+        floor.as_secs_f64(),
+        floor_n as f64 / floor.as_secs_f64()
+    );
+    println!(
+        "  floor CPU time {floor_cpu:.1} s: {:.1} µs per message ({:.0} per CPU-second); end to end costs {:.1}x the floor's CPU per message",
+        floor_cpu * 1e6 / floor_n as f64,
+        floor_n as f64 / floor_cpu.max(1e-9),
+        (e2e_cpu / good as f64) / (floor_cpu / floor_n as f64).max(1e-12)
     );
 
     // Reading.
