@@ -25,7 +25,7 @@ use owlery_domain::{
     inbox::{
         ConversationStatus, Priority,
         assignment::{AssignmentMode, MAX_CAP},
-        report::ReportRow,
+        report::{ReplyRow, ReportRow, Turn, reply_waits},
         rules::{Action, Condition, Rule, RuleSpec},
     },
     sla::{
@@ -147,6 +147,17 @@ type ReportDbRow = (
     DateTime<Utc>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
+    Option<Uuid>,
+);
+
+/// conversation, inbound, created, sent, channel, who answered (else the assignee), team.
+type ReplyDbRow = (
+    Uuid,
+    bool,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    String,
+    Option<String>,
     Option<Uuid>,
 );
 
@@ -1503,16 +1514,7 @@ impl Store {
         to: DateTime<Utc>,
         workspace: Option<WorkspaceId>,
     ) -> Result<Vec<ReportRow>> {
-        let schedules: HashMap<Uuid, Schedule> = self
-            .team_inbox_settings(org)
-            .await?
-            .into_iter()
-            .map(|t| {
-                let s = schedule_from(&t.time_zone, t.hours.as_deref(), &t.holidays)
-                    .unwrap_or(Schedule::AroundTheClock);
-                (t.team_id.0, s)
-            })
-            .collect();
+        let schedules = self.team_schedules(org).await?;
         let raw: Vec<ReportDbRow> = with_pool!(self, |pool, pg| {
             let mut q = QueryBuilder::new(
                 "SELECT ch.name, u.name, c.opened_at, c.first_responded_at, c.first_response_due, c.team_id \
@@ -1544,6 +1546,89 @@ impl Store {
                     first_response_due: due,
                     business_hours,
                 }
+            })
+            .collect())
+    }
+
+    /// One row per reply a person sent in `[from, to)` on a conversation the reader may see,
+    /// with since when the customer had been waiting ([`reply_waits`]: the earliest message
+    /// since the previous reply; a rule's automatic answer does not end a wait) and whether
+    /// they wrote within the team's business hours. Sent replies move the conversation's latest
+    /// activity, so only conversations active since `from` are read, whole.
+    pub async fn inbox_report_replies(
+        &self,
+        org: OrgId,
+        scope: &InboxScope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        workspace: Option<WorkspaceId>,
+    ) -> Result<Vec<ReplyRow>> {
+        let schedules = self.team_schedules(org).await?;
+        let raw: Vec<ReplyDbRow> = with_pool!(self, |pool, pg| {
+            let mut q = QueryBuilder::new(
+                "SELECT m.conversation_id, m.direction = 'inbound', m.created_at, m.sent_at, ch.name, \
+                 COALESCE(ua.name, u.name), c.team_id \
+                 FROM inbox_conversations c JOIN inbox_messages m ON m.conversation_id = c.id \
+                 JOIN channels ch ON ch.id = c.channel_id JOIN workspaces w ON w.id = c.workspace_id \
+                 LEFT JOIN users u ON u.id = c.assignee_id LEFT JOIN users ua ON ua.id = m.author_user_id \
+                 WHERE w.org_id = ",
+            );
+            q.push_bind(org.0);
+            crate::inbox::push_scope(&mut q, scope, pg);
+            q.push(" AND c.last_message_at >= ").push_bind(from);
+            q.push(" AND m.created_at < ").push_bind(to);
+            q.push(
+                " AND (m.direction = 'inbound' OR (m.auto_rule_id IS NULL \
+                 AND (m.delivery IS NULL OR m.delivery = 'sent')))",
+            );
+            if let Some(w) = workspace {
+                q.push(" AND c.workspace_id = ").push_bind(w.0);
+            }
+            q.push(" ORDER BY m.conversation_id LIMIT 2000000");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        let mut out = Vec::new();
+        for thread in raw.chunk_by(|a, b| a.0 == b.0) {
+            let turns: Vec<(DateTime<Utc>, Turn)> = thread
+                .iter()
+                .map(|(_, inbound, created, sent, ..)| {
+                    if *inbound {
+                        (*created, Turn::Customer)
+                    } else {
+                        (sent.unwrap_or(*created), Turn::Reply)
+                    }
+                })
+                .collect();
+            for w in reply_waits(&turns) {
+                let (asked_at, answered_at) = (turns[w.asked].0, turns[w.reply].0);
+                if answered_at < from || answered_at >= to {
+                    continue;
+                }
+                let (_, _, _, _, channel, agent, team) = &thread[w.reply];
+                out.push(ReplyRow {
+                    channel: channel.clone(),
+                    agent: agent.clone(),
+                    asked_at,
+                    answered_at,
+                    business_hours: team
+                        .and_then(|t| schedules.get(&t))
+                        .is_none_or(|s| s.is_open(asked_at)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each team's business hours (around the clock when unset or unreadable).
+    async fn team_schedules(&self, org: OrgId) -> Result<HashMap<Uuid, Schedule>> {
+        Ok(self
+            .team_inbox_settings(org)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let s = schedule_from(&t.time_zone, t.hours.as_deref(), &t.holidays)
+                    .unwrap_or(Schedule::AroundTheClock);
+                (t.team_id.0, s)
             })
             .collect())
     }

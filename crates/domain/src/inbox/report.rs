@@ -1,10 +1,11 @@
-//! Inbox reports: first-response times (median, 90th percentile), how often the SLA was met, and
-//! volume per channel and per agent — each split by whether the conversation opened within
-//! business hours or outside them.
+//! Inbox reports: first-response times and the time every reply took (median, 90th percentile),
+//! how often the SLA was met, and volume per channel and per agent — each split by whether the
+//! customer wrote within business hours or outside them.
 //!
-//! Pure: the store fetches one [`ReportRow`] per conversation opened in the period (one indexed
-//! range scan, a few dozen bytes a row) and [`Report::of`] folds them in one pass plus a sort per
-//! group for the percentiles: O(n log n), fine to a few hundred thousand conversations a period.
+//! Pure: the store fetches one [`ReportRow`] per conversation opened in the period and one
+//! [`ReplyRow`] per reply sent in it (found with [`reply_waits`]), and [`Report::of`] folds them
+//! in one pass plus a sort per group for the percentiles: O(n log n), fine to a few hundred
+//! thousand conversations a period.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,59 @@ pub struct ReportRow {
     pub business_hours: bool,
 }
 
+/// One reply a person sent in the period, and since when the customer had been waiting for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRow {
+    pub channel: String,
+    /// Who answered (else the conversation's assignee; `None`: unknown).
+    pub agent: Option<String>,
+    /// The customer's earliest message the reply answered.
+    pub asked_at: DateTime<Utc>,
+    pub answered_at: DateTime<Utc>,
+    /// Whether the customer wrote within the team's business hours.
+    pub business_hours: bool,
+}
+
+/// Who wrote a message of a thread, for [`reply_waits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    Customer,
+    /// A person's reply (not a rule's automatic answer, which does not end the wait).
+    Reply,
+}
+
+/// A reply and the wait it ended: indexes into the thread given to [`reply_waits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait {
+    /// The customer's earliest message since the previous reply.
+    pub asked: usize,
+    pub reply: usize,
+}
+
+/// The waits in one conversation: each reply answers the customer's earliest message since the
+/// previous reply (the next-response clock, as the SLA counts it); a reply with nothing
+/// unanswered before it (a second reply in a row, or an opening message) ends no wait. Messages
+/// may come in any order; at the same instant the customer's message counts first.
+pub fn reply_waits(thread: &[(DateTime<Utc>, Turn)]) -> Vec<Wait> {
+    let mut order: Vec<usize> = (0..thread.len()).collect();
+    order.sort_by_key(|&i| (thread[i].0, thread[i].1 == Turn::Reply));
+    let mut waiting: Option<usize> = None;
+    let mut out = Vec::new();
+    for i in order {
+        match thread[i].1 {
+            Turn::Customer => {
+                waiting.get_or_insert(i);
+            }
+            Turn::Reply => {
+                if let Some(asked) = waiting.take() {
+                    out.push(Wait { asked, reply: i });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Figures for one group of conversations.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Figures {
@@ -36,6 +90,11 @@ pub struct Figures {
     /// Of the conversations whose first response was due by now (answered or not), the share
     /// answered by the deadline, 0–100.
     pub sla_met_pct: Option<f64>,
+    /// Replies people sent in the period (first and later ones).
+    pub replies: u64,
+    /// Seconds each reply took: from the customer's earliest unanswered message to the reply.
+    pub reply_median_secs: Option<i64>,
+    pub reply_p90_secs: Option<i64>,
 }
 
 /// Figures with the business-hours / off-hours split.
@@ -80,6 +139,7 @@ struct Acc {
     times: Vec<i64>,
     due: u64,
     met: u64,
+    waits: Vec<i64>,
 }
 
 impl Acc {
@@ -102,14 +162,23 @@ impl Acc {
         }
     }
 
+    fn add_reply(&mut self, r: &ReplyRow) {
+        self.waits
+            .push((r.answered_at - r.asked_at).num_seconds().max(0));
+    }
+
     fn figures(mut self) -> Figures {
         self.times.sort_unstable();
+        self.waits.sort_unstable();
         Figures {
             conversations: self.conversations,
             answered: self.times.len() as u64,
             first_response_median_secs: percentile(&self.times, 50),
             first_response_p90_secs: percentile(&self.times, 90),
             sla_met_pct: (self.due > 0).then(|| self.met as f64 * 100.0 / self.due as f64),
+            replies: self.waits.len() as u64,
+            reply_median_secs: percentile(&self.waits, 50),
+            reply_p90_secs: percentile(&self.waits, 90),
         }
     }
 }
@@ -131,6 +200,15 @@ impl SplitAcc {
         }
     }
 
+    fn add_reply(&mut self, r: &ReplyRow) {
+        self.all.add_reply(r);
+        if r.business_hours {
+            self.business.add_reply(r);
+        } else {
+            self.off.add_reply(r);
+        }
+    }
+
     fn split(self) -> Split {
         Split {
             all: self.all.figures(),
@@ -141,9 +219,10 @@ impl SplitAcc {
 }
 
 impl Report {
-    /// The report over `rows` at `now` (unanswered conversations past their deadline count as
-    /// missed). Groups are sorted by volume, then name.
-    pub fn of(rows: &[ReportRow], now: DateTime<Utc>) -> Report {
+    /// The report over the conversations opened in the period (`rows`) and the replies sent in
+    /// it (`replies`) at `now` (unanswered conversations past their deadline count as missed).
+    /// Groups are sorted by volume, then name.
+    pub fn of(rows: &[ReportRow], replies: &[ReplyRow], now: DateTime<Utc>) -> Report {
         let mut total = SplitAcc::default();
         let mut channels: BTreeMap<Option<String>, SplitAcc> = BTreeMap::new();
         let mut agents: BTreeMap<Option<String>, SplitAcc> = BTreeMap::new();
@@ -154,6 +233,14 @@ impl Report {
                 .or_default()
                 .add(r, now);
             agents.entry(r.agent.clone()).or_default().add(r, now);
+        }
+        for r in replies {
+            total.add_reply(r);
+            channels
+                .entry(Some(r.channel.clone()))
+                .or_default()
+                .add_reply(r);
+            agents.entry(r.agent.clone()).or_default().add_reply(r);
         }
         let groups = |m: BTreeMap<Option<String>, SplitAcc>| {
             let mut v: Vec<Group> = m
@@ -220,7 +307,7 @@ mod tests {
             row("Mastodon", None, None, false),
         ];
         let now = t0() + Duration::hours(5);
-        let r = Report::of(&rows, now);
+        let r = Report::of(&rows, &[], now);
         assert_eq!(r.total.all.conversations, 4);
         assert_eq!(r.total.all.answered, 3);
         assert_eq!(r.total.all.first_response_median_secs, Some(30 * 60));
@@ -234,18 +321,115 @@ mod tests {
         assert_eq!(r.by_channel[0].figures.all.conversations, 3);
         assert_eq!(r.by_agent[0].name.as_deref(), Some("Ana"));
         // Not yet due and unanswered: not counted either way.
-        let early = Report::of(&rows[3..], t0());
+        let early = Report::of(&rows[3..], &[], t0());
         assert_eq!(early.total.all.sla_met_pct, None);
     }
 
+    fn at(min: i64) -> DateTime<Utc> {
+        t0() + Duration::minutes(min)
+    }
+
+    #[test]
+    fn each_reply_answers_the_earliest_unanswered_message() {
+        use Turn::{Customer, Reply};
+        // Asked at 0 and 5, answered at 20; asked again at 30, answered at 90 and once more at 95
+        // (nothing was waiting); a question at 100 is still open.
+        let thread = [
+            (at(20), Reply),
+            (at(0), Customer),
+            (at(5), Customer),
+            (at(30), Customer),
+            (at(90), Reply),
+            (at(95), Reply),
+            (at(100), Customer),
+        ];
+        let w = reply_waits(&thread);
+        assert_eq!(
+            w,
+            vec![Wait { asked: 1, reply: 0 }, Wait { asked: 3, reply: 4 }]
+        );
+        // A reply before anyone wrote (an opening message) ends nothing.
+        assert!(reply_waits(&[(at(0), Reply), (at(1), Reply)]).is_empty());
+        // At the same instant the customer's message comes first: a wait of zero.
+        assert_eq!(
+            reply_waits(&[(at(7), Reply), (at(7), Customer)]),
+            vec![Wait { asked: 1, reply: 0 }]
+        );
+    }
+
+    #[test]
+    fn reply_times_per_group_and_split() {
+        let reply = |ch: &str, agent: &str, asked: i64, answered: i64, business: bool| ReplyRow {
+            channel: ch.into(),
+            agent: Some(agent.into()),
+            asked_at: at(asked),
+            answered_at: at(answered),
+            business_hours: business,
+        };
+        let replies = vec![
+            reply("Bluesky", "Ana", 0, 10, true),
+            reply("Bluesky", "Ana", 100, 130, true),
+            reply("Mastodon", "Bo", 0, 120, false),
+        ];
+        let r = Report::of(&[], &replies, at(500));
+        assert_eq!(r.total.all.replies, 3);
+        assert_eq!(r.total.all.reply_median_secs, Some(30 * 60));
+        assert_eq!(r.total.all.reply_p90_secs, Some(120 * 60));
+        assert_eq!(r.total.business_hours.replies, 2);
+        assert_eq!(r.total.off_hours.reply_median_secs, Some(120 * 60));
+        // A channel with replies but no conversation opened in the period still shows them.
+        let mastodon = r
+            .by_channel
+            .iter()
+            .find(|g| g.name.as_deref() == Some("Mastodon"))
+            .unwrap();
+        assert_eq!(mastodon.figures.all.conversations, 0);
+        assert_eq!(mastodon.figures.all.replies, 1);
+        let ana = r
+            .by_agent
+            .iter()
+            .find(|g| g.name.as_deref() == Some("Ana"))
+            .unwrap();
+        assert_eq!(ana.figures.all.reply_median_secs, Some(10 * 60));
+    }
+
     proptest! {
+        #[test]
+        fn waits_are_ordered_and_never_share_a_message(
+            turns in prop::collection::vec((0i64..300, any::<bool>()), 0..40)
+        ) {
+            let thread: Vec<(DateTime<Utc>, Turn)> = turns
+                .iter()
+                .map(|(m, reply)| (at(*m), if *reply { Turn::Reply } else { Turn::Customer }))
+                .collect();
+            let waits = reply_waits(&thread);
+            let replies = thread.iter().filter(|t| t.1 == Turn::Reply).count();
+            let asked = thread.len() - replies;
+            prop_assert!(waits.len() <= replies.min(asked));
+            let mut used = std::collections::HashSet::new();
+            for w in &waits {
+                prop_assert_eq!(thread[w.asked].1, Turn::Customer);
+                prop_assert_eq!(thread[w.reply].1, Turn::Reply);
+                prop_assert!(thread[w.asked].0 <= thread[w.reply].0);
+                prop_assert!(used.insert(w.asked) && used.insert(w.reply));
+            }
+            // Every reply after some customer message ends a wait unless one just ended.
+            if let (Some(first_ask), Some(last_reply)) = (
+                thread.iter().filter(|t| t.1 == Turn::Customer).map(|t| t.0).min(),
+                thread.iter().filter(|t| t.1 == Turn::Reply).map(|t| t.0).max(),
+            ) && first_ask <= last_reply
+            {
+                prop_assert!(!waits.is_empty());
+            }
+        }
+
         #[test]
         fn groups_add_up(answers in prop::collection::vec((0u8..3, prop::option::of(0i64..500), any::<bool>()), 0..60)) {
             let rows: Vec<ReportRow> = answers
                 .iter()
                 .map(|(ch, a, b)| row(&format!("c{ch}"), Some("x"), *a, *b))
                 .collect();
-            let r = Report::of(&rows, t0() + Duration::days(1));
+            let r = Report::of(&rows, &[], t0() + Duration::days(1));
             let sum: u64 = r.by_channel.iter().map(|g| g.figures.all.conversations).sum();
             prop_assert_eq!(sum, rows.len() as u64);
             prop_assert_eq!(

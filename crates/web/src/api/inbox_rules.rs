@@ -956,6 +956,12 @@ pub struct FiguresOut {
     pub first_response_p90_secs: Option<i64>,
     /// 0–100 of the conversations whose first response was due.
     pub sla_met_pct: Option<f64>,
+    /// Replies people sent in the period, first and later ones (a rule's automatic answers are
+    /// not counted).
+    pub replies: u64,
+    /// Seconds from the customer's earliest unanswered message to each reply.
+    pub reply_median_secs: Option<i64>,
+    pub reply_p90_secs: Option<i64>,
 }
 
 impl From<Figures> for FiguresOut {
@@ -966,6 +972,9 @@ impl From<Figures> for FiguresOut {
             first_response_median_secs: f.first_response_median_secs,
             first_response_p90_secs: f.first_response_p90_secs,
             sla_met_pct: f.sla_met_pct,
+            replies: f.replies,
+            reply_median_secs: f.reply_median_secs,
+            reply_p90_secs: f.reply_p90_secs,
         }
     }
 }
@@ -973,7 +982,8 @@ impl From<Figures> for FiguresOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SplitOut {
     pub all: FiguresOut,
-    /// Conversations opened within their team's business hours (around the clock: all).
+    /// Conversations opened, and replies to messages written, within their team's business
+    /// hours (around the clock: all).
     pub business_hours: FiguresOut,
     pub off_hours: FiguresOut,
 }
@@ -1074,7 +1084,11 @@ pub async fn report(
         .store
         .inbox_report_rows(org.id, &scope, from, to, workspace)
         .await?;
-    let r = Report::of(&rows, now);
+    let replies = state
+        .store
+        .inbox_report_replies(org.id, &scope, from, to, workspace)
+        .await?;
+    let r = Report::of(&rows, &replies, now);
     Ok(ReportOut {
         from,
         to,
@@ -1084,8 +1098,9 @@ pub async fn report(
     })
 }
 
-/// Response times (median, 90th percentile), SLA met and volume per channel and agent for the
-/// conversations opened in a period, with the business-hours / off-hours split.
+/// Response times (median, 90th percentile) of first responses to the conversations opened in a
+/// period and of every reply sent in it, SLA met, and volume per channel and agent, with the
+/// business-hours / off-hours split.
 #[utoipa::path(
     get,
     path = "/inbox/reports",

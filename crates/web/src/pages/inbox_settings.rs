@@ -1441,8 +1441,11 @@ pub struct FigureRow {
     pub conversations: String,
     pub business: String,
     pub off: String,
-    pub median: String,
-    pub p90: String,
+    /// First response: median · 90th percentile.
+    pub first: String,
+    pub replies: String,
+    /// Every reply: median · 90th percentile.
+    pub reply: String,
     pub met: String,
 }
 
@@ -1474,20 +1477,46 @@ fn duration_words(lang: Lang, secs: Option<i64>) -> String {
     }
 }
 
-fn figure_row(lang: Lang, name: String, s: &crate::api::inbox_rules::SplitOut) -> FigureRow {
+/// A median and a 90th percentile in one cell ("—" when nothing was answered).
+fn times(lang: Lang, median: Option<i64>, p90: Option<i64>) -> String {
+    match (median, p90) {
+        (None, _) => "—".into(),
+        (m, p) => format!("{} · {}", duration_words(lang, m), duration_words(lang, p)),
+    }
+}
+
+fn figures_row(
+    lang: Lang,
+    name: String,
+    f: &crate::api::inbox_rules::FiguresOut,
+    split: Option<(u64, u64)>,
+) -> FigureRow {
     FigureRow {
         name,
-        conversations: num(lang, s.all.conversations),
-        business: num(lang, s.business_hours.conversations),
-        off: num(lang, s.off_hours.conversations),
-        median: duration_words(lang, s.all.first_response_median_secs),
-        p90: duration_words(lang, s.all.first_response_p90_secs),
-        met: s
-            .all
+        conversations: num(lang, f.conversations),
+        business: split.map(|(b, _)| num(lang, b)).unwrap_or_default(),
+        off: split.map(|(_, o)| num(lang, o)).unwrap_or_default(),
+        first: times(
+            lang,
+            f.first_response_median_secs,
+            f.first_response_p90_secs,
+        ),
+        replies: num(lang, f.replies),
+        reply: times(lang, f.reply_median_secs, f.reply_p90_secs),
+        met: f
             .sla_met_pct
             .map(|p| format!("{} %", decimal(lang, p)))
             .unwrap_or_else(|| "—".into()),
     }
+}
+
+fn figure_row(lang: Lang, name: String, s: &crate::api::inbox_rules::SplitOut) -> FigureRow {
+    figures_row(
+        lang,
+        name,
+        &s.all,
+        Some((s.business_hours.conversations, s.off_hours.conversations)),
+    )
 }
 
 async fn reports_page(
@@ -1536,11 +1565,22 @@ async fn reports_page(
             .date_naive()
             .to_string();
     }
-    v.total = vec![figure_row(
-        lang,
-        i18n::tr(lang, "reports-all"),
-        &report.total,
-    )];
+    // The whole, then the same figures for what came in within business hours and outside.
+    v.total = vec![
+        figure_row(lang, i18n::tr(lang, "reports-all"), &report.total),
+        figures_row(
+            lang,
+            i18n::tr(lang, "reports-business-hours"),
+            &report.total.business_hours,
+            None,
+        ),
+        figures_row(
+            lang,
+            i18n::tr(lang, "reports-off-hours"),
+            &report.total.off_hours,
+            None,
+        ),
+    ];
     v.channels = report
         .by_channel
         .iter()

@@ -663,6 +663,54 @@ async fn reports_count_volume_response_times_and_the_split() {
         );
         assert_eq!(body["by_channel"][0]["name"], "numbers");
         assert_eq!(body["by_agent"][0]["name"], json!(null));
+        assert_eq!(body["total"]["all"]["replies"], 0);
+        assert_eq!(body["total"]["all"]["reply_median_secs"], json!(null));
+
+        // An agent answers A twice in a row (the second ends no wait) and B once; a reply still
+        // queued is not counted. A's wait ran from A's message, a minute before the answer.
+        let (_, agent_token) = app
+            .user_with_token("agent@example.test", Role::CommunityAgent)
+            .await;
+        let a = conversation_of(&app, &agent_token, "A").await;
+        let b = conversation_of(&app, &agent_token, "B").await;
+        let answer = |conv: &Value, key: &'static str| {
+            let path = format!(
+                "/inbox/conversations/{}/replies",
+                conv["id"].as_str().unwrap()
+            );
+            let token = agent_token.clone();
+            let app = &app;
+            async move {
+                let (status, body) = app
+                    .post_json(&path, &token, json!({"text": "Thanks!", "client_key": key}))
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                owlery_domain::MessageId(body["id"].as_str().unwrap().parse().unwrap())
+            }
+        };
+        for key in ["a1", "a2"] {
+            let id = answer(&a, key).await;
+            assert!(app.store().record_reply_sent(id, key, None).await.unwrap());
+        }
+        let _queued = answer(&b, "b1").await;
+        let (status, body) = app.get("/inbox/reports", &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let all = &body["total"]["all"];
+        assert_eq!(all["replies"], 1, "{body}");
+        let wait = all["reply_median_secs"].as_i64().unwrap();
+        assert!(
+            (60..600).contains(&wait),
+            "from A's message to the answer: {body}"
+        );
+        assert_eq!(body["total"]["business_hours"]["replies"], 1);
+        let by_agent = body["by_agent"].as_array().unwrap();
+        // Counted for the person who answered (the conversations are unassigned).
+        let agent_row = by_agent
+            .iter()
+            .find(|g| !g["name"].is_null())
+            .expect("the agent who answered");
+        assert_eq!(agent_row["all"]["replies"], 1, "{body}");
+        assert_eq!(agent_row["all"]["conversations"], 0, "{body}");
         let (status, body) = app
             .get(
                 &format!(
@@ -680,9 +728,6 @@ async fn reports_count_volume_response_times_and_the_split() {
             .get("/inbox/reports?from=2026-01-01&to=2020-01-01", &token)
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        let (_, agent_token) = app
-            .user_with_token("agent@example.test", Role::CommunityAgent)
-            .await;
         let (status, _) = app.get("/inbox/reports", &agent_token).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -693,6 +738,10 @@ async fn reports_count_volume_response_times_and_the_split() {
         let html = res.text();
         assert!(
             html.contains("Inbox reports") && html.contains("numbers"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Reply time") && html.contains("Off hours"),
             "{html}"
         );
         let res = app.get_page("/inbox/reports?from=nope", &mut jar).await;
