@@ -10,6 +10,10 @@
 //! 3. Otherwise `sending` is committed, the connector is called with the answer's key (Owlery's
 //!    message id: Bluesky's record key, Mastodon's `Idempotency-Key`), and the result recorded.
 //!
+//! Each state it records (`sending`, back to `queued`, `sent`, `failed`) is announced to open
+//! inbox pages by the store, in the same transaction (`owlery_store::live`), so a conversation
+//! open anywhere shows the answer go out without a reload — from this process or another.
+//!
 //! Rate limits wait without using an attempt; passing errors retry with backoff; refusals fail
 //! with the network's reason (told to the author); a refused grant marks the channel "needs
 //! reconnecting" (its owners are told) and fails the answer saying so.

@@ -3,6 +3,8 @@
 //! process on the same database. The imported conversation's event reaches the open stream — on
 //! SQLite through the outbox table the import writes in its transactions, on PostgreSQL through
 //! `pg_notify` — and on SQLite an import batch touching many conversations arrives as one `resync`.
+//! Likewise an answer sent by the real `owlery worker` process: the open stream hears it go from
+//! queued to sending to sent.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
@@ -126,6 +128,12 @@ impl Drop for Server {
 
 /// The organisation, a channel, and a signed-in owner: the channel id and the session cookie.
 async fn setup(store: &Store) -> (String, String) {
+    let (channel, cookie, _) = setup_on(store, Network::Mastodon).await;
+    (channel, cookie)
+}
+
+/// The same on `network`, with the owner's id.
+async fn setup_on(store: &Store, network: Network) -> (String, String, owlery_domain::UserId) {
     store.migrate().await.unwrap();
     let actor = Actor::cli();
     let org = store.ensure_organisation(&actor, "Acme").await.unwrap();
@@ -137,8 +145,8 @@ async fn setup(store: &Store) -> (String, String) {
         .create_channel(
             &actor,
             ws.id,
-            Network::Mastodon,
-            &DisplayName::parse("name", "Shop on Mastodon").unwrap(),
+            network,
+            &DisplayName::parse("name", "Shop").unwrap(),
             "shop@example.social",
         )
         .await
@@ -171,7 +179,11 @@ async fn setup(store: &Store) -> (String, String) {
         )
         .await
         .unwrap();
-    (ch.id.to_string(), format!("owlery_session={secret}"))
+    (
+        ch.id.to_string(),
+        format!("owlery_session={secret}"),
+        owner.id,
+    )
 }
 
 /// JSON lines for `owlery inbox import`: one DM per author.
@@ -346,6 +358,118 @@ async fn an_import_reaches_an_open_inbox_page_on_postgres() {
     let tmp = TempDir::new("owlery-live-cli-pg").unwrap();
     let (store, url) = fresh_postgres(&base, "owlery_live_cli", 4).await.unwrap();
     scenario(&tmp, &store, Db::Postgres(url.clone())).await;
+    store.close().await;
+    drop_postgres(&base, &url).await.unwrap();
+}
+
+/// A process killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn worker_scenario(tmp: &TempDir, store: &Store, db: Db) {
+    let (channel, cookie, owner) = setup_on(store, Network::Sandbox).await;
+    let (server, base) = Server::start(&tmp.0, &db);
+    let mut events = Events::open(&base, &cookie).await;
+    import(
+        &tmp.0,
+        &db,
+        "one.jsonl",
+        &lines(&channel, std::iter::once("ana".to_owned())),
+    );
+    let (_, data) = events.next(Duration::from_secs(15)).await.unwrap();
+    assert_eq!(data["change"], "message");
+    let conversation = data["conversation_id"].as_str().unwrap().to_owned();
+
+    // An answer stored by this process (a third one): queued.
+    let org = store.organisation().await.unwrap().unwrap();
+    let summary = store
+        .conversation_summary(
+            org.id,
+            &InboxScope::All,
+            owlery_domain::ConversationId(conversation.parse().unwrap()),
+        )
+        .await
+        .unwrap();
+    store
+        .create_reply(
+            &Actor::cli(),
+            owner,
+            &summary,
+            &owlery_store::inbox_replies::NewReply {
+                text: "It left this morning.",
+                close: false,
+                client_key: "live-cli",
+                needs_approval: false,
+            },
+        )
+        .await
+        .unwrap();
+    let (event, data) = events.next(Duration::from_secs(15)).await.unwrap();
+    assert_eq!(
+        (event.as_str(), &data["change"]),
+        ("conversation", &"reply".into())
+    );
+
+    // The worker, a process of its own, sends it: sending, then sent (the conversation pending).
+    let worker = Running(
+        command(&tmp.0, &db, &["worker"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let Some((event, data)) = events.next(Duration::from_secs(30)).await else {
+            panic!(
+                "heard {seen:?}, then nothing:\n{}",
+                server.log.lock().unwrap()
+            )
+        };
+        assert_eq!(event, "conversation", "{data}");
+        assert_eq!(data["conversation_id"], conversation.as_str());
+        assert_eq!(data["change"], "reply", "{data}");
+        seen.push(data);
+    }
+    assert_eq!(seen[1]["status"], "pending", "{seen:?}");
+    assert!(
+        events.next(Duration::from_secs(2)).await.is_none(),
+        "one event per state"
+    );
+    drop(worker);
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_process_answer_reaches_an_open_inbox_page_on_sqlite() {
+    let tmp = TempDir::new("owlery-live-worker").unwrap();
+    let data = tmp.0.join("data");
+    let store = Store::connect(&DatabaseConfig::Sqlite {
+        path: data.join("owlery.db"),
+    })
+    .await
+    .unwrap();
+    worker_scenario(&tmp, &store, Db::Sqlite(data)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_process_answer_reaches_an_open_inbox_page_on_postgres() {
+    let Some(base) = postgres_url() else {
+        eprintln!("OWLERY_TEST_POSTGRES_URL is not set: skipping the PostgreSQL half");
+        return;
+    };
+    let tmp = TempDir::new("owlery-live-worker-pg").unwrap();
+    let (store, url) = fresh_postgres(&base, "owlery_live_worker", 4)
+        .await
+        .unwrap();
+    worker_scenario(&tmp, &store, Db::Postgres(url.clone())).await;
     store.close().await;
     drop_postgres(&base, &url).await.unwrap();
 }

@@ -88,6 +88,49 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, remote_id, direction, kind, author
     review_note, conversation_id, hide_requested_at, hide_error, auto_rule_id, like_requested_at, \
     liked_at, delete_requested_at, action_error";
 
+/// Announce a change to message `$message`'s conversation from inside the change's transaction
+/// (an answer's delivery state, a like, hide or delete): the event — `$change` by `$by`, with the
+/// conversation's status as the transaction leaves it — is written to the outbox for other
+/// processes (SQLite), and yielded for [`Store::announce`] after the commit. `None` when the
+/// message is gone. So a rolled-back change announces nothing, on either backend.
+macro_rules! message_event {
+    ($tx:ident, $store:expr, $message:expr, $change:expr, $by:expr) => {{
+        let message: uuid::Uuid = $message;
+        let by: Option<owlery_domain::UserId> = $by;
+        let row: Option<(uuid::Uuid, uuid::Uuid, uuid::Uuid, uuid::Uuid, String)> = sqlx::query_as(
+            "SELECT w.org_id, c.workspace_id, c.channel_id, c.id, c.status FROM inbox_messages m \
+                 JOIN inbox_conversations c ON c.id = m.conversation_id \
+                 JOIN workspaces w ON w.id = c.workspace_id WHERE m.id = $1",
+        )
+        .bind(message)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        match row {
+            None => None,
+            Some((org, workspace, channel, conversation, status)) => {
+                let event = $crate::live::LiveEvent::new(
+                    owlery_domain::OrgId(org),
+                    owlery_domain::WorkspaceId(workspace),
+                    owlery_domain::ChannelId(channel),
+                    owlery_domain::ConversationId(conversation),
+                    $crate::live::LiveKind::Conversation {
+                        change: $change,
+                        status: Some(status),
+                        by,
+                    },
+                );
+                $crate::live::Outbox::record(
+                    &mut *$tx,
+                    $store.live(),
+                    std::slice::from_ref(&event),
+                )
+                .await?;
+                Some(event)
+            }
+        }
+    }};
+}
+
 /// A [`Message`] from a row of [`MESSAGE_COLUMNS`].
 macro_rules! message_from_row {
     ($row:ident) => {{

@@ -7,6 +7,10 @@
 //! network), or the reason it could not be done (`action_error`). Liking or deleting twice is
 //! harmless on every network, so a retried job is safe.
 //!
+//! Asking and the outcome each announce themselves on the live bus ([`Change::Action`]), recorded
+//! in their own transaction, so an open conversation shows "liked", "deleted" or the reason
+//! without a reload.
+//!
 //! What can be deleted: someone else's comment on the account's content (where the network's API
 //! allows it), and Owlery's own sent answers. What can be liked: someone else's message. Whether
 //! the network allows it is the connector's to say (`Connector::can_like`,
@@ -21,7 +25,7 @@ use owlery_domain::{
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::{Result, Store, StoreError, inbox::Message};
+use crate::{Result, Store, StoreError, inbox::Message, live::Change};
 
 /// The job that likes a message on its network (payload `{"message_id": …}`).
 pub const LIKE_JOB: &str = "inbox.like";
@@ -84,7 +88,7 @@ impl Store {
         action: MessageAction,
     ) -> Result<Message> {
         let now = self.now();
-        with_tx!(self, |tx, pg| {
+        let event = with_tx!(self, |tx, pg| {
             let row = sqlx::query(
                 "SELECT direction, delivery, liked_at, like_requested_at, deleted_at, \
                  delete_requested_at, action_error FROM inbox_messages \
@@ -129,7 +133,7 @@ impl Store {
                 }
             };
             if done || pending {
-                return Ok(());
+                return Ok(None);
             }
             let column = match action {
                 MessageAction::Like => "like_requested_at",
@@ -167,8 +171,15 @@ impl Store {
                 ),
                 now
             );
-            Ok(())
+            Ok(message_event!(
+                tx,
+                self,
+                message.0,
+                Change::Action,
+                actor.user_id
+            ))
         })?;
+        self.announce(event).await;
         self.inbox_message(message).await
     }
 
@@ -223,7 +234,7 @@ impl Store {
         outcome: std::result::Result<(), String>,
     ) -> Result<()> {
         let now = self.now();
-        with_tx!(self, |tx, pg| {
+        let event = with_tx!(self, |tx, pg| {
             match (&outcome, action) {
                 (Ok(()), MessageAction::Like) => {
                     sqlx::query(
@@ -273,7 +284,9 @@ impl Store {
                 ),
                 now
             );
-            Ok(())
-        })
+            Ok(message_event!(tx, self, message.0, Change::Action, None))
+        })?;
+        self.announce(event).await;
+        Ok(())
     }
 }

@@ -8,6 +8,11 @@
 //! ([`Store::mark_reply_sending`]) before calling the network and records the outcome; an attempt
 //! found `sending` is looked up on the network before anything is sent again.
 //!
+//! Every change of an answer's state — stored (queued or waiting for approval), approved or
+//! rejected, sending, back to queued, sent, failed, queued again — announces itself on the live
+//! bus ([`Change::Reply`]), recorded in the change's own transaction. An automatic answer is
+//! stored by the ingest that triggered it, whose event covers it.
+//!
 //! When the answer is on the network the conversation counts as answered: its first response time
 //! is set (once), the running deadline stops, nothing is unanswered, and it becomes `pending`
 //! (waiting for the other side) or `closed` when the person chose "send and close".
@@ -28,6 +33,7 @@ use uuid::Uuid;
 use crate::{
     Result, Store, StoreError,
     inbox::{ConversationSummary, MESSAGE_COLUMNS, Message, corrupt},
+    live::{Change, LiveEvent},
     notifications::NewNotification,
 };
 
@@ -365,7 +371,7 @@ impl Store {
         } else {
             Delivery::Queued
         };
-        let outcome: (MessageId, bool) = with_tx!(self, |tx, pg| {
+        let outcome: (MessageId, bool, Option<LiveEvent>) = with_tx!(self, |tx, pg| {
             let existing: Option<(Uuid, Uuid)> = sqlx::query_as(
                 "SELECT id, conversation_id FROM inbox_messages WHERE author_user_id = $1 AND client_key = $2",
             )
@@ -380,7 +386,7 @@ impl Store {
                         message: "This client_key was already used for an answer in another conversation: use a new key for each answer.".into(),
                     });
                 }
-                return Ok((MessageId(existing), true));
+                return Ok((MessageId(existing), true, None));
             }
             sqlx::query(
                 "INSERT INTO inbox_messages (id, conversation_id, channel_id, remote_id, direction, kind, \
@@ -458,8 +464,10 @@ impl Store {
                 ),
                 now
             );
-            Ok((id, false))
+            let event = message_event!(tx, self, id.0, Change::Reply, actor.user_id);
+            Ok((id, false, event))
         })?;
+        self.announce(outcome.2).await;
         Ok(ReplyCreated {
             message: self.inbox_message(outcome.0).await?,
             replayed: outcome.1,
@@ -547,32 +555,44 @@ impl Store {
     /// when the answer is no longer to be sent (sent, failed, rejected meanwhile).
     pub async fn mark_reply_sending(&self, id: MessageId) -> Result<bool> {
         let now = self.now();
-        let n = with_writer!(self, |pool, _pg| {
-            sqlx::query(
+        let event = with_tx!(self, |tx, _pg| {
+            let n = sqlx::query(
                 "UPDATE inbox_messages SET delivery = 'sending', attempted_at = $1 \
                  WHERE id = $2 AND delivery IN ('queued', 'sending')",
             )
             .bind(now)
             .bind(id.0)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-        });
-        Ok(n > 0)
+            .rows_affected();
+            if n == 0 {
+                return Ok(None);
+            }
+            Ok(Some(message_event!(tx, self, id.0, Change::Reply, None)))
+        })?;
+        let marked = event.is_some();
+        self.announce(event.flatten()).await;
+        Ok(marked)
     }
 
     /// The network refused the answer (nothing was created): back to `queued` for the next try.
     pub async fn requeue_reply(&self, id: MessageId, reason: &str) -> Result<()> {
-        with_writer!(self, |pool, _pg| {
-            sqlx::query(
+        let event = with_tx!(self, |tx, _pg| {
+            let n = sqlx::query(
                 "UPDATE inbox_messages SET delivery = 'queued', delivery_error = $1 \
                  WHERE id = $2 AND delivery = 'sending'",
             )
             .bind(cut(reason))
             .bind(id.0)
-            .execute(pool)
-            .await?;
-        });
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(None);
+            }
+            Ok(message_event!(tx, self, id.0, Change::Reply, None))
+        })?;
+        self.announce(event).await;
         Ok(())
     }
 
@@ -585,7 +605,7 @@ impl Store {
         url: Option<&str>,
     ) -> Result<bool> {
         let now = self.now();
-        with_tx!(self, |tx, pg| {
+        let event = with_tx!(self, |tx, pg| {
             let row: Option<(Uuid, String, bool, Option<Uuid>)> = sqlx::query_as(
                 "SELECT conversation_id, text, close_on_send, auto_rule_id FROM inbox_messages \
                  WHERE id = $1 AND delivery IN ('queued', 'sending')",
@@ -594,7 +614,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let Some((conversation, text, close, auto_rule)) = row else {
-                return Ok(false);
+                return Ok(None);
             };
             sqlx::query(
                 "UPDATE inbox_messages SET delivery = 'sent', delivery_error = NULL, remote_id = $1, \
@@ -635,7 +655,7 @@ impl Store {
                     ),
                     now
                 );
-                return Ok(true);
+                return Ok(Some(message_event!(tx, self, id.0, Change::Reply, None)));
             }
             let status = if close {
                 ConversationStatus::Closed
@@ -668,8 +688,11 @@ impl Store {
                 ),
                 now
             );
-            Ok(true)
-        })
+            Ok(Some(message_event!(tx, self, id.0, Change::Reply, None)))
+        })?;
+        let recorded = event.is_some();
+        self.announce(event.flatten()).await;
+        Ok(recorded)
     }
 
     /// The answer cannot be sent (for `reason`, said to people): `failed`, and its author is told.
@@ -677,7 +700,7 @@ impl Store {
     pub async fn record_reply_failed(&self, id: MessageId, reason: &str) -> Result<bool> {
         let now = self.now();
         let reason = cut(reason);
-        with_tx!(self, |tx, pg| {
+        let event = with_tx!(self, |tx, pg| {
             let row: Option<(Uuid, Option<Uuid>, String)> = sqlx::query_as(
                 "SELECT m.conversation_id, m.author_user_id, ch.name FROM inbox_messages m \
                  JOIN channels ch ON ch.id = m.channel_id \
@@ -687,7 +710,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let Some((conversation, author, channel)) = row else {
-                return Ok(false);
+                return Ok(None);
             };
             sqlx::query(
                 "UPDATE inbox_messages SET delivery = 'failed', delivery_error = $1 WHERE id = $2",
@@ -718,8 +741,11 @@ impl Store {
                 ),
                 now
             );
-            Ok(true)
-        })
+            Ok(Some(message_event!(tx, self, id.0, Change::Reply, None)))
+        })?;
+        let recorded = event.is_some();
+        self.announce(event.flatten()).await;
+        Ok(recorded)
     }
 
     /// Send a failed answer again (a person asked): `failed` → `queued` with a new job. Audited.
@@ -730,7 +756,7 @@ impl Store {
         id: MessageId,
     ) -> Result<Message> {
         let now = self.now();
-        with_tx!(self, |tx, pg| {
+        let event = with_tx!(self, |tx, pg| {
             let n = sqlx::query(
                 "UPDATE inbox_messages SET delivery = 'queued', delivery_error = NULL \
                  WHERE id = $1 AND conversation_id = $2 AND delivery = 'failed'",
@@ -772,8 +798,9 @@ impl Store {
                 ),
                 now
             );
-            Ok(())
+            Ok(message_event!(tx, self, id.0, Change::Reply, actor.user_id))
         })?;
+        self.announce(event).await;
         self.inbox_message(id).await
     }
 
@@ -798,7 +825,7 @@ impl Store {
             )
             .into());
         }
-        with_tx!(self, |tx, pg| {
+        let event = with_tx!(self, |tx, pg| {
             let row: Option<(Option<Uuid>, Option<String>)> = sqlx::query_as(
                 "SELECT author_user_id, delivery FROM inbox_messages WHERE id = $1 AND conversation_id = $2 AND direction = 'outbound'",
             )
@@ -864,8 +891,9 @@ impl Store {
                 ),
                 now
             );
-            Ok(())
+            Ok(message_event!(tx, self, id.0, Change::Reply, actor.user_id))
         })?;
+        self.announce(event).await;
         self.inbox_message(id).await
     }
 

@@ -1456,11 +1456,11 @@ impl Store {
     }
 
     /// Record that a message was hidden on the network (`Ok`) or could not be (`Err(reason)`);
-    /// audited.
+    /// audited and announced on the live bus (the request itself came with the ingest's event).
     pub async fn finish_hide(&self, message: Uuid, outcome: Result<(), String>) -> Result<()> {
         let now = self.now();
         let actor = Actor::system();
-        with_tx!(self, |tx, pg| {
+        let event = with_tx!(self, |tx, pg| {
             match &outcome {
                 Ok(()) => {
                     sqlx::query(
@@ -1498,8 +1498,16 @@ impl Store {
                 ),
                 now
             );
-            Ok(())
-        })
+            Ok(message_event!(
+                tx,
+                self,
+                message,
+                crate::live::Change::Action,
+                None
+            ))
+        })?;
+        self.announce(event).await;
+        Ok(())
     }
 
     // ---- Reports -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     Result, Store, StoreError,
-    inbox::{InboxScope, push_scope, updated_event},
+    inbox::{InboxScope, push_scope},
     live::{Change, LiveEvent, LiveKind, Outbox},
     notifications::NewNotification,
 };
@@ -698,32 +698,5 @@ impl Store {
                 },
             )])
             .await;
-    }
-
-    /// Announce that a conversation changed in a way others should see at once (e.g. a reply's
-    /// delivery state): for code outside this module that changes conversations.
-    pub async fn publish_conversation_change(
-        &self,
-        actor: &Actor,
-        org: OrgId,
-        conversation: ConversationId,
-        change: Change,
-    ) -> Result<()> {
-        let c = self
-            .conversation_summary(org, &InboxScope::All, conversation)
-            .await?;
-        let mut e = updated_event(org, &c, c.status, actor);
-        if let LiveKind::Conversation { change: ch, .. } = &mut e.kind {
-            *ch = change;
-        }
-        // Its own small transaction for the outbox: the change it announces is committed already.
-        if self.live().outbox_origin().is_some() {
-            with_tx!(self, |tx, _pg| {
-                Outbox::record(&mut *tx, self.live(), std::slice::from_ref(&e)).await?;
-                Ok(())
-            })?;
-        }
-        self.live().publish(vec![e]).await;
-        Ok(())
     }
 }

@@ -260,6 +260,15 @@ impl Store {
         self.live.as_ref()
     }
 
+    /// Publish what a committed change recorded (see `message_event!` in `inbox`): to this
+    /// node's subscribers and, on PostgreSQL, every other node's.
+    pub(crate) async fn announce(&self, events: impl IntoIterator<Item = live::LiveEvent>) {
+        let events: Vec<live::LiveEvent> = events.into_iter().collect();
+        if !events.is_empty() {
+            self.live().publish(events).await;
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

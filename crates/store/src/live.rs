@@ -17,8 +17,11 @@
 //!   A hears its own events the same way, once). It writes no outbox rows.
 //! - [`LocalBus`]: within the process only (tests).
 //!
-//! Events are published after their transaction commits ([`Store::ingest`](crate::Store::ingest),
-//! `update_conversation`, bulk changes, notes): a rolled-back change announces nothing. Delivery
+//! Events are published after their transaction commits ([`Store::ingest`](crate::Store::ingest)
+//! — with the automatic replies and hide requests of its rules —, `update_conversation`, bulk
+//! changes, notes, an answer's every delivery state (`inbox_replies`), likes, hides and deletes
+//! asked and settled (`inbox_actions`, `finish_hide`), messages deleted by their author): a
+//! rolled-back change announces nothing. Delivery
 //! is best effort; what a page missed it gets by re-reading (a [`Replay::Gap`] or a
 //! [`Delivery::Gap`] tells it to).
 //!
@@ -70,10 +73,13 @@ pub enum Change {
     Message,
     /// Status, priority, assignee, team or tags changed.
     Updated,
-    /// An outbound reply was queued, sent or failed.
+    /// An outbound reply was queued (by a person, a retry or an approval), rejected, is being
+    /// sent, was sent, or failed.
     Reply,
     /// An internal note was added.
     Note,
+    /// A message was liked, hidden or deleted on its network: asked for, done, or refused.
+    Action,
 }
 
 /// The body of an event.
@@ -837,5 +843,15 @@ mod tests {
         assert!(json.get("by").is_none());
         let back: LiveEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back, event(7));
+        // What pages and other nodes read: the names never change.
+        for (change, name) in [
+            (Change::Message, "message"),
+            (Change::Updated, "updated"),
+            (Change::Reply, "reply"),
+            (Change::Note, "note"),
+            (Change::Action, "action"),
+        ] {
+            assert_eq!(serde_json::to_value(change).unwrap(), name);
+        }
     }
 }

@@ -15,13 +15,16 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use owlery_domain::{ChannelId, OrgId, audit::Actor, org::Network};
+use owlery_domain::{ChannelId, ConversationId, OrgId, WorkspaceId, audit::Actor, org::Network};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::{Result, Store, StoreError};
+use crate::{
+    Result, Store, StoreError,
+    live::{Change, LiveEvent, LiveKind, Outbox},
+};
 
 /// The vault purpose of a network app's webhook verify token.
 pub fn verify_token_purpose(network: Network) -> String {
@@ -402,8 +405,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Mark messages deleted on the network (`deleted_at`), keeping them for the record. Returns
-    /// how many were marked (unknown or already deleted ones are skipped).
+    /// Mark messages deleted on the network (`deleted_at`), keeping them for the record, and
+    /// announce their conversations on the live bus (one event each, recorded in the transaction).
+    /// Returns how many were marked (unknown or already deleted ones are skipped).
     pub async fn mark_inbox_messages_deleted(
         &self,
         items: &[(ChannelId, String)],
@@ -412,9 +416,20 @@ impl Store {
         if items.is_empty() {
             return Ok(0);
         }
-        with_tx!(self, |tx, _pg| {
+        let (n, events) = with_tx!(self, |tx, _pg| {
             let mut n = 0;
+            let mut events: Vec<LiveEvent> = Vec::new();
             for (channel, remote_id) in items {
+                let places: Vec<(Uuid, Uuid, Uuid, String)> = sqlx::query_as(
+                    "SELECT w.org_id, c.workspace_id, c.id, c.status FROM inbox_messages m \
+                     JOIN inbox_conversations c ON c.id = m.conversation_id \
+                     JOIN workspaces w ON w.id = c.workspace_id \
+                     WHERE m.channel_id = $1 AND m.remote_id = $2 AND m.deleted_at IS NULL",
+                )
+                .bind(channel.0)
+                .bind(remote_id.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
                 n += sqlx::query(
                     "UPDATE inbox_messages SET deleted_at = $1 \
                      WHERE channel_id = $2 AND remote_id = $3 AND deleted_at IS NULL",
@@ -425,9 +440,28 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+                for (org, workspace, conversation, status) in places {
+                    if events.iter().any(|e| e.conversation_id.0 == conversation) {
+                        continue;
+                    }
+                    events.push(LiveEvent::new(
+                        OrgId(org),
+                        WorkspaceId(workspace),
+                        *channel,
+                        ConversationId(conversation),
+                        LiveKind::Conversation {
+                            change: Change::Message,
+                            status: Some(status),
+                            by: None,
+                        },
+                    ));
+                }
             }
-            Ok(n)
-        })
+            Outbox::record(&mut *tx, self.live(), &events).await?;
+            Ok((n, events))
+        })?;
+        self.announce(events).await;
+        Ok(n)
     }
 
     /// Delete deliveries processed (or failed) before `before`. Returns how many went.

@@ -1,7 +1,12 @@
 // The inbox, live and by keyboard (loaded on /inbox and /inbox/c/{id} only). Everything works
 // without it; it adds:
 // 1. live updates: the list and the conversation re-read themselves when /inbox/events says
-//    something changed (Server-Sent Events; EventSource reconnects with Last-Event-ID);
+//    something changed (Server-Sent Events; EventSource reconnects with Last-Event-ID). The
+//    conversation re-reads its thread on every change to it (an answer's delivery state, a like,
+//    hide or delete, a note…) without touching what is being typed; the list re-reads itself on
+//    new messages and changes, and on an answer's state only updates that row where it stands
+//    (no reordering, nothing else moves); a tab that is leaving (a form sent) or that made the
+//    change itself does not re-read it again;
 // 2. presence: who else views or types in this conversation (POST /inbox/c/{id}/presence);
 //    the reply box calls window.owleryInbox.typing() — any textarea in the conversation does;
 // 3. the stale-reply check: window.owleryInbox.checkStale() → {state: "fresh"} or
@@ -54,6 +59,19 @@
     if (mine && theirs) mine.replaceWith(document.importNode(theirs, true));
     return !!(mine && theirs);
   }
+  // This tab is leaving: a form was sent (the answer, a like, a status…) and the page it gets
+  // back shows the change, so events arriving meanwhile are not re-read into the old page.
+  var leaving = false;
+  document.addEventListener("submit", function (e) {
+    setTimeout(function () { if (!e.defaultPrevented) leaving = true; }, 0);
+  });
+  window.addEventListener("pageshow", function () { leaving = false; });
+  // Changes this tab just made by script (the keyboard's assign and close), re-read by the tab
+  // itself once the server answered: their echo from the stream is not applied a second time.
+  var own = { ids: [], until: 0 };
+  function ownEcho(data) {
+    return !!meId && data.by === meId && Date.now() < own.until && own.ids.indexOf(data.conversation_id) >= 0;
+  }
   var pending = null;
   function soon(fn) {
     if (pending) clearTimeout(pending);
@@ -70,6 +88,11 @@
     var checked = selectedIds();
     var current = currentRow() ? currentRow().getAttribute("data-id") : null;
     fetchDoc().then(function (doc) {
+      if (leaving) return;
+      // Keyboard focus on a row stays on that row (the list is replaced under it).
+      var a = document.activeElement;
+      var focusedRow = a && a.closest ? a.closest(".inbox-main .inbox-row") : null;
+      var focusedId = focusedRow ? focusedRow.getAttribute("data-id") : null;
       swap(".inbox-main", doc);
       swap(".inbox-views", doc);
       document.querySelectorAll(".inbox-select").forEach(function (box) {
@@ -79,7 +102,40 @@
         var row = document.querySelector('.inbox-row[data-id="' + current + '"]');
         if (row) setCurrent(rows().indexOf(row), false);
       }
+      if (focusedId) {
+        var link = document.querySelector('.inbox-row[data-id="' + focusedId + '"] .inbox-row-link');
+        if (link) link.focus({ preventScroll: true });
+      }
       wireBulk();
+      updateCount();
+      document.body.setAttribute("data-live-refreshed", String(Date.now()));
+    }).catch(function () {});
+  }
+
+  // One row re-read where it stands (an answer's state changed the status or the preview): the
+  // list does not reorder, and the selection, the current row and the focus stay.
+  function refreshRow(id) {
+    if (!document.querySelector('.inbox-row[data-id="' + id + '"]')) return;
+    fetchDoc().then(function (doc) {
+      var mine = document.querySelector('.inbox-row[data-id="' + id + '"]');
+      var theirs = doc.querySelector('.inbox-row[data-id="' + id + '"]');
+      if (!mine || !theirs) return;
+      var box = mine.querySelector(".inbox-select");
+      var checked = !!(box && box.checked);
+      var focused = document.activeElement && mine.contains(document.activeElement);
+      var fresh = document.importNode(theirs, true);
+      fresh.className = mine.className.split(/\s+/).filter(function (c) {
+        return c.indexOf("inbox-status-") !== 0;
+      }).concat(theirs.className.split(/\s+/).filter(function (c) {
+        return c.indexOf("inbox-status-") === 0;
+      })).join(" ");
+      mine.replaceWith(fresh);
+      var freshBox = fresh.querySelector(".inbox-select");
+      if (freshBox) freshBox.checked = checked;
+      if (focused) {
+        var link = fresh.querySelector(".inbox-row-link");
+        if (link) link.focus({ preventScroll: true });
+      }
       updateCount();
       document.body.setAttribute("data-live-refreshed", String(Date.now()));
     }).catch(function () {});
@@ -88,9 +144,20 @@
   function seenId() { return presenceEl ? presenceEl.getAttribute("data-seen-message-id") || "" : ""; }
 
   function refreshConversation() {
+    // A note being typed in the thread (the reason for rejecting an answer): wait for it.
+    if (busy(document.querySelector(".inbox-thread > ol.thread"))) { soon(refreshConversation); return; }
     var before = seenId();
     fetchDoc().then(function (doc) {
+      if (leaving) return;
+      // An abusive message someone chose to read stays open.
+      var opened = Array.prototype.slice.call(document.querySelectorAll(".inbox-thread li.msg[id] details[open]"))
+        .map(function (d) { return d.closest("li.msg").id; });
       swap(".inbox-thread > ol.thread", doc);
+      opened.forEach(function (id) {
+        var li = document.getElementById(id);
+        var d = li ? li.querySelector("details") : null;
+        if (d) d.open = true;
+      });
       swap(".inbox-thread .card-head", doc);
       swap(".page-actions .sla", doc);
       var notes = document.querySelector(".inbox-notes");
@@ -108,9 +175,18 @@
       var fresh = doc.getElementById("presence");
       var after = fresh ? fresh.getAttribute("data-seen-message-id") || "" : before;
       if (presenceEl) presenceEl.setAttribute("data-seen-message-id", after);
-      if (after !== before) warnIfWriting();
+      if (after !== before && contactWroteAfter(doc, before)) warnIfWriting();
       document.body.setAttribute("data-live-refreshed", String(Date.now()));
     }).catch(function () {});
+  }
+
+  // Whether the thread read in `doc` has a message from the contact after message `seen` (a new
+  // answer from a colleague, or an automatic one, is not the contact writing again).
+  function contactWroteAfter(doc, seen) {
+    var items = Array.prototype.slice.call(doc.querySelectorAll(".inbox-thread > ol.thread > li.msg"));
+    var from = 0;
+    for (var i = 0; i < items.length; i++) if (items[i].id === "m-" + seen) from = i + 1;
+    return items.slice(from).some(function (li) { return !li.classList.contains("msg-out"); });
   }
 
   // A reply being written when the contact writes again: say so beside it.
@@ -133,10 +209,17 @@
     source.addEventListener("conversation", function (e) {
       var data;
       try { data = JSON.parse(e.data); } catch (err) { return; }
-      if (isList) soon(refreshList);
-      else if (data.conversation_id === conversationId) soon(refreshConversation);
+      if (leaving || ownEcho(data)) return;
+      if (isList) {
+        // A like, hide or delete shows in the conversation only; an answer's state changes one
+        // row (its status, its preview) but need not move it.
+        if (data.change === "action") return;
+        if (data.change === "reply") refreshRow(data.conversation_id);
+        else soon(refreshList);
+      } else if (data.conversation_id === conversationId) soon(refreshConversation);
     });
     source.addEventListener("resync", function () {
+      if (leaving) return;
       if (isList) soon(refreshList);
       else if (conversationId) soon(refreshConversation);
     });
@@ -327,10 +410,12 @@
   function act(ids, fields) {
     if (ids.length === 0) { flash(t("none")); return; }
     fields.ids = ids;
+    own = { ids: ids.slice(), until: Date.now() + 5000 };
     post("/inbox/bulk", fields).then(function (r) {
       if (!r.ok) return r.json().then(function (b) { flash((b.error && b.error.message) || String(r.status)); });
       return r.json().then(function () {
-        if (isList) refreshList(); else window.location.reload();
+        if (isList) refreshList();
+        else { leaving = true; window.location.reload(); }
       });
     }).catch(function () {});
   }

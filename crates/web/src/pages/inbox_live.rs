@@ -109,8 +109,9 @@ fn wanted(st: &StreamState, d: &Delivery) -> bool {
 
 /// `GET /inbox/events`: the live stream of the conversations the person may see; while it is open,
 /// its person counts as active (automatic away). Events:
-/// `conversation` (`{"id", "conversation_id", "change": "message" | "updated" | "reply" | "note",
-/// "status"?, "by"?}` with an SSE id), `presence` (`{"conversation_id", "user_id", "name",
+/// `conversation` (`{"id", "conversation_id", "change": "message" | "updated" | "reply" | "note" |
+/// "action", "status"?, "by"?}` with an SSE id: `reply` is an answer's delivery state, `action` a
+/// like, hide or delete asked or settled), `presence` (`{"conversation_id", "user_id", "name",
 /// "state"}`) and `resync` (missed events, or many changed at once — an import: re-read). `Last-Event-ID` replays what was missed.
 async fn events(
     State(state): State<AppState>,

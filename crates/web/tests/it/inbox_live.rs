@@ -420,6 +420,122 @@ async fn another_process_on_the_sqlite_file_reaches_the_stream() {
     writer.close().await;
 }
 
+/// An answer and a like asked for over HTTP, then sent and done by the worker — on SQLite a
+/// worker with its own connection to the file, as the `owlery worker` process has (its events
+/// reach the server through the outbox); on PostgreSQL a worker on another node — reach an open
+/// stream: each state once, the person's own with `by`, the worker's without, the answer's "sent"
+/// with the conversation's new status. The conversation page then shows both.
+#[tokio::test]
+async fn the_workers_answer_and_like_reach_an_open_stream() {
+    use owlery_jobs::{inbox_actions::MessageActor, inbox_reply::Replier};
+    use owlery_store::inbox_actions::MessageAction;
+    for app in TestApp::all_backends().await {
+        let classifier = BuiltIn::new().unwrap();
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let (owner, token) = app.user_with_token("owner@example.test", Role::Owner).await;
+        let mut jar = CookieJar::default();
+        app.sign_in_directly(&owner, &mut jar).await;
+        app.store()
+            .ingest(
+                &[incoming(&classifier, ch, "w1", "Wanda")],
+                &AroundTheClock::default(),
+            )
+            .await
+            .unwrap();
+        let listed = app
+            .store()
+            .list_conversations(
+                app.org().id,
+                &owlery_store::inbox::InboxScope::All,
+                &Default::default(),
+                None,
+                10,
+            )
+            .await
+            .unwrap();
+        let conv = listed.items[0].id;
+        let inbound = app
+            .store()
+            .conversation(app.org().id, &owlery_store::inbox::InboxScope::All, conv)
+            .await
+            .unwrap()
+            .messages[0]
+            .id;
+        let conv = conv.to_string();
+        let (status, mut stream) = open(&app.router, &jar, None).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let other_process = app.store().open_again().await.unwrap();
+        let elsewhere = match &other_process {
+            Some(s) => s.clone(),
+            None => app.store().as_another_node(),
+        };
+        let connectors = app.state.connectors.clone();
+        let worker = owlery_jobs::Worker::new(elsewhere.clone(), "live-test")
+            .with_handler(Replier::new(elsewhere.clone(), connectors.clone(), None))
+            .with_handler(MessageActor::new(
+                MessageAction::Like,
+                elsewhere.clone(),
+                connectors,
+                None,
+            ));
+
+        // The answer: stored by the person, then sending and sent by the worker.
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/conversations/{conv}/replies"),
+                &token,
+                json!({"text": "It left this morning.", "client_key": "live-1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let queued = stream.expect("conversation", &conv).await;
+        assert_eq!(queued.data["change"], "reply");
+        assert_eq!(queued.data["by"], json!(owner.id));
+        assert!(queued.id.is_some(), "replayable");
+        while worker.run_once().await.unwrap().is_some() {}
+        let sending = stream.expect("conversation", &conv).await;
+        assert_eq!(sending.data["change"], "reply");
+        assert!(sending.data.get("by").is_none(), "the worker is nobody");
+        let sent = stream.expect("conversation", &conv).await;
+        assert_eq!(sent.data["change"], "reply");
+        assert_eq!(sent.data["status"], "pending", "answered: waiting for them");
+        let again = stream.next(Duration::from_millis(1_500)).await;
+        assert!(again.is_none(), "one event per state: {again:?}");
+
+        // A like: asked by the person, done by the worker.
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/conversations/{conv}/messages/{inbound}/like"),
+                &token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let asked = stream.expect("conversation", &conv).await;
+        assert_eq!(asked.data["change"], "action");
+        assert_eq!(asked.data["by"], json!(owner.id));
+        while worker.run_once().await.unwrap().is_some() {}
+        let done = stream.expect("conversation", &conv).await;
+        assert_eq!(done.data["change"], "action");
+        let again = stream.next(Duration::from_millis(1_500)).await;
+        assert!(again.is_none(), "one event per change: {again:?}");
+        assert!(stream.skipped.is_empty(), "{:?}", stream.skipped);
+
+        // What the page re-reads on those events shows both.
+        let page = app
+            .get_page(&format!("/inbox/c/{conv}"), &mut jar)
+            .await
+            .text();
+        assert!(page.contains("delivery-badge-sent"), "{}", app.backend());
+        assert!(page.contains("Liked on the network"), "{}", app.backend());
+        if let Some(s) = other_process {
+            s.close().await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn bulk_changes_check_each_conversation_and_audit_each() {
     for app in TestApp::all_backends().await {
