@@ -927,3 +927,100 @@ async fn a_personal_login_never_downgrades_a_business_channel() {
         assert!(!html.contains("upgrade-heading"), "{html}");
     }
 }
+
+/// A reply in a thread, end to end: polled with its parent (the top-level comment), answered from
+/// the inbox, sent by the reply job under the top-level comment with an @mention of the person
+/// (the API for Business takes only a comment `comment/list` lists; see `tiktok/business.rs`).
+/// Fixture: the documented requests and envelopes.
+#[tokio::test]
+async fn an_answer_to_a_reply_goes_under_its_top_level_comment() {
+    for (app, server) in apps().await {
+        let o = owner(&app).await;
+        let channel = personal_channel(
+            &app,
+            o.workspace,
+            "northwind",
+            AuthKind::TiktokBusiness,
+            OPEN_ID,
+        )
+        .await;
+        server.on(
+            "GET",
+            VIDEOS,
+            ok(
+                json!({"videos": [{"item_id": "v1", "create_time": 1_790_000_000}],
+                      "cursor": 0, "has_more": false}),
+            ),
+        );
+        server.on(
+            "GET",
+            COMMENTS,
+            ok(json!({"comments": [{
+                "comment_id": "7300", "video_id": "v1", "unique_identifier": "+ana",
+                "create_time": "1790000100", "text": "Is the oat latte back?", "replies": 1,
+                "owner": false, "username": "ana", "display_name": "Ana",
+                "reply_list": [{
+                    "comment_id": "7302", "video_id": "v1", "unique_identifier": "+bo",
+                    "create_time": "1790000200", "text": "Asking too: and the cardamom bun?",
+                    "owner": false, "username": "bo", "display_name": "Bo",
+                    "parent_comment_id": "7300"
+                }]
+            }], "cursor": 1, "has_more": false})),
+        );
+        app.store()
+            .ensure_inbox_polls(&[Network::Tiktok])
+            .await
+            .unwrap();
+        let polled = poll_channel(&app, channel.id).await;
+        assert!(matches!(polled, Polled::Done { new: 2, .. }), "{polled:?}");
+        let bo = app
+            .store()
+            .list_conversations(
+                app.org().id,
+                &InboxScope::All,
+                &ConversationFilter::default(),
+                None,
+                100,
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|c| c.contact.name == "Bo")
+            .unwrap();
+        let (status, body) = app
+            .post_json(
+                &format!("/inbox/conversations/{}/replies", bo.id),
+                &o.token,
+                json!({"text": "Both are back tomorrow.", "client_key": "tt-thread-1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = owlery_domain::MessageId(body["id"].as_str().unwrap().parse().unwrap());
+        server.on(
+            "POST",
+            "/open_api/v1.3/business/comment/reply/create/",
+            ok(json!({"comment_id": "7400", "video_id": "v1",
+                      "text": "@bo Both are back tomorrow.", "create_time": "1790000300"})),
+        );
+        owlery_jobs::inbox_reply::Replier::new(
+            app.store().clone(),
+            app.state.connectors.clone(),
+            Some(app.state.vault.clone()),
+        )
+        .send(id, false)
+        .await
+        .unwrap();
+        let sent = server.requests_to("POST", "/open_api/v1.3/business/comment/reply/create/");
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            sent[0].json(),
+            json!({"business_id": OPEN_ID, "video_id": "v1", "comment_id": "7300",
+                   "text": "@bo Both are back tomorrow."})
+        );
+        assert_eq!(
+            app.store().inbox_message(id).await.unwrap().delivery,
+            Some(owlery_domain::inbox::Delivery::Sent)
+        );
+    }
+}
