@@ -164,6 +164,15 @@ impl AuthKind {
         }
     }
 
+    /// Whether a channel connected this way may become connected `to` that way, keeping the
+    /// channel (its posts, history, inbox): only towards the kind that does more with the same
+    /// account — a personal TikTok login (publishing only) → the account as a TikTok business
+    /// account (its comments read and answered). Never back: that would silently stop a channel
+    /// from answering comments, so the connect flow refuses it.
+    pub fn upgrades_to(self, to: AuthKind) -> bool {
+        matches!((self, to), (AuthKind::Standard, AuthKind::TiktokBusiness))
+    }
+
     /// The kinds of connection `network` offers, the usual one first.
     pub fn of(network: Network) -> Vec<AuthKind> {
         AuthKind::ALL
@@ -296,6 +305,10 @@ mod tests {
         );
         assert_eq!(AuthKind::of(Network::X), vec![AuthKind::Standard]);
         assert!(!AuthKind::TiktokBusiness.fits(Network::Instagram));
+        assert!(AuthKind::Standard.upgrades_to(AuthKind::TiktokBusiness));
+        assert!(!AuthKind::TiktokBusiness.upgrades_to(AuthKind::Standard));
+        assert!(!AuthKind::Standard.upgrades_to(AuthKind::Standard));
+        assert!(!AuthKind::TiktokBusiness.upgrades_to(AuthKind::TiktokBusiness));
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub fn request(d: &ReplyDispatch) -> Option<ReplyRequest> {
         target: ReplyTarget {
             kind: d.kind,
             message_id: d.answers.clone()?,
+            parent_id: d.answers_parent.clone(),
             root_id: d.root_id.clone(),
             thread_id: d.thread_id.clone(),
             contact_id: d.contact_remote_id.clone(),

@@ -324,6 +324,9 @@ async fn a_stored_answer_survives_a_crash_and_is_sent_once_threaded_under_the_me
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].target.message_id, "109");
         assert_eq!(sent[0].target.root_id.as_deref(), Some("100"));
+        // What the answered message itself answers (here the post): TikTok answers a reply
+        // under it.
+        assert_eq!(sent[0].target.parent_id.as_deref(), Some("100"));
         assert_eq!(sent[0].target.contact_handle, "ana@m.example");
         assert_eq!(sent[0].idempotency_key, format!("reply:{}", id.0));
         let m = w.store.inbox_message(id).await.unwrap();

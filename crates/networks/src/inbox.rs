@@ -78,6 +78,10 @@ pub struct ReplyTarget {
     pub kind: MessageKind,
     /// The network's id of the message answered (the latest inbound one).
     pub message_id: String,
+    /// What the answered message itself answers on the network, when known: the post for a
+    /// comment on it, the comment for a reply to one. Networks whose answers may only hang under a
+    /// top-level comment (TikTok's API for Business) answer a reply there.
+    pub parent_id: Option<String>,
     /// The post a comment is on, or the root of a mention's thread, when known.
     pub root_id: Option<String>,
     /// A DM thread's id on the network, when it has one.

@@ -79,7 +79,9 @@
 //! - **business accounts** ([`business`]): a second way to connect, [`AuthKind::TiktokBusiness`]:
 //!   the TikTok API for Business's account authorization with the organisation's API for Business
 //!   app, its own token and refresh endpoints, and answers to comments
-//!   (`business/comment/reply/create/`). Such a channel's tokens are for the API for Business only.
+//!   (`business/comment/reply/create/`). Such a channel's tokens are for the API for Business only:
+//!   publishing with them is refused before any call (Owlery does not publish through the API
+//!   for Business).
 //!
 //! Tested against local fixtures that reproduce the documented requests and responses
 //! (`tests/tiktok_fixture.rs`), including errors TikTok answers with HTTP 200; not verified against
@@ -1134,6 +1136,15 @@ impl Connector for Tiktok {
         creds: &Credentials,
         req: &PublishRequest,
     ) -> Result<Published, ConnectorError> {
+        if creds.auth == AuthKind::TiktokBusiness {
+            // Its tokens are for the API for Business, not Login Kit's Content Posting API: a call
+            // would be refused as a bad token and mark a working channel "needs reconnecting".
+            return Err(refuse(
+                "this TikTok channel is connected as a business account (TikTok API for \
+                 Business), which Owlery uses to read and answer comments; Owlery does not \
+                 publish through that connection: post it in the TikTok app",
+            ));
+        }
         let plan = plan(req)?;
         let key = Tiktok::key(creds, req);
         let known = self.publishes().get(&key).cloned();

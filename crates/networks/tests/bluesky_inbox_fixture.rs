@@ -365,6 +365,7 @@ async fn an_answer_replies_to_the_message_under_its_threads_root() {
         target: owlery_networks::inbox::ReplyTarget {
             kind: MessageKind::Comment,
             message_id: uri(7),
+            parent_id: None,
             root_id: Some(root.into()),
             thread_id: None,
             contact_id: "did:plc:ana".into(),

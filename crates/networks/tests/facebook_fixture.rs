@@ -1291,6 +1291,7 @@ fn reply_target(
         target: owlery_networks::inbox::ReplyTarget {
             kind,
             message_id: message.into(),
+            parent_id: None,
             root_id: Some(format!("{PAGE}_111")),
             thread_id: None,
             contact_id: "5550001".into(),

@@ -1073,6 +1073,7 @@ fn answer(kind: owlery_domain::inbox::MessageKind) -> owlery_networks::inbox::Re
         target: owlery_networks::inbox::ReplyTarget {
             kind,
             message_id: "17870913679156914".into(),
+            parent_id: None,
             root_id: Some("17895695668004550".into()),
             thread_id: None,
             contact_id: "6543210987654321".into(),

@@ -1171,6 +1171,7 @@ async fn an_answer_to_a_comment_is_a_nested_comment() {
         target: owlery_networks::inbox::ReplyTarget {
             kind: MessageKind::Comment,
             message_id: comment.into(),
+            parent_id: None,
             root_id: Some(SHARE.into()),
             thread_id: None,
             contact_id: "urn:li:person:782bbtaQ".into(),

@@ -1083,6 +1083,7 @@ async fn answers_mention_the_person_and_direct_messages_stay_direct() {
         target: owlery_networks::inbox::ReplyTarget {
             kind: MessageKind::Comment,
             message_id: "109".into(),
+            parent_id: None,
             root_id: Some("100".into()),
             thread_id: None,
             contact_id: "7".into(),

@@ -32,6 +32,7 @@ fn answer(kind: MessageKind, message: &str, root: Option<&str>, contact: &str) -
         target: ReplyTarget {
             kind,
             message_id: message.into(),
+            parent_id: None,
             root_id: root.map(str::to_owned),
             thread_id: None,
             contact_id: contact.into(),

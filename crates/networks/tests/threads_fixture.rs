@@ -1087,6 +1087,7 @@ async fn an_answer_is_a_reply_to_the_message() {
         target: owlery_networks::inbox::ReplyTarget {
             kind: MessageKind::Comment,
             message_id: "17900000000000042".into(),
+            parent_id: None,
             root_id: Some("17900000000000001".into()),
             thread_id: None,
             contact_id: "99".into(),

@@ -227,6 +227,7 @@ fn answer(text: &str) -> ReplyRequest {
         target: ReplyTarget {
             kind: MessageKind::Comment,
             message_id: "7301".into(),
+            parent_id: None,
             root_id: Some("v1".into()),
             thread_id: None,
             contact_id: "+ana".into(),
@@ -279,6 +280,84 @@ async fn a_comment_is_answered_through_the_api_for_business() {
     );
     let personal = Credentials::new("northwind", "act.p").with_account("open");
     let err = tiktok.reply(&personal, &answer("hi")).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectorError::Permanent { reason } if reason.contains("business account")),
+        "{err:?}"
+    );
+    assert!(f.requests().is_empty());
+}
+
+/// A reply in a thread (comment 7302 answering the top-level comment 7300): the API for Business
+/// documents `comment_id` as a comment listed by `comment/list` (a top-level one), so the answer
+/// goes under 7300 and names the person, as TikTok shows a reply within a thread. Fixture: the
+/// documented request and answer envelope.
+#[tokio::test]
+async fn a_reply_in_a_thread_is_answered_under_its_top_level_comment() {
+    let (f, tiktok) = setup().await;
+    f.on(
+        "POST",
+        REPLY,
+        Reply::json(
+            200,
+            json!({"code": 0, "message": "OK", "request_id": "r", "data": {
+                "comment_id": "7400", "video_id": "v1", "text": "@bo Tomorrow.",
+                "create_time": "1790000200"
+            }}),
+        ),
+    );
+    let mut req = answer("Tomorrow.");
+    req.target.message_id = "7302".into();
+    req.target.parent_id = Some("7300".into());
+    req.target.contact_id = "+bo".into();
+    req.target.contact_handle = "bo".into();
+    let published = tiktok.reply(&business("r"), &req).await.unwrap();
+    assert_eq!(published.remote.id, "7400");
+    assert_eq!(
+        f.requests_to("POST", REPLY)[0].json(),
+        json!({"business_id": OPEN_ID, "video_id": "v1", "comment_id": "7300",
+               "text": "@bo Tomorrow."})
+    );
+
+    // A top-level comment (its parent is the video) is answered under itself, as written.
+    let (f, tiktok) = setup().await;
+    f.on(
+        "POST",
+        REPLY,
+        Reply::json(
+            200,
+            json!({"code": 0, "message": "OK", "request_id": "r", "data": {"comment_id": "7401"}}),
+        ),
+    );
+    let mut req = answer("Thanks!");
+    req.target.parent_id = Some("v1".into());
+    tiktok.reply(&business("r"), &req).await.unwrap();
+    assert_eq!(
+        f.requests_to("POST", REPLY)[0].json(),
+        json!({"business_id": OPEN_ID, "video_id": "v1", "comment_id": "7301", "text": "Thanks!"})
+    );
+
+    // The mention counts toward TikTok's 150 characters: refused before any call, saying why.
+    let (f, tiktok) = setup().await;
+    let mut req = answer(&"a".repeat(148));
+    req.target.message_id = "7302".into();
+    req.target.parent_id = Some("7300".into());
+    req.target.contact_handle = "bo".into();
+    let err = tiktok.reply(&business("r"), &req).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectorError::Permanent { reason } if reason.contains("152") && reason.contains("@mention")),
+        "{err:?}"
+    );
+    assert!(f.requests().is_empty());
+}
+
+/// A business channel's tokens are for the API for Business: publishing through Login Kit with
+/// them is refused before any call (a refused token would mark a working channel "needs
+/// reconnecting"), saying why.
+#[tokio::test]
+async fn a_business_channel_does_not_publish_through_login_kit() {
+    let (f, tiktok) = setup().await;
+    let req = owlery_networks::PublishRequest::new("v-1:0", "Autumn menu");
+    let err = tiktok.publish(&business("r"), &req).await.unwrap_err();
     assert!(
         matches!(&err, ConnectorError::Permanent { reason } if reason.contains("business account")),
         "{err:?}"

@@ -1147,6 +1147,7 @@ async fn answers_are_refused_with_a_clear_reason_and_no_request() {
         target: owlery_networks::inbox::ReplyTarget {
             kind: MessageKind::Comment,
             message_id: "7001".into(),
+            parent_id: None,
             root_id: None,
             thread_id: None,
             contact_id: "u1".into(),

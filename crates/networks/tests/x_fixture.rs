@@ -978,6 +978,7 @@ fn answer(
         target: owlery_networks::inbox::ReplyTarget {
             kind,
             message_id: message.into(),
+            parent_id: None,
             root_id: Some(POST_ID.into()),
             thread_id: thread.map(str::to_owned),
             contact_id: "783214".into(),

@@ -1095,6 +1095,7 @@ async fn an_answer_is_a_reply_in_the_comments_thread() {
         target: owlery_networks::inbox::ReplyTarget {
             kind: MessageKind::Comment,
             message_id: "UgzDE2tasfmrYLyNkGt4AaABAg.9iPXEClD9lW9iPXAbCdEf".into(),
+            parent_id: None,
             root_id: Some("dQw4w9WgXcQ".into()),
             thread_id: None,
             contact_id: "UC_x5XG1OV2P6uZZ5FSM9Ttw".into(),

@@ -120,6 +120,8 @@ pub struct ReplyDispatch {
     pub kind: MessageKind,
     /// The network's id of the latest inbound message (what the answer answers).
     pub answers: Option<String>,
+    /// What that message itself answers on the network (its post, or the comment it replies to).
+    pub answers_parent: Option<String>,
     /// The post a comment is on, the root of a mention's thread.
     pub root_id: Option<String>,
     /// A DM thread's id on the network.
@@ -500,9 +502,9 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt("unknown conversation kind".into()))?;
             let remote_key: String = row.try_get(13)?;
             let contact: Uuid = row.try_get(14)?;
-            let answers: Option<(String,)> = sqlx::query_as(
-                "SELECT remote_id FROM inbox_messages WHERE conversation_id = $1 AND direction = 'inbound' \
-                 ORDER BY created_at DESC, id DESC LIMIT 1",
+            let answers: Option<(String, Option<String>)> = sqlx::query_as(
+                "SELECT remote_id, in_reply_to FROM inbox_messages WHERE conversation_id = $1 \
+                 AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1",
             )
             .bind(conversation)
             .fetch_optional(pool)
@@ -541,7 +543,8 @@ impl Store {
                 close_on_send: row.try_get(9)?,
                 author_user_id: row.try_get::<Option<Uuid>, _>(10)?.map(UserId),
                 kind,
-                answers: answers.map(|(r,)| r),
+                answers_parent: answers.as_ref().and_then(|(_, p)| p.clone()),
+                answers: answers.map(|(r, _)| r),
                 root_id,
                 thread_id,
                 contact_remote_id,

@@ -45,6 +45,25 @@ pub fn app_service(auth: AuthKind, service: Option<&str>) -> Option<&str> {
     }
 }
 
+/// How an upgraded channel's account was known to be the one the new grant is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpgradeMatch {
+    /// The network named the same account id.
+    Account,
+    /// Only the handle matched (the two ways of connecting give different ids), and the person
+    /// confirmed it is the same account.
+    HandleConfirmed,
+}
+
+impl UpgradeMatch {
+    pub fn code(self) -> &'static str {
+        match self {
+            UpgradeMatch::Account => "account_id",
+            UpgradeMatch::HandleConfirmed => "handle_confirmed",
+        }
+    }
+}
+
 /// The vault purpose of an attempt's PKCE verifier.
 pub fn attempt_verifier_purpose(id: Uuid) -> String {
     format!("oauth-attempt:{id}:verifier")
@@ -573,6 +592,106 @@ impl Store {
             status: ChannelStatus::Connected,
             ..before
         })
+    }
+
+    /// Upgrade a channel to another kind of connection of the same account (a personal TikTok
+    /// login → the same account as a TikTok business account): its credential is replaced (the
+    /// caller verified and sealed it under the channel's id) and its kind with it, and it is
+    /// connected again — same channel id, so its posts, history and inbox stay its own. Its inbox
+    /// poll starts over at once (a personal login could not read comments: whatever the poll
+    /// recorded was a refusal). Audited as `channel.upgrade` with both kinds, the account ids and
+    /// how the account was known to be the same; never secrets.
+    pub async fn upgrade_channel(
+        &self,
+        actor: &Actor,
+        id: ChannelId,
+        credential: &ChannelCredential,
+        matched: UpgradeMatch,
+    ) -> Result<Channel> {
+        let before = self.channel(id).await?;
+        let previous = self.channel_credential(id).await?;
+        let now = self.now();
+        with_tx!(self, |tx, pg| {
+            sqlx::query("UPDATE channels SET status = $1, status_reason = NULL WHERE id = $2")
+                .bind(ChannelStatus::Connected.code())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM channel_credentials WHERE channel_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, \
+                 refresh_sealed, expires_at, created_at, updated_at, auth_kind) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+            )
+            .bind(id.0)
+            .bind(&credential.service)
+            .bind(&credential.account_id)
+            .bind(&credential.sealed)
+            .bind(&credential.refresh_sealed)
+            .bind(credential.expires_at)
+            .bind(now)
+            .bind(credential.auth.code())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE inbox_polls SET cursor = NULL, due_at = $1, failures = 0, last_error = NULL \
+                 WHERE channel_id = $2",
+            )
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            append_audit!(
+                tx,
+                pg,
+                actor.entry(
+                    "channel.upgrade",
+                    "channel",
+                    Some(id.to_string()),
+                    Some(json!({
+                        "status": before.status.code(),
+                        "auth_kind": previous.as_ref().map(|c| c.auth.code()),
+                        "account_id": previous.as_ref().map(|c| c.account_id.as_str()),
+                    })),
+                    Some(json!({
+                        "status": ChannelStatus::Connected.code(),
+                        "auth_kind": credential.auth.code(),
+                        "account_id": credential.account_id,
+                        "same_account_by": matched.code(),
+                    }))
+                ),
+                now
+            );
+            Ok(())
+        })?;
+        Ok(Channel {
+            status: ChannelStatus::Connected,
+            status_reason: None,
+            ..before
+        })
+    }
+
+    /// The channel with `handle` on `network`, if there is one (a handle is one channel per
+    /// network: the `channels_identity` index).
+    pub async fn channel_by_handle(
+        &self,
+        network: Network,
+        handle: &str,
+    ) -> Result<Option<Channel>> {
+        let id: Option<(Uuid,)> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as("SELECT id FROM channels WHERE network = $1 AND handle = $2")
+                .bind(network.code())
+                .bind(handle)
+                .fetch_optional(pool)
+                .await?
+        });
+        match id {
+            Some((id,)) => Ok(Some(self.channel(ChannelId(id)).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Why a channel needs reconnecting, as the network said (`None` when connected).

@@ -20,6 +20,20 @@
 //! [`DynConnector::accounts_from_code`]), and is kept in the channel's credentials; reconnecting
 //! keeps the channel's kind.
 //!
+//! **Upgrading** ([`AuthKind::upgrades_to`]): a TikTok account connected with a personal login can
+//! become the same channel connected as a business account — from the channel ("Reconnect as a
+//! business account", a reconnect attempt of the business kind) or by connecting the account as a
+//! business account anew (its handle is a channel's already: the `channels_identity` index made
+//! that a 409 before). The channel keeps its id, so its posts, history and inbox; its credential
+//! and kind are replaced ([`owlery_store::Store::upgrade_channel`], audited `channel.upgrade`). The
+//! two ways of connecting name the account with different ids (an `open_id` is per app), so the
+//! match is usually by handle only, and a handle can change hands: then the grant waits (sealed,
+//! as a choice does) for the person to confirm it is the same account ([`upgrade_offer`],
+//! [`confirm_upgrade`]). The reverse — a personal login for a channel connected as a business
+//! account — is refused with the reason (`would_downgrade`): it would silently stop the channel's
+//! comments being read and answered, and a personal login adds nothing a business channel lacks in
+//! Owlery but publishing, which is better served by a separate decision than by a side effect.
+//!
 //! Secrets (client secrets, verifiers, tokens) are sealed by the vault before they are stored,
 //! opened only here on the way to the network, and never logged, audited or shown. Errors are
 //! [`AppError`]s with stable codes (`app_not_configured`, `unknown_state` …); the pages translate
@@ -40,7 +54,7 @@ use owlery_networks::{
 use owlery_store::{
     StoreError,
     oauth::{
-        Attempt, NetworkApp, NewAttempt, NewNetworkApp, Taken, app_service,
+        Attempt, NetworkApp, NewAttempt, NewNetworkApp, Taken, UpgradeMatch, app_service,
         attempt_accounts_purpose, attempt_verifier_purpose, network_app_purpose,
     },
     org::{Channel, ChannelCredential, channel_credential_purpose, channel_refresh_purpose},
@@ -359,7 +373,8 @@ pub struct StartRequest {
     pub channel: Option<ChannelId>,
     /// Mastodon: the server, as typed.
     pub server: Option<String>,
-    /// Which way to connect (TikTok: a business account). Reconnecting keeps the channel's.
+    /// Which way to connect (TikTok: a business account). Reconnecting keeps the channel's,
+    /// unless this is one the channel's kind upgrades to ("Reconnect as a business account").
     pub auth: AuthKind,
 }
 
@@ -392,12 +407,17 @@ pub async fn start(
                     ),
                 ));
             }
-            let (service, auth) = state
+            let (service, current) = state
                 .store
                 .channel_credential(id)
                 .await?
                 .map(|c| (c.service, c.auth))
                 .unwrap_or_default();
+            let auth = if current.upgrades_to(req.auth) && req.auth.fits(network) {
+                req.auth
+            } else {
+                current
+            };
             (channel.workspace_id, Some(id), service, auth)
         }
         None => {
@@ -578,6 +598,12 @@ pub enum Finished {
     Connected(Vec<Channel>),
     /// The channel being reconnected, connected again.
     Reconnected(Channel),
+    /// A channel connected another way (a personal TikTok login) is now connected this way (the
+    /// same account as a business account): same channel, new credential and kind.
+    Upgraded(Channel),
+    /// The grant's account has the handle of a channel connected another way, and only the handle
+    /// matches: the person confirms it is the same account first ([`upgrade_offer`]).
+    ConfirmUpgrade(Uuid),
     /// Several accounts: the person chooses ([`choices`], [`choose`]).
     Choose(Uuid),
     /// The person (or the network) said no; `error` is the network's code.
@@ -790,9 +816,23 @@ async fn connected(
         return reconnect(state, principal, attempt, channel, accounts).await;
     }
     if let [only] = accounts.as_slice() {
+        if let Some(done) = same_handle(state, principal, attempt, only).await? {
+            return Ok(done);
+        }
         let channel = create(state, principal, attempt, only).await?;
         return Ok(Finished::Connected(vec![channel]));
     }
+    keep_waiting(state, attempt, &accounts).await?;
+    Ok(Finished::Choose(attempt.id))
+}
+
+/// Keep a used attempt's accounts (sealed) for the person's next step: a choice, or confirming an
+/// upgrade.
+async fn keep_waiting(
+    state: &AppState,
+    attempt: &Attempt,
+    accounts: &[GrantedAccount],
+) -> Result<(), AppError> {
     let stored: Vec<Stored> = accounts.iter().map(Stored::from).collect();
     let json = serde_json::to_vec(&stored).map_err(AppError::internal)?;
     let sealed = state
@@ -800,7 +840,109 @@ async fn connected(
         .seal(&attempt_accounts_purpose(attempt.id), &json)
         .map_err(AppError::internal)?;
     state.store.keep_oauth_choices(attempt.id, &sealed).await?;
-    Ok(Finished::Choose(attempt.id))
+    Ok(())
+}
+
+/// A new connection whose account has the handle of a channel connected another way: an upgrade
+/// (at once when the network named the same account id, else once the person confirms), or a
+/// refused downgrade. `None`: no such channel (or one of the same kind, which [`create`] refuses
+/// as already connected).
+async fn same_handle(
+    state: &AppState,
+    principal: &Principal,
+    attempt: &Attempt,
+    account: &GrantedAccount,
+) -> Result<Option<Finished>, AppError> {
+    let Ok(handle) = parse_handle(&account.handle) else {
+        return Ok(None);
+    };
+    let Some(existing) = state
+        .store
+        .channel_by_handle(attempt.network, &handle)
+        .await?
+        .filter(|c| !c.simulated)
+    else {
+        return Ok(None);
+    };
+    let Some(credential) = state.store.channel_credential(existing.id).await? else {
+        return Ok(None);
+    };
+    if attempt.auth.upgrades_to(credential.auth) {
+        return Err(downgrade_refused(&existing));
+    }
+    if !credential.auth.upgrades_to(attempt.auth) {
+        return Ok(None);
+    }
+    if !principal.access.can(
+        Permission::ChannelsManage,
+        Target::Channel {
+            workspace: existing.workspace_id,
+            channel: existing.id,
+        },
+    ) {
+        return Err(error(
+            StatusCode::CONFLICT,
+            "upgrade_not_allowed",
+            format!(
+                "@{handle} is already a channel, connected with a personal login, in a workspace \
+                 where you cannot manage channels: ask someone who can to use \"Reconnect as a \
+                 business account\" on it."
+            ),
+        ));
+    }
+    if credential.account_id == account.id {
+        let channel = upgrade(
+            state,
+            principal,
+            attempt,
+            &existing,
+            account,
+            UpgradeMatch::Account,
+        )
+        .await?;
+        return Ok(Some(Finished::Upgraded(channel)));
+    }
+    keep_waiting(state, attempt, std::slice::from_ref(account)).await?;
+    Ok(Some(Finished::ConfirmUpgrade(attempt.id)))
+}
+
+/// A personal login for a channel connected as a business account: refused, nothing changed.
+fn downgrade_refused(channel: &Channel) -> AppError {
+    error(
+        StatusCode::CONFLICT,
+        "would_downgrade",
+        format!(
+            "@{} is connected as a {} business account, whose comments Owlery reads and answers. \
+             A personal login cannot do that, so Owlery keeps the business connection and \
+             changed nothing. To renew it, use Reconnect on that channel.",
+            channel.handle,
+            channel.network.label()
+        ),
+    )
+}
+
+/// Replace a channel's credential and kind with the grant's (sealed under the channel's id).
+async fn upgrade(
+    state: &AppState,
+    principal: &Principal,
+    attempt: &Attempt,
+    channel: &Channel,
+    account: &GrantedAccount,
+    matched: UpgradeMatch,
+) -> Result<Channel, AppError> {
+    let credential = credential_for(state, channel.id, account, attempt)?;
+    let upgraded = state
+        .store
+        .upgrade_channel(&principal.actor(), channel.id, &credential, matched)
+        .await?;
+    tracing::info!(
+        channel.id = %channel.id,
+        channel.network = attempt.network.code(),
+        channel.auth = attempt.auth.code(),
+        same_account_by = matched.code(),
+        "upgraded a channel's connection"
+    );
+    Ok(upgraded)
 }
 
 fn no_accounts_message(network: Network) -> String {
@@ -909,28 +1051,47 @@ async fn reconnect(
     accounts: Vec<GrantedAccount>,
 ) -> Result<Finished, AppError> {
     let current = state.store.channel(channel).await?;
-    let known = state
-        .store
-        .channel_account(channel)
-        .await?
-        .map(|(id, _)| id);
+    let stored = state.store.channel_credential(channel).await?;
+    let kind = stored.as_ref().map(|c| c.auth).unwrap_or_default();
+    if kind != attempt.auth {
+        if !kind.upgrades_to(attempt.auth) {
+            // Started before the channel changed kind (it was upgraded meanwhile).
+            return Err(downgrade_refused(&current));
+        }
+        // "Reconnect as a business account": the same account id, or the channel's handle once
+        // the person confirms.
+        let known = stored.map(|c| c.account_id);
+        if let Some(account) = accounts
+            .iter()
+            .find(|a| known.as_deref() == Some(a.id.as_str()))
+        {
+            let channel = upgrade(
+                state,
+                principal,
+                attempt,
+                &current,
+                account,
+                UpgradeMatch::Account,
+            )
+            .await?;
+            return Ok(Finished::Upgraded(channel));
+        }
+        if let Some(account) = accounts
+            .iter()
+            .find(|a| parse_handle(&a.handle).is_ok_and(|h| h == current.handle))
+        {
+            keep_waiting(state, attempt, std::slice::from_ref(account)).await?;
+            return Ok(Finished::ConfirmUpgrade(attempt.id));
+        }
+        return Err(different_account(attempt, &current));
+    }
+    let known = stored.map(|c| c.account_id);
     let account = accounts.into_iter().find(|a| match &known {
         Some(id) => a.id == *id,
         None => parse_handle(&a.handle).is_ok_and(|h| h == current.handle),
     });
     let Some(account) = account else {
-        return Err(error(
-            StatusCode::CONFLICT,
-            "different_account",
-            format!(
-                "You signed in to {} as another account than @{}'s. Sign in as @{} (sign out of {} \
-                 first if needed), then reconnect again.",
-                attempt.network.label(),
-                current.handle,
-                current.handle,
-                attempt.network.label()
-            ),
-        ));
+        return Err(different_account(attempt, &current));
     };
     let credential = credential_for(state, channel, &account, attempt)?;
     let channel = state
@@ -939,6 +1100,131 @@ async fn reconnect(
         .await?;
     tracing::info!(channel.id = %channel.id, channel.network = attempt.network.code(), "reconnected a channel");
     Ok(Finished::Reconnected(channel))
+}
+
+fn different_account(attempt: &Attempt, current: &Channel) -> AppError {
+    error(
+        StatusCode::CONFLICT,
+        "different_account",
+        format!(
+            "You signed in to {} as another account than @{}'s. Sign in as @{} (sign out of {} \
+             first if needed), then reconnect again.",
+            attempt.network.label(),
+            current.handle,
+            current.handle,
+            attempt.network.label()
+        ),
+    )
+}
+
+/// An upgrade waiting for the person to confirm the account is the channel's.
+#[derive(Debug, Clone)]
+pub struct UpgradeOffer {
+    pub attempt: Attempt,
+    /// The channel that would be upgraded.
+    pub channel: Channel,
+    /// The account the network signed in, as it named it.
+    pub handle: String,
+    pub name: String,
+}
+
+/// The upgrade attempt `id` waits for: which channel, which account.
+pub async fn upgrade_offer(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<UpgradeOffer, AppError> {
+    let (attempt, account) = waiting_upgrade(state, principal, id).await?;
+    let channel = upgrade_target(state, principal, &attempt, &account).await?;
+    Ok(UpgradeOffer {
+        attempt,
+        channel,
+        handle: parse_handle(&account.handle).unwrap_or_else(|_| account.handle.clone()),
+        name: account.name,
+    })
+}
+
+/// The person confirmed the account is the channel's: upgrade it (once).
+pub async fn confirm_upgrade(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Channel, AppError> {
+    let (attempt, account) = waiting_upgrade(state, principal, id).await?;
+    let channel = upgrade_target(state, principal, &attempt, &account).await?;
+    if !state.store.finish_oauth_attempt(attempt.id).await? {
+        return Err(error(
+            StatusCode::GONE,
+            "choice_expired",
+            "This confirmation was already given: look for the channel under Workspaces & channels.",
+        ));
+    }
+    upgrade(
+        state,
+        principal,
+        &attempt,
+        &channel,
+        &account,
+        UpgradeMatch::HandleConfirmed,
+    )
+    .await
+}
+
+async fn waiting_upgrade(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(Attempt, GrantedAccount), AppError> {
+    let (attempt, accounts) = waiting(state, principal, id).await?;
+    let mut accounts = accounts.into_iter();
+    match (accounts.next(), accounts.next()) {
+        (Some(only), None) => Ok((attempt, only)),
+        _ => Err(AppError::not_found("upgrade to confirm")),
+    }
+}
+
+/// The channel an upgrade attempt is for, checked again: the person may manage it, it is still
+/// connected the kind that upgrades to the attempt's, with the account's handle.
+async fn upgrade_target(
+    state: &AppState,
+    principal: &Principal,
+    attempt: &Attempt,
+    account: &GrantedAccount,
+) -> Result<Channel, AppError> {
+    let handle = parse_handle(&account.handle).ok();
+    let channel = match attempt.channel_id {
+        Some(id) => Some(state.store.channel(id).await?),
+        None => match &handle {
+            Some(h) => state.store.channel_by_handle(attempt.network, h).await?,
+            None => None,
+        },
+    };
+    let stale = || {
+        error(
+            StatusCode::CONFLICT,
+            "upgrade_stale",
+            "The channel changed since you signed in (it was upgraded, removed or renamed): \
+             connect again.",
+        )
+    };
+    let channel = channel.ok_or_else(stale)?;
+    principal.require(
+        Permission::ChannelsManage,
+        Target::Channel {
+            workspace: channel.workspace_id,
+            channel: channel.id,
+        },
+    )?;
+    let kind = state
+        .store
+        .channel_credential(channel.id)
+        .await?
+        .map(|c| c.auth)
+        .ok_or_else(stale)?;
+    if !kind.upgrades_to(attempt.auth) || handle.as_deref() != Some(channel.handle.as_str()) {
+        return Err(stale());
+    }
+    Ok(channel)
 }
 
 /// An account to choose, as the chooser shows it (no secrets).

@@ -20,6 +20,12 @@
 //!   &fields=["username","display_name"]`.
 //! - **answering**: `POST /open_api/v1.3/business/comment/reply/create/`, JSON `{business_id,
 //!   video_id, comment_id, text}` (at most 150 characters); `data.comment_id` is the answer.
+//!   `comment_id` is documented as a comment on the owned video "obtained from the `comment_id`
+//!   field of `/business/comment/list/`", i.e. a top-level comment: TikTok's comments are two
+//!   levels deep (a reply's `parent_comment_id` is its top-level comment, `reply_list` hangs only
+//!   under top-level comments) and no reply-to-a-reply target is documented. So an answer to a
+//!   reply goes under that reply's top-level comment and starts with an @mention of the person
+//!   answered, as TikTok's app addresses a reply within a thread ([`reply_target`]).
 //!
 //! Scopes asked: `user.info.basic`, `user.info.username` (the name), `video.list` (the videos whose
 //! comments are read), `comment.list` (reading comments) and `comment.list.manage` (answering).
@@ -45,7 +51,7 @@ use serde_json::{Value, json};
 
 use super::{Tiktok, business_error, post_url};
 use crate::http::Effect;
-use crate::inbox::ReplyRequest;
+use crate::inbox::{ReplyRequest, ReplyTarget};
 use crate::oauth::{ClientAuth, OAuthSpec};
 use crate::{
     AccountKind, AppCredentials, AuthKind, ConnectorError, Credentials, GrantedAccount, Published,
@@ -121,6 +127,34 @@ pub fn business_grant(
         },
         open_id.to_owned(),
     ))
+}
+
+/// Where an answer to `target` goes through `comment/reply/create` and what it says: under the
+/// comment itself when it is a top-level comment (its parent is the video, or unknown), else
+/// under its top-level comment (its parent: TikTok threads replies one level deep, and the API
+/// takes only a comment `comment/list` lists) with `@handle ` before the text, unless the text
+/// already starts with it, so the person answered is named as TikTok shows it.
+pub fn reply_target<'a>(target: &'a ReplyTarget, text: &str) -> (&'a str, String) {
+    let video = target.root_id.as_deref().filter(|s| !s.is_empty());
+    let parent = target
+        .parent_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && Some(*p) != video && *p != target.message_id);
+    let Some(parent) = parent else {
+        return (target.message_id.as_str(), text.to_owned());
+    };
+    let handle = target.contact_handle.trim().trim_start_matches('@');
+    let mention = format!("@{handle}");
+    let named = text
+        .get(..mention.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(&mention));
+    let text = if handle.is_empty() || named {
+        text.to_owned()
+    } else {
+        format!("{mention} {text}")
+    };
+    (parent, text)
 }
 
 /// A token endpoint's refusal: a rate limit waits, TikTok's own trouble passes, anything else means
@@ -289,12 +323,18 @@ impl Tiktok {
                 req.target.kind,
             ));
         }
-        let length = req.text.chars().count();
+        let (comment, text) = reply_target(&req.target, &req.text);
+        let length = text.chars().count();
         if length > MAX_BUSINESS_COMMENT {
+            let mention = if text == req.text {
+                String::new()
+            } else {
+                " with the @mention that names the person in the thread".to_owned()
+            };
             return Err(ConnectorError::Permanent {
                 reason: format!(
                     "TikTok answers are at most {MAX_BUSINESS_COMMENT} characters; this one has \
-                     {length}"
+                     {length}{mention}"
                 ),
             });
         }
@@ -316,8 +356,8 @@ impl Tiktok {
             .json(&json!({
                 "business_id": business,
                 "video_id": video,
-                "comment_id": req.target.message_id,
-                "text": req.text,
+                "comment_id": comment,
+                "text": text,
             }));
         let answer = self.send(creds, request, path, Effect::Write).await?;
         let code = answer.body.get("code").and_then(Value::as_i64);
@@ -385,6 +425,42 @@ mod tests {
             business_grant(&json!({"code": 0, "data": {"access_token": "a"}}), now),
             Err(ConnectorError::Permanent { .. })
         ));
+    }
+
+    fn target(message: &str, parent: Option<&str>) -> ReplyTarget {
+        ReplyTarget {
+            kind: MessageKind::Comment,
+            message_id: message.into(),
+            parent_id: parent.map(str::to_owned),
+            root_id: Some("v1".into()),
+            thread_id: None,
+            contact_id: "+bo".into(),
+            contact_handle: "bo.rin".into(),
+        }
+    }
+
+    #[test]
+    fn a_reply_is_answered_under_its_top_level_comment_naming_the_person() {
+        // A top-level comment (its parent is the video, or not known): answered under itself.
+        for parent in [Some("v1"), None, Some("")] {
+            let t = target("7301", parent);
+            assert_eq!(reply_target(&t, "Thanks!"), ("7301", "Thanks!".to_owned()));
+        }
+        // A reply to comment 7300: under 7300, with an @mention of its author.
+        let t = target("7302", Some("7300"));
+        assert_eq!(
+            reply_target(&t, "Tomorrow."),
+            ("7300", "@bo.rin Tomorrow.".to_owned())
+        );
+        // Already named (any case): not named twice.
+        assert_eq!(
+            reply_target(&t, "@Bo.Rin tomorrow."),
+            ("7300", "@Bo.Rin tomorrow.".to_owned())
+        );
+        // No handle to name: the text as written.
+        let mut t = target("7302", Some("7300"));
+        t.contact_handle = " @ ".into();
+        assert_eq!(reply_target(&t, "Hi"), ("7300", "Hi".to_owned()));
     }
 
     #[test]

@@ -137,3 +137,22 @@ connect-error-server-registration-refused = The server did not let Owlery regist
 napp-webhook-url = Webhook address
 napp-webhook-help = Paste it as the callback URL of the app's webhooks; comments, mentions and messages then arrive as they happen.
 napp-verify-token = Verify token
+
+## Upgrading a personal TikTok channel to the same account as a business account
+connect-upgrade-link = Reconnect as a business account
+connect-upgrade-heading = Is it a business account?
+connect-upgrade-why = If { $handle } is a TikTok business account, connect it through the TikTok API for Business: Owlery then reads its comments into the inbox and answers them from there.
+connect-upgrade-keeps = The channel stays the same: its posts, history and inbox conversations are kept.
+connect-upgrade-publishing = Owlery does not publish through a business connection: posts scheduled to the channel then fail, saying so, and are posted in the TikTok app.
+connect-upgrade-app-missing = The organisation's TikTok API for Business app is not set up yet.
+connect-upgrade-title = Is this the same account?
+connect-upgrade-lead = { $network } signed you in as the business account { $handle }.
+connect-upgrade-channel = This channel is connected with a personal login. Connect it as the business account { $account } instead? It stays in { $workspace }.
+connect-upgrade-handle-only = Only the handle shows they are the same: the two ways of connecting name an account differently, and a handle can pass to someone else. Confirm only if it is the same TikTok account.
+connect-upgrade-inbox = Owlery reads the account's comments into the inbox and answers them from there.
+connect-upgrade-submit = Yes, upgrade { $handle }
+connect-upgrade-cancel = No, leave it as it is
+connect-upgraded = The channel is now connected as a business account: its comments come into the inbox.
+connect-error-would-downgrade = This account is a channel connected as a business account, whose comments Owlery reads and answers. A personal login cannot do that, so nothing was changed. To renew the connection, use Reconnect on that channel.
+connect-error-upgrade-not-allowed = This account is already a channel, connected with a personal login, in a workspace where you cannot manage channels: ask someone who can to reconnect it as a business account.
+connect-error-upgrade-stale = The channel changed since you signed in (it was upgraded, removed or renamed): connect again.

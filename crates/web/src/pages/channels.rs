@@ -28,7 +28,7 @@ use crate::{
         FieldError, Flash, FormErrors, Section, SelectOption,
         channels::{
             ChoiceRow, ChooseView, ConnectNetwork, ConnectResultView, ConnectView, NetworkAppRow,
-            NetworkAppsView, ReconnectTarget, ServerAppRow,
+            NetworkAppsView, ReconnectTarget, ServerAppRow, UpgradeChoice, UpgradeView,
         },
     },
 };
@@ -44,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/settings/channels/choose/{attempt}",
             get(choose_page).post(choose),
+        )
+        .route(
+            "/settings/channels/upgrade/{attempt}",
+            get(upgrade_page).post(upgrade),
         )
 }
 
@@ -378,7 +382,16 @@ async fn connect_view(
                 .await?
                 .map(|c| c.auth)
                 .unwrap_or_default();
+            let upgrade = AuthKind::of(channel.network)
+                .into_iter()
+                .find(|k| auth.upgrades_to(*k))
+                .map(|k| UpgradeChoice {
+                    auth: k.code().to_owned(),
+                    ready: ready(channel.network, k),
+                    app_key: key_of(channel.network, k),
+                });
             Some(ReconnectTarget {
+                upgrade,
                 channel_id: id.to_string(),
                 network: channel.network.code().to_owned(),
                 name: channel.name.clone(),
@@ -538,6 +551,14 @@ async fn callback(
             channel.id
         ))
         .into_response()),
+        Ok(Finished::Upgraded(channel)) => Ok(Redirect::to(&format!(
+            "/settings/workspaces?upgraded={}",
+            channel.id
+        ))
+        .into_response()),
+        Ok(Finished::ConfirmUpgrade(id)) => {
+            Ok(Redirect::to(&format!("/settings/channels/upgrade/{id}")).into_response())
+        }
         Ok(Finished::Choose(id)) => {
             Ok(Redirect::to(&format!("/settings/channels/choose/{id}")).into_response())
         }
@@ -647,6 +668,57 @@ async fn choose(
             if e.status != StatusCode::INTERNAL_SERVER_ERROR
                 && e.status != StatusCode::FORBIDDEN =>
         {
+            Ok(result_page(&p, None, &e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---- upgrading a channel's connection ----
+
+async fn upgrade_page(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    p.0.require_anywhere(Permission::ChannelsManage)?;
+    let id = attempt_of(&raw)?;
+    let offer = match connect::upgrade_offer(&state, &p.0, id).await {
+        Ok(offer) => offer,
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
+            return Ok(result_page(&p, None, &e));
+        }
+        Err(e) => return Err(e),
+    };
+    let workspace = state
+        .store
+        .workspace(offer.channel.workspace_id)
+        .await?
+        .name;
+    Ok(render(&UpgradeView {
+        page: settings_page(&p, "/settings/channels/connect"),
+        attempt_id: id.to_string(),
+        network: offer.channel.network.code().to_owned(),
+        channel_name: offer.channel.name,
+        channel_handle: offer.channel.handle,
+        workspace,
+        account_name: offer.name,
+        account_handle: offer.handle,
+    }))
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    p: PagePrincipal,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    p.0.require_anywhere(Permission::ChannelsManage)?;
+    let id = attempt_of(&raw)?;
+    match connect::confirm_upgrade(&state, &p.0, id).await {
+        Ok(channel) => Ok(
+            Redirect::to(&format!("/settings/workspaces?upgraded={}", channel.id)).into_response(),
+        ),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             Ok(result_page(&p, None, &e))
         }
         Err(e) => Err(e),

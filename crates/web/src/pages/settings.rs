@@ -817,6 +817,20 @@ fn view_channel_status(s: ChannelStatus) -> views::settings::ChannelStatus {
 
 async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<WorkspacesView, AppError> {
     let channels = state.store.list_channels(None).await?;
+    // Channels whose kind of connection upgrades to another of their network's (a personal
+    // TikTok login → a business account).
+    let mut upgradable = std::collections::HashSet::new();
+    for c in channels.iter().filter(|c| !c.simulated) {
+        let kinds = owlery_domain::org::AuthKind::of(c.network);
+        if kinds.len() < 2 {
+            continue;
+        }
+        if let Some(cred) = state.store.channel_credential(c.id).await?
+            && kinds.iter().any(|k| cred.auth.upgrades_to(*k))
+        {
+            upgradable.insert(c.id);
+        }
+    }
     let rows = state
         .store
         .list_workspaces()
@@ -843,6 +857,7 @@ async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<Workspac
                     status: view_channel_status(c.status),
                     simulated: c.simulated,
                     status_reason: c.status_reason.clone().unwrap_or_default(),
+                    upgradable: upgradable.contains(&c.id),
                 })
                 .collect();
             let sees_workspace =
@@ -868,13 +883,16 @@ async fn workspaces_view(state: &AppState, p: &PagePrincipal) -> Result<Workspac
     })
 }
 
-/// `?connected=N` and `?reconnected=<channel id>`: where the connect flow lands.
+/// `?connected=N`, `?reconnected=<channel id>` and `?upgraded=<channel id>`: where the connect
+/// flow lands.
 #[derive(Deserialize, Default)]
 struct WorkspacesQuery {
     #[serde(default)]
     connected: String,
     #[serde(default)]
     reconnected: String,
+    #[serde(default)]
+    upgraded: String,
 }
 
 async fn workspaces(
@@ -893,6 +911,8 @@ async fn workspaces(
         })
     } else if ChannelId::parse(&q.reconnected).is_some() {
         Some(Flash::success(i18n::tr(lang, "connect-reconnected")))
+    } else if ChannelId::parse(&q.upgraded).is_some() {
+        Some(Flash::success(i18n::tr(lang, "connect-upgraded")))
     } else {
         None
     };

@@ -49,7 +49,7 @@ pub(crate) async fn apps() -> Vec<(TestApp, Fixture)> {
 
 /// A signed-in Owner with an API token, and a workspace.
 pub(crate) struct Owner {
-    user: TestUser,
+    pub(crate) user: TestUser,
     pub(crate) token: String,
     pub(crate) jar: CookieJar,
     pub(crate) csrf: String,

@@ -945,6 +945,12 @@ async fn page_matrix_every_role_every_route() {
             vec![("workspace_id", w.clone())],
             P::ChannelsManage,
         ),
+        // Confirming an upgrade: allowed callers learn there is nothing (left) to confirm.
+        (
+            format!("/settings/channels/upgrade/{}", uuid::Uuid::now_v7()),
+            vec![],
+            P::ChannelsManage,
+        ),
         // The inbox's working forms: allowed callers learn what is missing or unknown.
         (
             "/inbox/bulk".into(),
@@ -972,6 +978,12 @@ async fn page_matrix_every_role_every_route() {
             P::InboxReply,
         ),
     ];
+    // Pages that allowed callers reach but that answer with what is wrong (an upgrade to confirm
+    // that is not, or no longer, waiting: 410).
+    let gets_explained: Vec<(String, P)> = vec![(
+        format!("/settings/channels/upgrade/{}", uuid::Uuid::now_v7()),
+        P::ChannelsManage,
+    )];
     for role in Role::ALL {
         let email = format!("matrix-{}@example.test", role.code());
         f.store
@@ -1012,6 +1024,19 @@ async fn page_matrix_every_role_every_route() {
                     "{role:?} GET {path}: {}",
                     res.status
                 );
+            }
+        }
+        for (path, need) in &gets_explained {
+            let res = b.get(path).await;
+            let allowed = role.has(*need);
+            assert_eq!(
+                res.status == StatusCode::FORBIDDEN,
+                !allowed,
+                "{role:?} GET {path}: {}",
+                res.status
+            );
+            if allowed {
+                assert_eq!(res.status, StatusCode::GONE, "{role:?} GET {path}");
             }
         }
         for (path, fields, need) in &posts {

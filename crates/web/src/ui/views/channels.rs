@@ -114,6 +114,36 @@ pub struct ReconnectTarget {
     /// The card of the app this channel connects through on the network apps page (`tiktok`,
     /// `tiktok_business`).
     pub app_key: String,
+    /// The kind of connection the channel upgrades to ("Reconnect as a business account"), when
+    /// it has one.
+    pub upgrade: Option<UpgradeChoice>,
+}
+
+/// Reconnecting a channel as another kind of connection of the same account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeChoice {
+    /// The kind's code, sent as `auth` (`tiktok_business`).
+    pub auth: String,
+    /// The organisation's app for it is set up.
+    pub ready: bool,
+    /// Its app's card on the network apps page (`tiktok-business`).
+    pub app_key: String,
+}
+
+/// `GET /settings/channels/upgrade/{attempt}`: is the account signed in the channel's?
+#[derive(Template)]
+#[template(path = "settings/connect_upgrade.html")]
+pub struct UpgradeView {
+    pub page: Page,
+    pub attempt_id: String,
+    pub network: String,
+    /// The channel that would be upgraded.
+    pub channel_name: String,
+    pub channel_handle: String,
+    pub workspace: String,
+    /// The account the network signed in.
+    pub account_name: String,
+    pub account_handle: String,
 }
 
 /// `GET /settings/channels/connect`.

@@ -193,6 +193,9 @@ pub struct ChannelRow {
     pub simulated: bool,
     /// Why it needs reconnecting (what the network said); may be empty.
     pub status_reason: String,
+    /// Connected another way than the network's fullest (a personal TikTok login): it gets a
+    /// "Reconnect as a business account" link.
+    pub upgradable: bool,
 }
 
 impl ChannelRow {
@@ -630,6 +633,7 @@ mod tests {
                                     status: ChannelStatus::Active,
                                     simulated: true,
                                     status_reason: String::new(),
+                                    upgradable: false,
                                 },
                                 ChannelRow {
                                     id: "c3".into(),
@@ -639,6 +643,7 @@ mod tests {
                                     status: ChannelStatus::Active,
                                     simulated: true,
                                     status_reason: String::new(),
+                                    upgradable: false,
                                 },
                                 ChannelRow {
                                     id: "c2".into(),
@@ -648,6 +653,7 @@ mod tests {
                                     status: ChannelStatus::NeedsAttention,
                                     simulated: false,
                                     status_reason: "The server revoked the token.".into(),
+                                    upgradable: false,
                                 },
                             ],
                         },
