@@ -236,6 +236,8 @@ test('presence, a live change, and a note with an @mention', async () => {
   await live(owner);
   await agent.locator('#presence .presence-item', { hasText: server.owner.name }).waitFor();
   await owner.locator('#presence .presence-item', { hasText: AGENT.name }).waitFor();
+  // The assignee field says each person's availability in words, not colour alone.
+  assert.ok((await owner.locator('#c-assignee option').allTextContents()).includes(`${AGENT.name} — available`));
   await owner.locator('#note-text').click();
   await owner.keyboard.type('@an');
   const menu = owner.locator('#mention-menu');

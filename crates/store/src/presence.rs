@@ -4,7 +4,7 @@
 //! - [`Store::set_presence`]: the person sets it (page, top bar, API). Clears any automatic away
 //!   and counts as activity.
 //! - [`Store::note_activity`]: the web layer calls it at most once a minute per person and node
-//!   while they use the app (pages, the live inbox stream). It records when they were last active
+//!   while they use the app (pages, the API with their token, the live inbox stream). It records when they were last active
 //!   and brings them back from an *automatic* away.
 //! - [`Store::presence_idle_sweep`]: the worker's sweep. Team members (the people assignment
 //!   picks from) set available with no activity for the organisation's idle time become away,
@@ -12,8 +12,13 @@
 //!   (still available, still idle), so sweeps on several nodes — or a request arriving
 //!   meanwhile — never double an away nor override activity.
 //!
+//! - [`Store::org_presence`]: everyone's presence in one query, for the pages that choose a person
+//!   (assignee fields, the list's filter and bulk bar, team members).
+//!
 //! Automatic changes are audited with the actor `system`. Availability is not on the live bus:
-//! nothing shows other people's availability live.
+//! pages show other people's availability as it was when they were made, not live.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use owlery_domain::{
@@ -37,6 +42,8 @@ pub struct PresenceInfo {
     pub max_open: Option<u32>,
     /// Away because they were idle, not because they said so.
     pub automatic: bool,
+    /// When the automatic away began (`None` unless `automatic`).
+    pub automatic_since: Option<DateTime<Utc>>,
 }
 
 impl PresenceInfo {
@@ -54,6 +61,7 @@ impl Default for PresenceInfo {
             status: Presence::Available,
             max_open: None,
             automatic: false,
+            automatic_since: None,
         }
     }
 }
@@ -64,11 +72,24 @@ fn info_of(
     auto_at: Option<DateTime<Utc>>,
 ) -> Result<PresenceInfo> {
     let status = Presence::parse(status).ok_or_else(|| corrupt_col("presence"))?;
+    let automatic_since = auto_at.filter(|_| status == Presence::Away);
     Ok(PresenceInfo {
         status,
         max_open: max_open.and_then(|n| u32::try_from(n).ok()),
-        automatic: status == Presence::Away && auto_at.is_some(),
+        automatic: automatic_since.is_some(),
+        automatic_since,
     })
+}
+
+/// The organisation's presences, read once per page ([`Store::org_presence`]).
+#[derive(Debug, Clone, Default)]
+pub struct Presences(HashMap<UserId, PresenceInfo>);
+
+impl Presences {
+    /// A person's presence: available when they never set one.
+    pub fn of(&self, user: UserId) -> PresenceInfo {
+        self.0.get(&user).copied().unwrap_or_default()
+    }
 }
 
 /// One person the sweep found idle.
@@ -94,6 +115,27 @@ impl Store {
             None => Ok(PresenceInfo::default()),
             Some((s, m, a)) => info_of(&s, m, a),
         }
+    }
+
+    /// Everyone's presence in the organisation, in one query: for the pages that choose a person
+    /// (assignee fields, filters, team members). People missing from the map have never set one
+    /// and are available ([`PresenceInfo::default`]; see [`Presences::of`]).
+    pub async fn org_presence(&self, org: OrgId) -> Result<Presences> {
+        type Row = (Uuid, String, Option<i64>, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = with_pool!(self, |pool, _pg| {
+            sqlx::query_as(
+                "SELECT p.user_id, p.status, p.max_open, p.auto_away_at FROM inbox_presence p \
+                 JOIN users u ON u.id = p.user_id WHERE u.org_id = $1",
+            )
+            .bind(org.0)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut map = HashMap::with_capacity(rows.len());
+        for (user, status, max_open, auto_at) in rows {
+            map.insert(UserId(user), info_of(&status, max_open, auto_at)?);
+        }
+        Ok(Presences(map))
     }
 
     /// Set a person's presence (and, when given, their own cap; `Some(None)` clears it), as they
@@ -153,6 +195,7 @@ impl Store {
             status,
             max_open: cap,
             automatic: false,
+            automatic_since: None,
         })
     }
 
@@ -209,6 +252,7 @@ impl Store {
             Ok(PresenceInfo {
                 status: after.status,
                 automatic: false,
+                automatic_since: None,
                 ..info
             })
         })

@@ -882,6 +882,15 @@ async fn idle_team_members_go_away_and_activity_brings_them_back() {
             let p = s.presence(who).await.unwrap();
             assert_eq!((p.status, p.automatic), (status, false), "never overridden");
         }
+        // Everyone's presence in one read (the pages that choose a person): the same as each
+        // one's own, an automatic away with its start, and the default for the never seen.
+        let all = s.org_presence(f.org).await.unwrap();
+        for who in [ana, bo, cy, eve, dee] {
+            assert_eq!(all.of(who), s.presence(who).await.unwrap());
+        }
+        assert!(all.of(ana).automatic && all.of(ana).automatic_since.is_some());
+        assert_eq!(all.of(bo).automatic_since, None);
+        assert_eq!(all.of(dee), owlery_store::presence::PresenceInfo::default());
 
         // Activity brings back an automatic away, never a manual one.
         let a = s.note_activity(ana).await.unwrap();

@@ -1,7 +1,9 @@
 //! Who is using the app, for automatic away (`owlery_domain::inbox::presence`).
 //!
-//! Activity is a signed-in page request (the [`crate::auth::PagePrincipal`] extractor) or an open
-//! live inbox stream (`GET /inbox/events` reports itself every minute while open). Writing on
+//! Activity is a signed-in page request (the [`crate::auth::PagePrincipal`] extractor), an API
+//! request with a person's token (the [`crate::auth::ApiPrincipal`] extractor; reading one's own
+//! presence is not activity), or an open live inbox stream (`GET /inbox/events` reports itself
+//! every minute while open). Pages and the API share this throttle. Writing on
 //! every request would cost a write per click, so each node remembers in memory when it last
 //! wrote each person's activity and writes again at most once every [`FLUSH_EVERY`]
 //! ([`owlery_store::Store::note_activity`], which also brings them back from an automatic away).

@@ -232,6 +232,12 @@ presence-menu-heading = Вашето присъствие
 presence-current = сега
 presence-hint = Разговори се възлагат автоматично само на хората на линия.
 presence-auto-note = Статусът ви стана „Отсъстващ“ автоматично, защото известно време не сте използвали Owlery. Щом продължите работа, отново сте на линия.
+availability-available = на линия
+availability-away = отсъства
+availability-away-auto = отсъства (неактивност)
+availability-off-shift = извън смяна
+person-with-availability = { $name } — { $availability }
+availability-label = Присъствие
 
 auto-away-title = Автоматично отсъствие
 auto-away-hint = Хората на линия, които известно време не използват Owlery, стават „Отсъстващ“ автоматично, за да не им се възлагат разговори, докато ги няма. Със следващата си страница отново са на линия. Ръчно избрани „Отсъстващ“ или „Извън смяна“ никога не се променят.

@@ -232,6 +232,12 @@ presence-menu-heading = Your presence
 presence-current = now
 presence-hint = Conversations are assigned automatically only to people who are available.
 presence-auto-note = You were set away automatically after a while without using Owlery. Using it again makes you available.
+availability-available = available
+availability-away = away
+availability-away-auto = away (idle)
+availability-off-shift = off shift
+person-with-availability = { $name } — { $availability }
+availability-label = Availability
 
 auto-away-title = Automatic away
 auto-away-hint = People set to available who have not used Owlery for a while become away by themselves, so no conversations are assigned to an empty desk. Their next page makes them available again. An away or off shift someone chose is never changed.

@@ -1,9 +1,10 @@
 //! Inbox settings and reports: routing rules (with a preview over a pasted message), SLA
-//! policies, teams' assignment and business hours, workspaces' defaults, a person's presence, and
-//! the response-time report.
+//! policies, teams' assignment and business hours, workspaces' defaults, a person's presence and
+//! the organisation's automatic away, and the response-time report.
 //!
 //! Permissions: rules, policies and team/workspace settings are organisation settings
-//! (`org:manage`); reports need `analytics:read`; presence is a person's own (any valid token).
+//! (`org:manage`), and so is the organisation's automatic away; reports need `analytics:read`;
+//! presence is a person's own (any valid token).
 
 use axum::{extract::State, http::StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,6 +13,7 @@ use owlery_domain::{
     inbox::{
         Priority,
         assignment::{AssignmentMode, Presence},
+        presence::{AutoAway, MAX_IDLE_MINUTES, MIN_IDLE_MINUTES},
         report::{Figures, Group, Report, Split},
         rules::{Action, Condition, Facts, MatchMode, Rule, RuleSpec, fold_words},
     },
@@ -32,7 +34,7 @@ use super::{
     list::list_of,
 };
 use crate::{
-    auth::ApiPrincipal,
+    auth::{ApiPrincipal, QuietApiPrincipal},
     error::{ApiResult, AppError, ErrorBody},
     inbox as shared,
     state::AppState,
@@ -521,6 +523,13 @@ pub struct PresenceOut {
     #[schema(value_type = String, example = "available")]
     pub status: Presence,
     pub max_open: Option<u32>,
+    /// Away because of no activity for the organisation's idle time (`GET`/`PUT
+    /// /inbox/auto-away`), not because you said so: your next page, or your next request with
+    /// your token other than reading your presence, makes you available again. Always `false`
+    /// unless `status` is `away`.
+    pub automatic: bool,
+    /// When the automatic away began (`null` unless `automatic`).
+    pub automatic_since: Option<DateTime<Utc>>,
 }
 
 impl From<PresenceInfo> for PresenceOut {
@@ -528,8 +537,34 @@ impl From<PresenceInfo> for PresenceOut {
         PresenceOut {
             status: p.status,
             max_open: p.max_open,
+            automatic: p.automatic,
+            automatic_since: p.automatic_since,
         }
     }
+}
+
+/// Your presence: whether automatic assignment gives you new conversations, and whether an away
+/// was automatic.
+///
+/// Unlike every other request made with your token, asking this is not activity: a status
+/// widget may poll it without keeping you available, and it sees an automatic away as such.
+#[utoipa::path(
+    get,
+    path = "/me/presence",
+    tag = "me",
+    responses(
+        (status = 200, description = "Your presence", body = PresenceOut),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_presence(
+    QuietApiPrincipal(principal): QuietApiPrincipal,
+    State(state): State<AppState>,
+) -> ApiResult<Json<PresenceOut>> {
+    // One's own presence: any valid token may read it.
+    let p = state.store.presence(principal.user.id).await?;
+    Ok(Json(p.into()))
 }
 
 /// Set your presence: whether automatic assignment gives you new conversations. Audited.
@@ -562,6 +597,125 @@ pub async fn set_presence(
         )
         .await?;
     Ok(Json(p.into()))
+}
+
+// ---- Automatic away ------------------------------------------------------------------------
+
+/// The organisation's automatic away: whether, and after how long without activity, people set
+/// available become away by themselves (team members only; a manual away or off shift is never
+/// changed).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AutoAwayOut {
+    pub enabled: bool,
+    /// Minutes without activity before someone goes away (`null` when off).
+    #[schema(example = 15)]
+    pub idle_minutes: Option<u32>,
+    /// The shortest idle time accepted.
+    #[schema(example = 5)]
+    pub min_idle_minutes: u32,
+    /// The longest idle time accepted.
+    #[schema(example = 720)]
+    pub max_idle_minutes: u32,
+}
+
+impl From<AutoAway> for AutoAwayOut {
+    fn from(a: AutoAway) -> Self {
+        AutoAwayOut {
+            enabled: a != AutoAway::Off,
+            idle_minutes: match a {
+                AutoAway::Off => None,
+                AutoAway::After(m) => Some(m),
+            },
+            min_idle_minutes: MIN_IDLE_MINUTES,
+            max_idle_minutes: MAX_IDLE_MINUTES,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoAwayIn {
+    /// `false`: nobody goes away by themselves (`idle_minutes` is then ignored).
+    pub enabled: bool,
+    /// Required when enabled: 5 to 720.
+    #[schema(value_type = Option<u32>, example = 20)]
+    pub idle_minutes: Option<i64>,
+}
+
+impl AutoAwayIn {
+    /// The setting asked for, or why not (`invalid_idle_minutes`, field `idle_minutes`).
+    fn setting(&self) -> Result<AutoAway, owlery_domain::InvalidInput> {
+        if !self.enabled {
+            return Ok(AutoAway::Off);
+        }
+        let bounds = || {
+            owlery_domain::InvalidInput::new(
+                "idle_minutes",
+                "invalid_idle_minutes",
+                format!(
+                    "With automatic away enabled, idle_minutes is {MIN_IDLE_MINUTES} to \
+                     {MAX_IDLE_MINUTES} minutes (to turn it off, send \"enabled\": false)."
+                ),
+            )
+        };
+        let minutes = self.idle_minutes.ok_or_else(bounds)?;
+        match u32::try_from(minutes) {
+            // 0 is "off" in storage; here it is a mistake: off is said with `enabled`.
+            Ok(m) if m > 0 => AutoAway::from_minutes(m).map_err(|_| bounds()),
+            _ => Err(bounds()),
+        }
+    }
+}
+
+/// The organisation's automatic-away setting.
+#[utoipa::path(
+    get,
+    path = "/inbox/auto-away",
+    tag = "inbox",
+    responses(
+        (status = 200, description = "The setting", body = AutoAwayOut),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs org:manage", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_auto_away(
+    ApiPrincipal(principal): ApiPrincipal,
+    State(state): State<AppState>,
+) -> ApiResult<Json<AutoAwayOut>> {
+    settings(&principal)?;
+    let org = crate::pages::load_organisation(&state).await?;
+    Ok(Json(state.store.auto_away(org.id).await?.into()))
+}
+
+/// Change the organisation's automatic-away setting (the same as Settings → Inbox SLA). Audited.
+#[utoipa::path(
+    put,
+    path = "/inbox/auto-away",
+    tag = "inbox",
+    request_body = AutoAwayIn,
+    responses(
+        (status = 200, description = "The setting now", body = AutoAwayOut),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Needs org:manage", body = ErrorBody),
+        (status = 422, description = "Enabled without an idle time of 5 to 720 minutes", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_auto_away(
+    ApiPrincipal(principal): ApiPrincipal,
+    State(state): State<AppState>,
+    Json(body): Json<AutoAwayIn>,
+) -> ApiResult<Json<AutoAwayOut>> {
+    settings(&principal)?;
+    let setting = body.setting()?;
+    let org = crate::pages::load_organisation(&state).await?;
+    let now = state
+        .store
+        .set_auto_away(&principal.actor(), org.id, setting)
+        .await?;
+    Ok(Json(now.into()))
 }
 
 // ---- SLA policies --------------------------------------------------------------------------

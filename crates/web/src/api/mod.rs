@@ -177,7 +177,10 @@ fn endpoints() -> Endpoints {
         .add::<inbox_rules::__path_delete_rule, _, _>(inbox_rules::delete_rule)
         .add::<inbox_rules::__path_move_rule, _, _>(inbox_rules::move_rule)
         .add::<inbox_rules::__path_preview_rules, _, _>(inbox_rules::preview_rules)
+        .add::<inbox_rules::__path_get_presence, _, _>(inbox_rules::get_presence)
         .add::<inbox_rules::__path_set_presence, _, _>(inbox_rules::set_presence)
+        .add::<inbox_rules::__path_get_auto_away, _, _>(inbox_rules::get_auto_away)
+        .add::<inbox_rules::__path_set_auto_away, _, _>(inbox_rules::set_auto_away)
         .add::<inbox_rules::__path_list_sla_policies, _, _>(inbox_rules::list_sla_policies)
         .add::<inbox_rules::__path_create_sla_policy, _, _>(inbox_rules::create_sla_policy)
         .add::<inbox_rules::__path_delete_sla_policy, _, _>(inbox_rules::delete_sla_policy)
@@ -370,7 +373,10 @@ fn method_filter(method: &HttpMethod) -> (MethodFilter, &'static str) {
         inbox_rules::delete_rule,
         inbox_rules::move_rule,
         inbox_rules::preview_rules,
+        inbox_rules::get_presence,
         inbox_rules::set_presence,
+        inbox_rules::get_auto_away,
+        inbox_rules::set_auto_away,
         inbox_rules::list_sla_policies,
         inbox_rules::create_sla_policy,
         inbox_rules::delete_sla_policy,

@@ -9,5 +9,6 @@ pub mod password;
 pub mod principal;
 
 pub use principal::{
-    ApiPrincipal, ClientIp, PagePrincipal, Principal, SESSION_COOKIE, idle_timeout,
+    ApiPrincipal, ClientIp, PagePrincipal, Principal, QuietApiPrincipal, SESSION_COOKIE,
+    idle_timeout,
 };

@@ -251,8 +251,20 @@ pub fn urlencode(s: &str) -> String {
 }
 
 /// An API caller, authenticated by `Authorization: Bearer owl_…`.
+///
+/// A request is activity of the token's owner (every API token is a personal token: it belongs
+/// to a person and acts as them), written as a page request is — at most once a minute per person
+/// and node (`crate::activity`) — so an integration that works the inbox with someone's token
+/// keeps them available, and brings them back from an automatic away. Should tokens that act for
+/// no person ever exist, they must not count.
 #[derive(Debug, Clone)]
 pub struct ApiPrincipal(pub Principal);
+
+/// The same caller, authenticated the same way, whose request is *not* activity: for reading
+/// one's own presence (`GET /me/presence`), which a status widget may poll all day — it must
+/// neither keep its person available nor hide an automatic away by ending it.
+#[derive(Debug, Clone)]
+pub struct QuietApiPrincipal(pub Principal);
 
 impl FromRequestParts<AppState> for ApiPrincipal {
     type Rejection = AppError;
@@ -261,58 +273,82 @@ impl FromRequestParts<AppState> for ApiPrincipal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(AppError::unauthorized(
-                "missing_token",
-                "Send a personal API token as 'Authorization: Bearer <token>'.",
-            ));
-        };
-        let Some(secret) = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-        else {
-            return Err(AppError::unauthorized(
-                "malformed_authorization",
-                "The Authorization header must be 'Bearer <token>'.",
-            ));
-        };
-        let token = match state.store.authenticate_token(secret).await? {
-            Ok(t) => t,
-            Err(TokenRefusal::Unknown) => {
-                return Err(AppError::unauthorized(
-                    "invalid_token",
-                    "This API token is not valid.",
-                ));
+        let p = api_principal(parts, state).await?;
+        if let Via::Token(_) = p.via {
+            let user = p.user.id;
+            // A failed activity write costs at most a late return from away: the request goes on.
+            if let Err(e) = state.activity.seen(&state.store, user).await {
+                tracing::warn!(user.id = %user, error = %e, "could not record API activity");
             }
-            Err(TokenRefusal::Revoked) => {
-                return Err(AppError::unauthorized(
-                    "revoked_token",
-                    "This API token has been revoked.",
-                ));
-            }
-            Err(TokenRefusal::Expired) => {
-                return Err(AppError::unauthorized(
-                    "expired_token",
-                    "This API token has expired; create a new one.",
-                ));
-            }
-        };
-        let ip = client_ip(parts, state);
-        let Some(mut p) =
-            principal_for_user(state, token.user_id, Via::Token(token.id), ip).await?
-        else {
-            return Err(AppError::unauthorized(
-                "account_disabled",
-                "The account that owns this token is disabled.",
-            ));
-        };
-        if !token.scopes.is_empty() {
-            p.access = p.access.with_token_scopes(token.scopes.iter().copied());
         }
         Ok(ApiPrincipal(p))
     }
+}
+
+impl FromRequestParts<AppState> for QuietApiPrincipal {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(QuietApiPrincipal(api_principal(parts, state).await?))
+    }
+}
+
+/// The person behind `Authorization: Bearer owl_…`, with their access narrowed by the token's
+/// scopes.
+async fn api_principal(parts: &Parts, state: &AppState) -> Result<Principal, AppError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Err(AppError::unauthorized(
+            "missing_token",
+            "Send a personal API token as 'Authorization: Bearer <token>'.",
+        ));
+    };
+    let Some(secret) = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Err(AppError::unauthorized(
+            "malformed_authorization",
+            "The Authorization header must be 'Bearer <token>'.",
+        ));
+    };
+    let token = match state.store.authenticate_token(secret).await? {
+        Ok(t) => t,
+        Err(TokenRefusal::Unknown) => {
+            return Err(AppError::unauthorized(
+                "invalid_token",
+                "This API token is not valid.",
+            ));
+        }
+        Err(TokenRefusal::Revoked) => {
+            return Err(AppError::unauthorized(
+                "revoked_token",
+                "This API token has been revoked.",
+            ));
+        }
+        Err(TokenRefusal::Expired) => {
+            return Err(AppError::unauthorized(
+                "expired_token",
+                "This API token has expired; create a new one.",
+            ));
+        }
+    };
+    let ip = client_ip(parts, state);
+    let Some(mut p) = principal_for_user(state, token.user_id, Via::Token(token.id), ip).await?
+    else {
+        return Err(AppError::unauthorized(
+            "account_disabled",
+            "The account that owns this token is disabled.",
+        ));
+    };
+    if !token.scopes.is_empty() {
+        p.access = p.access.with_token_scopes(token.scopes.iter().copied());
+    }
+    Ok(p)
 }
 
 /// The status for "not signed in" on a page-ish endpoint that must not redirect (htmx, CSV).

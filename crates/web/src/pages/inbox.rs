@@ -29,7 +29,7 @@ use crate::{
     inbox as shared,
     state::AppState,
     ui::views::{
-        Flash, Section, SelectOption,
+        Availability, Flash, Section, SelectOption,
         inbox::{
             ContactHitRow, ConversationRow, ConversationView, IdentityRow, InboxFilters, InboxView,
             PostContext, SearchHit, ThreadMessage,
@@ -194,7 +194,10 @@ async fn list_page(
         }
         s.finish()
     };
-    view.work = super::inbox_live::list_work(&state, &p, &current).await?;
+    // The people one may give a conversation to or filter by, with their availability: read
+    // once for the bulk bar and the filter.
+    let colleagues = super::inbox_live::colleagues(&state, &p, org.id).await?;
+    view.work = super::inbox_live::list_work(&state, &p, org.id, &current, &colleagues).await?;
     if !q.is_empty() {
         let r = state
             .store
@@ -381,10 +384,11 @@ async fn list_page(
             assignee == "none",
         ),
     ];
-    for u in super::inbox_live::colleagues(&state, &p).await? {
-        let id = u.id.to_string();
+    for c in &colleagues {
+        let id = c.id.to_string();
         let selected = id == assignee;
-        f.assignee.push(SelectOption::new(id, u.name, selected));
+        f.assignee
+            .push(SelectOption::new(id, c.label(lang), selected));
     }
     view.filters = f;
     Ok(render(&view))
@@ -508,19 +512,24 @@ pub(super) async fn conversation_view(
         c.assignee_id.is_none(),
     )];
     if can_change {
+        // Each person with their availability ("Maria Petrova — away"), from one read of the
+        // organisation's presences, so a conversation is not handed to someone off shift.
         let users = state.store.list_users(None, 500).await?;
+        let presences = state.store.org_presence(org.id).await?;
         assignee.extend(
             users
                 .iter()
                 .filter(|u| u.status != owlery_domain::user::UserStatus::Disabled)
                 .map(|u| {
+                    let name = if u.id == p.0.user.id {
+                        format!("{} ({})", u.name, i18n::tr(lang, "inbox-assignee-me"))
+                    } else {
+                        u.name.clone()
+                    };
+                    let pr = presences.of(u.id);
                     SelectOption::new(
                         u.id.to_string(),
-                        if u.id == p.0.user.id {
-                            format!("{} ({})", u.name, i18n::tr(lang, "inbox-assignee-me"))
-                        } else {
-                            u.name.clone()
-                        },
+                        Availability::new(lang, pr.status, pr.automatic).label(lang, &name),
                         c.assignee_id == Some(u.id),
                     )
                 }),

@@ -17,7 +17,7 @@ use axum::{
 };
 use futures::stream::Stream;
 use owlery_domain::{
-    ConversationId, MessageId, Permission, Target, TeamId, UserId,
+    ConversationId, MessageId, OrgId, Permission, Target, TeamId, UserId,
     inbox::{
         Priority,
         live::{BulkAction, PresenceState, ViewVisibility, normalise_view_query, parse_view_name},
@@ -42,7 +42,7 @@ use crate::{
     inbox_live::{self, BulkResult, may_see},
     state::AppState,
     ui::views::{
-        SelectOption,
+        Availability, SelectOption,
         inbox_work::{ConversationWork, InboxWork, NotePart, NoteRow, SavedViewRow},
     },
 };
@@ -460,26 +460,24 @@ const COUNT_CAP: u32 = 100;
 pub(super) async fn list_work(
     state: &AppState,
     p: &PagePrincipal,
+    org: OrgId,
     query: &str,
+    colleagues: &[Colleague],
 ) -> Result<InboxWork, AppError> {
     let lang = lang_of(p);
-    let org = super::load_organisation(state).await?;
     let scope = shared::scope(&p.0, Permission::InboxRead);
     let current = normalise_view_query(query).unwrap_or_default();
     let mut views = Vec::new();
-    for v in state.store.list_views(org.id, p.0.user.id).await? {
+    for v in state.store.list_views(org, p.0.user.id).await? {
         let (params, q) = params_of(&v.query);
         // A view whose filters no longer parse (a deleted workspace…) shows no count.
         let count = if !q.is_empty() {
-            let r = state
-                .store
-                .search_inbox(org.id, &scope, &q, COUNT_CAP)
-                .await?;
+            let r = state.store.search_inbox(org, &scope, &q, COUNT_CAP).await?;
             count_label(r.messages.len(), false)
         } else if let Ok(filter) = params.filter(p.0.user.id) {
             let page = state
                 .store
-                .list_conversations(org.id, &scope, &filter, None, COUNT_CAP)
+                .list_conversations(org, &scope, &filter, None, COUNT_CAP)
                 .await?;
             count_label(page.items.len(), page.next_cursor.is_some())
         } else {
@@ -516,7 +514,7 @@ pub(super) async fn list_work(
         ..InboxWork::default()
     };
     if can_bulk {
-        work.assignees = assignee_options(state, p, lang).await?;
+        work.assignees = assignee_options(lang, colleagues);
         work.priorities = Priority::ALL
             .iter()
             .map(|pr| {
@@ -550,33 +548,55 @@ fn count_label(n: usize, more: bool) -> String {
     }
 }
 
-async fn assignee_options(
-    state: &AppState,
-    p: &PagePrincipal,
-    lang: Lang,
-) -> Result<Vec<SelectOption>, AppError> {
+fn assignee_options(lang: Lang, colleagues: &[Colleague]) -> Vec<SelectOption> {
     let mut out = vec![
         SelectOption::new("me", i18n::tr(lang, "inbox-assignee-me"), true),
         SelectOption::new("", i18n::tr(lang, "inbox-unassigned"), false),
     ];
-    for u in colleagues(state, p).await? {
-        out.push(SelectOption::new(u.id.to_string(), u.name, false));
+    for c in colleagues {
+        out.push(SelectOption::new(c.id.to_string(), c.label(lang), false));
     }
-    Ok(out)
+    out
+}
+
+/// A person a conversation can be given to or filtered by, with their availability as read
+/// when the page was made (not live), so a lead does not hand work to someone off shift.
+#[derive(Debug, Clone)]
+pub(super) struct Colleague {
+    pub id: UserId,
+    pub name: String,
+    pub availability: Availability,
+}
+
+impl Colleague {
+    /// "Maria Petrova — away", for a select's option.
+    pub fn label(&self, lang: Lang) -> String {
+        self.availability.label(lang, &self.name)
+    }
 }
 
 /// The people a conversation can be given to or filtered by, besides oneself: everyone not
-/// disabled.
+/// disabled, with their availability. Two queries whatever the number of people (the people,
+/// then the organisation's presences): call it once per page.
 pub(super) async fn colleagues(
     state: &AppState,
     p: &PagePrincipal,
-) -> Result<Vec<owlery_store::users::User>, AppError> {
-    Ok(state
-        .store
-        .list_users(None, 500)
-        .await?
+    org: OrgId,
+) -> Result<Vec<Colleague>, AppError> {
+    let lang = lang_of(p);
+    let users = state.store.list_users(None, 500).await?;
+    let presences = state.store.org_presence(org).await?;
+    Ok(users
         .into_iter()
         .filter(|u| u.status != owlery_domain::user::UserStatus::Disabled && u.id != p.0.user.id)
+        .map(|u| {
+            let pr = presences.of(u.id);
+            Colleague {
+                id: u.id,
+                name: u.name,
+                availability: Availability::new(lang, pr.status, pr.automatic),
+            }
+        })
         .collect())
 }
 

@@ -26,7 +26,8 @@ use crate::{
     i18n::{self, Lang},
     state::AppState,
     ui::views::{
-        self, FieldError, Flash, FormErrors, RoleAt, ScopeKind, ScopeOption, Section, SelectOption,
+        self, Availability, FieldError, Flash, FormErrors, RoleAt, ScopeKind, ScopeOption, Section,
+        SelectOption,
         audit::{AuditFilters, AuditRow, AuditView, ChainStatus},
         settings::{
             ChannelRow, CreatedUser, GrantRow, NewUserForm, OrganisationView, SecurityView,
@@ -714,6 +715,10 @@ async fn teams_view(state: &AppState, p: &PagePrincipal) -> Result<TeamsView, Ap
     let users = state.store.list_users(None, 10_000).await?;
     let by_id: HashMap<UserId, &owlery_store::users::User> =
         users.iter().map(|u| (u.id, u)).collect();
+    // Each member's availability, from one read of the organisation's presences.
+    let org = load_organisation(state).await?;
+    let presences = state.store.org_presence(org.id).await?;
+    let lang = lang_of(p);
     let rows = teams
         .into_iter()
         .map(|t| TeamRow {
@@ -723,10 +728,14 @@ async fn teams_view(state: &AppState, p: &PagePrincipal) -> Result<TeamsView, Ap
                 .member_ids
                 .iter()
                 .filter_map(|id| by_id.get(id))
-                .map(|u| TeamMember {
-                    user_id: u.id.to_string(),
-                    name: u.name.clone(),
-                    email: u.email.clone(),
+                .map(|u| {
+                    let pr = presences.of(u.id);
+                    TeamMember {
+                        user_id: u.id.to_string(),
+                        name: u.name.clone(),
+                        email: u.email.clone(),
+                        availability: Availability::new(lang, pr.status, pr.automatic),
+                    }
                 })
                 .collect(),
             candidates: users

@@ -1647,3 +1647,268 @@ async fn presence_in_the_top_bar_and_automatic_away() {
         assert_eq!((p.status, p.automatic), (Presence::Away, false));
     }
 }
+
+/// Presence over the API and availability where people are chosen, on both backends: the
+/// organisation's automatic away read and changed over the API (bounds → 422, agents → 403,
+/// audited); `GET /me/presence` says an away was automatic (and since when) without being activity
+/// itself; any other request with the person's token is activity — it brings her back from an
+/// automatic away and keeps her available — and the assignee field, the list's bulk bar and person
+/// filter, and the team page show each colleague's availability in words (English and Bulgarian).
+#[tokio::test]
+async fn presence_api_token_activity_and_availability_where_you_assign() {
+    use owlery_domain::inbox::{assignment::Presence, presence::AutoAway};
+    for app in TestApp::all_backends().await {
+        let ws = app.workspace("Shop").await;
+        let ch = app.channel(&ws, "shop").await.id;
+        let (admin, token) = app.user_with_token("admin@example.test", Role::Admin).await;
+        let (ana, ana_token) = app
+            .user_with_token("ana@example.test", Role::CommunityAgent)
+            .await;
+        let bo = app.user("bo@example.test", Role::CommunityAgent).await;
+        let team = app.team("Support").await;
+        app.store()
+            .set_team_member(&Actor::cli(), team.id, ana.id, true)
+            .await
+            .unwrap();
+        app.store()
+            .set_presence(&Actor::cli(), bo.id, Presence::OffShift, None)
+            .await
+            .unwrap();
+
+        // The organisation's setting: read, bounds refused with what to send, then changed.
+        let (status, body) = app.get("/inbox/auto-away", &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({"enabled": true, "idle_minutes": 15, "min_idle_minutes": 5, "max_idle_minutes": 720})
+        );
+        for bad in [
+            json!({"enabled": true, "idle_minutes": 4}),
+            json!({"enabled": true, "idle_minutes": 721}),
+            json!({"enabled": true, "idle_minutes": 0}),
+            json!({"enabled": true, "idle_minutes": -5}),
+            json!({"enabled": true}),
+        ] {
+            let (status, body) = app
+                .api(
+                    axum::http::Method::PUT,
+                    "/inbox/auto-away",
+                    Some(&token),
+                    Some(bad.clone()),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+            assert_eq!(body["error"]["code"], "invalid_idle_minutes", "{body}");
+            assert_eq!(body["error"]["field"], "idle_minutes", "{body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("5 to 720"),
+                "{body}"
+            );
+        }
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                "/inbox/auto-away",
+                Some(&token),
+                Some(json!({"enabled": true, "idle_minutes": "soon"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            app.store().auto_away(app.org().id).await.unwrap(),
+            AutoAway::After(15)
+        );
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                "/inbox/auto-away",
+                Some(&token),
+                Some(json!({"enabled": false, "idle_minutes": 30})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            (body["enabled"].clone(), body["idle_minutes"].clone()),
+            (json!(false), json!(null))
+        );
+        assert_eq!(
+            app.store().auto_away(app.org().id).await.unwrap(),
+            AutoAway::Off
+        );
+        let (status, body) = app
+            .api(
+                axum::http::Method::PUT,
+                "/inbox/auto-away",
+                Some(&token),
+                Some(json!({"enabled": true, "idle_minutes": 20})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["idle_minutes"], 20);
+        let audit = app.last_audit_event().await.unwrap();
+        assert_eq!(audit.entry.action, "org.auto_away");
+        assert_eq!(audit.entry.actor_label, "admin@example.test");
+        // Only for people who manage the organisation (the settings page's rule).
+        for method in [axum::http::Method::GET, axum::http::Method::PUT] {
+            let (status, body) = app
+                .api(
+                    method.clone(),
+                    "/inbox/auto-away",
+                    Some(&ana_token),
+                    (method == axum::http::Method::PUT).then(|| json!({"enabled": false})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method}: {body}");
+        }
+        assert_eq!(
+            app.store().auto_away(app.org().id).await.unwrap(),
+            AutoAway::After(20)
+        );
+
+        // Ana's own presence over the API: available, not automatic.
+        let (status, body) = app.get("/me/presence", &ana_token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({"status": "available", "max_open": null, "automatic": false, "automatic_since": null})
+        );
+
+        // Idle for the whole time: the sweep sends her away, and the API says it was automatic
+        // and since when — reading it does not bring her back.
+        app.clock.advance(Duration::minutes(21));
+        let swept_at = app.store().now();
+        assert_eq!(app.store().presence_idle_sweep(100).await.unwrap(), 1);
+        for _ in 0..2 {
+            let (status, body) = app.get("/me/presence", &ana_token).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(
+                (body["status"].clone(), body["automatic"].clone()),
+                (json!("away"), json!(true)),
+                "{body}"
+            );
+            let since: chrono::DateTime<chrono::Utc> =
+                serde_json::from_value(body["automatic_since"].clone()).unwrap();
+            assert!(
+                (since - swept_at).num_milliseconds().abs() < 5_000,
+                "{body}"
+            );
+        }
+        assert!(app.store().presence(ana.id).await.unwrap().automatic);
+
+        // The assignee field, the bulk bar, the person filter and the team page say so — and
+        // that Bo is off shift — read by the admin, whose own page views change nobody else.
+        ingest_one(&app, ch, "av1", "Ivan").await;
+        let conversation = conversation_of(&app, &token, "Ivan").await;
+        let conversation_page = format!("/inbox/c/{}", conversation["id"].as_str().unwrap());
+        let mut jar = CookieJar::default();
+        let csrf = app.sign_in_directly(&admin, &mut jar).await;
+        let html = app.get_page(&conversation_page, &mut jar).await.text();
+        let assignee_field = html
+            .split("name=\"assignee\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</select>").next())
+            .unwrap_or_else(|| panic!("no assignee field: {html}"));
+        for label in [
+            ">ana — away (idle)<",
+            ">bo — off shift<",
+            ">admin (Me) — available<",
+        ] {
+            assert!(assignee_field.contains(label), "{label}: {assignee_field}");
+        }
+        let html = app.get_page("/inbox", &mut jar).await.text();
+        let bulk = html
+            .split("id=\"bulk-assignee\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</select>").next())
+            .unwrap_or_else(|| panic!("no bulk bar: {html}"));
+        let filter = html
+            .split("id=\"f-assignee\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</select>").next())
+            .unwrap_or_else(|| panic!("no person filter: {html}"));
+        for part in [bulk, filter] {
+            assert!(part.contains(">ana — away (idle)<"), "{part}");
+            assert!(part.contains(">bo — off shift<"), "{part}");
+        }
+        let html = app.get_page("/settings/teams", &mut jar).await.text();
+        assert!(
+            html.contains(
+                "presence-dot presence-dot-away\" aria-hidden=\"true\"></span>away (idle)"
+            ),
+            "{html}"
+        );
+        assert!(html.contains(">Availability<"), "{html}");
+        let res = app
+            .post_form(
+                "/account/language",
+                &mut jar,
+                &[("csrf_token", &csrf), ("lang", "bg"), ("next", "/inbox")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let html = app.get_page(&conversation_page, &mut jar).await.text();
+        assert!(html.contains(">ana — отсъства (неактивност)<"), "{html}");
+        assert!(html.contains(">bo — извън смяна<"), "{html}");
+        assert_eq!(
+            app.store().presence(ana.id).await.unwrap().status,
+            Presence::Away
+        );
+
+        // Any other request with her token is activity: it brings her back, audited as the
+        // system …
+        let (status, _) = app.get("/inbox/conversations", &ana_token).await;
+        assert_eq!(status, StatusCode::OK);
+        let p = app.store().presence(ana.id).await.unwrap();
+        assert_eq!((p.status, p.automatic), (Presence::Available, false));
+        let audit = app.last_audit_event().await.unwrap();
+        assert_eq!(
+            (
+                audit.entry.action.as_str(),
+                audit.entry.actor_label.as_str()
+            ),
+            ("presence.auto_back", "system")
+        );
+        let (_, body) = app.get("/me/presence", &ana_token).await;
+        assert_eq!(
+            (body["automatic"].clone(), body["automatic_since"].clone()),
+            (json!(false), json!(null))
+        );
+        // … and keeps her available while an integration works the inbox with it: 25 minutes
+        // after her first request, but 10 after her last, she is not idle.
+        app.clock.advance(Duration::minutes(15));
+        let (status, _) = app.get("/inbox/conversations", &ana_token).await;
+        assert_eq!(status, StatusCode::OK);
+        app.clock.advance(Duration::minutes(10));
+        assert_eq!(app.store().presence_idle_sweep(100).await.unwrap(), 0);
+        // Polling her own presence is not: a status widget does not keep her available.
+        for _ in 0..3 {
+            app.clock.advance(Duration::minutes(4));
+            let (_, body) = app.get("/me/presence", &ana_token).await;
+            assert_eq!(body["status"], "available", "{body}");
+        }
+        assert_eq!(app.store().presence_idle_sweep(100).await.unwrap(), 1);
+        let p = app.store().presence(ana.id).await.unwrap();
+        assert_eq!((p.status, p.automatic), (Presence::Away, true));
+    }
+}
+
+/// One direct message from `author` on `channel`.
+async fn ingest_one(app: &TestApp, channel: ChannelId, remote: &str, author: &str) {
+    app.store()
+        .ingest(
+            &[incoming(
+                app,
+                channel,
+                remote,
+                MessageKind::Dm,
+                author,
+                "hello",
+            )],
+            &AroundTheClock::default(),
+        )
+        .await
+        .unwrap();
+}

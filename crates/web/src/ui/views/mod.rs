@@ -169,6 +169,49 @@ impl NavPresence {
     }
 }
 
+/// A colleague's availability where a person is chosen for a conversation (the assignee field,
+/// the bulk bar, the list's person filter, team members): a word, never colour alone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Availability {
+    /// `available`, `away` or `off_shift` (a dot's colour, beside the word).
+    pub code: &'static str,
+    /// "available", "away", "away (idle)", "off shift".
+    pub word: String,
+}
+
+impl Availability {
+    pub fn new(
+        lang: Lang,
+        status: owlery_domain::inbox::assignment::Presence,
+        automatic: bool,
+    ) -> Availability {
+        use owlery_domain::inbox::assignment::Presence;
+        let key = match status {
+            Presence::Away if automatic => "availability-away-auto",
+            Presence::Away => "availability-away",
+            Presence::Available => "availability-available",
+            Presence::OffShift => "availability-off-shift",
+        };
+        Availability {
+            code: status.code(),
+            word: i18n::tr(lang, key),
+        }
+    }
+
+    /// "Maria Petrova — away": a person with their availability, as the text of a select's
+    /// option (options hold text only).
+    pub fn label(&self, lang: Lang, name: &str) -> String {
+        i18n::tr_args(
+            lang,
+            "person-with-availability",
+            &[
+                ("name", name.into()),
+                ("availability", self.word.as_str().into()),
+            ],
+        )
+    }
+}
+
 /// The presence menu alone: the answer to a change made from it with htmx.
 #[derive(askama::Template)]
 #[template(path = "_presence_partial.html")]
@@ -829,6 +872,32 @@ mod tests {
         errors.push("email", "bad");
         assert_eq!(errors.get("email"), Some("bad"));
         assert!(!errors.has("name"));
+    }
+
+    #[test]
+    fn availability_is_said_in_words_in_both_languages() {
+        use owlery_domain::inbox::assignment::Presence;
+        let a = Availability::new(Lang::En, Presence::Away, false);
+        assert_eq!((a.code, a.word.as_str()), ("away", "away"));
+        assert_eq!(a.label(Lang::En, "Maria Petrova"), "Maria Petrova — away");
+        let idle = Availability::new(Lang::En, Presence::Away, true);
+        assert_eq!(idle.label(Lang::En, "Bo"), "Bo — away (idle)");
+        // `automatic` means nothing on a status other than away.
+        let off = Availability::new(Lang::En, Presence::OffShift, true);
+        assert_eq!((off.code, off.word.as_str()), ("off_shift", "off shift"));
+        assert_eq!(
+            Availability::new(Lang::Bg, Presence::OffShift, false).label(Lang::Bg, "Мария"),
+            "Мария — извън смяна"
+        );
+        for lang in Lang::ALL {
+            for p in Presence::ALL {
+                for automatic in [false, true] {
+                    let a = Availability::new(lang, p, automatic);
+                    assert!(!a.word.starts_with("availability-"), "{lang}: {p:?}");
+                    assert_eq!(a.code, p.code());
+                }
+            }
+        }
     }
 
     #[test]

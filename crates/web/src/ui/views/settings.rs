@@ -137,6 +137,8 @@ pub struct TeamMember {
     pub user_id: String,
     pub name: String,
     pub email: String,
+    /// Whether they take conversations now (a dot and a word).
+    pub availability: super::Availability,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -574,11 +576,21 @@ mod tests {
                                     user_id: "u1".into(),
                                     name: "Maria Ivanova".into(),
                                     email: "maria@example.com".into(),
+                                    availability: crate::ui::views::Availability::new(
+                                        lang,
+                                        owlery_domain::inbox::assignment::Presence::Away,
+                                        true,
+                                    ),
                                 },
                                 TeamMember {
                                     user_id: "u2".into(),
                                     name: "Georgi Petrov".into(),
                                     email: "georgi@example.com".into(),
+                                    availability: crate::ui::views::Availability::new(
+                                        lang,
+                                        owlery_domain::inbox::assignment::Presence::Available,
+                                        false,
+                                    ),
                                 },
                             ],
                             candidates: vec![SelectOption::new("u3", "Elena Dimitrova", false)],
@@ -598,6 +610,11 @@ mod tests {
             assert!(html.contains("action=\"/settings/teams\""));
             assert!(html.contains("action=\"/settings/teams/t1/members\""));
             assert!(html.contains("action=\"/settings/teams/t1/members/u2/remove\""));
+            // Availability in words beside the dot, never the colour alone.
+            assert!(html.contains(&format!(
+                "presence-dot-away\" aria-hidden=\"true\"></span>{}</span>",
+                tr(lang, "availability-away-auto")
+            )));
             assert!(html.contains("name=\"user_id\""));
             let html = render(
                 "settings_teams_empty",
