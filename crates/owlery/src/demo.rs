@@ -759,6 +759,11 @@ enum Step {
     WritePost(usize),
     /// A past post published at its time.
     PublishPost(usize),
+    /// A customer writes (an [`Answered`] conversation of the inbox's past: its first message,
+    /// or with `true` its follow-up).
+    Ask(usize, bool),
+    /// A person answers it (the first answer, or with `true` the answer to the follow-up).
+    Answer(usize, bool),
 }
 
 /// What seeding made, for the banner and the tests.
@@ -796,9 +801,11 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
         .await??
     };
 
-    let plan = plan(&mut rng, start, now)?;
+    let answered = answered_history(&mut rng, now);
+    let plan = plan(&mut rng, start, now, &answered)?;
     let mut st = State {
         start,
+        answered,
         ..State::default()
     };
     for (at, step) in &plan {
@@ -830,6 +837,9 @@ struct State {
     start: DateTime<Utc>,
     /// Demo posts by index: their variants.
     posts: Vec<(usize, Vec<owlery_domain::VariantId>)>,
+    /// The inbox's answered past, and the conversation each became.
+    answered: Vec<Answered>,
+    answered_conversations: Vec<(usize, owlery_domain::ConversationId)>,
 }
 
 impl State {
@@ -885,6 +895,7 @@ fn plan(
     rng: &mut StdRng,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
+    answered: &[Answered],
 ) -> anyhow::Result<Vec<(DateTime<Utc>, Step)>> {
     let owner_tz = tz(&PEOPLE[0]);
     let mut plan = vec![(local(start, owner_tz, 0, 8, 30), Step::CreateOwner)];
@@ -1003,6 +1014,14 @@ fn plan(
                 now - Duration::minutes(10) + Duration::seconds(i as i64),
                 Step::WritePost(i),
             )),
+        }
+    }
+    for (i, a) in answered.iter().enumerate() {
+        plan.push((a.asked_at, Step::Ask(i, false)));
+        plan.push((a.answered_at, Step::Answer(i, false)));
+        if let Some((asked, answered)) = a.follow_up {
+            plan.push((asked, Step::Ask(i, true)));
+            plan.push((answered, Step::Answer(i, true)));
         }
     }
     plan.retain(|(at, _)| *at < now);
@@ -1208,6 +1227,8 @@ async fn run_step(
         }
         Step::WritePost(i) => write_post(store, st, i).await?,
         Step::PublishPost(i) => publish_post(store, st, i).await?,
+        Step::Ask(i, follow_up) => ask(store, st, i, follow_up).await?,
+        Step::Answer(i, follow_up) => answer(store, st, i, follow_up).await?,
         Step::Disable(i) => {
             let p = &PEOPLE[i];
             let id = st.user(p.email)?;
@@ -1780,6 +1801,261 @@ const INBOX: &[(&str, &str, &str, &str, &str, i64, &str)] = &[
     ),
 ];
 
+/// A conversation of the inbox's past two weeks, answered by the channel's community agent: so the
+/// reports have response times to show, in and out of business hours.
+#[derive(Debug, Clone)]
+struct Answered {
+    channel: &'static str,
+    agent: &'static str,
+    kind: &'static str,
+    author: String,
+    name: String,
+    question: &'static str,
+    asked_at: DateTime<Utc>,
+    answer: &'static str,
+    answered_at: DateTime<Utc>,
+    /// The customer wrote again, and when that was answered.
+    follow_up: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// Who answers each demo support channel, and the time zone of their working day.
+const ANSWERING: [(&str, &str); 2] = [
+    ("northwind_help", "elena.petrova@northwind-coffee.example"),
+    ("northwind_us", "marcus.lee@northwind-coffee.example"),
+];
+
+/// What customers asked in the past, and what they were told.
+const ASKED: [(&str, &str, &str); 8] = [
+    (
+        "dm",
+        "Hi, can I still change the grind on my subscription before Friday's delivery?",
+        "Yes — it's changed to espresso grind for Friday. Enjoy!",
+    ),
+    (
+        "comment",
+        "Is the oat milk free of charge in the stores?",
+        "It is, in every store. Thanks for asking!",
+    ),
+    (
+        "dm",
+        "My parcel arrived damaged, the bag of beans was torn open.",
+        "Sorry about that! A replacement is on its way, no need to send anything back.",
+    ),
+    (
+        "comment",
+        "Do you ship to Canada?",
+        "We do — shipping to Canada takes 3–5 days.",
+    ),
+    (
+        "mention",
+        "Anyone know if the downtown store has wifi?",
+        "It does: ask the barista for the password.",
+    ),
+    (
+        "dm",
+        "I was charged twice for order #3318.",
+        "Thanks for telling us — the second charge is refunded; you'll see it in 2–3 days.",
+    ),
+    (
+        "comment",
+        "When is the holiday blend coming back?",
+        "Next Monday, online and in stores!",
+    ),
+    (
+        "dm",
+        "Can I pick up my online order in a store?",
+        "Yes: choose 'pick up' at checkout and the store you like.",
+    ),
+];
+
+/// Two weeks of answered conversations: most in the working day, answered within the hour;
+/// night and weekend messages wait for the next morning; a few slow answers miss the 24-hour
+/// deadline; some customers write again.
+fn answered_history(rng: &mut StdRng, now: DateTime<Utc>) -> Vec<Answered> {
+    let first_names = [
+        "Alex", "Sam", "Noor", "Luca", "Mei", "Tomás", "Ivana", "Kofi", "Ada",
+    ];
+    let mut out = Vec::new();
+    for k in 0..36 {
+        let (channel, agent) = ANSWERING[k % ANSWERING.len()];
+        let zone = PEOPLE
+            .iter()
+            .find(|p| p.email == agent)
+            .map(tz)
+            .unwrap_or(chrono_tz::UTC);
+        let (kind, question, answer) = ASKED[rng.gen_range(0..ASKED.len())];
+        let day = rng.gen_range(1..=14);
+        // Three in four in the working day, the rest in the evening or at night.
+        let hour = if rng.gen_bool(0.75) {
+            rng.gen_range(8..18)
+        } else {
+            [19, 21, 23, 2, 5][rng.gen_range(0..5)]
+        };
+        let asked_at = local(
+            now - Duration::days(day),
+            zone,
+            0,
+            hour,
+            rng.gen_range(0..60),
+        );
+        let local_day = asked_at.with_timezone(&zone);
+        let weekend = matches!(local_day.weekday(), Weekday::Sat | Weekday::Sun);
+        let answered_at = if (8..18).contains(&hour) && !weekend {
+            if rng.gen_bool(0.1) {
+                asked_at + Duration::minutes(rng.gen_range(300..1800))
+            } else {
+                asked_at + Duration::minutes(rng.gen_range(3..75))
+            }
+        } else {
+            // The next working morning.
+            let mut next = local(asked_at, zone, if hour >= 18 { 1 } else { 0 }, 8, 0);
+            while matches!(
+                next.with_timezone(&zone).weekday(),
+                Weekday::Sat | Weekday::Sun
+            ) {
+                next += Duration::days(1);
+            }
+            next + Duration::minutes(rng.gen_range(5..90))
+        };
+        let follow_up = rng.gen_bool(0.3).then(|| {
+            let again = answered_at + Duration::minutes(rng.gen_range(20..240));
+            (again, again + Duration::minutes(rng.gen_range(4..120)))
+        });
+        let first = first_names[k % first_names.len()];
+        out.push(Answered {
+            channel,
+            agent,
+            kind,
+            author: format!("{}_{k}", first.to_lowercase()),
+            name: format!("{first} {}", ["Reyes", "Novak", "Haddad", "Kim"][k % 4]),
+            question,
+            asked_at,
+            answer,
+            answered_at,
+            follow_up,
+        });
+    }
+    out
+}
+
+/// A customer of the inbox's past writes: the first message, or the follow-up.
+async fn ask(store: &Store, st: &mut State, i: usize, follow_up: bool) -> anyhow::Result<()> {
+    use owlery_domain::inbox::{AroundTheClock, Author, InboundMessage, MessageKind};
+    use owlery_store::inbox::{ConversationFilter, InboxScope, Incoming};
+    use owlery_triage::Classifier as _;
+    use owlery_triage::inbox::classification;
+
+    let a = st
+        .answered
+        .get(i)
+        .context("demo answered conversation")?
+        .clone();
+    let Some(channel) = find(&st.channels, a.channel) else {
+        return Ok(());
+    };
+    let org = st.org.context("demo organisation")?;
+    let text = if follow_up {
+        "Thanks! One more thing: do you have decaf too?"
+    } else {
+        a.question
+    };
+    let classifier = owlery_triage::BuiltIn::new()
+        .map_err(|e| anyhow::anyhow!("cannot load the triage model: {e}"))?;
+    let kind = MessageKind::parse(a.kind).with_context(|| format!("kind {}", a.kind))?;
+    let message = InboundMessage {
+        channel,
+        remote_id: format!("demo-past-{i}-{}", u8::from(follow_up)),
+        kind,
+        author: Author {
+            remote_id: format!("demo-past-user-{i}"),
+            handle: a.author.clone(),
+            name: a.name.clone(),
+            followers: Some(40 + (i as u64 * 389) % 3_000),
+        },
+        text: text.to_owned(),
+        created_at: store.now(),
+        // The post a comment is on, a DM's or a mention's thread: the follow-up joins it.
+        conversation_remote_id: Some(format!("demo-past-thread-{i}")),
+        in_reply_to_remote_id: None,
+        media: Vec::new(),
+        url: None,
+    };
+    let triage = classification(&classifier.classify(text));
+    store
+        .ingest(&[Incoming { message, triage }], &AroundTheClock::default())
+        .await?;
+    if !follow_up {
+        let page = store
+            .list_conversations(
+                org,
+                &InboxScope::All,
+                &ConversationFilter {
+                    channel: Some(channel),
+                    ..ConversationFilter::default()
+                },
+                None,
+                200,
+            )
+            .await?;
+        let found = page
+            .items
+            .iter()
+            .find(|c| c.contact.handle == a.author)
+            .context("the demo conversation just stored")?;
+        st.answered_conversations.push((i, found.id));
+    }
+    Ok(())
+}
+
+/// The channel's agent answers a conversation of the inbox's past; the answer is on the network
+/// a moment later.
+async fn answer(store: &Store, st: &mut State, i: usize, follow_up: bool) -> anyhow::Result<()> {
+    use owlery_store::inbox::InboxScope;
+    use owlery_store::inbox_replies::NewReply;
+
+    let Some(conversation) = st
+        .answered_conversations
+        .iter()
+        .find(|(k, _)| *k == i)
+        .map(|(_, c)| *c)
+    else {
+        return Ok(());
+    };
+    let a = st
+        .answered
+        .get(i)
+        .context("demo answered conversation")?
+        .clone();
+    let org = st.org.context("demo organisation")?;
+    let agent = st.user(a.agent)?;
+    let summary = store
+        .conversation_summary(org, &InboxScope::All, conversation)
+        .await?;
+    let text = if follow_up {
+        "We do — the Swiss-water decaf, in every store."
+    } else {
+        a.answer
+    };
+    let key = format!("demo-past-{i}-{}", u8::from(follow_up));
+    let created = store
+        .create_reply(
+            &actor_for(st, a.agent, person(a.agent)?)?,
+            agent,
+            &summary,
+            &NewReply {
+                text,
+                close: follow_up || a.follow_up.is_none(),
+                client_key: &key,
+                needs_approval: false,
+            },
+        )
+        .await?;
+    store
+        .record_reply_sent(created.message.id, &format!("demo-sent-{key}"), None)
+        .await?;
+    Ok(())
+}
+
 /// A few dozen conversations in the inbox, classified and with their deadlines, as if they had
 /// arrived over the last day.
 async fn seed_inbox(store: &Store, st: &State, now: DateTime<Utc>) -> anyhow::Result<()> {
@@ -2018,6 +2294,37 @@ mod tests {
             for a in ["variant.publish", "post.submit", "review.approve"] {
                 assert!(actions.contains(a), "{a} missing");
             }
+
+            // The inbox's answered past gives the reports response times, first and later
+            // answers, by the agents who gave them.
+            let org = store.organisation().await.unwrap().unwrap();
+            let scope = owlery_store::inbox::InboxScope::All;
+            let (from, to) = (now - Duration::days(15), store.now() + Duration::seconds(1));
+            let rows = store
+                .inbox_report_rows(org.id, &scope, from, to, None)
+                .await
+                .unwrap();
+            let replies = store
+                .inbox_report_replies(org.id, &scope, from, to, None)
+                .await
+                .unwrap();
+            let report = owlery_domain::inbox::report::Report::of(&rows, &replies, store.now());
+            let answered = answered_history(&mut StdRng::seed_from_u64(1), now).len();
+            assert!(
+                report.total.all.replies as usize > answered / 2,
+                "{:?}",
+                report.total
+            );
+            assert!(report.total.all.first_response_median_secs.is_some());
+            assert!(report.total.all.reply_median_secs.is_some());
+            assert!(
+                report
+                    .by_agent
+                    .iter()
+                    .any(|g| g.name.as_deref() == Some("Marcus Lee") && g.figures.all.replies > 0),
+                "{:?}",
+                report.by_agent
+            );
 
             // A second start does not seed again; it prints a fresh link while the owner is invited.
             let again = prepare(store, "http://127.0.0.1:8080").await.unwrap();
