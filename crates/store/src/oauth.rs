@@ -249,6 +249,39 @@ fn attempt_of(row: AttemptRow) -> Result<Attempt> {
     })
 }
 
+/// Inside a transaction: channel `$id` is connected again with `$credential` (sealed under its
+/// id), replacing whatever credential it had — for a reconnect and for an upgrade alike.
+macro_rules! replace_credential {
+    ($tx:ident, $id:expr, $credential:expr, $now:expr) => {{
+        let id: ChannelId = $id;
+        let credential: &ChannelCredential = $credential;
+        sqlx::query("UPDATE channels SET status = $1, status_reason = NULL WHERE id = $2")
+            .bind(ChannelStatus::Connected.code())
+            .bind(id.0)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query("DELETE FROM channel_credentials WHERE channel_id = $1")
+            .bind(id.0)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, \
+             refresh_sealed, expires_at, created_at, updated_at, auth_kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+        )
+        .bind(id.0)
+        .bind(&credential.service)
+        .bind(&credential.account_id)
+        .bind(&credential.sealed)
+        .bind(&credential.refresh_sealed)
+        .bind(credential.expires_at)
+        .bind($now)
+        .bind(credential.auth.code())
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 impl Store {
     // ------------------------------------------------------------------ network apps
 
@@ -545,30 +578,7 @@ impl Store {
         let before = self.channel(id).await?;
         let now = self.now();
         with_tx!(self, |tx, pg| {
-            sqlx::query("UPDATE channels SET status = $1, status_reason = NULL WHERE id = $2")
-                .bind(ChannelStatus::Connected.code())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM channel_credentials WHERE channel_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, \
-                 refresh_sealed, expires_at, created_at, updated_at, auth_kind) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
-            )
-            .bind(id.0)
-            .bind(&credential.service)
-            .bind(&credential.account_id)
-            .bind(&credential.sealed)
-            .bind(&credential.refresh_sealed)
-            .bind(credential.expires_at)
-            .bind(now)
-            .bind(credential.auth.code())
-            .execute(&mut *tx)
-            .await?;
+            replace_credential!(tx, id, credential, now);
             append_audit!(
                 tx,
                 pg,
@@ -612,30 +622,7 @@ impl Store {
         let previous = self.channel_credential(id).await?;
         let now = self.now();
         with_tx!(self, |tx, pg| {
-            sqlx::query("UPDATE channels SET status = $1, status_reason = NULL WHERE id = $2")
-                .bind(ChannelStatus::Connected.code())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM channel_credentials WHERE channel_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO channel_credentials (channel_id, service, account_id, sealed, \
-                 refresh_sealed, expires_at, created_at, updated_at, auth_kind) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
-            )
-            .bind(id.0)
-            .bind(&credential.service)
-            .bind(&credential.account_id)
-            .bind(&credential.sealed)
-            .bind(&credential.refresh_sealed)
-            .bind(credential.expires_at)
-            .bind(now)
-            .bind(credential.auth.code())
-            .execute(&mut *tx)
-            .await?;
+            replace_credential!(tx, id, credential, now);
             sqlx::query(
                 "UPDATE inbox_polls SET cursor = NULL, due_at = $1, failures = 0, last_error = NULL \
                  WHERE channel_id = $2",
