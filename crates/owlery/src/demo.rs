@@ -407,6 +407,12 @@ const PEOPLE: &[Person] = &[
 /// The day the teams are set up, once everyone in them has joined.
 const TEAMS_DAY: i64 = 9;
 
+/// The office hours' time zone of the teams that answer the inbox (weekdays 08:00–18:00).
+const CARE_HOURS: [(&str, &str); 2] = [
+    ("Community care EMEA", "Europe/Sofia"),
+    ("Community care Americas", "America/Los_Angeles"),
+];
+
 /// Teams: (name, members by e-mail).
 const TEAMS: &[(&str, &[&str])] = &[
     (
@@ -840,6 +846,7 @@ struct State {
     /// The inbox's answered past, and the conversation each became.
     answered: Vec<Answered>,
     answered_conversations: Vec<(usize, owlery_domain::ConversationId)>,
+    teams: Vec<(&'static str, owlery_domain::TeamId)>,
 }
 
 impl State {
@@ -1166,6 +1173,27 @@ async fn run_step(
                     .set_team_member(&actor, team.id, st.user(m)?, true)
                     .await?;
             }
+            // The community care teams keep office hours in their region.
+            if let Some((_, zone)) = CARE_HOURS.iter().find(|(n, _)| *n == name) {
+                let current = store
+                    .team_inbox_settings(org)
+                    .await?
+                    .into_iter()
+                    .find(|t| t.team_id == team.id)
+                    .context("the team just created")?;
+                store
+                    .set_team_inbox_settings(
+                        &actor,
+                        org,
+                        &owlery_store::inbox_rules::TeamInboxSettings {
+                            time_zone: (*zone).to_owned(),
+                            hours: Some("mon-fri 08:00-18:00".to_owned()),
+                            ..current
+                        },
+                    )
+                    .await?;
+            }
+            st.teams.push((name, team.id));
         }
         Step::Token(i) => {
             let t = &TOKENS[i];
@@ -1807,6 +1835,7 @@ const INBOX: &[(&str, &str, &str, &str, &str, i64, &str)] = &[
 struct Answered {
     channel: &'static str,
     agent: &'static str,
+    team: &'static str,
     kind: &'static str,
     author: String,
     name: String,
@@ -1819,9 +1848,17 @@ struct Answered {
 }
 
 /// Who answers each demo support channel, and the time zone of their working day.
-const ANSWERING: [(&str, &str); 2] = [
-    ("northwind_help", "elena.petrova@northwind-coffee.example"),
-    ("northwind_us", "marcus.lee@northwind-coffee.example"),
+const ANSWERING: [(&str, &str, &str); 2] = [
+    (
+        "northwind_help",
+        "elena.petrova@northwind-coffee.example",
+        "Community care EMEA",
+    ),
+    (
+        "northwind_us",
+        "marcus.lee@northwind-coffee.example",
+        "Community care Americas",
+    ),
 ];
 
 /// What customers asked in the past, and what they were told.
@@ -1877,7 +1914,7 @@ fn answered_history(rng: &mut StdRng, now: DateTime<Utc>) -> Vec<Answered> {
     ];
     let mut out = Vec::new();
     for k in 0..36 {
-        let (channel, agent) = ANSWERING[k % ANSWERING.len()];
+        let (channel, agent, team) = ANSWERING[k % ANSWERING.len()];
         let zone = PEOPLE
             .iter()
             .find(|p| p.email == agent)
@@ -1925,6 +1962,7 @@ fn answered_history(rng: &mut StdRng, now: DateTime<Utc>) -> Vec<Answered> {
         out.push(Answered {
             channel,
             agent,
+            team,
             kind,
             author: format!("{}_{k}", first.to_lowercase()),
             name: format!("{first} {}", ["Reyes", "Novak", "Haddad", "Kim"][k % 4]),
@@ -2028,8 +2066,21 @@ async fn answer(store: &Store, st: &mut State, i: usize, follow_up: bool) -> any
         .clone();
     let org = st.org.context("demo organisation")?;
     let agent = st.user(a.agent)?;
+    let actor = actor_for(st, a.agent, person(a.agent)?)?;
+    // The agent takes the conversation for their team, then answers it.
+    let team = find(&st.teams, a.team);
     let summary = store
-        .conversation_summary(org, &InboxScope::All, conversation)
+        .update_conversation(
+            &actor,
+            org,
+            &InboxScope::All,
+            conversation,
+            &owlery_store::inbox::ConversationPatch {
+                assignee: Some(Some(agent)),
+                team: team.map(Some),
+                ..owlery_store::inbox::ConversationPatch::default()
+            },
+        )
         .await?;
     let text = if follow_up {
         "We do — the Swiss-water decaf, in every store."
@@ -2039,7 +2090,7 @@ async fn answer(store: &Store, st: &mut State, i: usize, follow_up: bool) -> any
     let key = format!("demo-past-{i}-{}", u8::from(follow_up));
     let created = store
         .create_reply(
-            &actor_for(st, a.agent, person(a.agent)?)?,
+            &actor,
             agent,
             &summary,
             &NewReply {
@@ -2318,10 +2369,17 @@ mod tests {
             assert!(report.total.all.first_response_median_secs.is_some());
             assert!(report.total.all.reply_median_secs.is_some());
             assert!(
+                report.total.off_hours.replies > 0,
+                "the care teams keep office hours: {:?}",
+                report.total
+            );
+            assert!(
                 report
                     .by_agent
                     .iter()
-                    .any(|g| g.name.as_deref() == Some("Marcus Lee") && g.figures.all.replies > 0),
+                    .any(|g| g.name.as_deref() == Some("Marcus Lee")
+                        && g.figures.all.replies > 0
+                        && g.figures.all.conversations > 0),
                 "{:?}",
                 report.by_agent
             );
