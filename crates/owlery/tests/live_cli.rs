@@ -8,11 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    process::Command,
+    time::Duration,
 };
 
 use owlery_domain::{
@@ -30,6 +28,10 @@ use owlery_store::{
     users::NewUser,
 };
 use serde_json::Value;
+
+mod support;
+
+use support::process::Proc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_owlery");
 /// A vault key for the processes under test (32 bytes, base64).
@@ -72,58 +74,13 @@ fn command(dir: &Path, db: &Db, args: &[&str]) -> Command {
     c
 }
 
-struct Server {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(dir: &Path, db: &Db) -> (Server, String) {
-        let mut c = command(dir, db, &["serve", "--no-workers", "--bind", "127.0.0.1:0"]);
-        c.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let pipe = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        let mut server = Server { child, log };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let base = loop {
-            let log = server.log.lock().unwrap().clone();
-            if let Some(line) = log.lines().find(|l| l.contains("is running at http://")) {
-                break line
-                    .split_whitespace()
-                    .find(|w| w.starts_with("http://"))
-                    .unwrap()
-                    .trim_end_matches(['.', ','])
-                    .to_owned();
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("owlery serve exited ({status}):\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "owlery serve did not start:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        (server, base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `owlery serve` without workers on the test's database: the process and its address.
+fn start_server(dir: &Path, db: &Db) -> (Proc, String) {
+    Proc::serve(command(
+        dir,
+        db,
+        &["serve", "--no-workers", "--bind", "127.0.0.1:0"],
+    ))
 }
 
 /// The organisation, a channel, and a signed-in owner: the channel id and the session cookie.
@@ -282,7 +239,7 @@ impl Events {
 
 async fn scenario(tmp: &TempDir, store: &Store, db: Db) {
     let (channel, cookie) = setup(store).await;
-    let (server, base) = Server::start(&tmp.0, &db);
+    let (server, base) = start_server(&tmp.0, &db);
     let mut events = Events::open(&base, &cookie).await;
 
     // Another process imports a message: the open page hears of its conversation.
@@ -295,7 +252,7 @@ async fn scenario(tmp: &TempDir, store: &Store, db: Db) {
     let (event, data) = events
         .next(Duration::from_secs(15))
         .await
-        .unwrap_or_else(|| panic!("no event:\n{}", server.log.lock().unwrap()));
+        .unwrap_or_else(|| panic!("no event:\n{}", server.log()));
     assert_eq!(event, "conversation", "{data}");
     assert_eq!(data["change"], "message");
     let org = store.organisation().await.unwrap().unwrap();
@@ -362,19 +319,9 @@ async fn an_import_reaches_an_open_inbox_page_on_postgres() {
     drop_postgres(&base, &url).await.unwrap();
 }
 
-/// A process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 async fn worker_scenario(tmp: &TempDir, store: &Store, db: Db) {
     let (channel, cookie, owner) = setup_on(store, Network::Sandbox).await;
-    let (server, base) = Server::start(&tmp.0, &db);
+    let (server, base) = start_server(&tmp.0, &db);
     let mut events = Events::open(&base, &cookie).await;
     import(
         &tmp.0,
@@ -417,21 +364,11 @@ async fn worker_scenario(tmp: &TempDir, store: &Store, db: Db) {
     );
 
     // The worker, a process of its own, sends it: sending, then sent (the conversation pending).
-    let worker = Running(
-        command(&tmp.0, &db, &["worker"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let worker = Proc::spawn(command(&tmp.0, &db, &["worker"]));
     let mut seen = Vec::new();
     while seen.len() < 2 {
         let Some((event, data)) = events.next(Duration::from_secs(30)).await else {
-            panic!(
-                "heard {seen:?}, then nothing:\n{}",
-                server.log.lock().unwrap()
-            )
+            panic!("heard {seen:?}, then nothing:\n{}", server.log())
         };
         assert_eq!(event, "conversation", "{data}");
         assert_eq!(data["conversation_id"], conversation.as_str());

@@ -9,9 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
-    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
@@ -27,6 +26,7 @@ use owlery_store::{
 mod support;
 
 use support::meta_page::{KEK, PAGE, setup};
+use support::process::Proc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_owlery");
 /// A fixed key-encryption key for the server and the test's own vault (32 bytes, base64).
@@ -45,78 +45,26 @@ const CONFIG_ENV: &[&str] = &[
     "RUST_LOG",
 ];
 
-struct Server {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(dir: &Path, db: &Db) -> (Server, String) {
-        let mut c = Command::new(BIN);
-        c.current_dir(dir);
-        for k in CONFIG_ENV {
-            c.env_remove(k);
+/// `owlery serve` (with its workers) on the test's database: the process and its address.
+fn start_server(dir: &Path, db: &Db) -> (Proc, String) {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir);
+    for k in CONFIG_ENV {
+        c.env_remove(k);
+    }
+    c.args(["serve", "--bind", "127.0.0.1:0"])
+        .env("OWLERY_SECRET_KEY", KEK)
+        .env("OWLERY_JOB_LEASE_SECS", "10");
+    match db {
+        Db::Sqlite(data) => {
+            c.arg("--data-dir").arg(data);
         }
-        c.args(["serve", "--bind", "127.0.0.1:0"])
-            .env("OWLERY_SECRET_KEY", KEK)
-            .env("OWLERY_JOB_LEASE_SECS", "10");
-        match db {
-            Db::Sqlite(data) => {
-                c.arg("--data-dir").arg(data);
-            }
-            Db::Postgres(url) => {
-                c.arg("--data-dir").arg(dir.join("data"));
-                c.env("OWLERY_DATABASE_URL", url);
-            }
+        Db::Postgres(url) => {
+            c.arg("--data-dir").arg(dir.join("data"));
+            c.env("OWLERY_DATABASE_URL", url);
         }
-        c.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let pipe = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        let mut server = Server { child, log };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let base = loop {
-            let log = server.log.lock().unwrap().clone();
-            if let Some(line) = log.lines().find(|l| l.contains("is running at http://")) {
-                break line
-                    .split_whitespace()
-                    .find(|w| w.starts_with("http://"))
-                    .unwrap()
-                    .trim_end_matches(['.', ','])
-                    .to_owned();
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("owlery serve exited ({status}):\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "owlery serve did not start:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        (server, base)
     }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
-    }
+    Proc::serve(c)
 }
 
 enum Db {
@@ -197,7 +145,7 @@ async fn burst_survives_kill_9(db: Db, store: Store, tmp: &TempDir) {
     // Installs the TLS crypto provider reqwest needs (the clients here speak plain HTTP).
     let _ = owlery_networks::http::client(owlery_networks::http::HttpConfig::default());
     let hook = setup(&store, SECRET, "c0ffee00c0ffee00c0ffee00c0ffee00").await;
-    let (mut server, base) = Server::start(&tmp.0, &db);
+    let (mut server, base) = start_server(&tmp.0, &db);
     let answers = Arc::new(Mutex::new(vec![Answer::Unsent; BURST]));
     let sent = Arc::new(AtomicUsize::new(0));
     let burst = tokio::spawn(fire(
@@ -224,7 +172,7 @@ async fn burst_survives_kill_9(db: Db, store: Store, tmp: &TempDir) {
     );
 
     // Restart; resend whatever got no 200, as the network would.
-    let (server, base) = Server::start(&tmp.0, &db);
+    let (server, base) = start_server(&tmp.0, &db);
     let resend: Vec<usize> = (0..BURST).filter(|i| first[*i] != Answer::Ok).collect();
     let resent = resend.len();
     fire(
@@ -260,7 +208,7 @@ async fn burst_survives_kill_9(db: Db, store: Store, tmp: &TempDir) {
             Instant::now() < deadline,
             "{} deliveries still pending:\n{}",
             c.pending,
-            server.log.lock().unwrap()
+            server.log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
