@@ -820,7 +820,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
             .await
             .with_context(|| format!("demo step {step:?}"))?;
     }
-    seed_inbox(store, &st, now)
+    seed_inbox(store, &mut st, now)
         .await
         .context("demo inbox conversations")?;
     let owner_id = st.user(PEOPLE[0].email)?;
@@ -847,9 +847,21 @@ struct State {
     answered: Vec<Answered>,
     answered_conversations: Vec<(usize, owlery_domain::ConversationId)>,
     teams: Vec<(&'static str, owlery_domain::TeamId)>,
+    /// The triage model, loaded once for every demo message.
+    classifier: Option<owlery_triage::BuiltIn>,
 }
 
 impl State {
+    fn classifier(&mut self) -> anyhow::Result<&owlery_triage::BuiltIn> {
+        if self.classifier.is_none() {
+            self.classifier = Some(
+                owlery_triage::BuiltIn::new()
+                    .map_err(|e| anyhow::anyhow!("cannot load the triage model: {e}"))?,
+            );
+        }
+        self.classifier.as_ref().context("the triage model")
+    }
+
     fn user(&self, email: &str) -> anyhow::Result<UserId> {
         find(&self.users, email).with_context(|| format!("demo person {email} not created yet"))
     }
@@ -1997,8 +2009,6 @@ async fn ask(store: &Store, st: &mut State, i: usize, follow_up: bool) -> anyhow
     } else {
         a.question
     };
-    let classifier = owlery_triage::BuiltIn::new()
-        .map_err(|e| anyhow::anyhow!("cannot load the triage model: {e}"))?;
     let kind = MessageKind::parse(a.kind).with_context(|| format!("kind {}", a.kind))?;
     let message = InboundMessage {
         channel,
@@ -2018,7 +2028,7 @@ async fn ask(store: &Store, st: &mut State, i: usize, follow_up: bool) -> anyhow
         media: Vec::new(),
         url: None,
     };
-    let triage = classification(&classifier.classify(text));
+    let triage = classification(&st.classifier()?.classify(text));
     store
         .ingest(&[Incoming { message, triage }], &AroundTheClock::default())
         .await?;
@@ -2109,14 +2119,12 @@ async fn answer(store: &Store, st: &mut State, i: usize, follow_up: bool) -> any
 
 /// A few dozen conversations in the inbox, classified and with their deadlines, as if they had
 /// arrived over the last day.
-async fn seed_inbox(store: &Store, st: &State, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn seed_inbox(store: &Store, st: &mut State, now: DateTime<Utc>) -> anyhow::Result<()> {
     use owlery_domain::inbox::{AroundTheClock, Author, InboundMessage, MessageKind};
     use owlery_store::inbox::Incoming;
     use owlery_triage::Classifier as _;
     use owlery_triage::inbox::classification;
 
-    let classifier = owlery_triage::BuiltIn::new()
-        .map_err(|e| anyhow::anyhow!("cannot load the triage model: {e}"))?;
     let mut items = Vec::new();
     for (i, (handle, kind, author, name, text, ago, thread)) in INBOX.iter().enumerate() {
         let Some(channel) = find(&st.channels, handle) else {
@@ -2140,7 +2148,7 @@ async fn seed_inbox(store: &Store, st: &State, now: DateTime<Utc>) -> anyhow::Re
             media: Vec::new(),
             url: None,
         };
-        let triage = classification(&classifier.classify(text));
+        let triage = classification(&st.classifier()?.classify(text));
         items.push(Incoming { message, triage });
     }
     store
